@@ -1,0 +1,36 @@
+/**
+ * The contract between IPv4 and the transports above it. Each layer knows only
+ * the layer below and this interface for the one above (demultiplexed by
+ * protocol number).
+ */
+
+/** Bytes a transport must leave free at the front of an outgoing packet for the IPv4 header (no IP options are sent). */
+export const IPV4_HEADROOM = 20;
+
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+
+/**
+ * A transport's receive entry point. Called with a validated (and, if it was
+ * fragmented, reassembled) datagram addressed to us. `payload` is the
+ * transport bytes, a subarray of `datagram`, which includes the IPv4 header so
+ * errors can quote it (RFC 792, RFC 1122 §3.2.2).
+ */
+export type TransportInput = (src: number, dst: number, payload: Buffer, datagram: Buffer) => void;
+
+/** What a transport may ask of IPv4 when sending. */
+export interface IpSender {
+  /** Our own address (source of everything we send). */
+  readonly localAddr: number;
+  /** Link MTU: the largest datagram sent without fragmenting. */
+  readonly mtu: number;
+  /**
+   * Send `packet`, whose first IPV4_HEADROOM bytes are free for the IPv4
+   * header and whose transport header starts at offset IPV4_HEADROOM.
+   * IPv4 fills its header and hands the datagram to the link; ownership of
+   * `packet` passes with it. Datagrams larger than the MTU are fragmented
+   * unless `dontFrag` (then dropped and counted).
+   */
+  output(packet: Buffer, dst: number, protocol: number, ttl?: number, dontFrag?: boolean): void;
+}

@@ -1,0 +1,213 @@
+/**
+ * The contract between TCP (src/tcp) and what sits on it: the Node-style
+ * sockets (src/socket), the conformance runner's BSD socket layer
+ * (src/conformance) and the stack (src/stack.ts). Everything here is
+ * synchronous; asynchrony (nextTick, events) is the socket layer's business.
+ */
+
+export type TcpState =
+  | 'CLOSED'
+  | 'LISTEN'
+  | 'SYN_SENT'
+  | 'SYN_RECEIVED'
+  | 'ESTABLISHED'
+  | 'FIN_WAIT_1'
+  | 'FIN_WAIT_2'
+  | 'CLOSE_WAIT'
+  | 'CLOSING'
+  | 'LAST_ACK'
+  | 'TIME_WAIT';
+
+/** Error codes TCP reports to the application, as Node's `net` names them. */
+export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE';
+
+/** Tunables, with defaults chosen as Linux's (see DEFAULT_TCP_OPTIONS). */
+export interface TcpOptions {
+  /** Our MSS is mtu - 40 unless set. */
+  mss?: number;
+  /** Initial congestion window in segments (RFC 6928; Linux: 10). */
+  initialCwndSegments: number;
+  /** RTO bounds and initial value, ms (RFC 6298 §2: min 1 s; Linux uses 200 ms). */
+  rtoMin: number;
+  rtoMax: number;
+  rtoInitial: number;
+  /** Delayed ACK timeout, ms (RFC 1122 §4.2.3.2 caps it at 500; Linux's minimum is 40). */
+  delayedAckMs: number;
+  /** SYN retransmissions before ETIMEDOUT (Linux tcp_syn_retries = 6). */
+  synRetries: number;
+  /** SYN-ACK retransmissions before dropping the half-open entry (tcp_synack_retries = 5). */
+  synAckRetries: number;
+  /** Data/FIN retransmissions before ETIMEDOUT (tcp_retries2 = 15). */
+  maxRetries: number;
+  /** Maximum segment lifetime, ms; TIME_WAIT lasts 2*MSL (RFC 9293 §3.4.2). */
+  msl: number;
+  /** FIN_WAIT_2 timeout after a full close, ms (Linux tcp_fin_timeout = 60 s). */
+  finWait2Timeout: number;
+  /** Send and receive buffer sizes, bytes. The receive window advertises free receive buffer. */
+  sndBuf: number;
+  rcvBuf: number;
+  /** Negotiate window scaling (RFC 7323 §2), SACK (RFC 2018), timestamps (RFC 7323 §3). */
+  windowScaling: boolean;
+  sack: boolean;
+  timestamps: boolean;
+  /** SYN cookies: 'auto' when the SYN queue is full (Linux tcp_syncookies=1), 'always', or 'never'. */
+  synCookies: 'auto' | 'always' | 'never';
+  /** Upper bound on any listener's SYN (half-open) queue. */
+  maxSynBacklog: number;
+  /** Keepalive defaults, ms and probe count (Linux: 7200 s, 75 s, 9). */
+  keepAliveIdle: number;
+  keepAliveInterval: number;
+  keepAliveProbes: number;
+  /** RFC 5961 §7 challenge ACK limit per second (Linux tcp_challenge_ack_limit). */
+  challengeAckLimit: number;
+  /** Ephemeral port range for active opens (Linux ip_local_port_range). */
+  ephemeralPortMin: number;
+  ephemeralPortMax: number;
+}
+
+export const DEFAULT_TCP_OPTIONS: TcpOptions = {
+  initialCwndSegments: 10,
+  rtoMin: 200,
+  rtoMax: 120_000,
+  rtoInitial: 1_000,
+  delayedAckMs: 40,
+  synRetries: 6,
+  synAckRetries: 5,
+  maxRetries: 15,
+  msl: 30_000,
+  finWait2Timeout: 60_000,
+  sndBuf: 256 * 1024,
+  rcvBuf: 256 * 1024,
+  windowScaling: true,
+  sack: true,
+  timestamps: true,
+  synCookies: 'auto',
+  maxSynBacklog: 256,
+  keepAliveIdle: 7_200_000,
+  keepAliveInterval: 75_000,
+  keepAliveProbes: 9,
+  challengeAckLimit: 1000,
+  ephemeralPortMin: 32768,
+  ephemeralPortMax: 60999,
+};
+
+/** Callbacks from a connection to its owner (a socket). All are called synchronously from TCP processing. */
+export interface ConnectionHandler {
+  /** The connection reached ESTABLISHED (active open) — passive opens are handed over already established. */
+  onConnect(): void;
+  /** In-order data or a FIN became available to `read()`. */
+  onReadable(): void;
+  /** Send buffer space was freed (after being full), so `send` will accept more. */
+  onWritable(): void;
+  /** The connection failed; `onClose` follows. */
+  onError(code: TcpErrorCode): void;
+  /** The connection is gone for the application (CLOSED, or handed to TIME_WAIT). Called once. */
+  onClose(): void;
+}
+
+/** A snapshot of connection state, named as RFC 9293 / Linux tcp_info name it (the `ss -tni` view). */
+export interface TcpInfo {
+  state: TcpState;
+  localAddr: number;
+  localPort: number;
+  remoteAddr: number;
+  remotePort: number;
+  sndUna: number;
+  sndNxt: number;
+  sndWnd: number;
+  rcvNxt: number;
+  rcvWnd: number;
+  /** Bytes queued to send (written by the app, not yet ACKed). */
+  sendQueue: number;
+  /** Bytes received in order, not yet read by the app. */
+  recvQueue: number;
+  cwnd: number;
+  ssthresh: number;
+  srtt: number;
+  rttvar: number;
+  rto: number;
+  mss: number;
+  sndWscale: number;
+  rcvWscale: number;
+  /** Segments in flight, and retransmission counters (tcpi_unacked, tcpi_retrans, tcpi_total_retrans). */
+  unacked: number;
+  retransmits: number;
+  totalRetrans: number;
+  /** Congestion state as Linux names it: 'open' | 'disorder' | 'cwr' | 'recovery' | 'loss'. */
+  caState: string;
+  sacked: number;
+  lost: number;
+  reordering: number;
+  timestamps: boolean;
+  sackOk: boolean;
+}
+
+/** One TCP connection as the application sees it. */
+export interface TcpConnection {
+  readonly localAddr: number;
+  readonly localPort: number;
+  readonly remoteAddr: number;
+  readonly remotePort: number;
+  readonly state: TcpState;
+  /** Set by the owner right after creation / accept. */
+  handler: ConnectionHandler;
+
+  /**
+   * Queue data for sending; returns how many bytes were accepted (0..len) into
+   * the send buffer. Data queued in SYN_SENT / SYN_RECEIVED is sent once
+   * ESTABLISHED (RFC 9293 §3.10.2). The buffer is referenced, not copied, so
+   * the caller must not modify it afterwards.
+   */
+  send(data: Buffer): number;
+  /** Free send buffer space in bytes. */
+  readonly sendSpace: number;
+  /**
+   * Dequeue the next chunk of in-order received data, or null if none. Reading
+   * frees receive buffer and may open the advertised window (RFC 9293
+   * §3.8.6.2.2 receiver SWS avoidance decides when a window update is sent).
+   */
+  read(): Buffer | null;
+  /** True once the peer's FIN has been received and everything before it read. */
+  readonly readEnded: boolean;
+  /** Send FIN after queued data (shutdown(SHUT_WR)); reading continues. */
+  shutdownWrite(): void;
+  /** Close both directions: FIN after queued data; data arriving afterwards gets RST (RFC 9293 §3.10.4, Linux). */
+  close(): void;
+  /** Abort: send RST, discard buffers, report nothing further (RFC 9293 §3.10.5). */
+  abort(): void;
+  setNoDelay(noDelay: boolean): void;
+  setKeepAlive(enable: boolean, idleMs?: number): void;
+  /** RFC 5482-style user timeout (TCP_USER_TIMEOUT), ms; 0 = use maxRetries. */
+  setUserTimeout(ms: number): void;
+  info(): TcpInfo;
+}
+
+export interface TcpListener {
+  readonly localAddr: number;
+  readonly localPort: number;
+  /**
+   * Take the next established connection off the accept queue (bounded by the
+   * backlog), or null. The caller must set `handler` on it immediately.
+   */
+  accept(): TcpConnection | null;
+  /** Stop listening; half-open entries are dropped, queued-but-unaccepted connections are reset. */
+  close(): void;
+}
+
+/** What TCP offers the layers above it; implemented by src/tcp/tcp-layer.ts. */
+export interface TcpApi {
+  /**
+   * Listen on `localPort`. `onAcceptable` is called (synchronously, from
+   * packet processing) whenever the accept queue becomes non-empty.
+   * Throws an Error with code 'EADDRINUSE' if the port has a listener.
+   */
+  listen(localPort: number, backlog: number, onAcceptable: () => void): TcpListener;
+  /**
+   * Active open (RFC 9293 §3.10.1): sends SYN now. Throws with code
+   * 'EADDRINUSE' if `localPort` is taken for that 4-tuple, 'EADDRNOTAVAIL' if
+   * no ephemeral port is free.
+   */
+  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number): TcpConnection;
+  /** Snapshot of every connection, listeners and TIME_WAIT entries included (`ss -tan`). */
+  connections(): TcpInfo[];
+}
