@@ -19,3 +19,8 @@
  */
 export * from './checksum.js';
 export * from './ip-address.js';
+export * from './ipv4.js';
+export * from './icmpv4.js';
+export * from './udp.js';
+export * from './ethernet.js';
+export * from './arp.js';

@@ -1,0 +1,439 @@
+// tunstack native addon: open a Linux TUN/TAP device, configure it, and move
+// packets in batches. No protocol logic lives here (see DESIGN.md).
+//
+// JS surface (wrapped by src/link/native.ts, which also formats errors):
+//   new TunDevice({ name, mode: 'tun'|'tap', netns?, mtu?, addr?, prefixLen?, up? })
+//     .name .fd .mode .readSize
+//     .start(onBatch(arrayBuffer, pairs: Uint32Array [off, len, off, len, ...]))
+//     .writeBatch(buffers: Buffer[]) -> [sent, dropped, lastErrno]
+//     .close() .ref() .unref()
+// Errors are thrown as JS Errors with .code ('EPERM'), .errno and .syscall.
+
+#include <napi.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Bytes reserved in the slab for one read. Reads must never be truncated, so
+// this is the device MTU plus link header room (Ethernet 14 + VLAN 4) rounded
+// up. IFF_VNET_HDR (future work) would add sizeof(virtio_net_hdr) here and
+// allow 64 KiB GSO reads; see the note in TunDevice::Open.
+constexpr int kLinkHeaderRoom = 32;
+constexpr int kMaxBatch = 256;
+constexpr size_t kSlabPackets = 128;
+
+const char* ErrnoName(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case ENOENT: return "ENOENT";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case EINVAL: return "EINVAL";
+    case ENODEV: return "ENODEV";
+    case ENXIO: return "ENXIO";
+    case EAGAIN: return "EAGAIN";
+    case EIO: return "EIO";
+    case EBADF: return "EBADF";
+    case EFAULT: return "EFAULT";
+    case ENOMEM: return "ENOMEM";
+    case ENOBUFS: return "ENOBUFS";
+    case EMSGSIZE: return "EMSGSIZE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case ENOTDIR: return "ENOTDIR";
+    default: return "EUNKNOWN";
+  }
+}
+
+Napi::Error SysError(Napi::Env env, int e, const char* syscall, const std::string& what) {
+  std::string msg = std::string(syscall) + " " + what + ": " + strerror(e);
+  Napi::Error err = Napi::Error::New(env, msg);
+  err.Set("code", Napi::String::New(env, ErrnoName(e)));
+  err.Set("errno", Napi::Number::New(env, -e));
+  err.Set("syscall", Napi::String::New(env, syscall));
+  err.Set("detail", Napi::String::New(env, what));
+  return err;
+}
+
+// A failed step of device setup, carried out of the namespace-switched region
+// so the thread is back in its own namespace before we touch JS.
+struct SetupError {
+  int err = 0;
+  const char* syscall = nullptr;
+  std::string what;
+  bool failed() const { return err != 0; }
+  void set(int e, const char* sc, std::string w) {
+    if (err == 0) {
+      err = e;
+      syscall = sc;
+      what = std::move(w);
+    }
+  }
+};
+
+struct OpenOptions {
+  std::string name;
+  bool tap = false;
+  std::string netns;
+  int mtu = 0;
+  std::string addr;
+  int prefixLen = -1;
+  bool up = false;
+};
+
+int Ifreq(int sock, unsigned long req, struct ifreq* ifr) { return ioctl(sock, req, ifr); }
+
+// Create and configure the device in the calling thread's current namespace.
+// Returns the tun fd or -1 with `se` set.
+int CreateDevice(const OpenOptions& o, std::string* actualName, SetupError* se) {
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    se->set(errno, "open", "/dev/net/tun");
+    return -1;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  // IFF_NO_PI: no 4-byte packet-information prefix, frames start at the IP
+  // (or Ethernet) header. IFF_VNET_HDR would be OR-ed in here (future work:
+  // it prefixes every packet with a virtio_net_hdr and enables GSO/checksum
+  // offload; the slab read size and both batch paths would need the prefix).
+  ifr.ifr_flags = (o.tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
+  strncpy(ifr.ifr_name, o.name.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    se->set(errno, "ioctl", "TUNSETIFF " + o.name);
+    close(fd);
+    return -1;
+  }
+  *actualName = ifr.ifr_name;
+
+  bool needSock = o.mtu > 0 || !o.addr.empty() || o.up;
+  if (!needSock) return fd;
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    se->set(errno, "socket", "AF_INET (for interface ioctls)");
+    close(fd);
+    return -1;
+  }
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, actualName->c_str(), IFNAMSIZ - 1);
+  if (o.mtu > 0) {
+    ifr.ifr_mtu = o.mtu;
+    if (Ifreq(sock, SIOCSIFMTU, &ifr) < 0) se->set(errno, "ioctl", "SIOCSIFMTU " + *actualName);
+  }
+  if (!se->failed() && !o.addr.empty()) {
+    struct sockaddr_in* sin = reinterpret_cast<struct sockaddr_in*>(&ifr.ifr_addr);
+    memset(&ifr.ifr_addr, 0, sizeof ifr.ifr_addr);
+    sin->sin_family = AF_INET;
+    if (inet_pton(AF_INET, o.addr.c_str(), &sin->sin_addr) != 1) {
+      se->set(EINVAL, "inet_pton", "address " + o.addr);
+    } else if (Ifreq(sock, SIOCSIFADDR, &ifr) < 0) {
+      se->set(errno, "ioctl", "SIOCSIFADDR " + o.addr);
+    } else if (o.prefixLen >= 0) {
+      uint32_t mask = o.prefixLen == 0 ? 0 : (0xffffffffu << (32 - o.prefixLen));
+      memset(&ifr.ifr_netmask, 0, sizeof ifr.ifr_netmask);
+      sin = reinterpret_cast<struct sockaddr_in*>(&ifr.ifr_netmask);
+      sin->sin_family = AF_INET;
+      sin->sin_addr.s_addr = htonl(mask);
+      if (Ifreq(sock, SIOCSIFNETMASK, &ifr) < 0) se->set(errno, "ioctl", "SIOCSIFNETMASK " + *actualName);
+    }
+  }
+  if (!se->failed() && o.up) {
+    if (Ifreq(sock, SIOCGIFFLAGS, &ifr) < 0) {
+      se->set(errno, "ioctl", "SIOCGIFFLAGS " + *actualName);
+    } else {
+      ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+      if (Ifreq(sock, SIOCSIFFLAGS, &ifr) < 0) se->set(errno, "ioctl", "SIOCSIFFLAGS " + *actualName);
+    }
+  }
+  close(sock);
+  if (se->failed()) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+class TunDevice : public Napi::ObjectWrap<TunDevice> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "TunDevice",
+                       {
+                           InstanceMethod("start", &TunDevice::Start),
+                           InstanceMethod("writeBatch", &TunDevice::WriteBatch),
+                           InstanceMethod("close", &TunDevice::Close),
+                           InstanceMethod("ref", &TunDevice::Ref),
+                           InstanceMethod("unref", &TunDevice::Unref),
+                       });
+  }
+
+  explicit TunDevice(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TunDevice>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "TunDevice(options) needs an object");
+    OpenOptions o = ParseOptions(env, info[0].As<Napi::Object>());
+    std::string actual;
+    fd_ = Open(env, o, &actual);
+    mtu_ = o.mtu > 0 ? o.mtu : 1500;
+    readSize_ = mtu_ + kLinkHeaderRoom;
+    Napi::Object self = info.This().As<Napi::Object>();
+    self.Set("name", Napi::String::New(env, actual));
+    self.Set("fd", Napi::Number::New(env, fd_));
+    self.Set("mode", Napi::String::New(env, o.tap ? "tap" : "tun"));
+    self.Set("readSize", Napi::Number::New(env, readSize_));
+  }
+
+  ~TunDevice() override { Shutdown(); }
+
+ private:
+  static OpenOptions ParseOptions(Napi::Env env, Napi::Object obj) {
+    OpenOptions o;
+    if (obj.Has("name") && obj.Get("name").IsString()) o.name = obj.Get("name").As<Napi::String>();
+    if (o.name.size() >= IFNAMSIZ) throw Napi::TypeError::New(env, "interface name longer than 15 bytes");
+    std::string mode = obj.Has("mode") && obj.Get("mode").IsString() ? obj.Get("mode").As<Napi::String>().Utf8Value() : "tun";
+    if (mode != "tun" && mode != "tap") throw Napi::TypeError::New(env, "mode must be 'tun' or 'tap'");
+    o.tap = mode == "tap";
+    if (obj.Has("netns") && obj.Get("netns").IsString()) o.netns = obj.Get("netns").As<Napi::String>();
+    if (obj.Has("mtu") && obj.Get("mtu").IsNumber()) o.mtu = obj.Get("mtu").As<Napi::Number>().Int32Value();
+    if (o.mtu < 0 || o.mtu > 65535) throw Napi::RangeError::New(env, "mtu out of range");
+    if (obj.Has("addr") && obj.Get("addr").IsString()) o.addr = obj.Get("addr").As<Napi::String>();
+    if (obj.Has("prefixLen") && obj.Get("prefixLen").IsNumber()) o.prefixLen = obj.Get("prefixLen").As<Napi::Number>().Int32Value();
+    if (o.prefixLen > 32) throw Napi::RangeError::New(env, "prefixLen must be 0..32");
+    if (obj.Has("up")) o.up = obj.Get("up").ToBoolean();
+    if (obj.Has("vnetHdr") && obj.Get("vnetHdr").ToBoolean())
+      throw Napi::Error::New(env, "vnetHdr (IFF_VNET_HDR) is not implemented yet");
+    return o;
+  }
+
+  // With `netns`, this thread enters the namespace only for device creation
+  // and configuration, then returns: the device (and its fd) stays there
+  // while the Node process keeps its own namespace.
+  static int Open(Napi::Env env, const OpenOptions& o, std::string* actual) {
+    SetupError se;
+    if (o.netns.empty()) {
+      int fd = CreateDevice(o, actual, &se);
+      if (fd < 0) throw SysError(env, se.err, se.syscall, se.what);
+      return fd;
+    }
+    std::string path = o.netns.find('/') == std::string::npos ? "/var/run/netns/" + o.netns : o.netns;
+    int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (target < 0) throw SysError(env, errno, "open", "netns " + path);
+    int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (self < 0) {
+      int e = errno;
+      close(target);
+      throw SysError(env, e, "open", "/proc/thread-self/ns/net");
+    }
+    if (setns(target, CLONE_NEWNET) < 0) {
+      int e = errno;
+      close(target);
+      close(self);
+      throw SysError(env, e, "setns", "netns " + path);
+    }
+    int fd = CreateDevice(o, actual, &se);
+    if (setns(self, CLONE_NEWNET) < 0) {
+      // Continuing in the wrong namespace would put every later socket of
+      // this process there; that is not recoverable.
+      Napi::Error::Fatal("tunstack", "setns back to the original network namespace failed");
+    }
+    close(target);
+    close(self);
+    if (fd < 0) throw SysError(env, se.err, se.syscall, se.what + " (in netns " + o.netns + ")");
+    return fd;
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) throw Napi::Error::New(env, "device is closed");
+    if (poll_) throw Napi::Error::New(env, "already started");
+    if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "start(onBatch) needs a function");
+    env_ = env;
+    onBatch_ = Napi::Persistent(info[0].As<Napi::Function>());
+    self_ = Napi::Persistent(info.This().As<Napi::Object>());
+    asyncCtx_.reset(new Napi::AsyncContext(env, "tunstack:read"));
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no uv loop");
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    int r = uv_poll_init(loop, poll_, fd_);
+    if (r == 0) r = uv_poll_start(poll_, UV_READABLE, OnReadable);
+    if (r != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      throw Napi::Error::New(env, std::string("uv_poll failed: ") + uv_strerror(r));
+    }
+    if (!refed_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return env.Undefined();
+  }
+
+  static void OnReadable(uv_poll_t* h, int status, int events) {
+    TunDevice* self = static_cast<TunDevice*>(h->data);
+    if (status < 0 || !(events & UV_READABLE)) return;
+    self->Drain();
+  }
+
+  void NewSlab() {
+    size_t size = readSize_ * kSlabPackets;
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env_, size);
+    slab_ = Napi::Persistent(ab);
+    slabData_ = static_cast<uint8_t*>(ab.Data());
+    slabSize_ = size;
+    slabPos_ = 0;
+  }
+
+  // Read until EAGAIN or kMaxBatch packets, then hand JS one callback per
+  // slab used (normally exactly one per wake-up).
+  void Drain() {
+    Napi::HandleScope scope(env_);
+    std::vector<uint32_t> pairs;
+    pairs.reserve(64);
+    for (int n = 0; n < kMaxBatch && fd_ >= 0; n++) {
+      if (slab_.IsEmpty() || slabSize_ - slabPos_ < readSize_) {
+        if (!pairs.empty()) {
+          Deliver(pairs);
+          pairs.clear();
+          if (fd_ < 0) return;
+        }
+        NewSlab();
+      }
+      ssize_t r = read(fd_, slabData_ + slabPos_, readSize_);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) readErrors_++;
+        break;
+      }
+      if (r == 0) break;
+      pairs.push_back(static_cast<uint32_t>(slabPos_));
+      pairs.push_back(static_cast<uint32_t>(r));
+      // Keep the next packet 8-byte aligned so 32-bit views stay cheap.
+      slabPos_ += (static_cast<size_t>(r) + 7) & ~static_cast<size_t>(7);
+    }
+    if (!pairs.empty()) Deliver(pairs);
+  }
+
+  // BUFFER LIFETIME: the slab region [0, slabPos_) has been handed to JS and
+  // is never written again; later reads only fill the slab forward, and a new
+  // slab is allocated when less than one max-size read remains. JS may keep
+  // subarrays of a delivered packet indefinitely (they keep the slab alive).
+  void Deliver(const std::vector<uint32_t>& pairs) {
+    Napi::Uint32Array arr = Napi::Uint32Array::New(env_, pairs.size());
+    memcpy(arr.Data(), pairs.data(), pairs.size() * sizeof(uint32_t));
+    napi_value args[2] = {slab_.Value(), arr};
+    napi_value result;
+    napi_status st = napi_make_callback(env_, asyncCtx_->operator napi_async_context(), self_.Value(),
+                                        onBatch_.Value(), 2, args, &result);
+    if (st == napi_pending_exception) {
+      napi_value ex;
+      napi_get_and_clear_last_exception(env_, &ex);
+      napi_fatal_exception(env_, ex);
+    }
+  }
+
+  Napi::Value WriteBatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "writeBatch(buffers[]) needs an array");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    uint32_t sent = 0, dropped = 0, lastErrno = 0;
+    uint32_t len = arr.Length();
+    for (uint32_t i = 0; i < len; i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsTypedArray() || fd_ < 0) {
+        dropped++;
+        continue;
+      }
+      Napi::Uint8Array b = v.As<Napi::Uint8Array>();
+      // Drop and count on EAGAIN rather than waiting for POLLOUT: a TUN write
+      // goes straight into the kernel's receive path and only fails when the
+      // kernel is already dropping, so waiting would stall the whole event
+      // loop for no gain; TCP above recovers lost segments anyway.
+      ssize_t r;
+      do {
+        r = write(fd_, b.Data(), b.ByteLength());
+      } while (r < 0 && errno == EINTR);
+      if (r < 0) {
+        dropped++;
+        lastErrno = errno;
+      } else {
+        sent++;
+      }
+    }
+    Napi::Array out = Napi::Array::New(env, 3);
+    out.Set(0u, sent);
+    out.Set(1u, dropped);
+    out.Set(2u, lastErrno);
+    return out;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    refed_ = true;
+    if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    refed_ = false;
+    if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  // The poll is stopped before the fd is closed (libuv requires it); the
+  // handle itself is freed in its close callback.
+  void Shutdown() {
+    if (poll_) {
+      uv_poll_stop(poll_);
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+    }
+    if (fd_ >= 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+    if (!onBatch_.IsEmpty()) onBatch_.Reset();
+    if (!self_.IsEmpty()) self_.Reset();
+    if (!slab_.IsEmpty()) slab_.Reset();
+    asyncCtx_.reset();
+  }
+
+  int fd_ = -1;
+  int mtu_ = 1500;
+  size_t readSize_ = 0;
+  bool refed_ = true;
+  uint64_t readErrors_ = 0;
+  uv_poll_t* poll_ = nullptr;
+  napi_env env_ = nullptr;
+  Napi::FunctionReference onBatch_;
+  Napi::ObjectReference self_;
+  Napi::Reference<Napi::ArrayBuffer> slab_;
+  uint8_t* slabData_ = nullptr;
+  size_t slabSize_ = 0;
+  size_t slabPos_ = 0;
+  std::unique_ptr<Napi::AsyncContext> asyncCtx_;
+};
+
+Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  exports.Set("TunDevice", TunDevice::Init(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tunstack, InitAll)

@@ -1,0 +1,63 @@
+/**
+ * Counter names for the IP and ICMP groups (netstat -s style). Drop reasons
+ * returned by the wire parsers name IP counters directly.
+ */
+import { makeCounters, type Counters } from '../util/counters.js';
+
+export const IP_COUNTER_NAMES = [
+  'inReceives',
+  'inDelivers',
+  // Header validation (RFC 791 §3.1, RFC 1122 §3.2.1); names match Ipv4DropReason.
+  'truncated',
+  'badVersion',
+  'badHeaderLength',
+  'badTotalLength',
+  'badChecksum',
+  'notForUs',
+  'badSource',
+  'unknownProtocol',
+  'handlerError',
+  'outRequests',
+  'outTooBig',
+  'fragFails',
+  'fragOks',
+  'fragCreates',
+  'reasmReqds',
+  'reasmOks',
+  'reasmFails',
+  'reasmTimeout',
+  'reasmOverlaps',
+  'reasmEvicted',
+  'reasmTooBig',
+  'badFragment',
+] as const;
+export type IpCounterName = (typeof IP_COUNTER_NAMES)[number];
+export type IpCounters = Counters<IpCounterName>;
+
+export const ICMP_COUNTER_NAMES = [
+  'inMsgs',
+  'inErrors',
+  'inTruncated',
+  'inBadChecksum',
+  'inEchos',
+  'inEchoReps',
+  'inDestUnreachs',
+  'inTimeExcds',
+  'inOther',
+  'echoIgnoredBroadcast',
+  'outMsgs',
+  'outEchoReps',
+  'outDestUnreachs',
+  'outTimeExcds',
+  'outRateLimited',
+  'errorSuppressed',
+] as const;
+export type IcmpCounterName = (typeof ICMP_COUNTER_NAMES)[number];
+export type IcmpCounters = Counters<IcmpCounterName>;
+
+export function makeIpCounters(): IpCounters {
+  return makeCounters(IP_COUNTER_NAMES);
+}
+export function makeIcmpCounters(): IcmpCounters {
+  return makeCounters(ICMP_COUNTER_NAMES);
+}

@@ -1,0 +1,226 @@
+/**
+ * The IPv4 layer for one interface: validates what the link delivers,
+ * reassembles fragments, demultiplexes by protocol, answers ICMP, and sends
+ * (fragmenting above the MTU) on behalf of the transports.
+ *
+ * We are a host, not a router (RFC 1122 §3.3.1): datagrams not addressed to
+ * us are dropped, never forwarded, and the received TTL is not checked.
+ */
+import type { Logger } from 'pino';
+import type { Link } from '../link/link.js';
+import type { Clock } from '../time/clock.js';
+import { IPV4_BROADCAST, IPV4_HEADER_LEN, IPV4_MAX_DATAGRAM, Ipv4Packet, emitIpv4Header } from '../wire/ipv4.js';
+import { ICMP_EXC_FRAGTIME, ICMP_UNREACH_PROTOCOL } from '../wire/icmpv4.js';
+import { prefixMask } from '../wire/ip-address.js';
+import { makeIcmpCounters, makeIpCounters, type IcmpCounters, type IpCounters } from './counters.js';
+import { fragment } from './fragment.js';
+import { Icmp, type IcmpErrorHandler } from './icmp.js';
+import { Reassembler } from './reassembly.js';
+import { IPPROTO_ICMP, type IpSender, type TransportInput } from './types.js';
+
+export interface Ipv4LayerOptions {
+  link: Link;
+  /** Our address (uint32). */
+  addr: number;
+  clock: Clock;
+  log?: Logger;
+  /** Subnet prefix length; its directed broadcast address is accepted too. Default 24. */
+  prefixLen?: number;
+  /** TTL of datagrams we originate (Linux ip_default_ttl = 64). */
+  defaultTtl?: number;
+  /** Linux net.ipv4.ipfrag_time: 30 s. */
+  reassemblyTimeoutMs?: number;
+  /** Memory for pending reassemblies across all datagrams (Linux ipfrag_high_thresh is 4 MiB). */
+  reassemblyMaxBytes?: number;
+  /** Linux net.ipv4.icmp_msgs_per_sec. */
+  icmpMsgsPerSec?: number;
+  /** Linux net.ipv4.icmp_msgs_burst. */
+  icmpMsgsBurst?: number;
+  /** Largest ICMP error datagram (Linux: 576, RFC 1812 §4.3.2.3). */
+  icmpErrorMaxLen?: number;
+  /** First IP identification value; the stack may pass a random one. */
+  identStart?: number;
+}
+
+export class Ipv4Layer implements IpSender {
+  readonly localAddr: number;
+  readonly icmp: Icmp;
+  private readonly link: Link;
+  private readonly log: Logger | undefined;
+  private readonly ipc: IpCounters = makeIpCounters();
+  private readonly icmpc: IcmpCounters = makeIcmpCounters();
+  private readonly reasm: Reassembler;
+  private readonly handlers: Array<TransportInput | undefined> = new Array(256).fill(undefined);
+  private readonly errorHandlers: Array<IcmpErrorHandler | undefined> = new Array(256).fill(undefined);
+  private readonly directedBroadcast: number;
+  private readonly defaultTtl: number;
+  private ident: number;
+
+  constructor(o: Ipv4LayerOptions) {
+    this.link = o.link;
+    this.localAddr = o.addr >>> 0;
+    this.log = o.log;
+    this.defaultTtl = o.defaultTtl ?? 64;
+    this.ident = (o.identStart ?? 0) & 0xffff;
+    const prefixLen = o.prefixLen ?? 24;
+    // /31 and /32 have no directed broadcast (RFC 3021).
+    this.directedBroadcast =
+      prefixLen >= 31 ? IPV4_BROADCAST : (this.localAddr | ~prefixMask(prefixLen)) >>> 0;
+    this.icmp = new Icmp({
+      localAddr: this.localAddr,
+      output: (packet, dst, protocol) => this.output(packet, dst, protocol),
+      clock: o.clock,
+      counters: this.icmpc,
+      isBroadcast: (a) => this.isBroadcast(a),
+      msgsPerSec: o.icmpMsgsPerSec ?? 1000,
+      msgsBurst: o.icmpMsgsBurst ?? 50,
+      errorMaxLen: o.icmpErrorMaxLen ?? 576,
+      onError: (type, code, quoted, from) => this.deliverError(type, code, quoted, from),
+    });
+    this.reasm = new Reassembler({
+      clock: o.clock,
+      timeoutMs: o.reassemblyTimeoutMs ?? 30_000,
+      maxBytes: o.reassemblyMaxBytes ?? 4 * 1024 * 1024,
+      counters: this.ipc,
+      // RFC 1122 §3.3.2: time exceeded (code 1) only if fragment 0 arrived.
+      onTimeout: (first) => {
+        if (first) this.icmp.sendTimeExceeded(first, ICMP_EXC_FRAGTIME);
+      },
+    });
+    this.handlers[IPPROTO_ICMP] = (src, dst, payload) => this.icmp.input(src, dst, payload);
+    this.link.onReceive((batch) => {
+      for (const p of batch) this.input(p);
+    });
+  }
+
+  get mtu(): number {
+    return this.link.mtu;
+  }
+
+  /** Counter groups, printable with formatCounters. */
+  get stats(): { ip: IpCounters; icmp: IcmpCounters } {
+    return { ip: this.ipc, icmp: this.icmpc };
+  }
+
+  /** Bytes held by pending reassemblies. */
+  get reassemblyBytes(): number {
+    return this.reasm.bytes;
+  }
+
+  /**
+   * Deliver datagrams of `protocol` to `input`; ICMP errors quoting such a
+   * datagram to `onError` (RFC 1122 §3.2.2.1: pass them to the transport).
+   */
+  register(protocol: number, input: TransportInput, onError?: IcmpErrorHandler): void {
+    this.handlers[protocol & 255] = input;
+    if (onError) this.errorHandlers[protocol & 255] = onError;
+  }
+
+  /** Limited broadcast, our subnet's directed broadcast, or multicast/reserved (224/3). */
+  isBroadcast(a: number): boolean {
+    return a === IPV4_BROADCAST || a === this.directedBroadcast || a >>> 29 === 7;
+  }
+
+  /** Process one received datagram. Never throws. */
+  input(packet: Buffer): void {
+    const c = this.ipc;
+    c.inReceives++;
+    const p = Ipv4Packet.parse(packet);
+    if (typeof p === 'string') {
+      c[p]++;
+      return;
+    }
+    const dst = p.dst;
+    if (dst !== this.localAddr && dst !== IPV4_BROADCAST && dst !== this.directedBroadcast) {
+      c.notForUs++;
+      return;
+    }
+    // RFC 1122 §3.2.1.3: discard datagrams whose source is broadcast or
+    // multicast; like Linux we also treat 127/8 arriving on a link as martian.
+    const src = p.src;
+    if (this.isBroadcast(src) || src >>> 24 === 127) {
+      c.badSource++;
+      return;
+    }
+    let datagram = p;
+    if (p.isFragment) {
+      const whole = this.reasm.insert(p);
+      if (!whole) return;
+      datagram = Ipv4Packet.over(whole);
+    }
+    this.deliver(datagram);
+  }
+
+  private deliver(p: Ipv4Packet): void {
+    const c = this.ipc;
+    const handler = this.handlers[p.protocol];
+    if (!handler) {
+      c.unknownProtocol++;
+      this.icmp.sendDestUnreachable(p.buf, ICMP_UNREACH_PROTOCOL);
+      return;
+    }
+    c.inDelivers++;
+    try {
+      handler(p.src, p.dst, p.payload, p.buf);
+    } catch (err) {
+      // A transport bug must not take the receive loop down with it.
+      c.handlerError++;
+      this.log?.error({ err, protocol: p.protocol }, 'transport input threw');
+    }
+  }
+
+  private deliverError(type: number, code: number, quoted: Buffer, from: number): void {
+    if (quoted.length < IPV4_HEADER_LEN) return;
+    const handler = this.errorHandlers[quoted[9]];
+    if (!handler) return;
+    try {
+      handler(type, code, quoted, from);
+    } catch (err) {
+      this.ipc.handlerError++;
+      this.log?.error({ err }, 'transport ICMP error handler threw');
+    }
+  }
+
+  /**
+   * IpSender.output: write the header into packet[0, 20) and send, splitting
+   * into fragments above the MTU (RFC 791 §3.2) unless `dontFrag`, in which
+   * case the datagram is dropped and counted (fragFails).
+   */
+  output(packet: Buffer, dst: number, protocol: number, ttl = this.defaultTtl, dontFrag = false): void {
+    const c = this.ipc;
+    if (packet.length < IPV4_HEADER_LEN || packet.length > IPV4_MAX_DATAGRAM) {
+      c.outTooBig++;
+      return;
+    }
+    c.outRequests++;
+    const ident = this.ident;
+    this.ident = (ident + 1) & 0xffff;
+    emitIpv4Header(packet, this.localAddr, dst, protocol, ttl, ident, packet.length - IPV4_HEADER_LEN, dontFrag);
+    const mtu = this.link.mtu;
+    if (packet.length <= mtu) {
+      this.link.send(packet);
+      return;
+    }
+    if (dontFrag) {
+      c.fragFails++;
+      return;
+    }
+    const n = fragment(packet, mtu, (f) => this.link.send(f));
+    if (n === 0) {
+      c.fragFails++;
+      return;
+    }
+    c.fragOks++;
+    c.fragCreates += n;
+  }
+
+  /** Destination unreachable about `datagram` (starting at its IP header); subject to RFC 1122 §3.2.2 rules and the rate limit. */
+  sendDestUnreachable(datagram: Buffer, code: number): boolean {
+    return this.icmp.sendDestUnreachable(datagram, code);
+  }
+
+  /** Release pending reassemblies and their timers. */
+  close(): void {
+    this.reasm.clear();
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Loader for the native TUN/TAP addon (native/tun.cc, built by node-gyp into
+ * build/Release/tunstack.node) and the one place that turns its errno errors
+ * into messages a user can act on.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeOpenOptions {
+  /** Interface name, e.g. 'tun0' or 'tslk%d' (the kernel fills in %d). Empty: kernel picks. */
+  name?: string;
+  mode?: 'tun' | 'tap';
+  /** Network namespace (a name under /var/run/netns/ or a path) to create the device in. */
+  netns?: string;
+  mtu?: number;
+  /** Kernel-side IPv4 address of the interface (dotted quad). */
+  addr?: string;
+  prefixLen?: number;
+  /** Bring the interface up (IFF_UP). */
+  up?: boolean;
+}
+
+/**
+ * Called once per slab used per wake-up: packets are `slab[pairs[2i] ..
+ * pairs[2i] + pairs[2i+1])`. The slab is never written again where it was
+ * handed out (see native/tun.cc `Deliver`), so views may be kept.
+ */
+export type NativeBatchHandler = (slab: ArrayBuffer, pairs: Uint32Array) => void;
+
+export interface NativeTunDevice {
+  readonly name: string;
+  readonly fd: number;
+  readonly mode: 'tun' | 'tap';
+  readonly readSize: number;
+  start(onBatch: NativeBatchHandler): void;
+  /** Writes each packet with one write(); returns [sent, dropped, lastErrno]. EAGAIN drops (counted). */
+  writeBatch(buffers: Buffer[]): [number, number, number];
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+interface NativeAddon {
+  TunDevice: new (opts: NativeOpenOptions) => NativeTunDevice;
+}
+
+/** An error from the addon: `code` like 'EPERM', `errno` negative as in Node, `syscall`. */
+export interface NativeError extends Error {
+  code?: string;
+  errno?: number;
+  syscall?: string;
+  detail?: string;
+}
+
+const ADDON_REL = 'build/Release/tunstack.node';
+
+function findAddon(): string | undefined {
+  // src/link/native.ts and dist/src/link/native.js both sit below the package root.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, ADDON_REL);
+    if (existsSync(p)) return p;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+/** Load the addon; throws an Error telling the user how to build it if it is missing. */
+export function loadAddon(): NativeAddon {
+  const path = findAddon();
+  if (!path) {
+    throw new Error(`tunstack native addon not found (${ADDON_REL}): run npm install to build the addon (needs node-gyp and a C++ compiler)`);
+  }
+  const require = createRequire(import.meta.url);
+  return require(path) as NativeAddon;
+}
+
+/**
+ * Turn an addon error into one that says what to do. Pure, so the wording is
+ * unit-tested without needing to provoke EPERM.
+ */
+export function formatTunError(err: NativeError, opts: NativeOpenOptions = {}): NativeError {
+  const name = opts.name ? `'${opts.name}'` : '(kernel-chosen name)';
+  let hint: string;
+  switch (err.code) {
+    case 'EPERM':
+    case 'EACCES':
+      hint = `opening TUN/TAP device ${name} needs root or CAP_NET_ADMIN` + (opts.netns ? ' (and CAP_SYS_ADMIN to enter a netns)' : '');
+      break;
+    case 'ENOENT':
+      hint = err.detail?.startsWith('netns')
+        ? `network namespace '${opts.netns}' does not exist: create it with 'ip netns add ${opts.netns}'`
+        : '/dev/net/tun is missing: load the driver with `modprobe tun`';
+      break;
+    case 'ENODEV':
+      hint = 'the tun driver is not available: load it with `modprobe tun`';
+      break;
+    case 'EBUSY':
+    case 'EEXIST':
+      hint = `interface name ${name} is already in use (by another device or process)`;
+      break;
+    default:
+      hint = `cannot open TUN/TAP device ${name}`;
+  }
+  const out = new Error(`${hint}: ${err.message}`) as NativeError;
+  out.code = err.code;
+  out.errno = err.errno;
+  out.syscall = err.syscall;
+  out.detail = err.detail;
+  return out;
+}
+
+/** Open a device through the addon, rethrowing errors with an actionable message. */
+export function openNativeDevice(opts: NativeOpenOptions): NativeTunDevice {
+  const addon = loadAddon();
+  try {
+    return new addon.TunDevice(opts);
+  } catch (e) {
+    const err = e as NativeError;
+    if (typeof err.code === 'string') throw formatTunError(err, opts);
+    throw e;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * `tunstack up`: open the device (in a namespace if asked), build the stack on
+ * it, start the services, answer `tunstack stat`, print `ready` once the stack
+ * answers a ping from the kernel side, and tear everything down on
+ * SIGINT/SIGTERM. Process plumbing only; protocol logic is in src/stack.ts.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { Stack } from '../stack.js';
+import { RealClock } from '../time/real-clock.js';
+import { CryptoRng } from '../util/random.js';
+import { parseCidr, parseIpv4, formatIpv4, prefixMask } from '../wire/ip-address.js';
+import type { Link } from '../link/link.js';
+import { openDeviceLink } from './device.js';
+import { ensureNetns, deleteNetns } from './netns.js';
+import { startServices, SERVICE_NAMES } from '../apps/services.js';
+import { ControlServer } from './control.js';
+import { CliError } from './errors.js';
+
+const execFileP = promisify(execFile);
+
+export interface UpOptions {
+  mode: 'tun' | 'tap';
+  device: string;
+  netns?: string;
+  hostCidr: string;
+  addr: string;
+  mtu: number;
+  services: string[];
+  httpRoot?: string;
+  pcap?: string;
+  logLevel: string;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export async function up(opts: UpOptions): Promise<number> {
+  validate(opts);
+  const log = pino({ level: opts.logLevel, base: undefined }, pino.destination(2));
+  const host = parseCidr(opts.hostCidr)!;
+  const addr = parseIpv4(opts.addr)!;
+
+  const createdNetns = opts.netns !== undefined ? ensureNetns(opts.netns) : false;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  if (createdNetns) cleanups.push(() => deleteNetns(opts.netns!));
+  const teardown = async (): Promise<void> => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.warn({ err }, 'teardown step failed');
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    const clock = new RealClock();
+    cleanups.push(() => clock.stop());
+    const rng = new CryptoRng();
+    const link: Link = await openDeviceLink({
+      mode: opts.mode,
+      name: opts.device,
+      netns: opts.netns,
+      mtu: opts.mtu,
+      hostAddr: host.addr,
+      prefixLen: host.prefixLen,
+      stackAddr: addr,
+      pcap: opts.pcap,
+      clock,
+      rng,
+    });
+    cleanups.push(() => link.close());
+
+    const stack = new Stack({ link, addr, clock, rng, logger: log });
+    cleanups.push(() => stack.close());
+    const services = await startServices(stack, opts.services, { httpRoot: opts.httpRoot, logger: log });
+    cleanups.push(() => services.close());
+
+    const control = new ControlServer(opts.netns, opts.device, () => stack.report());
+    await control.listen();
+    cleanups.push(() => control.close());
+
+    const where = opts.netns ? ` in netns ${opts.netns}` : '';
+    process.stdout.write(
+      `tunstack: ${opts.mode} ${opts.device}${where}, host ${opts.hostCidr}, stack ${formatIpv4(addr)}, mtu ${opts.mtu}\n` +
+        `tunstack: services: ${services.describe() || 'none'}\n`,
+    );
+
+    await waitUntilAnswering(opts.netns, formatIpv4(addr), log);
+    process.stdout.write(`tunstack: ready (stack ${formatIpv4(addr)} answers; Ctrl-C to stop)\n`);
+
+    await waitForSignal(log);
+    return 0;
+  } finally {
+    await teardown();
+  }
+}
+
+function validate(opts: UpOptions): void {
+  if (!LEVELS.includes(opts.logLevel)) throw new CliError(`--log-level must be one of ${LEVELS.join(', ')}`);
+  const host = parseCidr(opts.hostCidr);
+  if (!host || host.prefixLen < 1 || host.prefixLen > 30) {
+    throw new CliError(`--host-addr must be an IPv4 CIDR with prefix /1../30 such as 10.77.0.1/24 (got '${opts.hostCidr}')`);
+  }
+  const addr = parseIpv4(opts.addr);
+  if (addr === undefined) throw new CliError(`--addr must be an IPv4 address such as 10.77.0.2 (got '${opts.addr}')`);
+  if (addr === host.addr) throw new CliError('--addr must differ from the --host-addr address');
+  const mask = prefixMask(host.prefixLen);
+  if ((addr & mask) >>> 0 !== (host.addr & mask) >>> 0) {
+    throw new CliError(`--addr ${opts.addr} is not inside --host-addr ${opts.hostCidr}: the kernel would have no route to it`);
+  }
+  for (const s of opts.services) {
+    if (!SERVICE_NAMES.includes(s)) throw new CliError(`unknown service '${s}' (known: ${SERVICE_NAMES.join(', ')}, or none)`);
+  }
+  if (process.getuid && process.getuid() !== 0 && opts.netns !== undefined) {
+    throw new CliError('--netns needs root (CAP_SYS_ADMIN to create and enter namespaces, CAP_NET_ADMIN for the device); run as root');
+  }
+}
+
+/** Ping the stack from the kernel side until it answers (at most ~10 s); without ping, trust the setup. */
+async function waitUntilAnswering(netns: string | undefined, addr: string, log: pino.Logger): Promise<void> {
+  const cmd = netns ? 'ip' : 'ping';
+  const args = netns ? ['netns', 'exec', netns, 'ping', '-c', '1', '-W', '1', addr] : ['-c', '1', '-W', '1', addr];
+  for (let attempt = 0; attempt < 10; attempt++) {
+    try {
+      await execFileP(cmd, args, { timeout: 3000 });
+      return;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { stderr?: string };
+      if (e.code === 'ENOENT' || /ping.*(No such file|not found)/.test(e.stderr ?? '')) {
+        log.warn('ping is not installed: not checking that the stack answers');
+        return;
+      }
+    }
+  }
+  throw new Error(`the stack at ${addr} did not answer ping within 10 s (see --log-level debug, --pcap)`);
+}
+
+function waitForSignal(log: pino.Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (sig: NodeJS.Signals): void => {
+      log.info({ signal: sig }, 'shutting down');
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

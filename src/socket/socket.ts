@@ -1,0 +1,485 @@
+/**
+ * A TCP connection as a Node `stream.Duplex`, behaving like `net.Socket`
+ * (lib/net.js, lib/internal/stream_base_commons.js) so that `http.Server`,
+ * `tls.TLSSocket` and ordinary Node code run over it unchanged.
+ *
+ * - Writing: the `_write` callback fires once TCP has accepted every byte
+ *   into its send buffer (not when ACKed), as libuv's write completes once
+ *   the kernel has the data. A full send buffer therefore delays the
+ *   callback, the Writable buffer fills, `write()` returns false and
+ *   `'drain'` follows `onWritable`.
+ * - Reading is pulled: data stays in TCP until the Readable asks for it, so a
+ *   slow reader shrinks the advertised window and the peer stops (lwIP's
+ *   `tcp_recved`; RFC 9293 §3.8.6.2.2 decides when the window reopens).
+ * - TCP calls the handler synchronously from packet processing; the handler
+ *   only records what happened and everything user-visible runs from one
+ *   `process.nextTick`, so no user code ever runs inside TCP and errors are
+ *   emitted asynchronously, as Node's are.
+ */
+import { Duplex } from 'node:stream';
+import type { Clock } from '../time/clock.js';
+import type { ConnectionHandler, TcpApi, TcpConnection, TcpErrorCode, TcpState } from '../tcp/api.js';
+import { formatIpv4, parseIpv4 } from '../wire/ip-address.js';
+import { errorCodeOf, socketError, syscallFor } from './errors.js';
+import { IdleTimer } from './idle-timer.js';
+
+export interface TcpSocketOptions {
+  /** The stack's clock, for `setTimeout` (never the global timers). */
+  clock: Clock;
+  /** Needed by `connect()`; accepted sockets do without. */
+  tcp?: TcpApi;
+  /** An accepted, established connection to wrap. */
+  conn?: TcpConnection;
+  /** Node's default for net.Socket is false: a peer FIN ends our side too. */
+  allowHalfOpen?: boolean;
+  readableHighWaterMark?: number;
+  writableHighWaterMark?: number;
+}
+
+export interface SocketConnectOptions {
+  /** Dotted IPv4 text; there is no resolver. */
+  host?: string;
+  port: number;
+  localPort?: number;
+  /** Idle timeout in ms, as `socket.setTimeout` (Node's `timeout` option). */
+  timeout?: number;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+}
+
+type WriteCallback = (error?: Error | null) => void;
+
+/** States in which TCP still takes new data (RFC 9293 §3.10.2 SEND). */
+function canSend(state: TcpState): boolean {
+  return state === 'ESTABLISHED' || state === 'CLOSE_WAIT' || state === 'SYN_SENT' || state === 'SYN_RECEIVED';
+}
+
+/** Installed on a connection we have let go of, so TCP can report into nothing. */
+const DETACHED: ConnectionHandler = Object.freeze({
+  onConnect() {},
+  onReadable() {},
+  onWritable() {},
+  onError() {},
+  onClose() {},
+});
+
+export class TcpSocket extends Duplex {
+  /** True between `connect()` and ESTABLISHED, as net.Socket#connecting. */
+  connecting = false;
+
+  private readonly clock: Clock;
+  private readonly tcp: TcpApi | undefined;
+  private conn: TcpConnection | null = null;
+  /** TCP has called onClose (or we detached): the connection may not be used. */
+  private connGone = false;
+  private readonly idle: IdleTimer;
+
+  // What TCP reported since the last service run.
+  private evConnect = false;
+  private evReadable = false;
+  private evWritable = false;
+  private evError: TcpErrorCode | null = null;
+  private evClose = false;
+  private serviceQueued = false;
+
+  /** The Readable asked for data and has not yet been refused by push(). */
+  private wantRead = false;
+  private eofPushed = false;
+  /** Chunks of the current write not yet accepted by TCP, and its callback. */
+  private unsent: Buffer[] = [];
+  private pendingCb: WriteCallback | null = null;
+  private resetOnDestroy = false;
+
+  private bytesAccepted = 0;
+  private bytesReceived = 0;
+  private noDelay: boolean | undefined;
+  private keepAlive: { enable: boolean; delay: number } | undefined;
+  private peer: { address: string; port: number } | undefined;
+  private local: { address: string; port: number } | undefined;
+  /** Where connect() was aimed, for error messages. */
+  private target: { address: string; port: number } | undefined;
+
+  readonly remoteFamily = 'IPv4';
+
+  /** Recorded synchronously by TCP; acted on in one nextTick. */
+  private readonly handler: ConnectionHandler = {
+    onConnect: () => {
+      this.evConnect = true;
+      this.queueService();
+    },
+    onReadable: () => {
+      this.evReadable = true;
+      this.queueService();
+    },
+    onWritable: () => {
+      this.evWritable = true;
+      this.queueService();
+    },
+    onError: (code) => {
+      this.evError = code;
+      this.queueService();
+    },
+    onClose: () => {
+      this.evClose = true;
+      this.queueService();
+    },
+  };
+
+  constructor(opts: TcpSocketOptions) {
+    super({
+      allowHalfOpen: opts.allowHalfOpen ?? false,
+      // net.Socket emits 'close' itself, with hadError, after the handle closes.
+      emitClose: false,
+      autoDestroy: true,
+      decodeStrings: true,
+      readableHighWaterMark: opts.readableHighWaterMark,
+      writableHighWaterMark: opts.writableHighWaterMark,
+    });
+    this.clock = opts.clock;
+    this.tcp = opts.tcp;
+    this.idle = new IdleTimer(opts.clock, () => process.nextTick(() => this.emit('timeout')));
+    if (opts.conn) {
+      this.conn = opts.conn;
+      opts.conn.handler = this.handler;
+      this.cacheAddresses();
+    }
+  }
+
+  // ---- connecting -------------------------------------------------------
+
+  /** Active open (net.Socket#connect). Failures arrive as an async 'error'. */
+  connect(opts: SocketConnectOptions, connectListener?: () => void): this {
+    if (!this.tcp) throw new Error('this socket has no TcpApi to connect with');
+    if (this.conn || this.connecting) throw Object.assign(new Error('Socket is already connected'), { code: 'ERR_SOCKET_CONNECTING' });
+    const port = opts.port;
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+      throw Object.assign(new RangeError(`Port should be > 0 and < 65536. Received ${String(port)}.`), { code: 'ERR_SOCKET_BAD_PORT' });
+    }
+    const host = opts.host ?? '127.0.0.1';
+    this.target = { address: host, port };
+    if (connectListener) this.once('connect', connectListener);
+    if (opts.timeout !== undefined) this.setTimeout(opts.timeout);
+    if (opts.noDelay !== undefined) this.setNoDelay(opts.noDelay);
+    if (opts.keepAlive) this.setKeepAlive(true, opts.keepAliveInitialDelay ?? 0);
+    this.connecting = true;
+    const addr = parseIpv4(host);
+    if (addr === undefined) {
+      const err = socketError('EINVAL', 'getaddrinfo', host, undefined, 'tunstack has no resolver: use a dotted IPv4 address');
+      process.nextTick(() => this.destroy(err));
+      return this;
+    }
+    try {
+      this.conn = this.tcp.connect(addr, port, this.handler, opts.localPort);
+    } catch (e) {
+      const err = socketError(errorCodeOf(e) ?? 'EADDRNOTAVAIL', 'connect', host, port);
+      process.nextTick(() => this.destroy(err));
+      return this;
+    }
+    this.applyOptions();
+    // Writes made before connect() go to TCP now: it queues data in SYN_SENT (RFC 9293 §3.10.2).
+    this.flushPending();
+    return this;
+  }
+
+  // ---- TCP events, run outside packet processing ------------------------
+
+  private queueService(): void {
+    if (this.serviceQueued) return;
+    this.serviceQueued = true;
+    process.nextTick(() => this.service());
+  }
+
+  private service(): void {
+    this.serviceQueued = false;
+    if (this.destroyed) return;
+    if (this.evConnect) {
+      this.evConnect = false;
+      this.established();
+    }
+    if (this.evReadable) {
+      this.evReadable = false;
+      this.pull();
+    }
+    if (this.evWritable) {
+      this.evWritable = false;
+      this.idle.touch();
+      this.flushPending();
+    }
+    if (this.evError !== null) {
+      const code = this.evError;
+      this.evError = null;
+      this.evClose = false;
+      this.failed(code);
+      return;
+    }
+    if (this.evClose) {
+      this.evClose = false;
+      this.tcpClosed();
+    }
+  }
+
+  private established(): void {
+    if (!this.connecting) return;
+    this.connecting = false;
+    this.cacheAddresses();
+    this.idle.touch();
+    this.emit('connect');
+    this.emit('ready');
+    this.flushPending();
+    this.pull();
+  }
+
+  private failed(code: TcpErrorCode): void {
+    this.connGone = true;
+    const connecting = this.connecting;
+    const syscall = syscallFor(code, connecting);
+    const err =
+      syscall === 'connect' && this.target
+        ? socketError(code, syscall, this.target.address, this.target.port)
+        : socketError(code, syscall);
+    this.destroy(err);
+  }
+
+  /** The connection finished normally (both FINs exchanged); deliver what is left. */
+  private tcpClosed(): void {
+    const conn = this.conn;
+    this.connGone = true;
+    if (conn && !this.eofPushed) {
+      // The receive buffer is bounded by rcvBuf, so handing it all over ignores push()'s advice harmlessly.
+      for (let chunk = conn.read(); chunk !== null; chunk = conn.read()) this.deliver(chunk);
+    }
+    if (!this.eofPushed) {
+      this.eofPushed = true;
+      this.push(null);
+    }
+    // A write still waiting can never complete now.
+    this.flushPending();
+  }
+
+  // ---- reading ----------------------------------------------------------
+
+  override _read(): void {
+    this.wantRead = true;
+    this.pull();
+  }
+
+  private pull(): void {
+    const conn = this.conn;
+    if (!conn || this.eofPushed || this.connGone) return;
+    while (this.wantRead) {
+      const chunk = conn.read();
+      if (chunk === null) break;
+      if (!this.deliver(chunk)) this.wantRead = false;
+    }
+    if (conn.readEnded) {
+      // RFC 9293 §3.10.7.4 eighth step: FIN means no more data — end of stream.
+      this.eofPushed = true;
+      this.push(null);
+    }
+  }
+
+  private deliver(chunk: Buffer): boolean {
+    this.bytesReceived += chunk.length;
+    this.idle.touch();
+    return this.push(chunk);
+  }
+
+  // ---- writing ----------------------------------------------------------
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
+    this.unsent.push(chunk);
+    this.pendingCb = callback;
+    this.flushPending();
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: WriteCallback): void {
+    for (const c of chunks) this.unsent.push(c.chunk);
+    this.pendingCb = callback;
+    this.flushPending();
+  }
+
+  /** Offer TCP what is pending; complete the write once all of it is taken. */
+  private flushPending(): void {
+    const cb = this.pendingCb;
+    if (cb === null) return;
+    const conn = this.conn;
+    if (conn === null) return; // not connected yet: Node queues writes until connect
+    if (this.connGone) return this.failWrite(cb);
+    while (this.unsent.length > 0) {
+      const head = this.unsent[0];
+      const n = head.length === 0 ? 0 : conn.send(head);
+      this.bytesAccepted += n;
+      if (n === head.length) {
+        this.unsent.shift();
+        continue;
+      }
+      if (n > 0) this.unsent[0] = head.subarray(n);
+      // Nothing taken outside a sending state: our FIN is out or the connection is gone.
+      else if (!canSend(conn.state)) return this.failWrite(cb);
+      return; // send buffer full: onWritable resumes
+    }
+    this.pendingCb = null;
+    this.idle.touch();
+    cb();
+  }
+
+  private failWrite(cb: WriteCallback): void {
+    this.unsent = [];
+    this.pendingCb = null;
+    cb(socketError('EPIPE', 'write'));
+  }
+
+  override _final(callback: WriteCallback): void {
+    if (this.connecting) {
+      // As net.Socket: the FIN waits for the handshake.
+      this.once('connect', () => this._final(callback));
+      return;
+    }
+    const conn = this.conn;
+    if (conn && !this.connGone && canSend(conn.state)) conn.shutdownWrite();
+    callback();
+  }
+
+  // ---- teardown ---------------------------------------------------------
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.connecting = false;
+    this.idle.cancel();
+    const conn = this.conn;
+    if (conn && !this.connGone) {
+      this.connGone = true;
+      conn.handler = DETACHED;
+      if (err || this.resetOnDestroy || this.unsent.length > 0 || conn.info().recvQueue > 0) {
+        // RFC 9293 §3.10.5 ABORT. Also Linux's close() with unread data (RFC 2525 §2.17).
+        conn.abort();
+      } else {
+        // Nothing lost: close(2) semantics, FIN after queued data (RFC 9293 §3.10.4).
+        conn.close();
+      }
+    }
+    const cb = this.pendingCb;
+    if (cb) {
+      this.unsent = [];
+      this.pendingCb = null;
+      cb(Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' }));
+    }
+    callback(err);
+    // After any 'error' (queued by callback above), as Node's handle-close callback.
+    const hadError = err !== null && err !== undefined;
+    process.nextTick(() => this.emit('close', hadError));
+  }
+
+  /** Send RST and destroy (net.Socket#resetAndDestroy, Node 16.17+). */
+  resetAndDestroy(): this {
+    this.resetOnDestroy = true;
+    this.destroy();
+    return this;
+  }
+
+  /** End, then destroy once everything is handed to TCP (net.Socket#destroySoon). */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  // ---- options ----------------------------------------------------------
+
+  setTimeout(ms: number, callback?: () => void): this {
+    if (callback) {
+      if (ms === 0) this.removeListener('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    this.idle.set(ms);
+    return this;
+  }
+
+  get timeout(): number {
+    return this.idle.timeout;
+  }
+
+  setNoDelay(noDelay = true): this {
+    this.noDelay = noDelay;
+    if (this.conn && !this.connGone) this.conn.setNoDelay(noDelay);
+    return this;
+  }
+
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    this.keepAlive = { enable, delay: initialDelay };
+    if (this.conn && !this.connGone) this.conn.setKeepAlive(enable, initialDelay > 0 ? initialDelay : undefined);
+    return this;
+  }
+
+  private applyOptions(): void {
+    if (this.noDelay !== undefined) this.setNoDelay(this.noDelay);
+    if (this.keepAlive !== undefined) this.setKeepAlive(this.keepAlive.enable, this.keepAlive.delay);
+  }
+
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+
+  // ---- state and addresses ----------------------------------------------
+
+  /** net.Socket#pending: not yet connected. */
+  get pending(): boolean {
+    return this.conn === null || this.connecting;
+  }
+
+  get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable) return 'readOnly';
+    if (this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  get bytesRead(): number {
+    return this.bytesReceived;
+  }
+
+  /** As Node: bytes handed to TCP plus bytes still waiting in our buffers. */
+  get bytesWritten(): number {
+    let queued = 0;
+    for (const b of this.unsent) queued += b.length;
+    return this.bytesAccepted + queued + this.writableLength;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.peer?.address;
+  }
+
+  get remotePort(): number | undefined {
+    return this.peer?.port;
+  }
+
+  get localAddress(): string | undefined {
+    return this.local?.address;
+  }
+
+  get localPort(): number | undefined {
+    return this.local?.port;
+  }
+
+  address(): { address: string; family: string; port: number } | Record<string, never> {
+    return this.local ? { address: this.local.address, family: 'IPv4', port: this.local.port } : {};
+  }
+
+  /** The TCP state, for diagnostics (`ss`-style tables). */
+  get tcpState(): TcpState | 'CLOSED' {
+    return this.conn && !this.connGone ? this.conn.state : 'CLOSED';
+  }
+
+  private cacheAddresses(): void {
+    const c = this.conn;
+    if (!c) return;
+    // Cached so they survive the connection, as Node caches _peername/_sockname.
+    this.peer = { address: formatIpv4(c.remoteAddr), port: c.remotePort };
+    this.local = { address: formatIpv4(c.localAddr), port: c.localPort };
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Demultiplexing tables: connections by 4-tuple, listeners by local port,
+ * and ephemeral port allocation for active opens.
+ *
+ * A 4-tuple is 96 bits, more than a double holds exactly, so the table is two
+ * levels of Map keyed by exact 48-bit numbers (address * 2^16 + port): local
+ * endpoint, then remote endpoint. Lookups allocate nothing.
+ */
+import type { Rng } from '../util/random.js';
+import { randInt } from '../util/random.js';
+import type { FourTuple } from './env.js';
+
+const endpointKey = (addr: number, port: number): number => (addr >>> 0) * 0x10000 + (port & 0xffff);
+
+export class TupleTable<T> {
+  private readonly byLocal = new Map<number, Map<number, T>>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): T | undefined {
+    return this.byLocal.get(endpointKey(localAddr, localPort))?.get(endpointKey(remoteAddr, remotePort));
+  }
+
+  getTuple(t: FourTuple): T | undefined {
+    return this.get(t.localAddr, t.localPort, t.remoteAddr, t.remotePort);
+  }
+
+  has(t: FourTuple): boolean {
+    return this.getTuple(t) !== undefined;
+  }
+
+  set(t: FourTuple, v: T): void {
+    const lk = endpointKey(t.localAddr, t.localPort);
+    let inner = this.byLocal.get(lk);
+    if (!inner) {
+      inner = new Map();
+      this.byLocal.set(lk, inner);
+    }
+    const rk = endpointKey(t.remoteAddr, t.remotePort);
+    if (!inner.has(rk)) this.count++;
+    inner.set(rk, v);
+  }
+
+  /** Remove the entry for `t`; if `only` is given, only when it is that value (a stale unregister must not evict a successor). */
+  delete(t: FourTuple, only?: T): boolean {
+    const lk = endpointKey(t.localAddr, t.localPort);
+    const inner = this.byLocal.get(lk);
+    if (!inner) return false;
+    const rk = endpointKey(t.remoteAddr, t.remotePort);
+    if (!inner.has(rk) || (only !== undefined && inner.get(rk) !== only)) return false;
+    inner.delete(rk);
+    this.count--;
+    if (inner.size === 0) this.byLocal.delete(lk);
+    return true;
+  }
+
+  /** Is any entry using this local endpoint? */
+  hasLocal(localAddr: number, localPort: number): boolean {
+    return this.byLocal.has(endpointKey(localAddr, localPort));
+  }
+
+  *values(): IterableIterator<T> {
+    for (const inner of this.byLocal.values()) yield* inner.values();
+  }
+}
+
+/**
+ * Pick a local port for an active open to remoteAddr:remotePort. Starts at a
+ * random point of [min, max] (RFC 6056 §3.3.1 "simple port randomization",
+ * from the injected rng) and probes upward, wrapping, until `inUse` says the
+ * resulting 4-tuple is free. Returns undefined when every port is taken
+ * (→ EADDRNOTAVAIL).
+ */
+export function allocateEphemeralPort(
+  rng: Rng,
+  min: number,
+  max: number,
+  inUse: (localPort: number) => boolean,
+): number | undefined {
+  const n = max - min + 1;
+  if (n <= 0) return undefined;
+  const start = randInt(rng, n);
+  for (let i = 0; i < n; i++) {
+    const port = min + ((start + i) % n);
+    if (!inUse(port)) return port;
+  }
+  return undefined;
+}

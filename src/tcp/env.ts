@@ -1,0 +1,78 @@
+/**
+ * The seam between the per-connection machinery (connection.ts, input.ts,
+ * output.ts, ...) and the layer that owns the demultiplexing tables
+ * (tcp-layer.ts: listeners, SYN queue and cookies, TIME_WAIT, RST for
+ * segments to no connection). A Connection sees the world only through this.
+ */
+import type { Clock } from '../time/clock.js';
+import type { Rng } from '../util/random.js';
+import type { TcpOptions } from './api.js';
+import type { TcpRepr } from '../wire/tcp.js';
+
+export interface TcpEnv {
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly options: TcpOptions;
+  /** TCP counters (src/tcp/stats.ts); connection code increments named counters. */
+  readonly stats: Record<string, number>;
+  /** Our MSS to advertise: options.mss ?? ip.mtu - 40. */
+  readonly localMss: number;
+  /** Emit one segment (the layer builds the packet and hands it to IPv4). */
+  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number): void;
+  /** The connection reached CLOSED: remove it from the demultiplexing table. */
+  unregister(key: FourTuple): void;
+  /**
+   * The connection entered TIME_WAIT: keep a compact record (RFC 9293
+   * §3.10.7.4 TIME-WAIT processing, RFC 1337) and drop the Connection object.
+   */
+  enterTimeWait(tw: TimeWaitRecord): void;
+  /**
+   * RFC 5961 §7: may one more challenge ACK be sent now? A token bucket of
+   * options.challengeAckLimit per second shared by every connection of the
+   * layer (Linux tcp_challenge_ack_limit). Returns false when rate-limited.
+   */
+  challengeAckAllowed(): boolean;
+  /** RFC 6528 §3 initial sequence number for a new connection on `tuple`. */
+  allocateIss(tuple: FourTuple): number;
+}
+
+export interface FourTuple {
+  localAddr: number;
+  localPort: number;
+  remoteAddr: number;
+  remotePort: number;
+}
+
+/** Just enough to re-ACK a retransmitted FIN and to judge a new SYN (RFC 9293 §3.6.1, RFC 6191). */
+export interface TimeWaitRecord extends FourTuple {
+  sndNxt: number;
+  rcvNxt: number;
+  /** Raw (scaled) window field to put in ACKs. */
+  window: number;
+  /** Last timestamp received and our timestamp offset, if timestamps are in use (RFC 7323). */
+  tsRecent?: number;
+  tsOffset?: number;
+}
+
+/**
+ * Everything negotiated by a passive open, handed by the listener (which
+ * answered the SYN, possibly statelessly with a cookie) to the Connection it
+ * creates when the handshake-completing ACK arrives.
+ */
+export interface HandshakeResult extends FourTuple {
+  iss: number;
+  irs: number;
+  /** Peer's MSS option (RFC 9293 §3.7.1; 536 if absent). */
+  peerMss: number;
+  /** Shifts: what we apply to the peer's window fields, and to ours (RFC 7323 §2). 0 when not negotiated. */
+  sndWscale: number;
+  rcvWscale: number;
+  sackOk: boolean;
+  tsOk: boolean;
+  tsRecent: number;
+  tsOffset: number;
+  /** SYN-ACK retransmissions made, for the initial RTO/Karn (RFC 6298 §5, §2). */
+  synAckRetransmits: number;
+  /** When the SYN-ACK was first sent (for the first RTT sample if not retransmitted). */
+  synAckSentAt: number;
+}

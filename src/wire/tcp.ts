@@ -1,0 +1,170 @@
+/**
+ * TCP header (RFC 9293 §3.1). View + Repr per the rule in ./index.ts.
+ * (Types fixed first so TCP, the socket layer and the conformance runner can
+ * be written against them; the view and parse/emit follow below.)
+ */
+
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_PSH = 0x08;
+export const TCP_ACK = 0x10;
+export const TCP_URG = 0x20;
+export const TCP_ECE = 0x40;
+export const TCP_CWR = 0x80;
+
+/** Normalised TCP options (RFC 9293 §3.2, RFC 7323, RFC 2018). Absent = not present. */
+export interface TcpOptionsRepr {
+  mss?: number;
+  /** Window scale shift, clamped to 14 by parse (RFC 7323 §2.3). */
+  wscale?: number;
+  sackPermitted?: boolean;
+  /** SACK blocks as [left, right) sequence pairs (RFC 2018 §3). */
+  sack?: Array<[number, number]>;
+  timestamp?: { val: number; ecr: number };
+}
+
+export interface TcpRepr {
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  /** Bitwise OR of TCP_* flags. */
+  flags: number;
+  /** The raw 16-bit window field (unscaled). */
+  window: number;
+  urgent: number;
+  options: TcpOptionsRepr;
+  /** Segment data; a subarray of the received packet on input. */
+  payload: Buffer;
+}
+
+// ---------------------------------------------------------------------------
+// View, parse and emit (RFC 9293 §3.1).
+
+import { finish, pseudoHeaderSum, sumBytes } from './checksum.js';
+import { emitTcpOptions, parseTcpOptions, tcpOptionsLen } from './tcp-options.js';
+
+const SRC_PORT = 0;
+const DST_PORT = 2;
+const SEQ = 4;
+const ACK = 8;
+const DATA_OFF = 12;
+const FLAGS = 13;
+const WINDOW = 14;
+const CHECKSUM = 16;
+const URGENT = 18;
+export const TCP_HEADER_LEN = 20;
+const IPPROTO_TCP = 6;
+
+/** Thin view over a TCP header at buf[0]; see the wire rule in ./index.ts. */
+export class TcpView {
+  private constructor(readonly buf: Buffer) {}
+
+  /**
+   * Checked constructor for untrusted bytes (`buf` is exactly the segment:
+   * header, options, data). Returns a view or a drop reason.
+   */
+  static parse(buf: Buffer): TcpView | string {
+    if (buf.length < TCP_HEADER_LEN) return 'truncated';
+    const hl = (buf[DATA_OFF] >>> 4) * 4;
+    if (hl < TCP_HEADER_LEN || hl > buf.length) return 'badDataOffset';
+    return new TcpView(buf);
+  }
+
+  /** Unchecked: for emitting into a buffer already sized for the header. */
+  static over(buf: Buffer): TcpView {
+    return new TcpView(buf);
+  }
+
+  get srcPort(): number { return this.buf.readUInt16BE(SRC_PORT); }
+  set srcPort(v: number) { this.buf.writeUInt16BE(v, SRC_PORT); }
+  get dstPort(): number { return this.buf.readUInt16BE(DST_PORT); }
+  set dstPort(v: number) { this.buf.writeUInt16BE(v, DST_PORT); }
+  get seq(): number { return this.buf.readUInt32BE(SEQ); }
+  set seq(v: number) { this.buf.writeUInt32BE(v >>> 0, SEQ); }
+  get ack(): number { return this.buf.readUInt32BE(ACK); }
+  set ack(v: number) { this.buf.writeUInt32BE(v >>> 0, ACK); }
+  /** Header length in bytes (data offset × 4). */
+  get headerLen(): number { return (this.buf[DATA_OFF] >>> 4) * 4; }
+  set headerLen(v: number) { this.buf[DATA_OFF] = (v / 4) << 4; }
+  get flags(): number { return this.buf[FLAGS]; }
+  set flags(v: number) { this.buf[FLAGS] = v & 0xff; }
+  get window(): number { return this.buf.readUInt16BE(WINDOW); }
+  set window(v: number) { this.buf.writeUInt16BE(v & 0xffff, WINDOW); }
+  get checksum(): number { return this.buf.readUInt16BE(CHECKSUM); }
+  set checksum(v: number) { this.buf.writeUInt16BE(v, CHECKSUM); }
+  get urgent(): number { return this.buf.readUInt16BE(URGENT); }
+  set urgent(v: number) { this.buf.writeUInt16BE(v & 0xffff, URGENT); }
+  get options(): Buffer { return this.buf.subarray(TCP_HEADER_LEN, this.headerLen); }
+  get payload(): Buffer { return this.buf.subarray(this.headerLen); }
+
+  /** True if the checksum over pseudo header + segment verifies (RFC 9293 §3.1). */
+  verifyChecksum(src: number, dst: number): boolean {
+    const len = this.buf.length;
+    return finish(sumBytes(this.buf, 0, len, pseudoHeaderSum(src, dst, IPPROTO_TCP, len))) === 0;
+  }
+}
+
+/**
+ * Parse and verify a received segment (`buf` = the IP payload) into a Repr,
+ * or return a drop reason: 'truncated', 'badDataOffset', 'badChecksum',
+ * 'badOptionLength', 'badFlags'. SYN together with FIN or RST is refused here
+ * as Linux refuses it (it drops SYN+FIN in LISTEN and SYN+RST everywhere);
+ * every other combination is left to the RFC 9293 §3.10.7 processing.
+ */
+export function parseTcpSegment(buf: Buffer, src: number, dst: number): TcpRepr | string {
+  const v = TcpView.parse(buf);
+  if (typeof v === 'string') return v;
+  if (!v.verifyChecksum(src, dst)) return 'badChecksum';
+  const flags = v.flags;
+  if ((flags & TCP_SYN) !== 0 && (flags & (TCP_FIN | TCP_RST)) !== 0) return 'badFlags';
+  const hl = v.headerLen;
+  const options: TcpOptionsRepr = {};
+  if (hl > TCP_HEADER_LEN) {
+    const bad = parseTcpOptions(buf, TCP_HEADER_LEN, hl, options);
+    if (bad !== null) return bad;
+  }
+  return {
+    srcPort: v.srcPort,
+    dstPort: v.dstPort,
+    seq: v.seq,
+    ack: v.ack,
+    flags,
+    window: v.window,
+    urgent: v.urgent,
+    options,
+    payload: buf.subarray(hl),
+  };
+}
+
+/** Header length (with options) that emitTcpSegment will write for `repr`. */
+export function tcpHeaderLen(repr: TcpRepr): number {
+  return TCP_HEADER_LEN + tcpOptionsLen(repr.options);
+}
+
+/**
+ * Write header, options and payload at buf[off] and fill in the checksum with
+ * the pseudo header for src→dst. `buf` must have room for
+ * tcpHeaderLen(repr) + repr.payload.length bytes from `off`. Returns the
+ * segment length.
+ */
+export function emitTcpSegment(repr: TcpRepr, buf: Buffer, off: number, src: number, dst: number): number {
+  const hl = tcpHeaderLen(repr);
+  const len = hl + repr.payload.length;
+  const seg = buf.subarray(off, off + len);
+  const v = TcpView.over(seg);
+  v.srcPort = repr.srcPort;
+  v.dstPort = repr.dstPort;
+  v.seq = repr.seq;
+  v.ack = repr.ack;
+  seg[DATA_OFF] = (hl / 4) << 4;
+  v.flags = repr.flags;
+  v.window = repr.window;
+  v.checksum = 0;
+  v.urgent = repr.urgent;
+  emitTcpOptions(repr.options, seg, TCP_HEADER_LEN);
+  if (repr.payload.length > 0) repr.payload.copy(seg, hl);
+  v.checksum = finish(sumBytes(seg, 0, len, pseudoHeaderSum(src, dst, IPPROTO_TCP, len)));
+  return len;
+}
