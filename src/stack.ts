@@ -106,6 +106,7 @@ export class Stack {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.ip.close();
     await this.link.close();
   }
 }

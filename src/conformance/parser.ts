@@ -218,6 +218,7 @@ function parseTcp(ts: TokenStream, dir: '<' | '>'): TcpPacketSpec {
   while (!ts.atEnd() && ts.peek()?.kind !== 'num') flagsText += ts.next().text;
   let flags = 0;
   for (const ch of flagsText) {
+    if (ch === 'A' || /[0-7]/.test(ch)) throw new ScriptUnsupported('AccECN flags (A, ACE counts) are not supported');
     const bit = FLAG_BITS[ch];
     if (bit === undefined) throw ts.error(`unknown TCP flag '${ch}' in '${flagsText}'`);
     flags |= bit;
@@ -238,6 +239,8 @@ function parseTcp(ts: TokenStream, dir: '<' | '>'): TcpPacketSpec {
     else if (k.text === '<') pkt.options = parseOptions(ts);
     else throw ts.error(`unexpected '${k.text}' in TCP packet`);
   }
+  // packetdrill: an inbound packet is built from the line, so its window cannot be left out.
+  if (dir === '<' && pkt.win === undefined) throw ts.error('window must be specified for inbound packets');
   return pkt;
 }
 

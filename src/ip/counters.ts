@@ -19,6 +19,7 @@ export const IP_COUNTER_NAMES = [
   'handlerError',
   'outRequests',
   'outTooBig',
+  'outDiscards',
   'fragFails',
   'fragOks',
   'fragCreates',

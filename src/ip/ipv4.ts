@@ -188,7 +188,11 @@ export class Ipv4Layer implements IpSender {
    */
   output(packet: Buffer, dst: number, protocol: number, ttl = this.defaultTtl, dontFrag = false): void {
     const c = this.ipc;
-    if (packet.length < IPV4_HEADER_LEN || packet.length > IPV4_MAX_DATAGRAM) {
+    if (packet.length < IPV4_HEADER_LEN) {
+      c.outDiscards++;
+      return;
+    }
+    if (packet.length > IPV4_MAX_DATAGRAM) {
       c.outTooBig++;
       return;
     }

@@ -60,6 +60,4 @@ export class Tcb implements FourTuple {
   /** Consecutive retransmissions of the same data (backoff count), and the total (tcpi_total_retrans). */
   retransmits = 0;
   totalRetrans = 0;
-  /** When the first of the current run of retransmissions happened (user timeout). */
-  firstRetransAt = -1;
 }

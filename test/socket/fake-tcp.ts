@@ -76,7 +76,11 @@ export class FakeTcp implements TcpApi {
     const c = new FakeConn(this, localPort ?? this.nextPort++, remoteAddr, remotePort, 'SYN_SENT');
     c.handler = handler;
     this.net.conns.push(c);
-    this.net.later(() => this.net.listeners.get(`${remoteAddr}:${remotePort}`)?.syn(c) ?? c.reset());
+    this.net.later(() => {
+      const l = this.net.listeners.get(`${remoteAddr}:${remotePort}`);
+      if (l) l.syn(c);
+      else c.reset();
+    });
     return c;
   }
 

@@ -1,0 +1,294 @@
+/**
+ * Runs one parsed script against the stack in virtual time, event by event:
+ * inbound packets are injected at their scripted time, outbound ones are
+ * awaited (up to their time plus 2 s) and compared, system calls go through
+ * the BSD layer, blocking calls complete in the background while later events
+ * run (packetdrill's syscall thread), and `%{ }%` blocks are evaluated against
+ * a TCP_INFO snapshot. The first mismatch ends the script.
+ */
+import { VirtualClock } from '../time/virtual-clock.js';
+import { SeededRng } from '../util/random.js';
+import { BsdLayer, WOULD_BLOCK, type BsdSocket, type SysOutcome } from './bsd.js';
+import { checkTime, compareSegment, fmtS, formatSegment, newSeqMap, timeWindow, type CompareOptions, type SeqMap } from './comparator.js';
+import { CaptureLink, type StackFactory } from './harness.js';
+import { buildInbound, checkNonTcp } from './inbound.js';
+import { decodeDatagram, type DecodedDatagram } from './packet.js';
+import type { Profile } from './profile.js';
+import type { PacketSpec, Script, ScriptEvent, SyscallSpec, TcpPacketSpec } from './script.js';
+import { checkResult, startSyscall, type SyscallOp } from './syscalls.js';
+import { evalTcpInfoBlock } from './tcpinfo.js';
+import { resolveTime, type ResolvedTime } from './trace.js';
+
+/** A connection as the script sees it (packetdrill's per-socket script/live mapping). */
+export interface Flow {
+  localPort: number;
+  remotePort: number;
+  map: SeqMap;
+  passive: boolean;
+  accepted: boolean;
+  /** Sequence number of the peer SYN that created the flow (a retransmitted SYN reuses it). */
+  synSeq?: number;
+  sock?: BsdSocket;
+}
+
+export class ScriptFailure extends Error {}
+
+interface Pending {
+  ev: ScriptEvent;
+  call: SyscallSpec;
+  op: SyscallOp;
+  start: number;
+  end: number;
+}
+
+/** How long to wait for a `*` outbound packet before calling it missing. */
+const ANY_TIME_WAIT_MS = 600_000;
+/** packetdrill: a missing outbound packet fails 2 s after its scripted time. */
+const MISSING_GRACE_MS = 2_000;
+const MAX_TIMER_STEPS = 1_000_000;
+
+export class Interpreter {
+  readonly clock = new VirtualClock();
+  readonly link: CaptureLink;
+  readonly bsd: BsdLayer;
+  private readonly flows: Flow[] = [];
+  private cur: Flow | undefined;
+  private listenPort: number | undefined;
+  private last = 0;
+  private outIdx = 0;
+  private pending: Pending | undefined;
+  private nextRemotePort = 40_000;
+
+  constructor(
+    private readonly script: Script,
+    private readonly profile: Profile,
+    private readonly cmp: CompareOptions,
+    factory: StackFactory,
+    seed: number,
+  ) {
+    this.link = new CaptureLink(this.clock, profile.mtu);
+    const stack = factory({ link: this.link, clock: this.clock, rng: new SeededRng(seed), profile });
+    this.bsd = new BsdLayer(stack.tcp, profile.localAddr);
+  }
+
+  /** Run to the end; throws ScriptFailure on the first mismatch, ScriptUnsupported for a SKIP. */
+  run(): void {
+    for (const ev of this.script.events) {
+      const t = resolveTime(ev.time, this.last);
+      const b = ev.body;
+      if (b.type === 'packet') {
+        if (b.packet.dir === '<') this.inbound(ev, b.packet, t);
+        else this.outbound(ev, b.packet, t);
+      } else if (b.type === 'syscall') this.syscall(ev, b.call, t);
+      else if (b.type === 'code') {
+        this.advanceTo(t.at);
+        const why = evalTcpInfoBlock(b.code, this.cur?.sock?.conn?.info());
+        if (why) this.fail(ev, why);
+        this.last = t.at;
+      } else this.last = t.at; // commands were applied before the run (setup.ts)
+    }
+    if (this.pending) this.awaitPending();
+    if (this.link.sent.length > this.outIdx) {
+      const p = this.link.sent[this.outIdx];
+      throw new ScriptFailure(`unexpected extra outbound packet at ${fmtS(p.time)}: ${this.describe(p.bytes)}`);
+    }
+  }
+
+  private fail(ev: ScriptEvent, msg: string): never {
+    throw new ScriptFailure(`line ${ev.line} at ${fmtS(this.clock.now())}: ${msg}\n    script: ${ev.text.replace(/\s+/g, ' ')}`);
+  }
+
+  /** Move virtual time to `t`, firing timers in order and completing a pending blocking call as soon as it can. */
+  private advanceTo(t: number): void {
+    for (let spins = 0; ; spins++) {
+      this.guard(spins);
+      this.pollPending();
+      const next = this.nextWake();
+      if (next === undefined || next > t) break;
+      this.clock.runUntil(next);
+    }
+    this.clock.runUntil(Math.max(t, this.clock.now()));
+    this.pollPending();
+  }
+
+  /** A stack that re-arms a timer at the same instant forever would hang the runner: fail instead. */
+  private guard(spins: number): void {
+    if (spins > MAX_TIMER_STEPS) throw new ScriptFailure(`the stack fired over ${MAX_TIMER_STEPS} timers without time reaching the next event (at ${fmtS(this.clock.now())})`);
+  }
+
+  private nextWake(): number | undefined {
+    const a = this.clock.nextAt();
+    const b = this.pending?.op.timeoutAt;
+    if (a === undefined) return b;
+    return b === undefined ? a : Math.min(a, b);
+  }
+
+  private pollPending(): void {
+    const p = this.pending;
+    if (!p) return;
+    const r = p.op.poll(true);
+    if (r === WOULD_BLOCK) return;
+    this.pending = undefined;
+    this.finishCall(p.ev, p.call, r, p.start, p.end);
+  }
+
+  private finishCall(ev: ScriptEvent, call: SyscallSpec, r: Exclude<SysOutcome, typeof WOULD_BLOCK>, start: number, end: number): void {
+    const bad = checkResult(call, r);
+    if (bad) this.fail(ev, bad);
+    const late = checkTime({ kind: 'absolute', at: end }, end, undefined, this.clock.now(), start, this.cmp);
+    if (late) this.fail(ev, `${call.name}() returned at the wrong time: ${late}`);
+  }
+
+  private awaitPending(): void {
+    const p = this.pending;
+    if (!p) return;
+    const [, hi] = timeWindow({ kind: 'absolute', at: p.end }, p.end, undefined, p.start, this.cmp);
+    this.advanceTo(hi + MISSING_GRACE_MS);
+    if (this.pending) this.fail(p.ev, `${p.call.name}() still blocked at ${fmtS(this.clock.now())}; expected it to return at ${fmtS(p.end)}`);
+  }
+
+  private syscall(ev: ScriptEvent, call: SyscallSpec, t: ResolvedTime): void {
+    if (this.pending) this.awaitPending();
+    this.advanceTo(t.at);
+    const op = startSyscall(call, {
+      bsd: this.bsd,
+      profile: this.profile,
+      now: () => this.clock.now(),
+      noteSocket: (kind, s) => this.noteSocket(kind, s),
+    });
+    const r = op.poll(false);
+    const end = t.blockingEnd ?? t.at;
+    if (r === WOULD_BLOCK) this.pending = { ev, call, op, start: t.at, end };
+    else this.finishCall(ev, call, r, t.at, end);
+    this.last = t.at;
+  }
+
+  private noteSocket(kind: 'listen' | 'accept' | 'connect', s: BsdSocket): void {
+    if (kind === 'listen') {
+      this.listenPort = s.listener?.localPort ?? this.profile.port;
+      return;
+    }
+    const c = s.conn;
+    if (!c) return;
+    let f = this.flows.find((x) => x.localPort === c.localPort && x.remotePort === c.remotePort);
+    if (!f) {
+      f = { localPort: c.localPort, remotePort: c.remotePort, map: newSeqMap(), passive: kind === 'accept', accepted: false };
+      this.flows.push(f);
+    }
+    f.sock = s;
+    if (kind === 'accept') f.accepted = true;
+    this.cur = f;
+  }
+
+  /**
+   * The flow an inbound packet belongs to (packetdrill's "current socket"):
+   * a SYN whose sequence number a flow already saw is a retransmission to that
+   * flow; another SYN is a new connection to the listener unless the current
+   * flow is established (accepted) or an active open awaiting the peer's SYN
+   * (simultaneous open), where it tests that connection's SYN handling.
+   */
+  private inboundFlow(spec: PacketSpec): Flow {
+    const c = this.cur;
+    if (spec.proto !== 'tcp' || (spec.flags & 0x12) !== 0x02) return c ?? this.newFlow();
+    const again = this.flows.find((f) => f.synSeq === spec.seq);
+    if (again) return (this.cur = again);
+    if (c && ((c.passive && c.accepted) || (!c.passive && c.synSeq === undefined))) {
+      if (!c.passive) c.synSeq = spec.seq;
+      return c;
+    }
+    const f = this.newFlow();
+    f.synSeq = spec.seq;
+    return f;
+  }
+
+  private newFlow(): Flow {
+    const f: Flow = {
+      localPort: this.listenPort ?? this.profile.port,
+      remotePort: this.nextRemotePort++,
+      map: newSeqMap(),
+      passive: true,
+      accepted: false,
+    };
+    this.flows.push(f);
+    this.cur = f;
+    return f;
+  }
+
+  private inbound(ev: ScriptEvent, spec: PacketSpec, t: ResolvedTime): void {
+    this.advanceTo(t.at);
+    const flow = this.inboundFlow(spec);
+    const dgram = buildInbound(spec, flow, this.profile);
+    if (!this.link.inject(dgram)) this.fail(ev, 'the stack registered no receive handler on its link');
+    this.pollPending();
+    this.last = t.at;
+  }
+
+  private outbound(ev: ScriptEvent, spec: PacketSpec, t: ResolvedTime): void {
+    const [, hi] = timeWindow(ev.time, t.at, t.rangeEnd, this.last, this.cmp);
+    const deadline = ev.time.kind === 'any' ? this.clock.now() + ANY_TIME_WAIT_MS : Math.max(hi, t.rangeEnd ?? t.at) + MISSING_GRACE_MS;
+    let progress = 0;
+    let done = spec.proto !== 'tcp';
+    for (;;) {
+      const p = this.awaitPacket(deadline);
+      if (!p) this.fail(ev, `missing outbound packet (waited until ${fmtS(this.clock.now())})`);
+      this.outIdx++;
+      const d = decodeDatagram(p.bytes);
+      if (typeof d === 'string') this.fail(ev, `malformed outbound datagram: ${d}`);
+      if (d.src !== this.profile.localAddr || d.dst !== this.profile.remoteAddr) {
+        this.fail(ev, `outbound packet addressed ${d.src >>> 0}->${d.dst >>> 0}, expected local->remote: ${this.describe(p.bytes)}`);
+      }
+      if (spec.proto !== 'tcp') {
+        const bad = checkNonTcp(spec, d);
+        if (bad) this.fail(ev, `${bad}; actual: ${this.describe(p.bytes)}`);
+      } else {
+        const r = this.matchTcp(ev, spec, d, progress, p.time);
+        progress += r.consumed;
+        done = r.done;
+      }
+      const late = checkTime(ev.time, t.at, t.rangeEnd, p.time, this.last, this.cmp);
+      if (late) this.fail(ev, `${late}; actual: ${this.describe(p.bytes)}`);
+      if (done) {
+        this.last = ev.time.kind === 'any' || t.rangeEnd !== undefined ? p.time : t.at;
+        return;
+      }
+    }
+  }
+
+  private matchTcp(ev: ScriptEvent, spec: TcpPacketSpec, d: DecodedDatagram, progress: number, time: number): { consumed: number; done: boolean } {
+    if (!d.tcp) this.fail(ev, `expected a TCP segment, got ${d.error ?? `IP protocol ${d.protocol}`}`);
+    const seg = d.tcp;
+    const flow = this.outboundFlow(seg.srcPort, seg.dstPort);
+    const r = compareSegment(spec, seg, flow.map, this.cmp, progress);
+    if (r.error) this.fail(ev, `${r.error}\n    actual: ${formatSegment(seg, flow.map)} at ${fmtS(time)}`);
+    return r;
+  }
+
+  private outboundFlow(srcPort: number, dstPort: number): Flow {
+    const f = this.flows.find((x) => x.localPort === srcPort && x.remotePort === dstPort);
+    if (f) return f;
+    // A reply to no connection (e.g. RST to a closed port) still maps through the current flow.
+    return this.cur ?? { localPort: srcPort, remotePort: dstPort, map: newSeqMap(), passive: false, accepted: false };
+  }
+
+  private awaitPacket(deadline: number): { time: number; bytes: Buffer } | undefined {
+    for (let spins = 0; ; spins++) {
+      this.guard(spins);
+      const p = this.link.sent[this.outIdx];
+      if (p) return p;
+      const next = this.nextWake();
+      if (next === undefined || next > deadline) {
+        this.advanceTo(deadline);
+        return this.link.sent[this.outIdx];
+      }
+      this.clock.runUntil(next);
+      this.pollPending();
+    }
+  }
+
+  private describe(bytes: Buffer): string {
+    const d = decodeDatagram(bytes);
+    if (typeof d === 'string') return d;
+    if (!d.tcp) return `IP protocol ${d.protocol}, ${d.payload.length} bytes${d.error ? ` (${d.error})` : ''}`;
+    return formatSegment(d.tcp, this.outboundFlow(d.tcp.srcPort, d.tcp.dstPort).map);
+  }
+}

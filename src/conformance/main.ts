@@ -1,0 +1,83 @@
+/**
+ * `npm run conformance -- [--profile NAME] [--seed N] [--wire] [FILES or DIRS...]`
+ *
+ * Runs packetdrill-syntax scripts (default: the whole suite under
+ * test/conformance/scripts) in-process in virtual time and prints one line per
+ * script, then exactly `N passed, M failed, K skipped`. Exit code 1 if any
+ * failed. `--wire` is scripts/conformance.sh's job (see README).
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadStackFactory, type StackFactory } from './harness.js';
+import { getProfile, profileNames } from './profile.js';
+import { runScriptText, type Outcome } from './runner.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const SUITE = join(ROOT, 'test/conformance/scripts');
+
+function collect(path: string, out: string[]): void {
+  if (statSync(path).isDirectory()) {
+    for (const name of readdirSync(path).sort()) collect(join(path, name), out);
+  } else if (path.endsWith('.pkt')) out.push(path);
+}
+
+function usage(msg: string): never {
+  process.stderr.write(`${msg}\nusage: conformance [--profile ${profileNames().join('|')}] [--seed N] [--wire] [FILES or DIRS...]\n`);
+  process.exit(2);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let profileName = 'linux';
+  let seed = 1;
+  const paths: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--profile') profileName = argv[++i] ?? usage('--profile needs a name');
+    else if (a === '--seed') seed = Number(argv[++i] ?? usage('--seed needs a number'));
+    else if (a === '--wire') usage('--wire runs through scripts/conformance.sh (needs root and a network namespace); see test/conformance/README.md');
+    else if (a.startsWith('--')) usage(`unknown option ${a}`);
+    else paths.push(a);
+  }
+  if (!getProfile(profileName)) usage(`unknown profile ${profileName}`);
+  const files: string[] = [];
+  for (const p of paths.length ? paths : [SUITE]) collect(resolve(p), files);
+
+  let factory: StackFactory | undefined;
+  let loadError = '';
+  try {
+    factory = await loadStackFactory();
+  } catch (e) {
+    loadError = e instanceof Error ? e.message : String(e);
+  }
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const f of files) {
+    const name = relative(paths.length ? process.cwd() : SUITE, f);
+    let out: Outcome;
+    const profile = getProfile(profileName);
+    if (!factory || !profile) out = { status: 'FAIL', message: `cannot load the stack: ${loadError}` };
+    else out = runScriptText(readFileSync(f, 'utf8'), { profile, factory, seed });
+    if (out.status === 'PASS') {
+      passed++;
+      process.stdout.write(`PASS ${name}\n`);
+    } else if (out.status === 'SKIP') {
+      skipped++;
+      process.stdout.write(`SKIP ${name}: ${out.reason}\n`);
+    } else {
+      failed++;
+      process.stdout.write(`FAIL ${name}: ${out.message}\n`);
+    }
+  }
+  process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`conformance runner crashed: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(2);
+  },
+);

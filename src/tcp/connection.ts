@@ -1,0 +1,489 @@
+/**
+ * One TCP connection: owns the TCB, buffers, estimator, congestion control
+ * and timers, and implements the application contract (TcpConnection).
+ * Segment processing is in input.ts, emission in output.ts.
+ *
+ * Timers are deadline fields (one slot for retransmit/persist/FIN_WAIT_2,
+ * one for delayed ACK, one for keepalive) with at most one clock wake-up
+ * armed: moving a deadline later does not touch it, an earlier deadline
+ * re-arms, and a wake-up that finds nothing due just re-arms (gVisor
+ * tcp/timer.go, smoltcp's Timer).
+ */
+import type { Timer } from '../time/clock.js';
+import type { TcpRepr } from '../wire/tcp.js';
+import type { ConnectionHandler, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
+import type { FourTuple, HandshakeResult, TcpEnv } from './env.js';
+import { NewReno } from './congestion/newreno.js';
+import type { CongestionControl } from './congestion/types.js';
+import { connectionInfo } from './info.js';
+import { segmentArrives } from './input.js';
+import { onKeepaliveTimeout, onPersistTimeout, onRetransmitTimeout } from './timers.js';
+import { effectiveMss, rcvWnd, sendAck, sendRst, sendSyn, transmit, updateRcvWindow } from './output.js';
+import { ReceiveBuffer } from './reassembly/receive-buffer.js';
+import { NewRenoRecovery, type LossRecovery } from './recovery.js';
+import { RttEstimator, RttTiming } from './rtt.js';
+import { SackScoreboard } from './sack-scoreboard.js';
+import { SendBuffer } from './send-buffer.js';
+import { seqAdd, seqLt, seqSub } from './seq.js';
+import { bump } from './stats.js';
+import { Tcb } from './tcb.js';
+
+const NOOP_HANDLER: ConnectionHandler = Object.freeze({
+  onConnect() {},
+  onReadable() {},
+  onWritable() {},
+  onError() {},
+  onClose() {},
+});
+
+type SlotKind = 'none' | 'rtx' | 'persist' | 'finwait2';
+
+/** Smallest shift with which 65535 << shift covers rcvBuf (RFC 7323 §2.3), at most 14. */
+function wscaleFor(rcvBuf: number): number {
+  let s = 0;
+  while (s < 14 && 65535 * 2 ** s < rcvBuf) s++;
+  return s;
+}
+
+export class Connection implements TcpConnection {
+  readonly tcb = new Tcb();
+  readonly snd = new SendBuffer();
+  readonly rcv = new ReceiveBuffer();
+  readonly rtt: RttEstimator;
+  readonly timing = new RttTiming();
+  readonly recovery: LossRecovery = new NewRenoRecovery();
+  readonly sack = new SackScoreboard();
+  cc: CongestionControl;
+  handler: ConnectionHandler;
+
+  noDelay = false;
+  /** End of the last runt (sub-MSS segment) sent, for Nagle/Minshall; starts at ISS (a sequence number, not 0). */
+  sndSml = 0;
+  /** An ACK is owed now (out-of-order data, FIN, second full segment...). */
+  ackPending = false;
+  unackedBytes = 0;
+  /** Estimated size of the peer's full segments (Linux rcv_mss), for delayed ACK. */
+  rcvMss = 536;
+  peerOfferedWscale = false;
+  /** Segment being processed, trimmed to the window (input.ts scratch, no per-segment object). */
+  inSeq = 0;
+  inData: Buffer = Buffer.alloc(0);
+  inFin = false;
+  /** TSval carried by our latest retransmission (RTT samples must echo it or later). */
+  lastRtxTsVal: number | undefined;
+  /** Sequence number of a FIN received beyond a hole, or -1. */
+  oooFinSeq = -1;
+
+  // Timer deadlines (ms, absolute; Infinity = off).
+  rtxAt = Infinity;
+  rtxKind: SlotKind = 'none';
+  delackAt = Infinity;
+  kaAt = Infinity;
+  private armedAt = Infinity;
+  private armed: Timer | undefined;
+  persistBackoff = 0;
+  probesOut = 0;
+  keepAlive = false;
+  keepAliveIdle: number;
+  kaProbes = 0;
+  userTimeout = 0;
+  lastRecvAt: number;
+  synSentAt = 0;
+  /** When the oldest unacknowledged data was (about) first sent: the user timeout's origin. */
+  headSentAt = 0;
+  wantWritable = false;
+  private closed = false;
+
+  private constructor(
+    readonly env: TcpEnv,
+    tuple: FourTuple,
+    handler: ConnectionHandler,
+  ) {
+    const o = env.options;
+    this.handler = handler;
+    this.tcb.localAddr = tuple.localAddr;
+    this.tcb.localPort = tuple.localPort;
+    this.tcb.remoteAddr = tuple.remoteAddr;
+    this.tcb.remotePort = tuple.remotePort;
+    this.key = Object.freeze({
+      localAddr: tuple.localAddr,
+      localPort: tuple.localPort,
+      remoteAddr: tuple.remoteAddr,
+      remotePort: tuple.remotePort,
+    });
+    this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
+    this.cc = new NewReno(o.initialCwndSegments * this.tcb.mss);
+    this.keepAliveIdle = o.keepAliveIdle;
+    this.lastRecvAt = env.clock.now();
+  }
+
+  /** Active open (RFC 9293 §3.10.1): send SYN with our options, return in SYN_SENT. */
+  static connect(env: TcpEnv, tuple: FourTuple, iss: number, handler: ConnectionHandler): Connection {
+    const c = new Connection(env, tuple, handler);
+    const t = c.tcb;
+    t.iss = iss >>> 0;
+    t.sndUna = t.iss;
+    t.sndNxt = t.iss;
+    t.sndMax = t.iss;
+    c.sndSml = t.iss;
+    t.tsOffset = env.rng.u32();
+    t.rcvWscale = env.options.windowScaling ? wscaleFor(env.options.rcvBuf) : 0;
+    t.state = 'SYN_SENT';
+    c.synSentAt = env.clock.now();
+    sendSyn(c);
+    c.armRetransmit(true);
+    c.schedule();
+    return c;
+  }
+
+  /**
+   * Passive open completed by the listener: start ESTABLISHED with what the
+   * handshake negotiated, then process the handshake-completing ACK, which
+   * may carry data and FIN (RFC 9293 §3.10.7.4). Until the owner sets
+   * `handler` after accept(), data is only queued.
+   */
+  static fromHandshake(env: TcpEnv, r: HandshakeResult, ack: TcpRepr): Connection {
+    const c = new Connection(env, r, NOOP_HANDLER);
+    const t = c.tcb;
+    t.passive = true;
+    t.iss = r.iss >>> 0;
+    t.irs = r.irs >>> 0;
+    t.sndUna = seqAdd(t.iss, 1);
+    t.sndNxt = t.sndUna;
+    t.sndMax = t.sndUna;
+    c.sndSml = t.sndUna;
+    t.rcvNxt = seqAdd(t.irs, 1);
+    t.lastAckSent = t.rcvNxt;
+    t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, env.options.rcvBuf));
+    t.peerMss = r.peerMss;
+    t.sndWscale = r.sndWscale;
+    t.rcvWscale = r.rcvWscale;
+    t.sackOk = r.sackOk;
+    t.tsOk = r.tsOk;
+    t.tsRecent = r.tsRecent;
+    t.tsRecentAt = env.clock.now();
+    t.tsOffset = r.tsOffset;
+    c.setMss();
+    if (r.synAckRetransmits === 0) c.rtt.sample(env.clock.now() - r.synAckSentAt);
+    else if (r.tsOk && ack.options.timestamp && ack.options.timestamp.ecr !== 0) c.sampleTs(ack.options.timestamp.ecr);
+    // The listener validated ack.ack == ISS+1; the window it carries is scaled.
+    c.setSendWindow(ack.window * 2 ** t.sndWscale, ack.seq, ack.ack);
+    t.state = 'ESTABLISHED';
+    bump(env.stats, 'CurrEstab');
+    c.input(ack);
+    return c;
+  }
+
+  // ---- identity -----------------------------------------------------------
+
+  /** The demultiplexing four-tuple (a plain object, fixed for the connection's life). */
+  readonly key: FourTuple;
+  get localAddr(): number {
+    return this.tcb.localAddr;
+  }
+  get localPort(): number {
+    return this.tcb.localPort;
+  }
+  get remoteAddr(): number {
+    return this.tcb.remoteAddr;
+  }
+  get remotePort(): number {
+    return this.tcb.remotePort;
+  }
+  get state(): TcpState {
+    return this.tcb.state;
+  }
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---- segment input --------------------------------------------------------
+
+  /** A parsed, checksum-verified segment for this connection. */
+  input(seg: TcpRepr): void {
+    if (this.closed) return;
+    segmentArrives(this, seg);
+  }
+
+  noteReceived(): void {
+    const now = this.env.clock.now();
+    this.lastRecvAt = now;
+    this.kaProbes = 0;
+    this.probesOut = 0;
+    if (this.keepAlive) this.kaAt = now + this.keepAliveIdle;
+  }
+
+  /** Segment size and initial window once MSS and timestamps are known. */
+  setMss(): void {
+    const t = this.tcb;
+    t.mss = effectiveMss(Math.min(t.peerMss, this.env.localMss), t.tsOk);
+    // RFC 5681 §3.1 / RFC 6928 initial window, in segments of the negotiated size.
+    this.cc = new NewReno(this.env.options.initialCwndSegments * t.mss);
+  }
+
+  /** RTT of the handshake: from TS echo, or by Karn only if the SYN was never retransmitted. */
+  sampleHandshakeRtt(seg: TcpRepr): void {
+    const ts = seg.options.timestamp;
+    if (this.tcb.tsOk && ts && ts.ecr !== 0) this.sampleTs(ts.ecr);
+    else if (this.tcb.retransmits === 0) this.rtt.sample(this.env.clock.now() - this.synSentAt);
+  }
+
+  /** RFC 7323 §4.1: RTT from the echoed timestamp. */
+  sampleTs(ecr: number): void {
+    // Karn's rule carried over to timestamps: an echo older than our latest
+    // retransmission means the receiver echoed an earlier transmission (e.g.
+    // it ACKed a duplicate without updating TS.Recent, RFC 7323 §4.3), so the
+    // sample would span the backoff and inflate the RTO without bound.
+    if (this.lastRtxTsVal !== undefined && seqLt(ecr, this.lastRtxTsVal)) return;
+    const r = seqSub(Math.floor(this.env.clock.now()) + this.tcb.tsOffset, ecr);
+    if (r >= 0) this.rtt.sample(r);
+  }
+
+  setSendWindow(wnd: number, seq: number, ack: number): void {
+    const t = this.tcb;
+    const opened = wnd > 0 && t.sndWnd === 0;
+    t.sndWnd = wnd;
+    t.sndWl1 = seq;
+    t.sndWl2 = ack;
+    if (wnd > t.maxSndWnd) t.maxSndWnd = wnd;
+    if (opened && this.rtxKind === 'persist') {
+      this.rtxKind = 'none';
+      this.rtxAt = Infinity;
+      this.persistBackoff = 0;
+    }
+  }
+
+  becomeEstablished(): void {
+    const t = this.tcb;
+    t.state = 'ESTABLISHED';
+    t.retransmits = 0;
+    this.rtt.resetBackoff();
+    this.rtxKind = 'none';
+    this.rtxAt = Infinity;
+    bump(this.env.stats, 'CurrEstab');
+    if (t.finQueued) t.state = 'FIN_WAIT_1';
+    this.handler.onConnect();
+  }
+
+  // ---- application API ------------------------------------------------------
+
+  get sendSpace(): number {
+    return Math.max(0, this.env.options.sndBuf - this.snd.length);
+  }
+
+  send(data: Buffer): number {
+    const t = this.tcb;
+    if (this.closed || t.finQueued || t.state === 'CLOSED') return 0;
+    const n = Math.min(data.length, this.sendSpace);
+    if (n < data.length) this.wantWritable = true;
+    if (n === 0) return 0;
+    this.snd.push(n < data.length ? data.subarray(0, n) : data);
+    transmit(this);
+    return n;
+  }
+
+  read(): Buffer | null {
+    const b = this.rcv.read();
+    if (b === null || this.closed) return b;
+    const t = this.tcb;
+    const before = rcvWnd(this);
+    updateRcvWindow(this);
+    const after = rcvWnd(this);
+    // Window update once the window has at least doubled (Linux tcp_cleanup_rbuf);
+    // updateRcvWindow already applied the RFC 9293 §3.8.6.2.2 threshold.
+    if (after > before && (before === 0 || after >= 2 * before) && !t.finReceived && this.isSynchronized()) {
+      sendAck(this);
+      this.schedule();
+    }
+    return b;
+  }
+
+  get readEnded(): boolean {
+    return this.tcb.finReceived && this.rcv.queued === 0;
+  }
+
+  shutdownWrite(): void {
+    const t = this.tcb;
+    if (this.closed || t.finQueued) return;
+    t.finQueued = true;
+    if (t.state === 'ESTABLISHED') t.state = 'FIN_WAIT_1';
+    else if (t.state === 'CLOSE_WAIT') t.state = 'LAST_ACK';
+    transmit(this);
+  }
+
+  close(): void {
+    const t = this.tcb;
+    if (this.closed) return;
+    if (t.state === 'SYN_SENT') {
+      this.finish(undefined, false); // RFC 9293 §3.10.4: delete the TCB
+      return;
+    }
+    if (this.rcv.queued > 0 || this.rcv.hasOutOfOrder) {
+      // RFC 9293 §3.10.4 / RFC 2525 §2.17, Linux tcp_close: unread data means RST, not FIN.
+      bump(this.env.stats, 'TCPAbortOnClose');
+      this.resetAndClose();
+      return;
+    }
+    t.fullyClosed = true;
+    if (t.state === 'FIN_WAIT_2') this.setSlot('finwait2', this.env.clock.now() + this.env.options.finWait2Timeout);
+    this.shutdownWrite();
+  }
+
+  abort(): void {
+    if (this.closed) return;
+    const s = this.tcb.state;
+    // RFC 9293 §3.10.5: no RST from SYN-SENT (nothing synchronized yet).
+    if (s !== 'SYN_SENT') {
+      this.resetAndClose();
+      return;
+    }
+    this.rcv.clear();
+    this.finish(undefined, false);
+  }
+
+  setNoDelay(noDelay: boolean): void {
+    this.noDelay = noDelay;
+    if (noDelay && !this.closed) transmit(this);
+  }
+
+  setKeepAlive(enable: boolean, idleMs?: number): void {
+    this.keepAlive = enable;
+    if (idleMs !== undefined && idleMs > 0) this.keepAliveIdle = idleMs;
+    this.kaProbes = 0;
+    this.kaAt = enable ? this.lastRecvAt + this.keepAliveIdle : Infinity;
+    this.schedule();
+  }
+
+  setUserTimeout(ms: number): void {
+    this.userTimeout = Math.max(0, ms);
+  }
+
+  // ---- leaving --------------------------------------------------------------
+
+  isSynchronized(): boolean {
+    const s = this.tcb.state;
+    return s !== 'CLOSED' && s !== 'SYN_SENT' && s !== 'LISTEN';
+  }
+
+  /** <SEQ=SND.NXT><CTL=RST>, discard everything, CLOSED (RFC 9293 §3.10.5). */
+  resetAndClose(): void {
+    sendRst(this, this.tcb.sndMax);
+    this.snd.clear();
+    this.rcv.clear();
+    this.finish(undefined, false);
+  }
+
+  /** RST for an unacceptable ACK in SYN-SENT/SYN-RECEIVED: <SEQ=SEG.ACK><CTL=RST>. */
+  sendRstFor(ack: number): void {
+    sendRst(this, ack);
+  }
+
+  fail(code: TcpErrorCode): void {
+    const s = this.tcb.state;
+    if (code === 'ECONNRESET' && (s === 'ESTABLISHED' || s === 'CLOSE_WAIT')) bump(this.env.stats, 'EstabResets');
+    if (s === 'SYN_SENT' || s === 'SYN_RECEIVED') bump(this.env.stats, 'AttemptFails');
+    this.snd.clear();
+    this.rcv.clear();
+    this.finish(code, false);
+  }
+
+  finishTimeWait(): void {
+    this.finish(undefined, true);
+  }
+
+  /** Leave: tell the owner once, then the layer (CLOSED → unregister, TIME_WAIT → compact record). */
+  finish(err: TcpErrorCode | undefined, timeWait: boolean): void {
+    if (this.closed) return;
+    const t = this.tcb;
+    if (t.state === 'ESTABLISHED' || t.state === 'CLOSE_WAIT') this.env.stats.CurrEstab = (this.env.stats.CurrEstab ?? 1) - 1;
+    this.closed = true;
+    t.state = timeWait ? 'TIME_WAIT' : 'CLOSED';
+    this.rtxAt = this.delackAt = this.kaAt = Infinity;
+    this.rtxKind = 'none';
+    this.armed?.cancel();
+    this.armed = undefined;
+    this.armedAt = Infinity;
+    if (err) this.handler.onError(err);
+    this.handler.onClose();
+    if (timeWait) {
+      this.env.enterTimeWait({
+        localAddr: t.localAddr,
+        localPort: t.localPort,
+        remoteAddr: t.remoteAddr,
+        remotePort: t.remotePort,
+        sndNxt: t.sndMax,
+        rcvNxt: t.rcvNxt,
+        window: Math.min(65535, Math.floor(rcvWnd(this) / 2 ** t.rcvWscale)),
+        ...(t.tsOk ? { tsRecent: t.tsRecent, tsOffset: t.tsOffset } : {}),
+      });
+    } else {
+      this.env.unregister(this.key);
+    }
+  }
+
+  // ---- timers ---------------------------------------------------------------
+
+  setSlot(kind: SlotKind, at: number): void {
+    this.rtxKind = kind;
+    this.rtxAt = at;
+    this.schedule();
+  }
+
+  /** RFC 6298 §5.1 (start if not running) / §5.3 (restart). */
+  armRetransmit(restart = false): void {
+    if (this.rtxKind !== 'rtx' || restart) {
+      const now = this.env.clock.now();
+      if (this.rtxKind !== 'rtx' && this.tcb.retransmits === 0) this.headSentAt = now;
+      this.rtxKind = 'rtx';
+      this.rtxAt = now + this.rtt.rto;
+      // Linux tcp_clamp_rto_to_user_timeout: fire no later than the user timeout.
+      if (this.userTimeout > 0) this.rtxAt = Math.max(now, Math.min(this.rtxAt, this.headSentAt + this.userTimeout));
+    }
+  }
+
+  /** RFC 9293 §3.8.6.1 persist timer, backing off like the RTO. */
+  armPersist(): void {
+    if (this.rtxKind === 'persist' || this.rtxKind === 'rtx') return;
+    const wait = Math.min(this.env.options.rtoMax, this.rtt.rto * 2 ** this.persistBackoff);
+    this.rtxKind = 'persist';
+    this.rtxAt = this.env.clock.now() + wait;
+  }
+
+  /** Make sure one wake-up is armed no later than the earliest deadline. */
+  schedule(): void {
+    if (this.closed) return;
+    const at = Math.min(this.rtxAt, this.delackAt, this.kaAt);
+    if (at === Infinity || at >= this.armedAt) return;
+    this.armed?.cancel();
+    this.armedAt = at;
+    this.armed = this.env.clock.setTimer(at, this.onWake);
+  }
+
+  private readonly onWake = (): void => {
+    this.armed = undefined;
+    this.armedAt = Infinity;
+    if (this.closed) return;
+    const now = this.env.clock.now();
+    if (this.delackAt <= now) {
+      this.delackAt = Infinity;
+      bump(this.env.stats, 'DelayedACKs');
+      if (this.isSynchronized()) sendAck(this);
+    }
+    if (!this.closed && this.rtxAt <= now) {
+      const kind = this.rtxKind;
+      this.rtxKind = 'none';
+      this.rtxAt = Infinity;
+      if (kind === 'rtx') onRetransmitTimeout(this, now);
+      else if (kind === 'persist') onPersistTimeout(this);
+      else if (kind === 'finwait2') this.finish(undefined, false);
+    }
+    if (!this.closed && this.kaAt <= now) onKeepaliveTimeout(this, now);
+    this.schedule();
+  };
+
+  // ---- observation ----------------------------------------------------------
+
+  info(): TcpInfo {
+    return connectionInfo(this);
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * Segment arrival, RFC 9293 §3.10.7.3 (SYN-SENT) and §3.10.7.4 (other
+ * states) in the RFC's order — sequence acceptability, RST, SYN, ACK, URG
+ * (ignored), segment text, FIN — one function per step, so the code can be
+ * held against the RFC. RFC 5961 challenge ACKs and RFC 7323 PAWS are folded
+ * into the steps they amend.
+ */
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from '../wire/tcp.js';
+import type { TcpState } from './api.js';
+import { afterAckStateChanges, finAcked, onNewAck } from './ack.js';
+import type { Connection } from './connection.js';
+import {
+  rcvWnd,
+  retransmitHead,
+  sendAck,
+  sendChallengeAck,
+  sendSyn,
+  transmit,
+} from './output.js';
+import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
+import { bump } from './stats.js';
+
+/** RFC 7323 §5.5: TS.Recent older than 24 days is invalid for PAWS. */
+const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+
+export function segmentArrives(c: Connection, seg: TcpRepr): void {
+  c.noteReceived();
+  if (c.tcb.state === 'SYN_SENT') {
+    synSentArrives(c, seg);
+    return;
+  }
+  if (c.tcb.state === 'CLOSED' || c.tcb.state === 'TIME_WAIT') return;
+  if (!checkSequence(c, seg)) {
+    c.schedule();
+    return;
+  }
+  if (seg.flags & TCP_RST) {
+    checkRst(c, seg);
+    return;
+  }
+  if (seg.flags & TCP_SYN) {
+    // RFC 5961 §4.2 / RFC 9293 §3.10.7.4 fourth: any SYN here gets a challenge ACK.
+    sendChallengeAck(c);
+    return;
+  }
+  if (!(seg.flags & TCP_ACK)) return;
+  if (!checkAck(c, seg)) return;
+  // Sixth: URG is ignored (RFC 9293 §3.8.5 only requires not breaking on it).
+  processText(c);
+  if (c.isClosed) return;
+  processFin(c);
+  if (c.isClosed) return;
+  transmit(c);
+  if ((c.tcb.state as TcpState) === 'TIME_WAIT') c.finishTimeWait();
+}
+
+/** RFC 9293 §3.10.7.3: the reply to our SYN. */
+function synSentArrives(c: Connection, seg: TcpRepr): void {
+  const t = c.tcb;
+  const hasAck = (seg.flags & TCP_ACK) !== 0;
+  const ackOk = hasAck && seqGt(seg.ack, t.iss) && seqLe(seg.ack, t.sndMax);
+  if (hasAck && !ackOk) {
+    if (!(seg.flags & TCP_RST)) c.sendRstFor(seg.ack);
+    return;
+  }
+  if (seg.flags & TCP_RST) {
+    // RFC 5961 §3.2 in SYN-SENT: only a RST that acknowledges our SYN counts.
+    if (ackOk) c.fail('ECONNREFUSED');
+    return;
+  }
+  if (!(seg.flags & TCP_SYN)) return;
+  negotiate(c, seg);
+  t.irs = seg.seq;
+  t.rcvNxt = seqAdd(seg.seq, 1);
+  t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.env.options.rcvBuf));
+  if (ackOk) {
+    c.sampleHandshakeRtt(seg);
+    t.sndUna = seg.ack;
+    // RFC 7323 §2.2: the window field of a SYN is never scaled.
+    c.setSendWindow(seg.window, seg.seq, seg.ack);
+    // Owed before onConnect runs, so data the application sends from it carries the ACK.
+    c.ackPending = true;
+    c.becomeEstablished();
+    c.inSeq = t.rcvNxt;
+    c.inData = seg.payload;
+    c.inFin = (seg.flags & TCP_FIN) !== 0;
+    processText(c);
+    if (!c.isClosed) processFin(c);
+    if (!c.isClosed) transmit(c);
+    return;
+  }
+  // Simultaneous open (RFC 9293 §3.5 figure 7): SYN-SENT → SYN-RECEIVED, answer SYN,ACK.
+  t.state = 'SYN_RECEIVED';
+  t.sndWnd = seg.window;
+  sendSyn(c);
+  c.armRetransmit(true);
+  c.schedule();
+}
+
+/** Apply the peer's SYN options (RFC 9293 §3.7.1, RFC 7323 §2.2/§3.2, RFC 2018 §2). */
+export function negotiate(c: Connection, seg: TcpRepr): void {
+  const t = c.tcb;
+  const o = c.env.options;
+  const so = seg.options;
+  t.peerMss = so.mss ?? 536;
+  c.peerOfferedWscale = so.wscale !== undefined;
+  if (o.windowScaling && so.wscale !== undefined) t.sndWscale = so.wscale;
+  else {
+    t.sndWscale = 0;
+    t.rcvWscale = 0;
+  }
+  t.sackOk = o.sack && so.sackPermitted === true;
+  t.tsOk = o.timestamps && so.timestamp !== undefined;
+  if (so.timestamp) {
+    t.tsRecent = so.timestamp.val;
+    t.tsRecentAt = c.env.clock.now();
+  }
+  c.setMss();
+}
+
+/**
+ * First: sequence acceptability (RFC 9293 §3.10.7.4 table), preceded by PAWS
+ * (RFC 7323 §5.3 R1–R3). Trims the segment to the window into c.inSeq /
+ * c.inData / c.inFin. Returns false (after ACKing if due) if unacceptable.
+ */
+function checkSequence(c: Connection, seg: TcpRepr): boolean {
+  const t = c.tcb;
+  const rst = (seg.flags & TCP_RST) !== 0;
+  const ts = seg.options.timestamp;
+  const now = c.env.clock.now();
+  if (t.tsOk && ts && !rst && seqLt(ts.val, t.tsRecent) && now - t.tsRecentAt < PAWS_IDLE_MS) {
+    bump(c.env.stats, 'PAWSEstabRejected');
+    sendAck(c);
+    return false;
+  }
+  const fin = (seg.flags & TCP_FIN) !== 0;
+  const segLen = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (fin ? 1 : 0);
+  const wnd = rcvWnd(c);
+  const edge = seqAdd(t.rcvNxt, wnd);
+  let ok: boolean;
+  if (segLen === 0) ok = wnd === 0 ? seg.seq === t.rcvNxt : seqInRange(seg.seq, t.rcvNxt, edge);
+  else if (wnd === 0) ok = seg.seq === t.rcvNxt && seg.payload.length === 0; // a bare FIN at a closed window, as Linux accepts
+  else ok = seqInRange(seg.seq, t.rcvNxt, edge) || seqInRange(seqAdd(seg.seq, segLen - 1), t.rcvNxt, edge);
+  if (!ok) {
+    if (!rst) {
+      bump(c.env.stats, 'dropOutOfWindow');
+      sendAck(c);
+    }
+    return false;
+  }
+  // RFC 7323 §4.3: remember the peer's timestamp if this segment covers Last.ACK.sent.
+  if (t.tsOk && ts && seqLe(seg.seq, t.lastAckSent) && seqGe(ts.val, t.tsRecent)) {
+    t.tsRecent = ts.val;
+    t.tsRecentAt = now;
+  }
+  // Trim to the window: drop what is already received and what lies beyond the right edge.
+  let seq = seg.seq;
+  let data = seg.payload;
+  let inFin = fin;
+  if (seg.flags & TCP_SYN) seq = seqAdd(seq, 1);
+  if (seqLt(seq, t.rcvNxt)) {
+    const skip = Math.min(data.length, seqSub(t.rcvNxt, seq));
+    data = data.subarray(skip);
+    seq = seqAdd(seq, skip);
+    if (seqLt(seq, t.rcvNxt)) inFin = false; // the FIN too was old
+  }
+  const room = Math.max(0, seqSub(edge, seq));
+  if (data.length > room) {
+    data = data.subarray(0, room);
+    inFin = false;
+  }
+  c.inSeq = seq;
+  c.inData = data;
+  c.inFin = inFin;
+  return true;
+}
+
+/** Second: RST (RFC 9293 §3.10.7.4, RFC 5961 §3.2: only an exact RCV.NXT match resets). */
+function checkRst(c: Connection, seg: TcpRepr): void {
+  const t = c.tcb;
+  if (seg.seq !== t.rcvNxt) {
+    sendChallengeAck(c);
+    c.schedule();
+    return;
+  }
+  switch (t.state) {
+    case 'SYN_RECEIVED':
+      // Passive opens return to LISTEN unseen; ours was an active (simultaneous) open.
+      if (t.passive) c.finish(undefined, false);
+      else c.fail('ECONNREFUSED');
+      return;
+    case 'ESTABLISHED':
+    case 'CLOSE_WAIT':
+    case 'FIN_WAIT_1':
+    case 'FIN_WAIT_2':
+      c.fail('ECONNRESET');
+      return;
+    default:
+      // CLOSING, LAST_ACK: RFC 9293 says enter CLOSED and return.
+      c.finish(undefined, false);
+  }
+}
+
+/** Fifth: ACK (RFC 9293 §3.10.7.4, RFC 5961 §5.2). Returns false if processing stops. */
+function checkAck(c: Connection, seg: TcpRepr): boolean {
+  const t = c.tcb;
+  if (t.state === 'SYN_RECEIVED') {
+    if (!(seqLt(t.sndUna, seg.ack) && seqLe(seg.ack, t.sndMax))) {
+      c.sendRstFor(seg.ack);
+      return false;
+    }
+    c.setSendWindow(seg.window * 2 ** t.sndWscale, seg.seq, seg.ack);
+    c.becomeEstablished();
+  }
+  // RFC 5961 §5.2: acceptable iff SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT (SND.MAX here, see tcb.ts).
+  if (seqGt(seg.ack, t.sndMax) || seqLt(seg.ack, seqAdd(t.sndUna, -t.maxSndWnd))) {
+    bump(c.env.stats, 'dropAckOutOfRange');
+    sendChallengeAck(c);
+    c.schedule();
+    return false;
+  }
+  const scaledWnd = seg.window * 2 ** t.sndWscale;
+  if (t.sackOk && seg.options.sack) c.sack.update(seg.options.sack, t.sndUna, t.sndMax);
+  if (seqGt(seg.ack, t.sndUna)) {
+    onNewAck(c, seg);
+  } else if (
+    seg.ack === t.sndUna &&
+    seg.payload.length === 0 &&
+    !(seg.flags & (TCP_SYN | TCP_FIN)) &&
+    scaledWnd === t.sndWnd &&
+    t.sndMax !== t.sndUna
+  ) {
+    onDupAck(c); // RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT
+  }
+  // Send window update (RFC 9293 §3.10.7.4: WL1/WL2 guard against old segments).
+  if (seqLt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seqLe(t.sndWl2, seg.ack))) {
+    c.setSendWindow(scaledWnd, seg.seq, seg.ack);
+  }
+  return afterAckStateChanges(c);
+}
+
+function onDupAck(c: Connection): void {
+  const t = c.tcb;
+  const action = c.recovery.onDupAck(t.sndMax);
+  if (action === 'enter') {
+    c.cc.onLoss(seqSub(t.sndNxt, t.sndUna), t.mss, c.env.clock.now());
+    retransmitHead(c);
+  } else if (action === 'inflate') {
+    c.cc.onDupAck(t.mss, c.env.clock.now());
+  }
+}
+
+/** Seventh: segment text (RFC 9293 §3.10.7.4), with delayed ACK per RFC 1122 §4.2.3.2 / RFC 5681 §4.2. */
+function processText(c: Connection): void {
+  const t = c.tcb;
+  const data = c.inData;
+  if (data.length === 0) return;
+  if (t.state !== 'ESTABLISHED' && t.state !== 'FIN_WAIT_1' && t.state !== 'FIN_WAIT_2') return;
+  if (t.fullyClosed) {
+    // Linux (tcp_rcv_state_process, TCPAbortOnData): the application closed,
+    // nobody will read this data, so tell the peer with a RST (RFC 9293 §3.10.4 allows it).
+    bump(c.env.stats, 'TCPAbortOnData');
+    c.resetAndClose();
+    return;
+  }
+  if (c.inSeq === t.rcvNxt) {
+    const hadHole = c.rcv.hasOutOfOrder;
+    c.rcv.pushInOrder(data);
+    t.rcvNxt = c.rcv.drain(seqAdd(t.rcvNxt, data.length));
+    c.unackedBytes += data.length;
+    // "Every second full-sized segment": full-sized as Linux's rcv_mss estimate, the largest segment seen.
+    if (data.length > c.rcvMss) c.rcvMss = Math.min(data.length, c.env.localMss);
+    if (hadHole || c.unackedBytes >= 2 * c.rcvMss) c.ackPending = true;
+    else if (c.delackAt === Infinity) c.delackAt = c.env.clock.now() + c.env.options.delayedAckMs;
+    c.handler.onReadable();
+  } else {
+    // Out of order: keep it and send an immediate duplicate ACK (RFC 5681 §4.2).
+    bump(c.env.stats, 'TCPOFOQueue');
+    c.rcv.insertOutOfOrder(c.inSeq, data);
+    c.ackPending = true;
+  }
+}
+
+/** Eighth: FIN (RFC 9293 §3.10.7.4). A FIN beyond a hole is remembered until the hole fills. */
+function processFin(c: Connection): void {
+  const t = c.tcb;
+  if (c.inFin) {
+    const finSeq = seqAdd(c.inSeq, c.inData.length);
+    if (finSeq !== t.rcvNxt) {
+      c.oooFinSeq = finSeq;
+      return;
+    }
+  } else if (!(c.oooFinSeq >= 0 && c.oooFinSeq === t.rcvNxt)) {
+    return;
+  }
+  if (t.finReceived) return;
+  t.finReceived = true;
+  c.oooFinSeq = -1;
+  t.rcvNxt = seqAdd(t.rcvNxt, 1);
+  c.ackPending = true;
+  switch (t.state) {
+    case 'SYN_RECEIVED':
+    case 'ESTABLISHED':
+      t.state = 'CLOSE_WAIT';
+      break;
+    case 'FIN_WAIT_1':
+      t.state = finAcked(c) ? 'TIME_WAIT' : 'CLOSING';
+      break;
+    case 'FIN_WAIT_2':
+      t.state = 'TIME_WAIT';
+      break;
+    default:
+      break;
+  }
+  c.handler.onReadable();
+}

@@ -1,0 +1,221 @@
+/**
+ * The segmenter and every segment a connection emits, as Reprs handed to
+ * env.sendSegment (smoltcp `dispatch`). Decides how much to send under the
+ * peer's window, the congestion window, Nagle (RFC 9293 §3.7.4) and sender
+ * SWS avoidance (RFC 9293 §3.8.6.2.1).
+ */
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpOptionsRepr, type TcpRepr } from '../wire/tcp.js';
+import { TS_OPTION_SPACE } from '../wire/tcp-options.js';
+import type { Connection } from './connection.js';
+import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
+import { bump } from './stats.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** Our timestamp clock: ms from the injected clock plus a per-connection offset (RFC 7323 §5.4, RFC 6528-like). */
+export function tsNow(c: Connection): number {
+  return (Math.floor(c.env.clock.now()) + c.tcb.tsOffset) >>> 0;
+}
+
+/**
+ * Recompute the advertised right edge. Receiver SWS avoidance
+ * (RFC 9293 §3.8.6.2.2): move it only when it would advance by at least
+ * min(RCV.BUFF/2, MSS); never move it left (no window shrinking).
+ */
+export function updateRcvWindow(c: Connection): void {
+  const t = c.tcb;
+  const maxWnd = 65535 * 2 ** t.rcvWscale;
+  const free = Math.min(maxWnd, Math.max(0, c.env.options.rcvBuf - c.rcv.queued));
+  const cur = Math.max(0, seqSub(t.rcvAdv, t.rcvNxt));
+  const threshold = Math.min(Math.floor(c.env.options.rcvBuf / 2), c.env.localMss);
+  if (free > 0 && free - cur >= threshold) t.rcvAdv = seqAdd(t.rcvNxt, free);
+  else if (seqLt(t.rcvAdv, t.rcvNxt)) t.rcvAdv = t.rcvNxt;
+}
+
+/** Current advertised window in bytes (RCV.WND). */
+export function rcvWnd(c: Connection): number {
+  return Math.max(0, seqSub(c.tcb.rcvAdv, c.tcb.rcvNxt));
+}
+
+function windowField(c: Connection): number {
+  updateRcvWindow(c);
+  return Math.min(65535, Math.floor(rcvWnd(c) / 2 ** c.tcb.rcvWscale));
+}
+
+function dataOptions(c: Connection): TcpOptionsRepr {
+  const t = c.tcb;
+  const o: TcpOptionsRepr = {};
+  if (t.tsOk) o.timestamp = { val: tsNow(c), ecr: t.tsRecent };
+  if (t.sackOk && c.rcv.hasOutOfOrder) o.sack = c.rcv.sackBlocks(t.tsOk ? 3 : 4);
+  return o;
+}
+
+function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number): void {
+  const t = c.tcb;
+  const repr: TcpRepr = {
+    srcPort: t.localPort,
+    dstPort: t.remotePort,
+    seq,
+    ack: flags & TCP_ACK ? t.rcvNxt : 0,
+    flags,
+    window,
+    urgent: 0,
+    options,
+    payload,
+  };
+  if (flags & TCP_ACK) {
+    t.lastAckSent = t.rcvNxt;
+    c.ackPending = false;
+    c.delackAt = Infinity;
+    c.unackedBytes = 0;
+  }
+  c.env.sendSegment(repr, t.localAddr, t.remoteAddr);
+}
+
+/** SYN (active open) or SYN-ACK (simultaneous open) with our options (RFC 9293 §3.10.1; Linux layout). */
+export function sendSyn(c: Connection): void {
+  const t = c.tcb;
+  const o = c.env.options;
+  const options: TcpOptionsRepr = { mss: c.env.localMss };
+  const synAck = t.state === 'SYN_RECEIVED';
+  // In a SYN-ACK only echo what the peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
+  if (o.sack && (!synAck || t.sackOk)) options.sackPermitted = true;
+  if (o.timestamps && (!synAck || t.tsOk)) options.timestamp = { val: tsNow(c), ecr: synAck ? t.tsRecent : 0 };
+  if (o.windowScaling && (!synAck || c.peerOfferedWscale)) options.wscale = t.rcvWscale;
+  // RFC 7323 §2.2: the window in a SYN is never scaled.
+  const window = Math.min(65535, o.rcvBuf);
+  if (!synAck) t.rcvAdv = seqAdd(t.rcvNxt, window);
+  emit(c, t.iss, synAck ? TCP_SYN | TCP_ACK : TCP_SYN, EMPTY, options, window);
+  t.sndNxt = seqAdd(t.iss, 1);
+  t.sndMax = seqMax(t.sndMax, t.sndNxt);
+}
+
+/**
+ * A pure ACK. Its sequence number is SND.MAX, not SND.NXT: after an RTO
+ * rewinds SND.NXT (go-back-N) the peer has already seen up to SND.MAX, and an
+ * ACK carrying an older sequence number would fail its acceptability test
+ * and be dropped unread (Linux's snd_nxt never rewinds; tcp_acceptable_seq).
+ */
+export function sendAck(c: Connection): void {
+  emit(c, c.tcb.sndMax, TCP_ACK, EMPTY, dataOptions(c), windowField(c));
+}
+
+/** A segment that elicits an ACK without new data: zero-window probe (Linux) or keepalive (RFC 1122 §4.2.3.6). */
+export function sendProbe(c: Connection, seq: number): void {
+  emit(c, seq, TCP_ACK, EMPTY, dataOptions(c), windowField(c));
+}
+
+/** <SEQ=seq><CTL=RST> from a synchronized connection (RFC 9293 §3.10.7.4, §3.10.5). */
+export function sendRst(c: Connection, seq: number, ack = false): void {
+  bump(c.env.stats, 'OutRsts');
+  const o: TcpOptionsRepr = {};
+  emit(c, seq, ack ? TCP_RST | TCP_ACK : TCP_RST, EMPTY, o, ack ? windowField(c) : 0);
+}
+
+/** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited by the layer (§7). */
+export function sendChallengeAck(c: Connection): void {
+  if (!c.env.challengeAckAllowed()) {
+    bump(c.env.stats, 'TCPChallengeACKLimited');
+    return;
+  }
+  bump(c.env.stats, 'TCPChallengeACK');
+  sendAck(c);
+}
+
+function isSynchronizedForData(c: Connection): boolean {
+  const s = c.tcb.state;
+  return s === 'ESTABLISHED' || s === 'CLOSE_WAIT' || s === 'FIN_WAIT_1' || s === 'CLOSING' || s === 'LAST_ACK';
+}
+
+/** Sequence number just past the last queued data byte (where our FIN goes). */
+export function dataEnd(c: Connection): number {
+  return seqAdd(c.tcb.sndUna, c.snd.length);
+}
+
+/** Payload bytes per full segment for a connection with/without timestamps. */
+export function effectiveMss(mssOption: number, tsOk: boolean): number {
+  return Math.max(1, mssOption - (tsOk ? TS_OPTION_SPACE : 0));
+}
+
+/** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
+function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean): number {
+  const t = c.tcb;
+  const off = seqSub(seq, t.sndUna);
+  const unsent = c.snd.length - off;
+  const len = Math.max(0, Math.min(maxLen, unsent));
+  const fin = allowFin && t.finQueued && len === unsent;
+  let flags = TCP_ACK;
+  if (len > 0 && len === unsent) flags |= TCP_PSH; // PSH on the last segment of what is queued, as Linux
+  if (fin) flags |= TCP_FIN;
+  const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;
+  const end = seqAdd(seq, len + (fin ? 1 : 0));
+  const options = dataOptions(c);
+  if (seqLt(seq, t.sndMax)) {
+    bump(c.env.stats, 'RetransSegs');
+    c.timing.invalidate(); // Karn (RFC 6298 §3)
+    if (options.timestamp) c.lastRtxTsVal = options.timestamp.val;
+  } else if (!t.tsOk) {
+    c.timing.start(end, c.env.clock.now());
+  }
+  emit(c, seq, flags, payload, options, windowField(c));
+  if (fin) t.finSeq = seqAdd(seq, len);
+  return len + (fin ? 1 : 0);
+}
+
+/**
+ * Send what the windows allow (RFC 9293 §3.8.6.2.1, RFC 5681 §3.1), then a
+ * pure ACK if one is owed and no segment carried it.
+ */
+export function transmit(c: Connection): void {
+  const t = c.tcb;
+  if (isSynchronizedForData(c)) {
+    for (;;) {
+      const flight = seqSub(t.sndNxt, t.sndUna);
+      const unsent = c.snd.length - flight;
+      const finPending = t.finQueued && (t.finSeq < 0 || seqLe(t.sndNxt, t.finSeq));
+      if (unsent <= 0 && !finPending) break;
+      const retransmitting = seqLt(t.sndNxt, t.sndMax);
+      if (retransmitting && !c.sack.isEmpty) {
+        // Go-back-N skips what the peer SACKed (Linux keeps SACKed segments out of the loss queue).
+        const end = c.sack.sackedEnd(t.sndNxt);
+        if (end !== undefined) {
+          t.sndNxt = end;
+          continue;
+        }
+      }
+      // Congestion window counts bytes in the network: SACKed bytes have left it (RFC 6675 "pipe", roughly).
+      const pipe = flight - (retransmitting ? c.sack.sackedBelow(t.sndNxt) : 0);
+      const usable = Math.min(t.sndWnd - flight, c.cc.window - pipe);
+      let len = Math.max(0, Math.min(t.mss, unsent, usable));
+      if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt));
+      if (unsent > 0 && len === 0) {
+        if (flight === 0) c.armPersist();
+        break;
+      }
+      // Retransmissions after an RTO (go-back-N) are not held back by SWS avoidance or Nagle.
+      const fresh = seqGe(t.sndNxt, t.sndMax);
+      if (fresh && len < unsent && len < t.mss && flight > 0 && len < t.maxSndWnd / 2) break; // sender SWS avoidance
+      // Nagle (RFC 9293 §3.7.4) in Minshall's variant, as Linux (tcp_minshall_check):
+      // hold a runt only while an earlier runt is unacknowledged.
+      if (fresh && len === unsent && len > 0 && len < t.mss && seqGt(c.sndSml, t.sndUna) && !c.noDelay && !t.finQueued) break;
+      if (unsent <= 0) len = 0;
+      const used = sendDataAt(c, t.sndNxt, len, true);
+      t.sndNxt = seqAdd(t.sndNxt, used);
+      if (len < t.mss) c.sndSml = t.sndNxt;
+      if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+      c.armRetransmit();
+      if (used === 0) break;
+    }
+  }
+  if (c.ackPending) sendAck(c);
+  c.schedule();
+}
+
+/** Fast retransmit / NewReno partial ACK: resend one segment at SND.UNA (RFC 5681 §3.2, RFC 6582). */
+export function retransmitHead(c: Connection): void {
+  const t = c.tcb;
+  bump(c.env.stats, 'TCPFastRetrans');
+  t.totalRetrans++;
+  sendDataAt(c, t.sndUna, t.mss, t.finSeq >= 0);
+  c.armRetransmit(true);
+}

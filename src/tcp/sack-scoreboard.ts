@@ -1,0 +1,98 @@
+/**
+ * The sender's record of what the peer reported holding out of order through
+ * SACK blocks (RFC 2018 §3; RFC 6675 §3 scoreboard, reduced to ranges), so
+ * retransmission after an RTO skips data the receiver already has, as Linux
+ * does (tcp_timeout_mark_lost keeps SACKed segments). RFC 2018 §8 allows the
+ * receiver to renege; the connection clears the board on a repeated timeout.
+ */
+import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, seqSub } from './seq.js';
+
+export class SackScoreboard {
+  /** Sorted, disjoint [start, end) ranges above SND.UNA. */
+  private ranges: Array<[number, number]> = [];
+
+  get sackedBytes(): number {
+    let n = 0;
+    for (const [s, e] of this.ranges) n += seqSub(e, s);
+    return n;
+  }
+
+  get isEmpty(): boolean {
+    return this.ranges.length === 0;
+  }
+
+  /** Merge SACK blocks, ignoring any not within (SND.UNA, SND.MAX] (RFC 2018 §3, D-SACKs included). */
+  update(blocks: ReadonlyArray<readonly [number, number]>, sndUna: number, sndMax: number): void {
+    for (const [l, r] of blocks) {
+      if (!seqLt(l, r) || seqLe(r, sndUna) || seqGt(r, sndMax)) continue;
+      this.add(seqMax(l, sndUna), r);
+    }
+  }
+
+  private add(l: number, r: number): void {
+    const out: Array<[number, number]> = [];
+    let s = l;
+    let e = r;
+    let placed = false;
+    for (const cur of this.ranges) {
+      if (seqLt(cur[1], s)) out.push(cur);
+      else if (seqGt(cur[0], e)) {
+        if (!placed) {
+          out.push([s, e]);
+          placed = true;
+        }
+        out.push(cur);
+      } else {
+        s = seqMin(s, cur[0]);
+        e = seqMax(e, cur[1]);
+      }
+    }
+    if (!placed) out.push([s, e]);
+    this.ranges = out;
+  }
+
+  /** SND.UNA advanced: forget what is now cumulatively acknowledged. */
+  advance(sndUna: number): void {
+    while (this.ranges.length > 0 && seqLe(this.ranges[0][1], sndUna)) this.ranges.shift();
+    if (this.ranges.length > 0 && seqLt(this.ranges[0][0], sndUna)) this.ranges[0][0] = sndUna;
+  }
+
+  /** SACKed bytes below `seq`. */
+  sackedBelow(seq: number): number {
+    let n = 0;
+    for (const [s, e] of this.ranges) {
+      if (seqGe(s, seq)) break;
+      n += seqSub(seqMin(e, seq), s);
+    }
+    return n;
+  }
+
+  /** If `seq` lies in a SACKed range, that range's end; otherwise undefined. */
+  sackedEnd(seq: number): number | undefined {
+    for (const [s, e] of this.ranges) {
+      if (seqGt(s, seq)) return undefined;
+      if (seqLt(seq, e)) return e;
+    }
+    return undefined;
+  }
+
+  /** Bytes from `seq` to the next SACKed range (for cutting a retransmission short), or Infinity. */
+  gapFrom(seq: number): number {
+    for (const [s] of this.ranges) if (seqGe(s, seq)) return seqSub(s, seq);
+    return Infinity;
+  }
+
+  clear(): void {
+    this.ranges = [];
+  }
+
+  /** Count of ranges (for tests and info). */
+  get size(): number {
+    return this.ranges.length;
+  }
+
+  /** Exposed for tests: the ranges as [start, end) pairs. */
+  snapshot(): Array<[number, number]> {
+    return this.ranges.map(([s, e]) => [s, seqAdd(e, 0)]);
+  }
+}

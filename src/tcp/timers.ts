@@ -1,0 +1,84 @@
+/**
+ * What happens when a connection's timer slots expire: retransmission
+ * (RFC 6298 §5, RFC 5681 §3.1), zero-window persist (RFC 9293 §3.8.6.1) and
+ * keepalive (RFC 1122 §4.2.3.6). The single wake-up that calls these lives in
+ * connection.ts.
+ */
+import type { Connection } from './connection.js';
+import { sendProbe, sendSyn, transmit } from './output.js';
+import { seqAdd, seqSub } from './seq.js';
+import { bump } from './stats.js';
+
+function giveUp(c: Connection, now: number, limit: number): boolean {
+  if (c.userTimeout > 0) return now - c.headSentAt >= c.userTimeout;
+  return c.tcb.retransmits >= limit;
+}
+
+/** RFC 6298 §5.4–5.7 with go-back-N from SND.UNA and RFC 5681 §3.1 eq. 4. */
+export function onRetransmitTimeout(c: Connection, now: number): void {
+  const t = c.tcb;
+  const o = c.env.options;
+  const handshake = t.state === 'SYN_SENT' || t.state === 'SYN_RECEIVED';
+  if (giveUp(c, now, handshake ? o.synRetries : o.maxRetries)) {
+    bump(c.env.stats, 'TCPAbortOnTimeout');
+    c.fail('ETIMEDOUT');
+    return;
+  }
+  const first = t.retransmits === 0;
+  t.retransmits++;
+  t.totalRetrans++;
+  c.rtt.onTimeout();
+  c.timing.invalidate();
+  if (handshake) {
+    bump(c.env.stats, 'TCPSynRetrans');
+    bump(c.env.stats, 'RetransSegs');
+    sendSyn(c);
+    c.armRetransmit(true);
+    return;
+  }
+  bump(c.env.stats, 'TCPTimeouts');
+  c.cc.onRto(seqSub(t.sndNxt, t.sndUna), t.mss, first, now);
+  c.recovery.reset();
+  // RFC 2018 §8: the receiver may have reneged; after a second timeout trust no SACK information.
+  if (!first) c.sack.clear();
+  t.sndNxt = t.sndUna;
+  c.armRetransmit(true);
+  transmit(c);
+}
+
+/** Zero-window probe: Linux sends <SEQ=SND.UNA-1> with no data, which forces an ACK carrying the window. */
+export function onPersistTimeout(c: Connection): void {
+  const t = c.tcb;
+  if (t.sndWnd > 0) {
+    transmit(c);
+    return;
+  }
+  if (c.probesOut >= c.env.options.maxRetries) {
+    c.fail('ETIMEDOUT');
+    return;
+  }
+  c.probesOut++;
+  c.persistBackoff++;
+  sendProbe(c, seqAdd(t.sndUna, -1));
+  c.armPersist();
+}
+
+/** RFC 1122 §4.2.3.6: probe with SEG.SEQ = SND.NXT-1 (SND.MAX-1 here, see sendAck) after idle, then every interval, then give up. */
+export function onKeepaliveTimeout(c: Connection, now: number): void {
+  const t = c.tcb;
+  const o = c.env.options;
+  c.kaAt = Infinity;
+  if (!c.keepAlive || !c.isSynchronized() || t.state === 'SYN_RECEIVED') return;
+  if (t.sndMax !== t.sndUna || c.snd.length > 0) {
+    c.kaAt = now + c.keepAliveIdle; // data outstanding: the RTO is in charge
+    return;
+  }
+  if (c.kaProbes >= o.keepAliveProbes) {
+    c.fail('ETIMEDOUT');
+    return;
+  }
+  c.kaProbes++;
+  bump(c.env.stats, 'TCPKeepAlive');
+  sendProbe(c, seqAdd(t.sndMax, -1));
+  c.kaAt = now + o.keepAliveInterval;
+}

@@ -1,0 +1,36 @@
+/**
+ * The script suite itself: every script parses, needs nothing the runner
+ * reports as unsupported (a suite script must never SKIP), and starts with a
+ * comment naming the rule it checks (an RFC section, POSIX or Linux behaviour).
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseScript } from '../../src/conformance/parser.js';
+import { getProfile } from '../../src/conformance/profile.js';
+import { prepare } from '../../src/conformance/setup.js';
+
+const DIR = join(import.meta.dirname, 'scripts');
+
+function collect(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? collect(p) : p.endsWith('.pkt') ? [p] : [];
+  });
+}
+
+const files = collect(DIR);
+
+describe('conformance script suite', () => {
+  it('has at least 50 scripts', () => {
+    expect(files.length).toBeGreaterThanOrEqual(50);
+  });
+
+  it.each(files.map((f) => [f.slice(DIR.length + 1), f]))('%s parses, is supported and names its rule', (_name, file) => {
+    const src = readFileSync(file, 'utf8');
+    expect(src.split('\n')[0]).toMatch(/^\/\/ .*(RFC \d+|POSIX|Linux|listen\(2\)|poll\(2\)|writev\(2\)|send\(2\)|SO_ERROR)/);
+    const profile = getProfile('linux');
+    if (!profile) throw new Error('no linux profile');
+    expect(() => prepare(parseScript(src), profile)).not.toThrow();
+  });
+});
