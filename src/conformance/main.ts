@@ -6,7 +6,7 @@
  * script, then exactly `N passed, M failed, K skipped`. Exit code 1 if any
  * failed. `--wire` is scripts/conformance.sh's job (see README).
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadStackFactory, type StackFactory } from './harness.js';
@@ -17,6 +17,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SUITE = join(ROOT, 'test/conformance/scripts');
 
 function collect(path: string, out: string[]): void {
+  // The default suite directory may be empty (git keeps no empty folders).
+  if (path === SUITE && !existsSync(path)) return;
   if (statSync(path).isDirectory()) {
     for (const name of readdirSync(path).sort()) collect(join(path, name), out);
   } else if (path.endsWith('.pkt')) out.push(path);

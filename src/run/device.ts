@@ -1,12 +1,13 @@
 /**
  * Open the device `tunstack up` runs on — TUN (IP packets) or TAP (Ethernet
  * frames, with ARP in src/link) — optionally wrapped in a pcap writer.
+ * The pcap sees what the stack sees: raw IPv4 packets (LINKTYPE_RAW).
  */
 import type { Link } from '../link/link.js';
 import type { Clock } from '../time/clock.js';
 import type { Rng } from '../util/random.js';
 import { TunLink } from '../link/tun.js';
-import { openTapLink } from '../link/tap.js';
+import { TapLink } from '../link/tap.js';
 import { PcapWriter, withPcap } from '../link/pcap.js';
 import { formatIpv4 } from '../wire/ip-address.js';
 
@@ -28,7 +29,7 @@ export async function openDeviceLink(o: DeviceOptions): Promise<Link> {
   const link: Link =
     o.mode === 'tun'
       ? TunLink.open(common)
-      : openTapLink({ ...common, localAddr: o.stackAddr, clock: o.clock, rng: o.rng });
+      : TapLink.open({ ...common, ipAddr: o.stackAddr, clock: o.clock, rng: o.rng });
   if (!o.pcap) return link;
-  return withPcap(link, PcapWriter.toFile(o.pcap, o.clock));
+  return withPcap(link, PcapWriter.toFile(o.pcap, { clock: o.clock }));
 }

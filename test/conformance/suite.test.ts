@@ -1,16 +1,20 @@
 /**
- * The script suite itself: every script parses, needs nothing the runner
- * reports as unsupported (a suite script must never SKIP), and starts with a
- * comment naming the rule it checks (an RFC section, POSIX or Linux behaviour).
+ * The script suite itself (the default suite in scripts/ and the scripts
+ * parked in pending/ until the stack passes them): every script parses, needs
+ * nothing the runner reports as unsupported (a suite script must never SKIP),
+ * and starts with a comment naming the rule it checks (an RFC section, POSIX
+ * or Linux behaviour).
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseScript } from '../../src/conformance/parser.js';
 import { getProfile } from '../../src/conformance/profile.js';
 import { prepare } from '../../src/conformance/setup.js';
 
-const DIR = join(import.meta.dirname, 'scripts');
+const DIR = import.meta.dirname;
+
+const SUITES = ['scripts', 'pending'].map((d) => join(DIR, d)).filter((d) => existsSync(d));
 
 function collect(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -19,7 +23,7 @@ function collect(dir: string): string[] {
   });
 }
 
-const files = collect(DIR);
+const files = SUITES.flatMap(collect);
 
 describe('conformance script suite', () => {
   it('has at least 50 scripts', () => {

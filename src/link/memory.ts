@@ -1,0 +1,208 @@
+/**
+ * In-memory links for tests and simulations (gVisor `link/channel`, smoltcp
+ * `phy::FaultInjector`): two endpoints connected back to back, delivering in
+ * virtual time through the injected Clock. Nothing is ever delivered inside
+ * `send`: a packet arrives at now + delay (+ jitter, + serialization time),
+ * and everything arriving at one instant reaches the receiver as one batch.
+ *
+ * Faults are per direction (the sender's `faults` object, mutable at any
+ * time) and every random choice comes from the injected Rng, so a seeded run
+ * is reproducible.
+ *
+ * Buffer lifetime: the receiver gets the sender's Buffer itself (ownership
+ * passes with `send`, link.ts); duplicates and corrupted packets are copies,
+ * so no two deliveries share writable bytes.
+ */
+import type { Clock } from '../time/clock.js';
+import type { Link, ReceiveHandler } from './link.js';
+import { makeCounters, type Counters } from '../util/counters.js';
+import { randFloat, randInt, type Rng } from '../util/random.js';
+
+export interface LinkFaults {
+  /** Probability a packet is dropped. */
+  loss?: number;
+  /** Probability a packet is delivered twice. */
+  duplicate?: number;
+  /** Probability a packet is held back by `reorderHoldMs` so later packets overtake it. */
+  reorder?: number;
+  /** Extra delay for held-back packets (default 1 ms). */
+  reorderHoldMs?: number;
+  /** One-way propagation delay in ms (default 0). */
+  delayMs?: number;
+  /** Uniform extra delay in [0, jitterMs) per packet (may reorder, as real jitter does). */
+  jitterMs?: number;
+  /** Serialization rate in bytes/s; packets queue behind each other (default unlimited). */
+  rateBytesPerSec?: number;
+  /** Bytes that may wait for serialization before tail drop (default 256 KiB). */
+  queueLimitBytes?: number;
+  /** Probability one random bit of the packet is flipped. */
+  corrupt?: number;
+}
+
+export const MEMORY_LINK_COUNTERS = [
+  'sent',
+  'delivered',
+  'lost',
+  'duplicated',
+  'reordered',
+  'corrupted',
+  'queueDropped',
+  'oversize',
+  'afterClose',
+] as const;
+export type MemoryLinkCounter = (typeof MEMORY_LINK_COUNTERS)[number];
+
+export interface MemoryLinkOptions {
+  clock: Clock;
+  rng: Rng;
+  /** Largest packet carried (default 1500). */
+  mtu?: number;
+  /** Bytes allowed on top of `mtu` (e.g. 14 for Ethernet frames); default 0. */
+  headerRoom?: number;
+  /** Faults applied in both directions (each endpoint gets its own copy). */
+  faults?: LinkFaults;
+  /** Faults for a→b and b→a, overriding `faults`. */
+  faultsAtoB?: LinkFaults;
+  faultsBtoA?: LinkFaults;
+}
+
+export class MemoryLink implements Link {
+  readonly mtu: number;
+  /** Faults applied to what this endpoint sends; mutate freely. */
+  faults: LinkFaults;
+  /** Counts for packets sent by this endpoint (the outgoing direction). */
+  readonly counters: Counters<MemoryLinkCounter> = makeCounters(MEMORY_LINK_COUNTERS);
+  peer: MemoryLink | undefined;
+  private handler: ReceiveHandler | undefined;
+  private inbox: Buffer[] = [];
+  private flushArmed = false;
+  private busyUntil = 0;
+  private closed = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly rng: Rng,
+    mtu: number,
+    private readonly maxLen: number,
+    faults: LinkFaults,
+  ) {
+    this.mtu = mtu;
+    this.faults = faults;
+  }
+
+  send(packet: Buffer): void {
+    const c = this.counters;
+    if (this.closed) {
+      c.afterClose++;
+      return;
+    }
+    if (packet.length > this.maxLen) {
+      c.oversize++;
+      return;
+    }
+    c.sent++;
+    const f = this.faults;
+    const rng = this.rng;
+    if (f.loss && randFloat(rng) < f.loss) {
+      c.lost++;
+      return;
+    }
+    const at = this.departure(packet.length);
+    if (at === undefined) {
+      c.queueDropped++;
+      return;
+    }
+    let p = packet;
+    if (f.corrupt && randFloat(rng) < f.corrupt && p.length > 0) {
+      p = Buffer.from(p);
+      p[randInt(rng, p.length)] ^= 1 << randInt(rng, 8);
+      c.corrupted++;
+    }
+    this.schedule(p, at);
+    if (f.duplicate && randFloat(rng) < f.duplicate) {
+      c.duplicated++;
+      this.schedule(Buffer.from(p), at);
+    }
+  }
+
+  /**
+   * Arrival time at the peer: after the serialization queue (rate limit),
+   * propagation delay and jitter; undefined if the queue is full.
+   */
+  private departure(len: number): number | undefined {
+    const f = this.faults;
+    const now = this.clock.now();
+    let t = now;
+    if (f.rateBytesPerSec && f.rateBytesPerSec > 0) {
+      const start = Math.max(now, this.busyUntil);
+      const backlogBytes = ((start - now) * f.rateBytesPerSec) / 1000;
+      if (backlogBytes + len > (f.queueLimitBytes ?? 256 * 1024)) return undefined;
+      this.busyUntil = start + (len * 1000) / f.rateBytesPerSec;
+      t = this.busyUntil;
+    }
+    t += f.delayMs ?? 0;
+    if (f.jitterMs) t += randFloat(this.rng) * f.jitterMs;
+    if (f.reorder && randFloat(this.rng) < f.reorder) {
+      this.counters.reordered++;
+      t += f.reorderHoldMs ?? 1;
+    }
+    return t;
+  }
+
+  private schedule(p: Buffer, at: number): void {
+    const peer = this.peer;
+    if (!peer) return;
+    this.clock.setTimer(at, () => {
+      if (peer.deliver(p)) this.counters.delivered++;
+    });
+  }
+
+  /** Collect an arrival; one flush per instant hands the batch to the handler. */
+  private deliver(p: Buffer): boolean {
+    if (this.closed) return false;
+    this.inbox.push(p);
+    if (!this.flushArmed) {
+      this.flushArmed = true;
+      // Timers due at one instant fire in the order set, so this flush runs
+      // after every arrival already scheduled for now.
+      this.clock.setTimer(this.clock.now(), () => this.flush());
+    }
+    return true;
+  }
+
+  private flush(): void {
+    this.flushArmed = false;
+    const batch = this.inbox;
+    this.inbox = [];
+    if (batch.length > 0 && this.handler && !this.closed) this.handler(batch);
+  }
+
+  onReceive(handler: ReceiveHandler): void {
+    this.handler = handler;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.handler = undefined;
+    this.inbox = [];
+  }
+}
+
+/** Two connected endpoints [a, b]: what a sends, b receives, and vice versa. */
+export function createMemoryLinkPair(opts: MemoryLinkOptions): [MemoryLink, MemoryLink] {
+  const mtu = opts.mtu ?? 1500;
+  const maxLen = mtu + (opts.headerRoom ?? 0);
+  const a = new MemoryLink(opts.clock, opts.rng, mtu, maxLen, { ...(opts.faultsAtoB ?? opts.faults ?? {}) });
+  const b = new MemoryLink(opts.clock, opts.rng, mtu, maxLen, { ...(opts.faultsBtoA ?? opts.faults ?? {}) });
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+/**
+ * A frame-level pipe for EthernetLink tests: the same endpoints, carrying
+ * Ethernet frames (mtu is the IP MTU; frames may be 14 bytes longer).
+ */
+export function createMemoryFramePipe(opts: Omit<MemoryLinkOptions, 'headerRoom'>): [MemoryLink, MemoryLink] {
+  return createMemoryLinkPair({ ...opts, headerRoom: 14 });
+}

@@ -1,0 +1,228 @@
+/**
+ * The TCP layer: parses segments, demultiplexes them (established 4-tuple →
+ * TIME_WAIT → listener → no connection, RFC 9293 §3.10.7), builds outgoing
+ * packets, and is the TcpEnv every Connection sees.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../time/clock.js';
+import type { Rng } from '../util/random.js';
+import type { IpSender, TransportInput } from '../ip/types.js';
+import { IPV4_HEADROOM, IPPROTO_TCP } from '../ip/types.js';
+import { TCP_RST, emitTcpSegment, parseTcpSegment, tcpHeaderLen, type TcpRepr } from '../wire/tcp.js';
+import {
+  DEFAULT_TCP_OPTIONS,
+  type ConnectionHandler,
+  type TcpApi,
+  type TcpConnection,
+  type TcpInfo,
+  type TcpListener,
+  type TcpOptions,
+} from './api.js';
+import { Connection } from './connection.js';
+import { TupleTable, allocateEphemeralPort } from './demux.js';
+import type { FourTuple, HandshakeResult, TcpEnv, TimeWaitRecord } from './env.js';
+import { HalfSipHash, IsnGenerator } from './isn.js';
+import { Listener, placeholderInfo } from './listener.js';
+import { resetFor } from './reset.js';
+import { bump, makeTcpStats, type TcpStats } from './stats.js';
+import { SynCookies } from './syn-cookies.js';
+import { TimeWaitTable } from './time-wait.js';
+
+export interface TcpLayerConfig {
+  ip: IpSender;
+  clock: Clock;
+  rng: Rng;
+  options?: Partial<TcpOptions>;
+  log?: Logger;
+}
+
+function apiError(code: string, msg: string): Error {
+  return Object.assign(new Error(`${code}: ${msg}`), { code });
+}
+
+export class TcpLayer implements TcpApi, TcpEnv {
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly options: TcpOptions;
+  readonly stats: TcpStats = makeTcpStats();
+  readonly cookies: SynCookies;
+  private readonly ip: IpSender;
+  private readonly log: Logger | undefined;
+  private readonly isn: IsnGenerator;
+  private readonly tsKey: HalfSipHash;
+  private readonly conns = new TupleTable<Connection>();
+  private readonly listeners = new Map<number, Listener>();
+  private readonly timeWait: TimeWaitTable;
+  /** RFC 5961 §7 token bucket. */
+  private ackTokens: number;
+  private ackTokensAt: number;
+
+  constructor(cfg: TcpLayerConfig) {
+    this.ip = cfg.ip;
+    this.clock = cfg.clock;
+    this.rng = cfg.rng;
+    this.log = cfg.log;
+    this.options = { ...DEFAULT_TCP_OPTIONS, ...cfg.options };
+    this.isn = new IsnGenerator(cfg.clock, cfg.rng);
+    this.cookies = new SynCookies(cfg.rng);
+    this.tsKey = HalfSipHash.fromRng(cfg.rng);
+    this.ackTokens = this.options.challengeAckLimit;
+    this.ackTokensAt = cfg.clock.now();
+    this.timeWait = new TimeWaitTable({
+      clock: cfg.clock,
+      stats: this.stats,
+      twDurationMs: 2 * this.options.msl,
+      sendSegment: (seg, l, r) => this.sendSegment(seg, l, r),
+    });
+  }
+
+  get localMss(): number {
+    return this.options.mss ?? this.ip.mtu - 40;
+  }
+
+  // ---- receive ----------------------------------------------------------
+
+  readonly input: TransportInput = (src, dst, payload) => {
+    this.stats.InSegs++;
+    const seg = parseTcpSegment(payload, src, dst);
+    if (typeof seg === 'string') {
+      bump(this.stats, seg);
+      this.stats.InErrs++;
+      if (seg === 'badChecksum') this.stats.InCsumErrors++;
+      return;
+    }
+    const conn = this.conns.get(dst, seg.dstPort, src, seg.srcPort);
+    if (conn) {
+      conn.input(seg);
+      return;
+    }
+    if (this.timeWait.get(dst, seg.dstPort, src, seg.srcPort)) {
+      if (this.timeWait.input(dst, src, seg) === 'done') return;
+    }
+    const l = this.listeners.get(seg.dstPort);
+    if (l) {
+      l.input(dst, src, seg);
+      return;
+    }
+    // RFC 9293 §3.10.7.1: CLOSED — reset unless it is a RST.
+    const rst = resetFor(seg);
+    if (rst) this.sendSegment(rst, dst, src);
+    else bump(this.stats, 'dropNoPortRst');
+  };
+
+  // ---- TcpEnv -----------------------------------------------------------
+
+  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number): void {
+    const hl = tcpHeaderLen(seg);
+    const packet = Buffer.allocUnsafe(IPV4_HEADROOM + hl + seg.payload.length);
+    emitTcpSegment(seg, packet, IPV4_HEADROOM, localAddr, remoteAddr);
+    this.stats.OutSegs++;
+    if (seg.flags & TCP_RST) this.stats.OutRsts++;
+    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, true);
+  }
+
+  unregister(key: FourTuple): void {
+    this.conns.delete(key);
+  }
+
+  enterTimeWait(tw: TimeWaitRecord): void {
+    this.conns.delete(tw);
+    this.timeWait.add(tw);
+  }
+
+  /** RFC 5961 §7: token bucket refilled at challengeAckLimit per second on the injected clock. */
+  challengeAckAllowed(): boolean {
+    const now = this.clock.now();
+    const limit = this.options.challengeAckLimit;
+    this.ackTokens = Math.min(limit, this.ackTokens + ((now - this.ackTokensAt) * limit) / 1000);
+    this.ackTokensAt = now;
+    if (this.ackTokens >= 1) {
+      this.ackTokens -= 1;
+      return true;
+    }
+    bump(this.stats, 'TCPChallengeACKLimited');
+    return false;
+  }
+
+  allocateIss(tuple: FourTuple): number {
+    return this.isn.iss(tuple);
+  }
+
+  /** Stateless per-tuple timestamp offset (RFC 7323 §5.4 / Linux tsoffset), so cookie ACKs can recompute it. */
+  tsOffset(t: FourTuple): number {
+    return this.tsKey.tuple(t);
+  }
+
+  // ---- TcpApi -----------------------------------------------------------
+
+  listen(localPort: number, backlog: number, onAcceptable: () => void): TcpListener {
+    if (this.listeners.has(localPort)) throw apiError('EADDRINUSE', `port ${localPort} has a listener`);
+    const l = new Listener(
+      {
+        clock: this.clock,
+        options: this.options,
+        stats: this.stats,
+        localMss: this.localMss,
+        cookies: this.cookies,
+        sendSegment: (seg, la, ra) => this.sendSegment(seg, la, ra),
+        allocateIss: (t) => this.allocateIss(t),
+        tsOffset: (t) => this.tsOffset(t),
+        establish: (r, ack) => this.establish(r, ack),
+        listenerClosed: (x) => {
+          if (this.listeners.get(x.localPort) === x) this.listeners.delete(x.localPort);
+        },
+      },
+      this.ip.localAddr,
+      localPort,
+      backlog,
+      onAcceptable,
+    );
+    this.listeners.set(localPort, l);
+    return l;
+  }
+
+  private establish(r: HandshakeResult, ack: TcpRepr): TcpConnection {
+    const tuple: FourTuple = { localAddr: r.localAddr, localPort: r.localPort, remoteAddr: r.remoteAddr, remotePort: r.remotePort };
+    const conn = Connection.fromHandshake(this, r, ack);
+    // fromHandshake may already have closed it (e.g. RST-worthy data); only register a live one.
+    if (conn.state !== 'CLOSED' && conn.state !== 'TIME_WAIT') this.conns.set(tuple, conn);
+    return conn;
+  }
+
+  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number): TcpConnection {
+    const localAddr = this.ip.localAddr;
+    const inUse = (p: number): boolean => {
+      const t = { localAddr, localPort: p, remoteAddr, remotePort };
+      return this.conns.has(t) || this.timeWait.has(t);
+    };
+    let port = localPort;
+    if (port !== undefined) {
+      if (inUse(port)) throw apiError('EADDRINUSE', `${port} is in use for that peer`);
+    } else {
+      port = allocateEphemeralPort(
+        this.rng,
+        this.options.ephemeralPortMin,
+        this.options.ephemeralPortMax,
+        (p) => this.listeners.has(p) || inUse(p),
+      );
+      if (port === undefined) throw apiError('EADDRNOTAVAIL', 'no free ephemeral port');
+    }
+    const tuple: FourTuple = { localAddr, localPort: port, remoteAddr, remotePort };
+    const conn = Connection.connect(this, tuple, this.allocateIss(tuple), handler);
+    // Inserted right after the SYN is handed to IPv4: links deliver asynchronously, so no answer can precede this.
+    if (conn.state !== 'CLOSED') this.conns.set(tuple, conn);
+    this.stats.ActiveOpens++;
+    this.log?.debug({ localPort: port, remotePort }, 'tcp connect');
+    return conn;
+  }
+
+  connections(): TcpInfo[] {
+    const out: TcpInfo[] = [];
+    for (const l of this.listeners.values()) out.push(...l.infos());
+    for (const c of this.conns.values()) out.push(c.info());
+    for (const r of this.timeWait.records()) {
+      out.push(placeholderInfo('TIME_WAIT', r, { sndNxt: r.sndNxt, sndUna: r.sndNxt, rcvNxt: r.rcvNxt }));
+    }
+    return out;
+  }
+}
