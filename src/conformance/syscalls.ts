@@ -140,13 +140,17 @@ export function startSyscall(call: SyscallSpec, host: SyscallHost): SyscallOp {
       });
     case 'connect': {
       const { addr, port } = sockaddr(a[1], profile.remoteAddr, profile.port);
-      return simple(() => {
-        const s = bsd.get(fd());
-        const first = s !== undefined && !s.connecting;
-        const r = bsd.connect(fd(), addr, port, false);
-        if (first && s?.conn) host.noteSocket('connect', s);
-        return r;
-      });
+      // poll(again): a blocking connect() is re-polled as time advances; only
+      // the first poll is the system call itself, later ones wait for its result.
+      return {
+        poll: (again: boolean) => {
+          const s = bsd.get(fd());
+          const first = !again && s !== undefined && !s.connecting;
+          const r = bsd.connect(fd(), addr, port, again);
+          if (first && s?.conn) host.noteSocket('connect', s);
+          return r;
+        },
+      };
     }
     case 'read':
     case 'recv':

@@ -365,9 +365,13 @@ export class Connection implements TcpConnection {
     return s !== 'CLOSED' && s !== 'SYN_SENT' && s !== 'LISTEN';
   }
 
-  /** <SEQ=SND.NXT><CTL=RST>, discard everything, CLOSED (RFC 9293 §3.10.5). */
+  /**
+   * <SEQ=SND.NXT><CTL=RST>, discard everything, CLOSED (RFC 9293 §3.10.5).
+   * Linux's tcp_send_active_reset also sets ACK (ack = RCV.NXT); we follow
+   * Linux so peers and packetdrill scripts see the same segment.
+   */
   resetAndClose(): void {
-    sendRst(this, this.tcb.sndMax);
+    sendRst(this, this.tcb.sndMax, true);
     this.snd.clear();
     this.rcv.clear();
     this.finish(undefined, false);

@@ -1,6 +1,6 @@
 /**
- * The script suite itself (the default suite in scripts/ and the scripts
- * parked in pending/ until the stack passes them): every script parses, needs
+ * The script suite itself (the default suite in scripts/ and any script
+ * parked in pending/ until the stack passes it): every script parses, needs
  * nothing the runner reports as unsupported (a suite script must never SKIP),
  * and starts with a comment naming the rule it checks (an RFC section, POSIX
  * or Linux behaviour).
