@@ -67,6 +67,7 @@ export class Connection implements TcpConnection {
   peerOfferedWscale = false;
   /** Segment being processed, trimmed to the window (input.ts scratch, no per-segment object). */
   inSeq = 0;
+  inAck = 0;
   inData: Buffer = Buffer.alloc(0);
   inFin = false;
   /** TSval carried by our latest retransmission (RTT samples must echo it or later). */
@@ -372,6 +373,18 @@ export class Connection implements TcpConnection {
    */
   resetAndClose(): void {
     sendRst(this, this.tcb.sndMax, true);
+    this.snd.clear();
+    this.rcv.clear();
+    this.finish(undefined, false);
+  }
+
+  /**
+   * Data for a fully closed connection (Linux TCPAbortOnData): Linux resets the
+   * socket and answers the segment itself via tcp_v4_send_reset, i.e. the
+   * RFC 9293 §3.10.7.1 reply <SEQ=SEG.ACK><CTL=RST> (no ACK flag).
+   */
+  resetOnData(): void {
+    sendRst(this, this.inAck);
     this.snd.clear();
     this.rcv.clear();
     this.finish(undefined, false);

@@ -82,6 +82,7 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
     c.ackPending = true;
     c.becomeEstablished();
     c.inSeq = t.rcvNxt;
+    c.inAck = seg.ack;
     c.inData = seg.payload;
     c.inFin = (seg.flags & TCP_FIN) !== 0;
     processText(c);
@@ -170,6 +171,7 @@ function checkSequence(c: Connection, seg: TcpRepr): boolean {
     inFin = false;
   }
   c.inSeq = seq;
+  c.inAck = seg.ack;
   c.inData = data;
   c.inFin = inFin;
   return true;
@@ -260,7 +262,7 @@ function processText(c: Connection): void {
     // Linux (tcp_rcv_state_process, TCPAbortOnData): the application closed,
     // nobody will read this data, so tell the peer with a RST (RFC 9293 §3.10.4 allows it).
     bump(c.env.stats, 'TCPAbortOnData');
-    c.resetAndClose();
+    c.resetOnData();
     return;
   }
   if (c.inSeq === t.rcvNxt) {

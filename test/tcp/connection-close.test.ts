@@ -116,7 +116,7 @@ describe('closing (RFC 9293 §3.6, §3.10.4, state diagram fig. 5)', () => {
     const { c, h } = established(env);
     c.input(peer({ flags: TCP_PSH | TCP_ACK, seq: R, ack: L, payload: 'unread' }));
     c.close();
-    expectSent(env, { flags: TCP_RST, seq: L });
+    expectSent(env, { flags: TCP_RST | TCP_ACK, seq: L, ack: R + 6 }); // Linux tcp_send_active_reset sets ACK
     expect(c.state).toBe('CLOSED');
     expect(h.events).toEqual(['readable', 'close']);
   });
@@ -141,13 +141,13 @@ describe('closing (RFC 9293 §3.6, §3.10.4, state diagram fig. 5)', () => {
     expect(c.state).toBe('FIN_WAIT_2');
   });
 
-  it('abort() sends <SEQ=SND.NXT><CTL=RST> and reports no error (RFC 9293 §3.10.5)', () => {
+  it('abort() sends <SEQ=SND.NXT><CTL=RST,ACK> and reports no error (RFC 9293 §3.10.5)', () => {
     const env = new FakeEnv(PLAIN);
     const { c, h } = established(env);
     c.send(Buffer.from('zz'));
     env.sent.length = 0;
     c.abort();
-    expectSent(env, { flags: TCP_RST, seq: L + 2 });
+    expectSent(env, { flags: TCP_RST | TCP_ACK, seq: L + 2 }); // ACK set as Linux does
     expect(h.events).toEqual(['close']);
     expect(env.unregistered).toEqual([TUPLE]);
     expectNothing(env, 10_000);
