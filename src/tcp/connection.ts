@@ -169,8 +169,7 @@ export class Connection implements TcpConnection {
     else if (r.tsOk && ack.options.timestamp && ack.options.timestamp.ecr !== 0) c.sampleTs(ack.options.timestamp.ecr);
     // The listener validated ack.ack == ISS+1; the window it carries is scaled.
     c.setSendWindow(ack.window * 2 ** t.sndWscale, ack.seq, ack.ack);
-    t.state = 'ESTABLISHED';
-    bump(env.stats, 'CurrEstab');
+    c.enter('ESTABLISHED');
     c.input(ack);
     return c;
   }
@@ -254,15 +253,27 @@ export class Connection implements TcpConnection {
     }
   }
 
+  /**
+   * Change state, keeping the CurrEstab gauge as Linux's tcp_set_state does
+   * (RFC 1213 tcpCurrEstab: connections in ESTABLISHED or CLOSE_WAIT).
+   */
+  enter(next: TcpState): void {
+    const t = this.tcb;
+    const was = t.state === 'ESTABLISHED' || t.state === 'CLOSE_WAIT';
+    const is = next === 'ESTABLISHED' || next === 'CLOSE_WAIT';
+    t.state = next;
+    if (is && !was) bump(this.env.stats, 'CurrEstab');
+    else if (was && !is) this.env.stats.CurrEstab = Math.max(0, (this.env.stats.CurrEstab ?? 0) - 1);
+  }
+
   becomeEstablished(): void {
     const t = this.tcb;
-    t.state = 'ESTABLISHED';
+    this.enter('ESTABLISHED');
     t.retransmits = 0;
     this.rtt.resetBackoff();
     this.rtxKind = 'none';
     this.rtxAt = Infinity;
-    bump(this.env.stats, 'CurrEstab');
-    if (t.finQueued) t.state = 'FIN_WAIT_1';
+    if (t.finQueued) this.enter('FIN_WAIT_1');
     this.handler.onConnect();
   }
 
@@ -307,8 +318,8 @@ export class Connection implements TcpConnection {
     const t = this.tcb;
     if (this.closed || t.finQueued) return;
     t.finQueued = true;
-    if (t.state === 'ESTABLISHED') t.state = 'FIN_WAIT_1';
-    else if (t.state === 'CLOSE_WAIT') t.state = 'LAST_ACK';
+    if (t.state === 'ESTABLISHED') this.enter('FIN_WAIT_1');
+    else if (t.state === 'CLOSE_WAIT') this.enter('LAST_ACK');
     transmit(this);
   }
 
@@ -412,9 +423,8 @@ export class Connection implements TcpConnection {
   finish(err: TcpErrorCode | undefined, timeWait: boolean): void {
     if (this.closed) return;
     const t = this.tcb;
-    if (t.state === 'ESTABLISHED' || t.state === 'CLOSE_WAIT') this.env.stats.CurrEstab = (this.env.stats.CurrEstab ?? 1) - 1;
+    this.enter(timeWait ? 'TIME_WAIT' : 'CLOSED');
     this.closed = true;
-    t.state = timeWait ? 'TIME_WAIT' : 'CLOSED';
     this.rtxAt = this.delackAt = this.kaAt = Infinity;
     this.rtxKind = 'none';
     this.armed?.cancel();

@@ -303,7 +303,7 @@ function processFin(c: Connection): void {
   switch (t.state) {
     case 'SYN_RECEIVED':
     case 'ESTABLISHED':
-      t.state = 'CLOSE_WAIT';
+      c.enter('CLOSE_WAIT');
       break;
     case 'FIN_WAIT_1':
       t.state = finAcked(c) ? 'TIME_WAIT' : 'CLOSING';
