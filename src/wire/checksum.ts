@@ -1,41 +1,94 @@
 /**
  * The internet checksum (RFC 1071) and its incremental update (RFC 1624).
  *
- * The hot path sums 32-bit words into a JS number: a double holds integers up
- * to 2^53 exactly, so we can add 2^21 words (8 MiB) before folding — far more
- * than any packet. Folding happens once at the end. Summing 32-bit big-endian
- * words gives the same ones'-complement result as summing 16-bit words
- * (RFC 1071 §2(B): the sum is independent of word size once folded).
+ * The hot path reads the payload as aligned 32-bit words straight from the
+ * packet's memory (see sumBytes) and folds once at the end; partial sums are
+ * plain JS numbers (exact to 2^53) so header, pseudo header and payload sums
+ * can be added before folding (RFC 1071 §2(C), deferred carries).
  */
 
-/** Add the bytes of buf[off, off+len) to `acc` (an unfolded partial sum). Returns the new partial sum. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * One Uint32Array view over the ArrayBuffer last summed. Packets of a batch
+ * share the addon's slab (and small Buffers share Node's pool), so this is
+ * nearly always a hit and no view is allocated per packet. It only caches a
+ * view, never a result, so it cannot leak state between stacks.
+ */
+let cachedBuffer: ArrayBufferLike | undefined;
+let cachedWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
+function wordsOf(ab: ArrayBufferLike): Uint32Array<ArrayBufferLike> {
+  if (ab !== cachedBuffer) {
+    cachedBuffer = ab;
+    cachedWords = new Uint32Array(ab, 0, ab.byteLength >>> 2);
+  }
+  return cachedWords;
+}
+
+/**
+ * Sum native-order 32-bit words u32[k, e) as 16-bit halves in two int32
+ * lanes (integer adds stay out of floating point), folded to 16 bits.
+ * At most 16384 words per call so neither lane can overflow 2^31.
+ */
+function sumWords(u32: Uint32Array<ArrayBufferLike>, k: number, e: number): number {
+  let lo = 0;
+  let hi = 0;
+  for (; k + 4 <= e; k += 4) {
+    const a = u32[k];
+    const b = u32[k + 1];
+    const c = u32[k + 2];
+    const d = u32[k + 3];
+    lo = (lo + (a & 0xffff) + (b & 0xffff) + (c & 0xffff) + (d & 0xffff)) | 0;
+    hi = (hi + (a >>> 16) + (b >>> 16) + (c >>> 16) + (d >>> 16)) | 0;
+  }
+  for (; k < e; k++) {
+    const a = u32[k];
+    lo = (lo + (a & 0xffff)) | 0;
+    hi = (hi + (a >>> 16)) | 0;
+  }
+  let t = (lo >>> 16) + (lo & 0xffff) + (hi >>> 16) + (hi & 0xffff);
+  t = (t >>> 16) + (t & 0xffff);
+  return (t >>> 16) + (t & 0xffff);
+}
+
+/** Bytes at region positions [from, to) summed as big-endian 16-bit words (even positions are high bytes). */
+function sumBytesBE(buf: Uint8Array, off: number, from: number, to: number): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += (i & 1) === 0 ? buf[off + i] << 8 : buf[off + i];
+  return s;
+}
+
+/**
+ * Add the bytes of buf[off, off+len) to `acc` (an unfolded partial sum in
+ * network byte order) and return the new partial sum.
+ *
+ * The middle of the region is read as aligned native 32-bit words through a
+ * Uint32Array over the same memory (no copy). On a little-endian machine
+ * those words pair bytes the other way round; the ones'-complement sum is
+ * byte-order independent up to a final byte swap (RFC 1071 §2(B)), and which
+ * way depends only on whether the aligned words start at an even or odd
+ * position of the region. Head and tail bytes (< 4 each) are summed directly.
+ */
 export function sumBytes(buf: Uint8Array, off: number, len: number, acc = 0): number {
-  let i = off;
-  const end = off + len;
-  // 32-bit words, big-endian (network order), four at a time.
-  const end16 = end - 15;
-  while (i < end16) {
-    acc +=
-      ((buf[i] << 24) | (buf[i + 1] << 16) | (buf[i + 2] << 8) | buf[i + 3]) >>> 0;
-    acc +=
-      ((buf[i + 4] << 24) | (buf[i + 5] << 16) | (buf[i + 6] << 8) | buf[i + 7]) >>> 0;
-    acc +=
-      ((buf[i + 8] << 24) | (buf[i + 9] << 16) | (buf[i + 10] << 8) | buf[i + 11]) >>> 0;
-    acc +=
-      ((buf[i + 12] << 24) | (buf[i + 13] << 16) | (buf[i + 14] << 8) | buf[i + 15]) >>> 0;
-    i += 16;
-  }
-  const end4 = end - 3;
-  while (i < end4) {
-    acc += ((buf[i] << 24) | (buf[i + 1] << 16) | (buf[i + 2] << 8) | buf[i + 3]) >>> 0;
-    i += 4;
-  }
-  // Tail of 0..3 bytes, padded with zeros on the right (RFC 1071 §4.1).
-  const rem = end - i;
-  if (rem === 3) acc += ((buf[i] << 24) | (buf[i + 1] << 16) | (buf[i + 2] << 8)) >>> 0;
-  else if (rem === 2) acc += ((buf[i] << 24) | (buf[i + 1] << 16)) >>> 0;
-  else if (rem === 1) acc += (buf[i] << 24) >>> 0;
-  return acc;
+  if (len < 32) return acc + sumBytesBE(buf, off, 0, len);
+  const r = buf.byteOffset + off; // absolute address of the region in its ArrayBuffer
+  const head = (4 - (r & 3)) & 3;
+  const nWords = (len - head) >>> 2;
+  const tail = head + nWords * 4;
+  let be = sumBytesBE(buf, off, 0, head) + sumBytesBE(buf, off, tail, len);
+  const u32 = wordsOf(buf.buffer);
+  const k0 = (r + head) >>> 2;
+  let t = 0;
+  for (let k = k0, e = k0 + nWords; k < e; k += 16384) t += sumWords(u32, k, Math.min(e, k + 16384));
+  t = (t >>> 16) + (t & 0xffff);
+  t = (t >>> 16) + (t & 0xffff);
+  // Native little-endian words starting at an even region position hold the
+  // network-order 16-bit words byte-swapped: swap the folded sum back.
+  if (LITTLE_ENDIAN && (head & 1) === 0) t = ((t & 0xff) << 8) | (t >>> 8);
+  else if (!LITTLE_ENDIAN && (head & 1) === 1) t = ((t & 0xff) << 8) | (t >>> 8);
+  be += t;
+  return acc + be;
 }
 
 /**

@@ -16,7 +16,7 @@ function reference(buf: Uint8Array, off: number, len: number): number {
   let i = off;
   for (; i + 1 < off + len; i += 2) sum += (buf[i] << 8) | buf[i + 1];
   if (i < off + len) sum += buf[i] << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000); // exact beyond 2^32
   return ~sum & 0xffff;
 }
 
@@ -50,6 +50,35 @@ describe('internet checksum (RFC 1071)', () => {
   it('handles sums beyond 32 bits (64 KiB of 0xff)', () => {
     const b = Buffer.alloc(65536, 0xff);
     expect(checksum(b, 0, b.length)).toBe(reference(b, 0, b.length));
+  });
+
+  it('agrees with the reference for views at every alignment within a shared ArrayBuffer (word path)', () => {
+    // sumBytes reads aligned native words from the underlying ArrayBuffer, so the
+    // view's byteOffset matters as much as `off`: cover all of them, and lengths
+    // across the 64 KiB lane-chunk boundary with all-0xff bytes (worst-case carries).
+    const seed = 99;
+    const rng = new SeededRng(seed);
+    const big = new Uint8Array(300_000);
+    for (let i = 0; i < big.length; i++) big[i] = rng.u32() & 255;
+    for (let base = 0; base < 8; base++) {
+      const view = big.subarray(base, base + 280_000);
+      for (const len of [31, 32, 33, 35, 1460, 1461, 9001, 65535, 65536, 65539, 200_003]) {
+        for (let off = 0; off < 4; off++) {
+          expect(checksum(view, off, len), `seed ${seed} base ${base} off ${off} len ${len}`).toBe(reference(view, off, len));
+        }
+      }
+    }
+    const ones = new Uint8Array(270_000).fill(0xff).subarray(3);
+    expect(checksum(ones, 1, 262_147)).toBe(reference(ones, 1, 262_147));
+  });
+
+  it('stays correct when consecutive calls alternate between different buffers', () => {
+    const a = Buffer.from(Array.from({ length: 1500 }, (_, i) => (i * 7) & 255));
+    const b = Buffer.from(Array.from({ length: 1500 }, (_, i) => (i * 13 + 5) & 255));
+    for (let i = 0; i < 4; i++) {
+      expect(checksum(a, 1, 1400)).toBe(reference(a, 1, 1400));
+      expect(checksum(b, 2, 1401)).toBe(reference(b, 2, 1401));
+    }
   });
 
   it('pseudo header sum folds like the byte-wise one', () => {
