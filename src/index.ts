@@ -2,6 +2,9 @@
 export { Stack, type StackOptions } from './stack.js';
 export type { Link, ReceiveHandler } from './link/link.js';
 export { TunLink } from './link/tun.js';
+export { TapLink } from './link/tap.js';
+export { createMemoryLinkPair, MemoryLink, type LinkFaults } from './link/memory.js';
+export { PcapWriter, withPcap } from './link/pcap.js';
 export type { Clock, Timer } from './time/clock.js';
 export { RealClock } from './time/real-clock.js';
 export { VirtualClock } from './time/virtual-clock.js';
@@ -11,3 +14,4 @@ export { DEFAULT_TCP_OPTIONS } from './tcp/api.js';
 export { TcpSocket, TcpServer } from './socket/index.js';
 export { UdpSocket } from './udp/index.js';
 export { formatIpv4, parseIpv4 } from './wire/ip-address.js';
+export { startServices, SERVICE_NAMES } from './apps/services.js';
