@@ -52,6 +52,7 @@ export class Ipv4Layer implements IpSender {
   private readonly reasm: Reassembler;
   private readonly handlers: Array<TransportInput | undefined> = new Array(256).fill(undefined);
   private readonly errorHandlers: Array<IcmpErrorHandler | undefined> = new Array(256).fill(undefined);
+  private readonly batchEnds: Array<() => void> = [];
   private readonly directedBroadcast: number;
   private readonly defaultTtl: number;
   private ident: number;
@@ -90,6 +91,7 @@ export class Ipv4Layer implements IpSender {
     this.handlers[IPPROTO_ICMP] = (src, dst, payload) => this.icmp.input(src, dst, payload);
     this.link.onReceive((batch) => {
       for (const p of batch) this.input(p);
+      for (const end of this.batchEnds) end();
     });
   }
 
@@ -114,6 +116,15 @@ export class Ipv4Layer implements IpSender {
   register(protocol: number, input: TransportInput, onError?: IcmpErrorHandler): void {
     this.handlers[protocol & 255] = input;
     if (onError) this.errorHandlers[protocol & 255] = onError;
+  }
+
+  /**
+   * Call `fn` after each received batch has been processed, so a transport can
+   * do once per batch what it would otherwise do per packet (TCP: one ACK per
+   * connection per batch, as GRO gives Linux).
+   */
+  onBatchEnd(fn: () => void): void {
+    this.batchEnds.push(fn);
   }
 
   /** Limited broadcast, our subnet's directed broadcast, or multicast/reserved (224/3). */

@@ -61,6 +61,10 @@ export class Connection implements TcpConnection {
   sndSml = 0;
   /** An ACK is owed now (out-of-order data, FIN, second full segment...). */
   ackPending = false;
+  /** The pending ACK is only the every-second-segment one for in-order data (may wait for the batch end). */
+  ackDeferrable = false;
+  /** Already queued on the layer's batch-end list. */
+  ackDeferred = false;
   unackedBytes = 0;
   /** Estimated size of the peer's full segments (Linux rcv_mss), for delayed ACK. */
   rcvMss = 536;
@@ -127,7 +131,9 @@ export class Connection implements TcpConnection {
     t.sndNxt = t.iss;
     t.sndMax = t.iss;
     c.sndSml = t.iss;
-    t.tsOffset = env.rng.u32();
+    // Per-tuple, not per-connection: a random offset would make a reconnect's TSval look older than
+    // TS.Recent half the time, so the peer's TIME_WAIT answers it with an ACK instead (RFC 6191 §2).
+    t.tsOffset = env.tsOffset ? env.tsOffset(tuple) : env.rng.u32();
     t.rcvWscale = env.options.windowScaling ? wscaleFor(env.options.rcvBuf) : 0;
     t.state = 'SYN_SENT';
     c.synSentAt = env.clock.now();
@@ -257,6 +263,13 @@ export class Connection implements TcpConnection {
    * Change state, keeping the CurrEstab gauge as Linux's tcp_set_state does
    * (RFC 1213 tcpCurrEstab: connections in ESTABLISHED or CLOSE_WAIT).
    */
+  /** Batch end (TcpEnv.deferAck): send the ACK held back during the batch, if still owed. */
+  flushDeferredAck(): void {
+    this.ackDeferred = false;
+    this.ackDeferrable = false;
+    if (!this.closed && this.ackPending) transmit(this);
+  }
+
   enter(next: TcpState): void {
     const t = this.tcb;
     const was = t.state === 'ESTABLISHED' || t.state === 'CLOSE_WAIT';
@@ -304,6 +317,13 @@ export class Connection implements TcpConnection {
     // Window update once the window has at least doubled (Linux tcp_cleanup_rbuf);
     // updateRcvWindow already applied the RFC 9293 §3.8.6.2.2 threshold.
     if (after > before && (before === 0 || after >= 2 * before) && !t.finReceived && this.isSynchronized()) {
+      // Inside a receive batch the update rides on the batch-end ACK (TcpEnv.deferAck).
+      if (!this.ackPending) this.ackDeferrable = true;
+      this.ackPending = true;
+      if (this.ackDeferrable && (this.ackDeferred || this.env.deferAck?.(this))) {
+        this.ackDeferred = true;
+        return b;
+      }
       sendAck(this);
       this.schedule();
     }

@@ -32,8 +32,23 @@ export interface TcpEnv {
    * layer (Linux tcp_challenge_ack_limit). Returns false when rate-limited.
    */
   challengeAckAllowed(): boolean;
+  /**
+   * Inside a received batch, hold `c`'s pending ACK for in-order data until the
+   * batch ends (returns true; the layer then sends it), so a batch of N
+   * segments costs one ACK instead of N/2 — what GRO/LRO give Linux, whose
+   * stretch ACKs RFC 5681 §4.2's "SHOULD ack every second segment" tolerates
+   * in practice. Optional: without it (tests, simulations) ACKs go at once.
+   */
+  deferAck?(c: { flushDeferredAck(): void }): boolean;
   /** RFC 6528 §3 initial sequence number for a new connection on `tuple`. */
   allocateIss(tuple: FourTuple): number;
+  /**
+   * Our timestamp offset for `tuple` (RFC 7323 §5.4), stable across
+   * connections on the same tuple as Linux's secure_tcp_ts_off, so a new SYN
+   * carries a newer TSval than the old connection and can reuse a peer's
+   * TIME_WAIT (RFC 6191 §2). Without it an active open picks a random one.
+   */
+  tsOffset?(tuple: FourTuple): number;
 }
 
 export interface FourTuple {

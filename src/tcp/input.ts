@@ -80,6 +80,7 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
     c.setSendWindow(seg.window, seg.seq, seg.ack);
     // Owed before onConnect runs, so data the application sends from it carries the ACK.
     c.ackPending = true;
+    c.ackDeferrable = false;
     c.becomeEstablished();
     c.inSeq = t.rcvNxt;
     c.inAck = seg.ack;
@@ -272,14 +273,22 @@ function processText(c: Connection): void {
     c.unackedBytes += data.length;
     // "Every second full-sized segment": full-sized as Linux's rcv_mss estimate, the largest segment seen.
     if (data.length > c.rcvMss) c.rcvMss = Math.min(data.length, c.env.localMss);
-    if (hadHole || c.unackedBytes >= 2 * c.rcvMss) c.ackPending = true;
-    else if (c.delackAt === Infinity) c.delackAt = c.env.clock.now() + c.env.options.delayedAckMs;
+    if (hadHole) {
+      c.ackPending = true;
+      c.ackDeferrable = false;
+    } else if (c.unackedBytes >= 2 * c.rcvMss) {
+      // Only this ACK may wait for the end of the receive batch (TcpEnv.deferAck);
+      // ACKs for holes, out-of-order data and FINs go at once (RFC 5681 §4.2).
+      if (!c.ackPending) c.ackDeferrable = true;
+      c.ackPending = true;
+    } else if (c.delackAt === Infinity) c.delackAt = c.env.clock.now() + c.env.options.delayedAckMs;
     c.handler.onReadable();
   } else {
     // Out of order: keep it and send an immediate duplicate ACK (RFC 5681 §4.2).
     bump(c.env.stats, 'TCPOFOQueue');
     c.rcv.insertOutOfOrder(c.inSeq, data);
     c.ackPending = true;
+    c.ackDeferrable = false;
   }
 }
 
@@ -300,6 +309,7 @@ function processFin(c: Connection): void {
   c.oooFinSeq = -1;
   t.rcvNxt = seqAdd(t.rcvNxt, 1);
   c.ackPending = true;
+  c.ackDeferrable = false;
   switch (t.state) {
     case 'SYN_RECEIVED':
     case 'ESTABLISHED':

@@ -66,6 +66,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
   if (flags & TCP_ACK) {
     t.lastAckSent = t.rcvNxt;
     c.ackPending = false;
+    c.ackDeferrable = false;
     c.delackAt = Infinity;
     c.unackedBytes = 0;
   }
@@ -207,7 +208,10 @@ export function transmit(c: Connection): void {
       if (used === 0) break;
     }
   }
-  if (c.ackPending) sendAck(c);
+  if (c.ackPending) {
+    if (c.ackDeferrable && (c.ackDeferred || c.env.deferAck?.(c))) c.ackDeferred = true;
+    else sendAck(c);
+  }
   c.schedule();
 }
 

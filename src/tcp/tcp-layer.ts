@@ -53,6 +53,12 @@ export class TcpLayer implements TcpApi, TcpEnv {
   private readonly conns = new TupleTable<Connection>();
   private readonly listeners = new Map<number, Listener>();
   private readonly timeWait: TimeWaitTable;
+  /** Connections whose ACK waits for the end of the current receive batch (deferAck). */
+  private readonly deferredAcks: Array<{ flushDeferredAck(): void }> = [];
+  /** Between the first segment of a received batch and batchEnd(). */
+  private inBatch = false;
+  /** Set by the owner when it calls batchEnd() after every received batch (Stack does). */
+  batching = false;
   /** RFC 5961 §7 token bucket. */
   private ackTokens: number;
   private ackTokensAt: number;
@@ -82,7 +88,22 @@ export class TcpLayer implements TcpApi, TcpEnv {
 
   // ---- receive ----------------------------------------------------------
 
+  deferAck(c: { flushDeferredAck(): void }): boolean {
+    if (!this.inBatch) return false;
+    this.deferredAcks.push(c);
+    return true;
+  }
+
+  /** End of a received batch: send the ACKs held back during it (TcpEnv.deferAck). */
+  batchEnd(): void {
+    this.inBatch = false;
+    const list = this.deferredAcks;
+    for (let i = 0; i < list.length; i++) list[i].flushDeferredAck();
+    list.length = 0;
+  }
+
   readonly input: TransportInput = (src, dst, payload) => {
+    if (this.batching) this.inBatch = true;
     this.stats.InSegs++;
     const seg = parseTcpSegment(payload, src, dst);
     if (typeof seg === 'string') {
@@ -140,7 +161,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
       this.ackTokens -= 1;
       return true;
     }
-    bump(this.stats, 'TCPChallengeACKLimited');
+    // TCPChallengeACKLimited is counted once, by the caller (output.ts sendChallengeAck).
     return false;
   }
 
