@@ -10,7 +10,7 @@
  * Content-Length and Content-Type; 404; 403 for paths that escape the root;
  * 405 for other methods, except PUT/POST to /upload, which reads and discards
  * the body and answers with its length and SHA-256 (for `curl -T`). Files are
- * streamed with pipe(), so TCP backpressure reaches the disk reads. Without a
+ * streamed with backpressure (paused file reads while TCP's buffer is full). Without a
  * root, a built-in page describes tunstack.
  */
 import { createHash } from 'node:crypto';
@@ -131,10 +131,31 @@ async function serveFile(file: string, req: http.IncomingMessage, res: http.Serv
     res.end();
     return;
   }
-  const stream = createReadStream(file);
+  if (st.size === 0) {
+    res.end();
+    return;
+  }
+  // Not pipe(): pipe ends the response only on the stream's 'end', a disk read
+  // after the last chunk, so under Connection: close the client could see the
+  // last byte and close before our FIN. Ending with the last chunk keeps data
+  // and FIN in one event-loop turn, which the socket corks into one segment.
+  // Backpressure as pipe(): pause the file read while res.write() says full.
+  const size = st.size;
+  const stream = createReadStream(file, { start: 0, end: size - 1 });
+  let sent = 0;
+  stream.on('data', (chunk: string | Buffer) => {
+    sent += chunk.length;
+    if (sent >= size) {
+      stream.destroy();
+      res.end(chunk);
+    } else if (!res.write(chunk)) {
+      stream.pause();
+      res.once('drain', () => stream.resume());
+    }
+  });
+  stream.on('end', () => res.writableEnded || res.end()); // the file shrank meanwhile
   stream.on('error', () => res.destroy());
-  // pipe(): when TCP's send buffer is full, res.write returns false and the file read pauses.
-  stream.pipe(res);
+  res.on('close', () => stream.destroy());
 }
 
 function upload(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -82,6 +82,8 @@ export class TcpSocket extends Duplex {
   private evError: TcpErrorCode | null = null;
   private evClose = false;
   private serviceQueued = false;
+  /** Writes of this event-loop turn are corked in TCP (corkForTurn). */
+  private corked = false;
 
   /** The Readable asked for data and has not yet been refused by push(). */
   private wantRead = false;
@@ -306,6 +308,7 @@ export class TcpSocket extends Duplex {
     const conn = this.conn;
     if (conn === null) return; // not connected yet: Node queues writes until connect
     if (this.connGone) return this.failWrite(cb);
+    this.corkForTurn(conn);
     while (this.unsent.length > 0) {
       const head = this.unsent[0];
       const n = head.length === 0 ? 0 : conn.send(head);
@@ -322,6 +325,24 @@ export class TcpSocket extends Duplex {
     this.pendingCb = null;
     this.idle.touch();
     cb();
+  }
+
+  /**
+   * Autocork: hold this turn's writes (and an end() that follows them, as
+   * node:http's Connection: close does) in TCP until the event loop moves on,
+   * so the last data and the FIN leave as one segment and the peer sees our
+   * close first. setImmediate runs after the nextTick/microtask chain that
+   * node:http uses between res.end() and socket.end(). Full-sized segments are
+   * not held (TCP_CORK semantics), so bulk transfer is unaffected.
+   */
+  private corkForTurn(conn: TcpConnection): void {
+    if (this.corked) return;
+    this.corked = true;
+    conn.cork();
+    setImmediate(() => {
+      this.corked = false;
+      conn.uncork();
+    });
   }
 
   private failWrite(cb: WriteCallback): void {

@@ -176,6 +176,14 @@ export interface TcpConnection {
   /** Abort: send RST, discard buffers, report nothing further (RFC 9293 §3.10.5). */
   abort(): void;
   setNoDelay(noDelay: boolean): void;
+  /**
+   * TCP_CORK (Linux tcp(7)): while corked only full-sized segments leave;
+   * uncork() sends the remainder, with the FIN if shutdownWrite() came
+   * meanwhile. The socket layer corks for one event-loop turn so a response
+   * and the FIN after it travel as one segment.
+   */
+  cork(): void;
+  uncork(): void;
   setKeepAlive(enable: boolean, idleMs?: number): void;
   /** RFC 5482-style user timeout (TCP_USER_TIMEOUT), ms; 0 = use maxRetries. */
   setUserTimeout(ms: number): void;

@@ -61,6 +61,8 @@ export class Connection implements TcpConnection {
   sndSml = 0;
   /** An ACK is owed now (out-of-order data, FIN, second full segment...). */
   ackPending = false;
+  /** TCP_CORK: hold runts and the FIN until uncork() (output.ts transmit). */
+  corked = false;
   /** The pending ACK is only the every-second-segment one for in-order data (may wait for the batch end). */
   ackDeferrable = false;
   /** Already queued on the layer's batch-end list. */
@@ -376,6 +378,16 @@ export class Connection implements TcpConnection {
   setNoDelay(noDelay: boolean): void {
     this.noDelay = noDelay;
     if (noDelay && !this.closed) transmit(this);
+  }
+
+  cork(): void {
+    this.corked = true;
+  }
+
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    if (!this.closed) transmit(this);
   }
 
   setKeepAlive(enable: boolean, idleMs?: number): void {

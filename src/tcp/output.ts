@@ -196,6 +196,8 @@ export function transmit(c: Connection): void {
       // Retransmissions after an RTO (go-back-N) are not held back by SWS avoidance or Nagle.
       const fresh = seqGe(t.sndNxt, t.sndMax);
       if (fresh && len < unsent && len < t.mss && flight > 0 && len < t.maxSndWnd / 2) break; // sender SWS avoidance
+      // TCP_CORK (Linux): only full-sized segments while corked; a FIN waits too.
+      if (fresh && c.corked && len < t.mss) break;
       // Nagle (RFC 9293 §3.7.4) in Minshall's variant, as Linux (tcp_minshall_check):
       // hold a runt only while an earlier runt is unacknowledged.
       if (fresh && len === unsent && len > 0 && len < t.mss && seqGt(c.sndSml, t.sndUna) && !c.noDelay && !t.finQueued) break;

@@ -45,7 +45,7 @@ export function fakeFactory(b: FakeBehaviour = {}): StackFactory {
       read: (): Buffer | null => rx.shift() ?? null,
       readEnded: false,
       shutdownWrite(): void {}, close(): void {}, abort(): void {},
-      setNoDelay(): void {}, setKeepAlive(): void {}, setUserTimeout(): void {},
+      setNoDelay(): void {}, cork(): void {}, uncork(): void {}, setKeepAlive(): void {}, setUserTimeout(): void {},
       info: (): TcpInfo => ({ recvQueue: rx.reduce((n, x) => n + x.length, 0), state: 'ESTABLISHED' }) as TcpInfo,
     } as TcpConnection;
     link.onReceive((pkts) => {

@@ -75,6 +75,20 @@ describe.skipIf(!ready)('TCP over a real TUN against kernel peers (linux)', () =
     expect(r.stdout).toContain(createHash('sha256').update(payload).digest('hex'));
   });
 
+  it('Connection: close — the stack closes first and holds TIME_WAIT, the kernel client does not', async () => {
+    const r = await ns.exec(
+      'sh',
+      ['-c', `curl -sS --max-time 10 -H 'Connection: close' --local-port 43210 http://${ADDR}/index.html && ss -tanH state time-wait`],
+      { timeoutMs: 15_000 },
+    );
+    expect(r.stdout.startsWith('<h1>hello from tunstack</h1>\n')).toBe(true);
+    expect(r.stdout).not.toContain(':43210'); // no TIME-WAIT on the kernel side
+    // curl exits once its FIN is out; give the stack a moment to take it.
+    const tw = () => stack.connections().filter((c) => c.state === 'TIME_WAIT' && c.remotePort === 43210);
+    for (let i = 0; i < 40 && tw().length === 0; i++) await new Promise((res) => setTimeout(res, 50));
+    expect(tw()).toHaveLength(1);
+  });
+
   it('the echo service echoes and closes when the peer closes', async () => {
     const r = await ns.exec('sh', ['-c', `printf 'ping-pong' | socat -t 5 - TCP4:${ADDR}:7`], { timeoutMs: 10_000 });
     expect(r.stdout).toBe('ping-pong');

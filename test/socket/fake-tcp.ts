@@ -236,6 +236,8 @@ export class FakeConn implements TcpConnection {
     this.reportClose();
   }
 
+  cork(): void {}
+  uncork(): void {}
   setNoDelay(noDelay: boolean): void {
     this.noDelay = noDelay;
   }
