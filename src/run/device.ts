@@ -10,6 +10,7 @@ import { TunLink } from '../link/tun.js';
 import { TapLink } from '../link/tap.js';
 import { PcapWriter, withPcap } from '../link/pcap.js';
 import { formatIpv4 } from '../wire/ip-address.js';
+import { CliError } from './errors.js';
 
 export interface DeviceOptions {
   mode: 'tun' | 'tap';
@@ -25,11 +26,28 @@ export interface DeviceOptions {
 }
 
 export async function openDeviceLink(o: DeviceOptions): Promise<Link> {
+  // The capture file is opened before the device: a bad --pcap path must fail
+  // before an open TUN fd (which keeps the event loop alive) has no owner to close it.
+  const pcap = o.pcap !== undefined ? openPcap(o.pcap, o.clock) : undefined;
   const common = { name: o.name, netns: o.netns, mtu: o.mtu, addr: formatIpv4(o.hostAddr), prefixLen: o.prefixLen, up: true };
-  const link: Link =
-    o.mode === 'tun'
-      ? TunLink.open(common)
-      : TapLink.open({ ...common, ipAddr: o.stackAddr, clock: o.clock, rng: o.rng });
-  if (!o.pcap) return link;
-  return withPcap(link, PcapWriter.toFile(o.pcap, { clock: o.clock }));
+  let link: Link;
+  try {
+    link =
+      o.mode === 'tun'
+        ? TunLink.open(common)
+        : TapLink.open({ ...common, ipAddr: o.stackAddr, clock: o.clock, rng: o.rng });
+  } catch (err) {
+    pcap?.close();
+    throw err;
+  }
+  return pcap ? withPcap(link, pcap) : link;
+}
+
+function openPcap(path: string, clock: Clock): PcapWriter {
+  try {
+    return PcapWriter.toFile(path, { clock });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new CliError(`--pcap ${path}: cannot open for writing (${e.code ?? e.message}): give a path in an existing, writable directory`);
+  }
 }

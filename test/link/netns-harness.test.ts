@@ -25,9 +25,9 @@ describe('canRunLinuxTests', () => {
 describe.skipIf(!READY)('netns harness (linux)', () => {
   it('creates a uniquely named namespace with lo up, runs commands inside, and deletes it', async () => {
     let name = '';
-    await withNetns('tslk', async (ns) => {
+    await withNetns('tsfd', async (ns) => {
       name = ns.name;
-      expect(name).toMatch(new RegExp(`^tslk${process.pid}n\\d+$`));
+      expect(name).toMatch(new RegExp(`^tsfd${process.pid}n\\d+$`));
       expect(existsSync(`/var/run/netns/${name}`)).toBe(true);
       const r = await ns.exec('ip', ['-o', 'link', 'show'], { check: true });
       expect(r.stdout.trim().split('\n').length).toBe(1); // only lo: a fresh namespace
@@ -40,7 +40,7 @@ describe.skipIf(!READY)('netns harness (linux)', () => {
     let name = '';
     let pid = 0;
     await expect(
-      withNetns('tslk', async (ns) => {
+      withNetns('tsfd', async (ns) => {
         name = ns.name;
         const child = ns.spawn('sleep', ['30']);
         pid = child.pid!;
@@ -55,7 +55,7 @@ describe.skipIf(!READY)('netns harness (linux)', () => {
   });
 
   it('times out a hung command and reports it', async () => {
-    const ns = await createNetns('tslk');
+    const ns = await createNetns('tsfd');
     try {
       const r = await ns.exec('sleep', ['10'], { timeoutMs: 200 });
       expect(r.timedOut).toBe(true);

@@ -27,7 +27,7 @@ function echoReply(req: Buffer): Buffer | undefined {
 
 describe.skipIf(!READY)('TapLink in a namespace (linux)', () => {
   it('answers the kernel ARP for our address and carries ping both ways', () =>
-    withNetns('tslk', async (ns) => {
+    withNetns('tsfd', async (ns) => {
       const seed = 4242;
       console.log(`tap test MAC seed ${seed}`);
       const clock = new RealClock();

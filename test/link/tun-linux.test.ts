@@ -1,6 +1,6 @@
 /**
  * Real TUN/TAP devices through the addon, created inside a namespace this
- * test makes (prefix tslk) and always removes. The kernel side pings an
+ * test makes (prefix tsfd) and always removes. The kernel side pings an
  * address on the stack side; the test answers with hand-built echo replies.
  */
 import { describe, expect, it } from 'vitest';
@@ -40,7 +40,7 @@ function waitFor(cond: () => boolean, ms: number): Promise<void> {
 
 describe.skipIf(!READY)('TUN device in a namespace (linux)', () => {
   it('delivers kernel ICMP echo requests in batches and carries our replies back to ping', () =>
-    withNetns('tslk', async (ns) => {
+    withNetns('tsfd', async (ns) => {
       const link = TunLink.open({ name: 'tslk0', netns: ns.name, mtu: 1400, addr: '10.201.0.1', prefixLen: 24, up: true });
       try {
         expect(link.name).toBe('tslk0');
@@ -77,7 +77,7 @@ describe.skipIf(!READY)('TUN device in a namespace (linux)', () => {
     }));
 
   it('keeps held packets intact across many batches that refill the slab', () =>
-    withNetns('tslk', async (ns) => {
+    withNetns('tsfd', async (ns) => {
       const link = TunLink.open({ name: 'tslk1', netns: ns.name, mtu: 1500, addr: '10.202.0.1', prefixLen: 24, up: true });
       try {
         const held: Buffer[] = [];
@@ -101,7 +101,7 @@ describe.skipIf(!READY)('TUN device in a namespace (linux)', () => {
     }));
 
   it('opens a TAP device and receives the kernel ARP request as an Ethernet frame', () =>
-    withNetns('tslk', async (ns) => {
+    withNetns('tsfd', async (ns) => {
       const link = NativeLink.open({ name: 'tslktap0', mode: 'tap', netns: ns.name, addr: '10.203.0.1', prefixLen: 24, up: true });
       try {
         expect(link.mode).toBe('tap');
@@ -119,7 +119,7 @@ describe.skipIf(!READY)('TUN device in a namespace (linux)', () => {
     }));
 
   it('reports a busy interface name with code EBUSY and says the name is in use', () =>
-    withNetns('tslk', async (ns) => {
+    withNetns('tsfd', async (ns) => {
       const first = TunLink.open({ name: 'tslkbusy', netns: ns.name });
       let err: (Error & { code?: string }) | undefined;
       try {
@@ -138,11 +138,11 @@ describe.skipIf(!READY)('TUN device in a namespace (linux)', () => {
   it('refuses a namespace that does not exist with ENOENT and the ip netns add hint', () => {
     let err: (Error & { code?: string }) | undefined;
     try {
-      TunLink.open({ name: 'tslkx', netns: 'tslk-no-such-ns' });
+      TunLink.open({ name: 'tslkx', netns: 'tsfd-no-such-ns' });
     } catch (e) {
       err = e as Error & { code?: string };
     }
     expect(err?.code).toBe('ENOENT');
-    expect(err?.message).toContain("ip netns add tslk-no-such-ns");
+    expect(err?.message).toContain("ip netns add tsfd-no-such-ns");
   });
 });

@@ -19,7 +19,7 @@ describe.skipIf(!ready)('IPv4/ICMP/UDP over a real TUN (linux)', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    ns = await createNetns('tsld');
+    ns = await createNetns('tsfd');
     const link = TunLink.open({ name: 'tun0', netns: ns.name, mtu: 1500, addr: HOST, prefixLen: 24, up: true });
     stack = new Stack({ link, addr: ADDR });
     startUdpEcho(stack.udp, 7);

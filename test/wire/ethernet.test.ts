@@ -12,26 +12,11 @@ import {
   parseEthernet,
   parseMac,
 } from '../../src/wire/ethernet.js';
+import { ETH_ARP_REQUEST_FRAME, ETH_ECHO_FRAME } from './linux-captures.js';
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-// ICMP echo request 10.210.0.1 -> 10.210.0.2 over a veth pair between two
-// namespaces, captured with `tcpdump -xx -e` on Linux 6.18 (MACs set to
-// 02:00:00:00:00:0a / :0b with `ip link set address`).
-const ECHO_FRAME = hex(`
-  0200 0000 000b 0200 0000 000a 0800 4500
-  0054 864c 4000 4001 9eb6 0ad2 0001 0ad2
-  0002 0800 b5d9 1c80 0001 1435 046b 0000
-  0000 4232 0c00 0000 0000 1011 1213 1415
-  1617 1819 1a1b 1c1d 1e1f 2021 2223 2425
-  2627 2829 2a2b 2c2d 2e2f 3031 3233 3435
-  3637`);
-
-// ARP request "who-has 10.210.0.2 tell 10.210.0.1", same capture.
-const ARP_REQUEST_FRAME = hex(`
-  ffff ffff ffff 0200 0000 000a 0806 0001
-  0800 0604 0001 0200 0000 000a 0ad2 0001
-  0000 0000 0000 0ad2 0002`);
+// Captured from Linux 6.18 over a veth pair (see linux-captures.ts for how).
+const ECHO_FRAME = ETH_ECHO_FRAME();
+const ARP_REQUEST_FRAME = ETH_ARP_REQUEST_FRAME();
 
 describe('Ethernet II header (IEEE 802.3 §3.2, RFC 894)', () => {
   it('deconstructs a captured IPv4 frame', () => {
