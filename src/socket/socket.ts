@@ -289,14 +289,18 @@ export class TcpSocket extends Duplex {
 
   // ---- writing ----------------------------------------------------------
 
+  // Chunks are copied on the way in: TCP keeps sent bytes until they are
+  // acknowledged (and a corked turn holds them a little longer), while Node's
+  // contract lets the caller reuse a Buffer once its write callback has run —
+  // the same copy the kernel makes for net.Socket.
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
-    this.unsent.push(chunk);
+    this.unsent.push(Buffer.from(chunk));
     this.pendingCb = callback;
     this.flushPending();
   }
 
   override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: WriteCallback): void {
-    for (const c of chunks) this.unsent.push(c.chunk);
+    for (const c of chunks) this.unsent.push(Buffer.from(c.chunk));
     this.pendingCb = callback;
     this.flushPending();
   }

@@ -51,6 +51,21 @@ describe.skipIf(!layerAvailable())('sockets over the real TCP layer', () => {
     expect(c.localAddress).toBe('10.0.0.1');
   });
 
+  it('a Buffer reused after its write callback does not change what the peer receives (Node write contract)', async () => {
+    const { clock, c, s } = await accepted(108);
+    const got: Buffer[] = [];
+    s.on('data', (d: Buffer) => got.push(d));
+    const buf = Buffer.alloc(40_000, 0x41);
+    let called = false;
+    c.write(buf, () => {
+      called = true;
+      buf.fill(0x5a); // Node lets the caller reuse the buffer now
+    });
+    await settleUntil(clock, () => Buffer.concat(got).length >= 40_000, 10_000);
+    expect(called).toBe(true);
+    expect(Buffer.concat(got).equals(Buffer.alloc(40_000, 0x41))).toBe(true);
+  });
+
   it('write() returns false when the send buffer is full and drain follows', async () => {
     const { clock, c, s } = await accepted(102, { options: { sndBuf: 16384, rcvBuf: 16384 } });
     const chunk = Buffer.alloc(16384, 1);
