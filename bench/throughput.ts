@@ -1,7 +1,8 @@
 /**
  * Side-by-side single-stream TCP throughput: the Linux kernel against itself
- * over a veth pair, and the kernel against tunstack over a TUN, measured with
- * the same client in the same run (figures are only meaningful as a ratio on
+ * over a veth pair, and the kernel and tunstack over a TUN in both directions
+ * (kernel client sending to our discard service; our client sending to a
+ * kernel discard server), in the same run (figures are only meaningful as a ratio on
  * a shared, noisy machine). Everything lives in namespaces this script
  * creates and removes; transfers are bounded in bytes and time.
  *
@@ -87,14 +88,53 @@ async function tunstackOverTun(): Promise<number> {
   }
 }
 
+/** The other direction: our stack connects out to a kernel discard server and sends MIB MiB. */
+async function tunstackSendsOverTun(): Promise<number> {
+  const n = netns(`${tag}s`);
+  const link = TunLink.open({ name: 'tun0', netns: n, mtu: 1500, addr: '10.79.1.1', prefixLen: 24, up: true });
+  const stack = new Stack({ link, addr: '10.79.1.2' });
+  const server = spawn('ip', ['netns', 'exec', n, process.execPath, '-e',
+    `require('net').createServer(s => { s.on('data', () => {}); s.on('end', () => s.end()); }).listen(9, '10.79.1.1', () => console.log('up'))`,
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => server.stdout!.once('data', r));
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const chunk = Buffer.alloc(1 << 20, 0x61);
+      let left = MIB;
+      const t0 = process.hrtime.bigint();
+      const timer = setTimeout(() => reject(new Error('timeout')), TIMEOUT_MS);
+      const s = stack.connect({ host: '10.79.1.1', port: 9 }, () => {
+        const pump = (): void => {
+          while (left > 0) {
+            left--;
+            if (!s.write(chunk)) return void s.once('drain', pump);
+          }
+          s.end();
+        };
+        pump();
+      });
+      s.on('data', () => {});
+      s.on('error', reject);
+      s.on('close', () => {
+        clearTimeout(timer);
+        resolve(Number(process.hrtime.bigint() - t0) / 1e9);
+      });
+    });
+  } finally {
+    if (server.pid) process.kill(server.pid);
+    await stack.close();
+  }
+}
+
 try {
   const kernel = await kernelOverVeth();
   const ours = await tunstackOverTun();
+  const oursSend = await tunstackSendsOverTun();
   const gbps = (s: number): string => ((MIB * 8 * 1048576) / s / 1e9).toFixed(2);
-  console.log(`single stream, ${MIB} MiB, kernel client sending, MTU 1500`);
+  console.log(`single stream, ${MIB} MiB, MTU 1500, one run (compare the ratios, not the absolute figures)`);
   console.log(`  kernel -> kernel over veth : ${gbps(kernel)} Gbit/s (${kernel.toFixed(2)} s)`);
-  console.log(`  kernel -> tunstack over TUN: ${gbps(ours)} Gbit/s (${ours.toFixed(2)} s)`);
-  console.log(`  ratio tunstack/kernel      : ${(kernel / ours).toFixed(3)}`);
+  console.log(`  kernel -> tunstack over TUN: ${gbps(ours)} Gbit/s (${ours.toFixed(2)} s), ratio to kernel ${(kernel / ours).toFixed(3)}`);
+  console.log(`  tunstack -> kernel over TUN: ${gbps(oursSend)} Gbit/s (${oursSend.toFixed(2)} s), ratio to kernel ${(kernel / oursSend).toFixed(3)}`);
 } finally {
   for (const n of made.reverse()) spawnSync('ip', ['netns', 'del', n]);
 }
