@@ -4,10 +4,10 @@
  * increments what:
  *  - the layer (tcp-layer.ts, listener.ts, time-wait.ts): InSegs, OutSegs,
  *    OutRsts, InErrs and the parse drop reasons, ActiveOpens, PassiveOpens,
- *    Syncookies*, Listen*, TCPReqQFull*, TW*, TCPTimeWaitReuse,
- *    TCPChallengeACKLimited;
+ *    Syncookies*, Listen*, TCPReqQFull*, TW*, TCPTimeWaitReuse;
  *  - the connection (conn): RetransSegs, AttemptFails, EstabResets,
- *    CurrEstab (a gauge), TCPChallengeACK and its own reasons.
+ *    CurrEstab (a gauge), TCPChallengeACK, TCPChallengeACKLimited (when the
+ *    layer's RFC 5961 §7 bucket says no) and its own reasons.
  * "conn" may add names here; env.stats is a Record<string, number>, so a name
  * not listed still works but prints after the others.
  */
