@@ -133,7 +133,11 @@ describe.skipIf(!READY)('Connection against Linux TCP over a TUN (linux)', () =>
         };
         h.writable = write;
         write();
-        await until(() => c.readEnded, 20_000);
+        await until(() => c.readEnded, 20_000).catch((e: unknown) => {
+          // A stall is a TCP bug: leave enough behind to find it.
+          console.error('stalled', { written: off, echoed: Buffer.concat(h.chunks).length, info: c.info(), stats: env.stats });
+          throw e;
+        });
         expect(Buffer.concat(h.chunks).equals(data)).toBe(true);
         await until(() => env.gone, 5000);
         expect(c.state).toBe('TIME_WAIT'); // we closed first
