@@ -69,6 +69,8 @@ function parseUp(args: string[]): UpOptions {
       'http-root': { type: 'string' },
       pcap: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      // Hidden: wire-mode conformance agent (src/run/agent.ts); not in USAGE.
+      'conformance-agent': { type: 'string' },
     },
     strict: true,
   });
@@ -91,6 +93,7 @@ function parseUp(args: string[]): UpOptions {
     httpRoot: values['http-root'],
     pcap: values.pcap,
     logLevel: values['log-level'],
+    conformanceAgent: values['conformance-agent'],
   };
 }
 
@@ -99,8 +102,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof CliError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`tunstack: ${(err as Error).message}\n`);
+    if (err instanceof CliError) {
+      process.stderr.write(`tunstack: ${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
+      // node:util's message says what is wrong but not where to look for the right spelling.
+      process.stderr.write(`tunstack: ${err.message} (see 'tunstack help' for the options)\n`);
       process.exitCode = 2;
     } else {
       const e = err as NodeJS.ErrnoException;

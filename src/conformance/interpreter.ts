@@ -12,9 +12,9 @@ import { BsdLayer, WOULD_BLOCK, type BsdSocket, type SysOutcome } from './bsd.js
 import { checkTime, compareSegment, fmtS, formatSegment, newSeqMap, timeWindow, type CompareOptions, type SeqMap } from './comparator.js';
 import { CaptureLink, type StackFactory } from './harness.js';
 import { buildInbound, checkNonTcp } from './inbound.js';
-import { decodeDatagram, type DecodedDatagram } from './packet.js';
+import { decodeDatagram } from './packet.js';
 import type { Profile } from './profile.js';
-import type { PacketSpec, Script, ScriptEvent, SyscallSpec, TcpPacketSpec } from './script.js';
+import type { PacketSpec, Script, ScriptEvent, SyscallSpec } from './script.js';
 import { checkResult, startSyscall, type SyscallOp } from './syscalls.js';
 import { evalTcpInfoBlock } from './tcpinfo.js';
 import { resolveTime, type ResolvedTime } from './trace.js';
@@ -29,6 +29,8 @@ export interface Flow {
   /** Sequence number of the peer SYN that created the flow (a retransmitted SYN reuses it). */
   synSeq?: number;
   sock?: BsdSocket;
+  /** The socket's descriptor in the wire agent (wire mode has no local BsdSocket). */
+  fd?: number;
 }
 
 export class ScriptFailure extends Error {}
@@ -44,20 +46,17 @@ interface Pending {
 /** How long to wait for a `*` outbound packet before calling it missing. */
 const ANY_TIME_WAIT_MS = 600_000;
 /** packetdrill: a missing outbound packet fails 2 s after its scripted time. */
-const MISSING_GRACE_MS = 2_000;
+export const MISSING_GRACE_MS = 2_000;
 const MAX_TIMER_STEPS = 1_000_000;
 
 export class Interpreter {
   readonly clock = new VirtualClock();
   readonly link: CaptureLink;
   readonly bsd: BsdLayer;
-  private readonly flows: Flow[] = [];
-  private cur: Flow | undefined;
-  private listenPort: number | undefined;
+  private readonly flows: FlowTable;
   private last = 0;
   private outIdx = 0;
   private pending: Pending | undefined;
-  private nextRemotePort = 40_000;
 
   constructor(
     private readonly script: Script,
@@ -69,6 +68,7 @@ export class Interpreter {
     this.link = new CaptureLink(this.clock, profile.mtu);
     const stack = factory({ link: this.link, clock: this.clock, rng: new SeededRng(seed), profile });
     this.bsd = new BsdLayer(stack.tcp, profile.localAddr);
+    this.flows = new FlowTable(profile, cmp);
   }
 
   /** Run to the end; throws ScriptFailure on the first mismatch, ScriptUnsupported for a SKIP. */
@@ -82,7 +82,7 @@ export class Interpreter {
       } else if (b.type === 'syscall') this.syscall(ev, b.call, t);
       else if (b.type === 'code') {
         this.advanceTo(t.at);
-        const why = evalTcpInfoBlock(b.code, this.cur?.sock?.conn?.info());
+        const why = evalTcpInfoBlock(b.code, this.flows.cur?.sock?.conn?.info());
         if (why) this.fail(ev, why);
         this.last = t.at;
       } else this.last = t.at; // commands were applied before the run (setup.ts)
@@ -90,7 +90,7 @@ export class Interpreter {
     if (this.pending) this.awaitPending();
     if (this.link.sent.length > this.outIdx) {
       const p = this.link.sent[this.outIdx];
-      throw new ScriptFailure(`unexpected extra outbound packet at ${fmtS(p.time)}: ${this.describe(p.bytes)}`);
+      throw new ScriptFailure(`unexpected extra outbound packet at ${fmtS(p.time)}: ${this.flows.describe(p.bytes)}`);
     }
   }
 
@@ -164,20 +164,88 @@ export class Interpreter {
   }
 
   private noteSocket(kind: 'listen' | 'accept' | 'connect', s: BsdSocket): void {
-    if (kind === 'listen') {
-      this.listenPort = s.listener?.localPort ?? this.profile.port;
-      return;
+    if (kind === 'listen') this.flows.noteListen(s.listener?.localPort);
+    else if (s.conn) this.flows.noteConnection(kind, s.conn.localPort, s.conn.remotePort).sock = s;
+  }
+
+  private inbound(ev: ScriptEvent, spec: PacketSpec, t: ResolvedTime): void {
+    this.advanceTo(t.at);
+    const flow = this.flows.inboundFlow(spec);
+    const dgram = buildInbound(spec, flow, this.profile);
+    if (!this.link.inject(dgram)) this.fail(ev, 'the stack registered no receive handler on its link');
+    this.pollPending();
+    this.last = t.at;
+  }
+
+  private outbound(ev: ScriptEvent, spec: PacketSpec, t: ResolvedTime): void {
+    const [, hi] = timeWindow(ev.time, t.at, t.rangeEnd, this.last, this.cmp);
+    const deadline = ev.time.kind === 'any' ? this.clock.now() + ANY_TIME_WAIT_MS : Math.max(hi, t.rangeEnd ?? t.at) + MISSING_GRACE_MS;
+    let progress = 0;
+    let done = spec.proto !== 'tcp';
+    for (;;) {
+      const p = this.awaitPacket(deadline);
+      if (!p) this.fail(ev, `missing outbound packet (waited until ${fmtS(this.clock.now())})`);
+      this.outIdx++;
+      const r = this.flows.matchOutbound(spec, p, progress);
+      if (typeof r === 'string') this.fail(ev, r);
+      progress += r.consumed;
+      done = r.done;
+      const late = checkTime(ev.time, t.at, t.rangeEnd, p.time, this.last, this.cmp);
+      if (late) this.fail(ev, `${late}; actual: ${this.flows.describe(p.bytes)}`);
+      if (done) {
+        this.last = ev.time.kind === 'any' || t.rangeEnd !== undefined ? p.time : t.at;
+        return;
+      }
     }
-    const c = s.conn;
-    if (!c) return;
-    let f = this.flows.find((x) => x.localPort === c.localPort && x.remotePort === c.remotePort);
+  }
+
+  private awaitPacket(deadline: number): { time: number; bytes: Buffer } | undefined {
+    for (let spins = 0; ; spins++) {
+      this.guard(spins);
+      const p = this.link.sent[this.outIdx];
+      if (p) return p;
+      const next = this.nextWake();
+      if (next === undefined || next > deadline) {
+        this.advanceTo(deadline);
+        return this.link.sent[this.outIdx];
+      }
+      this.clock.runUntil(next);
+      this.pollPending();
+    }
+  }
+}
+
+/**
+ * The script's connections and their script/live mappings, shared by the
+ * in-process interpreter and wire mode (src/conformance/wire/): which flow an
+ * inbound line belongs to, which flow an outbound datagram maps through, and
+ * the per-datagram outbound check.
+ */
+export class FlowTable {
+  readonly all: Flow[] = [];
+  cur: Flow | undefined;
+  private listenPort: number | undefined;
+  private nextRemotePort = 40_000;
+
+  constructor(
+    private readonly profile: Profile,
+    private readonly cmp: CompareOptions,
+  ) {}
+
+  noteListen(localPort: number | undefined): void {
+    this.listenPort = localPort ?? this.profile.port;
+  }
+
+  /** accept() returned or connect() sent its SYN: that connection becomes the current flow. */
+  noteConnection(kind: 'accept' | 'connect', localPort: number, remotePort: number): Flow {
+    let f = this.all.find((x) => x.localPort === localPort && x.remotePort === remotePort);
     if (!f) {
-      f = { localPort: c.localPort, remotePort: c.remotePort, map: newSeqMap(), passive: kind === 'accept', accepted: false };
-      this.flows.push(f);
+      f = { localPort, remotePort, map: newSeqMap(), passive: kind === 'accept', accepted: false };
+      this.all.push(f);
     }
-    f.sock = s;
     if (kind === 'accept') f.accepted = true;
     this.cur = f;
+    return f;
   }
 
   /**
@@ -187,10 +255,10 @@ export class Interpreter {
    * flow is established (accepted) or an active open awaiting the peer's SYN
    * (simultaneous open), where it tests that connection's SYN handling.
    */
-  private inboundFlow(spec: PacketSpec): Flow {
+  inboundFlow(spec: PacketSpec): Flow {
     const c = this.cur;
     if (spec.proto !== 'tcp' || (spec.flags & 0x12) !== 0x02) return c ?? this.newFlow();
-    const again = this.flows.find((f) => f.synSeq === spec.seq);
+    const again = this.all.find((f) => f.synSeq === spec.seq);
     if (again) return (this.cur = again);
     if (c && ((c.passive && c.accepted) || (!c.passive && c.synSeq === undefined))) {
       if (!c.passive) c.synSeq = spec.seq;
@@ -209,83 +277,38 @@ export class Interpreter {
       passive: true,
       accepted: false,
     };
-    this.flows.push(f);
+    this.all.push(f);
     this.cur = f;
     return f;
   }
 
-  private inbound(ev: ScriptEvent, spec: PacketSpec, t: ResolvedTime): void {
-    this.advanceTo(t.at);
-    const flow = this.inboundFlow(spec);
-    const dgram = buildInbound(spec, flow, this.profile);
-    if (!this.link.inject(dgram)) this.fail(ev, 'the stack registered no receive handler on its link');
-    this.pollPending();
-    this.last = t.at;
-  }
-
-  private outbound(ev: ScriptEvent, spec: PacketSpec, t: ResolvedTime): void {
-    const [, hi] = timeWindow(ev.time, t.at, t.rangeEnd, this.last, this.cmp);
-    const deadline = ev.time.kind === 'any' ? this.clock.now() + ANY_TIME_WAIT_MS : Math.max(hi, t.rangeEnd ?? t.at) + MISSING_GRACE_MS;
-    let progress = 0;
-    let done = spec.proto !== 'tcp';
-    for (;;) {
-      const p = this.awaitPacket(deadline);
-      if (!p) this.fail(ev, `missing outbound packet (waited until ${fmtS(this.clock.now())})`);
-      this.outIdx++;
-      const d = decodeDatagram(p.bytes);
-      if (typeof d === 'string') this.fail(ev, `malformed outbound datagram: ${d}`);
-      if (d.src !== this.profile.localAddr || d.dst !== this.profile.remoteAddr) {
-        this.fail(ev, `outbound packet addressed ${d.src >>> 0}->${d.dst >>> 0}, expected local->remote: ${this.describe(p.bytes)}`);
-      }
-      if (spec.proto !== 'tcp') {
-        const bad = checkNonTcp(spec, d);
-        if (bad) this.fail(ev, `${bad}; actual: ${this.describe(p.bytes)}`);
-      } else {
-        const r = this.matchTcp(ev, spec, d, progress, p.time);
-        progress += r.consumed;
-        done = r.done;
-      }
-      const late = checkTime(ev.time, t.at, t.rangeEnd, p.time, this.last, this.cmp);
-      if (late) this.fail(ev, `${late}; actual: ${this.describe(p.bytes)}`);
-      if (done) {
-        this.last = ev.time.kind === 'any' || t.rangeEnd !== undefined ? p.time : t.at;
-        return;
-      }
-    }
-  }
-
-  private matchTcp(ev: ScriptEvent, spec: TcpPacketSpec, d: DecodedDatagram, progress: number, time: number): { consumed: number; done: boolean } {
-    if (!d.tcp) this.fail(ev, `expected a TCP segment, got ${d.error ?? `IP protocol ${d.protocol}`}`);
-    const seg = d.tcp;
-    const flow = this.outboundFlow(seg.srcPort, seg.dstPort);
-    const r = compareSegment(spec, seg, flow.map, this.cmp, progress);
-    if (r.error) this.fail(ev, `${r.error}\n    actual: ${formatSegment(seg, flow.map)} at ${fmtS(time)}`);
-    return r;
-  }
-
-  private outboundFlow(srcPort: number, dstPort: number): Flow {
-    const f = this.flows.find((x) => x.localPort === srcPort && x.remotePort === dstPort);
+  outboundFlow(srcPort: number, dstPort: number): Flow {
+    const f = this.all.find((x) => x.localPort === srcPort && x.remotePort === dstPort);
     if (f) return f;
     // A reply to no connection (e.g. RST to a closed port) still maps through the current flow.
     return this.cur ?? { localPort: srcPort, remotePort: dstPort, map: newSeqMap(), passive: false, accepted: false };
   }
 
-  private awaitPacket(deadline: number): { time: number; bytes: Buffer } | undefined {
-    for (let spins = 0; ; spins++) {
-      this.guard(spins);
-      const p = this.link.sent[this.outIdx];
-      if (p) return p;
-      const next = this.nextWake();
-      if (next === undefined || next > deadline) {
-        this.advanceTo(deadline);
-        return this.link.sent[this.outIdx];
-      }
-      this.clock.runUntil(next);
-      this.pollPending();
+  /** Check one outbound datagram against a scripted `>` line of which `progress` bytes already matched; a string is the mismatch. */
+  matchOutbound(spec: PacketSpec, p: { time: number; bytes: Buffer }, progress: number): { consumed: number; done: boolean } | string {
+    const d = decodeDatagram(p.bytes);
+    if (typeof d === 'string') return `malformed outbound datagram: ${d}`;
+    if (d.src !== this.profile.localAddr || d.dst !== this.profile.remoteAddr) {
+      return `outbound packet addressed ${d.src >>> 0}->${d.dst >>> 0}, expected local->remote: ${this.describe(p.bytes)}`;
     }
+    if (spec.proto !== 'tcp') {
+      const bad = checkNonTcp(spec, d);
+      return bad ? `${bad}; actual: ${this.describe(p.bytes)}` : { consumed: 0, done: true };
+    }
+    if (!d.tcp) return `expected a TCP segment, got ${d.error ?? `IP protocol ${d.protocol}`}`;
+    const seg = d.tcp;
+    const flow = this.outboundFlow(seg.srcPort, seg.dstPort);
+    const r = compareSegment(spec, seg, flow.map, this.cmp, progress);
+    if (r.error) return `${r.error}\n    actual: ${formatSegment(seg, flow.map)} at ${fmtS(p.time)}`;
+    return r;
   }
 
-  private describe(bytes: Buffer): string {
+  describe(bytes: Buffer): string {
     const d = decodeDatagram(bytes);
     if (typeof d === 'string') return d;
     if (!d.tcp) return `IP protocol ${d.protocol}, ${d.payload.length} bytes${d.error ? ` (${d.error})` : ''}`;

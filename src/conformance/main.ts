@@ -4,8 +4,10 @@
  * Runs packetdrill-syntax scripts (default: the whole suite under
  * test/conformance/scripts) in-process in virtual time and prints one line per
  * script, then exactly `N passed, M failed, K skipped`. Exit code 1 if any
- * failed. `--wire` is scripts/conformance.sh's job (see README).
+ * failed. `--wire` runs the same scripts against the real binary over a TUN
+ * through scripts/conformance.sh (root; see README, "Wire mode").
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +31,30 @@ function usage(msg: string): never {
   process.exit(2);
 }
 
+/**
+ * `--wire`: hand the whole command line to scripts/conformance.sh, which needs
+ * root, creates the namespace and runs the wire runner (src/conformance/wire/).
+ * `npm run conformance` has just compiled, hence --no-build.
+ */
+function runWire(argv: string[]): Promise<number> {
+  const rest = argv.filter((a) => a !== '--wire');
+  const seed = rest.indexOf('--seed');
+  if (seed >= 0) {
+    process.stderr.write('conformance: --seed has no effect in wire mode (the real tunstack uses crypto randomness)\n');
+    rest.splice(seed, 2);
+  }
+  const child = spawn('bash', [join(ROOT, 'scripts/conformance.sh'), '--wire', '--no-build', ...rest], { stdio: 'inherit' });
+  return new Promise((res) => {
+    child.on('exit', (code, sig) => res(code ?? (sig ? 2 : 1)));
+    child.on('error', (e) => {
+      process.stderr.write(`conformance: cannot run scripts/conformance.sh: ${e.message}\n`);
+      res(2);
+    });
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--wire')) return runWire(argv);
   let profileName = 'linux';
   let seed = 1;
   const paths: string[] = [];
@@ -37,7 +62,6 @@ async function main(argv: string[]): Promise<number> {
     const a = argv[i];
     if (a === '--profile') profileName = argv[++i] ?? usage('--profile needs a name');
     else if (a === '--seed') seed = Number(argv[++i] ?? usage('--seed needs a number'));
-    else if (a === '--wire') usage('--wire runs through scripts/conformance.sh (needs root and a network namespace); see test/conformance/README.md');
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else paths.push(a);
   }

@@ -5,6 +5,7 @@
  * SIGINT/SIGTERM. Process plumbing only; protocol logic is in src/stack.ts.
  */
 import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { Stack } from '../stack.js';
@@ -31,6 +32,8 @@ export interface UpOptions {
   httpRoot?: string;
   pcap?: string;
   logLevel: string;
+  /** Hidden (wire-mode conformance): JSON AgentConfig; serves the conformance socket layer, see src/run/agent.ts. */
+  conformanceAgent?: string;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -73,8 +76,17 @@ export async function up(opts: UpOptions): Promise<number> {
     });
     cleanups.push(() => link.close());
 
-    const stack = new Stack({ link, addr, clock, rng, logger: log });
+    // Only with the hidden flag: the agent module is not even loaded otherwise.
+    const agent = opts.conformanceAgent === undefined ? undefined : (await import('./agent.js')).prepareAgent(opts.conformanceAgent);
+    if (typeof agent === 'string') throw new CliError(agent);
+    const stack = agent
+      ? new Stack({ link: agent.hooks.link(link), addr, clock: agent.hooks.clock(clock), rng, logger: log, tcp: agent.config.profile.tcp })
+      : new Stack({ link, addr, clock, rng, logger: log });
     cleanups.push(() => stack.close());
+    if (agent) {
+      const a = await agent.start(stack.tcp, clock);
+      cleanups.push(() => a.close());
+    }
     const services = await startServices(stack, opts.services, { httpRoot: opts.httpRoot, logger: log });
     cleanups.push(() => services.close());
 
@@ -111,6 +123,19 @@ function validate(opts: UpOptions): void {
   if ((addr & mask) >>> 0 !== (host.addr & mask) >>> 0) {
     throw new CliError(`--addr ${opts.addr} is not inside --host-addr ${opts.hostCidr}: the kernel would have no route to it`);
   }
+  // RFC 1122 §3.2.1.3: host number all zeros or all ones is not a host address; the
+  // kernel would treat the directed broadcast as broadcast and never ARP/route for it.
+  const hostPart = (addr & ~mask) >>> 0;
+  if (hostPart === 0 || hostPart === (~mask >>> 0)) {
+    throw new CliError(`--addr ${opts.addr} is the network or broadcast address of ${opts.hostCidr}: pick a host address inside the prefix`);
+  }
+  // Linux IFNAMSIZ is 16 including the NUL; '/' and whitespace are refused by dev_valid_name().
+  if (!/^[^\s/:]{1,15}$/.test(opts.device) || opts.device === '.' || opts.device === '..') {
+    throw new CliError(`--${opts.mode} '${opts.device}' is not a valid interface name: 1 to 15 characters, no '/', ':' or spaces (e.g. ${opts.mode}0)`);
+  }
+  if (opts.httpRoot !== undefined && !isDirectory(opts.httpRoot)) {
+    throw new CliError(`--http-root ${opts.httpRoot} is not a directory: give an existing directory to serve`);
+  }
   for (const s of opts.services) {
     if (!SERVICE_NAMES.includes(s)) throw new CliError(`unknown service '${s}' (known: ${SERVICE_NAMES.join(', ')}, or none)`);
   }
@@ -136,6 +161,14 @@ async function waitUntilAnswering(netns: string | undefined, addr: string, log: 
     }
   }
   throw new Error(`the stack at ${addr} did not answer ping within 10 s (see --log-level debug, --pcap)`);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function waitForSignal(log: pino.Logger): Promise<void> {

@@ -1,0 +1,118 @@
+/**
+ * One script in wire mode: parse and prepare it exactly as in-process, decide
+ * the wire-only SKIPs, start a fresh tunstack with the script's profile, open
+ * the peer's packet socket and the agent channel, run, tear everything down.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RealClock } from '../../time/real-clock.js';
+import { ScriptSyntaxError } from '../lexer.js';
+import { ScriptFailure } from '../interpreter.js';
+import { ScriptUnsupported, parseScript } from '../parser.js';
+import type { Profile } from '../profile.js';
+import type { Outcome } from '../runner.js';
+import type { Expr, Script } from '../script.js';
+import { prepare } from '../setup.js';
+import { resolveTime } from '../trace.js';
+import { AgentClient } from './agent-client.js';
+import { WireInterpreter } from './interpreter.js';
+import { PacketSocket } from './packet-socket.js';
+import { agentSocketPath, startTunstack, type TunstackProcess } from './tunstack-process.js';
+
+export interface WireOptions {
+  profile: Profile;
+  netns: string;
+  tun: string;
+  /** Floor for the timing tolerance, ms (a JS process and a real TUN are not a kernel). */
+  toleranceMs: number;
+  /** Scripts whose scripted time runs longer than this (ms) SKIP: long timers are covered in-process. */
+  maxDurationMs: number;
+  logLevel?: string;
+}
+
+/** Quiet time between warm-up and the script's time 0. */
+const SETTLE_MS = 100;
+
+export const WIRE_DEFAULTS = { tun: 'tscw0', toleranceMs: 50, maxDurationMs: 15_000 };
+
+/** Scripted length of a run: the latest time any event is scheduled or expected to return. */
+export function scriptDuration(script: Script): number {
+  let last = 0;
+  let max = 0;
+  for (const ev of script.events) {
+    const t = resolveTime(ev.time, last);
+    max = Math.max(max, t.at, t.rangeEnd ?? 0, t.blockingEnd ?? 0);
+    last = t.at;
+  }
+  return max;
+}
+
+/**
+ * Run socket() + close() through the agent before time 0: the first call of a
+ * fresh process pays for JIT compilation and the new unix connection, which
+ * would otherwise show up as the first scripted call returning late.
+ */
+async function warmUp(agent: AgentClient, clock: RealClock): Promise<void> {
+  const sym = (name: string): Expr => ({ t: 'sym', name });
+  const r = await agent.call({ name: 'socket', args: [sym('AF_INET'), sym('SOCK_STREAM'), sym('IPPROTO_TCP')], ret: { t: 'ellipsis' } }).final;
+  if (r.kind !== 'result' || r.ret < 0) throw new Error(`agent warm-up socket() failed: ${JSON.stringify(r)}`);
+  await agent.call({ name: 'close', args: [{ t: 'int', v: r.ret }], ret: { t: 'int', v: 0 } }).final;
+  await agent.info(-1);
+  // Let the freshly started process finish whatever start-up work is still queued.
+  await new Promise<void>((res) => clock.setTimer(clock.now() + SETTLE_MS, res));
+}
+
+/** The line of a `%{ }%` block asserting a value computed from measured RTTs, which real time cannot reproduce exactly. */
+function realTimeAssert(script: Script): number | undefined {
+  return script.events.find((ev) => ev.body.type === 'code' && /\btcpi_(rto|rtt|rttvar)\b/.test(ev.body.code))?.line;
+}
+
+export async function runWireScript(src: string, o: WireOptions): Promise<Outcome> {
+  let script: Script;
+  let setup: ReturnType<typeof prepare>;
+  try {
+    script = parseScript(src);
+    setup = prepare(script, o.profile);
+  } catch (e) {
+    if (e instanceof ScriptUnsupported) return { status: 'SKIP', reason: e.reason };
+    if (e instanceof ScriptSyntaxError) return { status: 'FAIL', message: `parse error: ${e.message}` };
+    throw e;
+  }
+  const realTime = realTimeAssert(script);
+  if (realTime) return { status: 'SKIP', reason: `wire mode: line ${realTime}: asserts an RTT-derived tcp_info value (tcpi_rto/tcpi_rtt/tcpi_rttvar), exact only in virtual time; it runs in-process` };
+  const dur = scriptDuration(script);
+  if (dur > o.maxDurationMs) {
+    return { status: 'SKIP', reason: `wire mode: the script runs ${(dur / 1000).toFixed(1)} s of real time (limit ${o.maxDurationMs / 1000} s, --max-duration); it runs in-process` };
+  }
+  const cmp = { ...setup.compare, toleranceMs: Math.max(setup.compare.toleranceMs, o.toleranceMs) };
+  const dir = mkdtempSync(join(tmpdir(), 'tscw-agent-'));
+  const clock = new RealClock();
+  let proc: TunstackProcess | undefined;
+  let peer: PacketSocket | undefined;
+  let agent: AgentClient | undefined;
+  try {
+    proc = await startTunstack({ netns: o.netns, tun: o.tun, profile: setup.profile, socketPath: agentSocketPath(dir), logLevel: o.logLevel, clock });
+    peer = PacketSocket.open(o.tun, o.netns);
+    agent = await AgentClient.connect(agentSocketPath(dir), () => clock.now());
+    await warmUp(agent, clock);
+    const p = peer;
+    const interp = new WireInterpreter(script, setup.profile, cmp, { send: (d) => p.send(d) }, agent, clock);
+    p.onPackets(
+      (pk) => interp.capture(pk),
+      (pk) => interp.kernelSent(pk),
+    );
+    await interp.run();
+    return { status: 'PASS' };
+  } catch (e) {
+    if (e instanceof ScriptUnsupported) return { status: 'SKIP', reason: e.reason };
+    if (e instanceof ScriptFailure) return { status: 'FAIL', message: e.message };
+    return { status: 'FAIL', message: `wire harness error: ${e instanceof Error ? e.message : String(e)}` };
+  } finally {
+    agent?.close();
+    peer?.close();
+    await proc?.stop();
+    clock.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Wire mode's pure pieces (no root needed): the agent config carried by the
+ * hidden `--conformance-agent` flag, the kernel-side address of the TUN, and
+ * the scripted duration that decides the long-timer SKIP.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseScript } from '../../src/conformance/parser.js';
+import { getProfile } from '../../src/conformance/profile.js';
+import { decodeAgentConfig, encodeAgentConfig } from '../../src/conformance/wire/protocol.js';
+import { scriptDuration } from '../../src/conformance/wire/runner.js';
+import { hostCidr } from '../../src/conformance/wire/tunstack-process.js';
+import { ipv4 } from '../../src/wire/ip-address.js';
+
+const SCRIPTS = join(import.meta.dirname, 'scripts');
+
+describe('wire agent config', () => {
+  it('round-trips the linux profile (TcpOptions survive JSON unchanged)', () => {
+    const profile = getProfile('linux')!;
+    profile.tcp.timestamps = false; // as a `sysctl net.ipv4.tcp_timestamps=0` line would
+    const back = decodeAgentConfig(encodeAgentConfig({ socketPath: '/tmp/x.sock', profile }));
+    expect(back).toEqual({ socketPath: '/tmp/x.sock', profile });
+  });
+
+  it('rejects malformed or incomplete configs with a reason', () => {
+    expect(decodeAgentConfig('{')).toMatch(/^not JSON/);
+    expect(decodeAgentConfig('null')).toBe('not an object');
+    expect(decodeAgentConfig('{"profile":{}}')).toBe('socketPath missing');
+    expect(decodeAgentConfig('{"socketPath":"/s","profile":{"tcp":{}}}')).toBe('profile missing or incomplete');
+  });
+});
+
+describe('wire tunstack launch', () => {
+  it('puts the kernel side of the TUN in the stack /24 at a different host address', () => {
+    expect(hostCidr(ipv4('192.168.0.1'))).toBe('192.168.0.2/24');
+    expect(hostCidr(ipv4('10.0.0.2'))).toBe('10.0.0.1/24');
+    expect(hostCidr(ipv4('10.0.0.77'))).toBe('10.0.0.2/24');
+  });
+});
+
+describe('wire script duration (long-timer SKIP)', () => {
+  it('counts relative times, ranges and blocking ends', () => {
+    const s = parseScript('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+1 close(3) = 0\n+.5~+2 > . 1:1(0) ack 1\n');
+    expect(scriptDuration(s)).toBe(3000);
+  });
+
+  it('is over the 15 s limit for 2*MSL TIME_WAIT expiry and short for a passive open', () => {
+    const read = (f: string) => parseScript(readFileSync(join(SCRIPTS, f), 'utf8'));
+    expect(scriptDuration(read('close/time-wait-2msl-expiry.pkt'))).toBeGreaterThan(15_000);
+    expect(scriptDuration(read('handshake/passive-open.pkt'))).toBe(100);
+  });
+});

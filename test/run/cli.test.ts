@@ -1,0 +1,184 @@
+/**
+ * `tunstack` command-line misuse: every wrong invocation exits non-zero with
+ * one line on stderr that says what is wrong and how to fix it, and nothing
+ * is opened (no device, no namespace) before the arguments are validated.
+ *
+ * These tests run the BUILT command, dist/src/cli.js: build first
+ * (`npx tsc -p .`; `npm test` does it before vitest).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createNetns, linuxReady } from '../linux/harness.js';
+
+const ready = linuxReady();
+const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function tunstack(args: string[], prefix: string[] = []): Run {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npx tsc -p .' before these tests`);
+  const argv = [...prefix, process.execPath, CLI, ...args];
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 15_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A misuse: status 2, exactly one 'tunstack: ...' line on stderr, nothing on stdout. */
+function expectMisuse(args: string[], message: RegExp): void {
+  const r = tunstack(args);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toMatch(/^tunstack: [^\n]+\n$/);
+  expect(r.stderr).toMatch(message);
+  expect(r.code).toBe(2);
+}
+
+describe('tunstack help', () => {
+  it('prints usage with the up options and exits 0', () => {
+    const r = tunstack(['help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage:/);
+    for (const opt of ['--tun', '--tap', '--netns', '--host-addr', '--addr', '--mtu', '--services', '--pcap']) {
+      expect(r.stdout).toContain(opt);
+    }
+  });
+
+  it('without a command prints usage but exits 2 (nothing was done)', () => {
+    const r = tunstack([]);
+    expect(r.stdout).toMatch(/^usage:/);
+    expect(r.code).toBe(2);
+  });
+
+  it('an unknown command points at help', () => {
+    expectMisuse(['frobnicate'], /unknown command 'frobnicate' \(try 'tunstack help'\)/);
+  });
+});
+
+describe('tunstack up: argument misuse is refused before anything is opened', () => {
+  it('an unknown flag names the flag and points at help', () => {
+    expectMisuse(['up', '--adress', '10.77.0.2'], /Unknown option '--adress'.*tunstack help/);
+  });
+
+  it('a flag without its value says the value is missing and points at help', () => {
+    expectMisuse(['up', '--addr'], /'--addr <value>' argument missing.*tunstack help/);
+  });
+
+  it('a bad --addr shows the expected form and the bad value', () => {
+    expectMisuse(['up', '--addr', '10.77.0'], /--addr must be an IPv4 address such as 10\.77\.0\.2 \(got '10\.77\.0'\)/);
+    expectMisuse(['up', '--addr', '10.77.0.256'], /--addr must be an IPv4 address .*got '10\.77\.0\.256'/);
+  });
+
+  it('a bad --host-addr (no prefix, prefix too long, not an address) shows the CIDR form', () => {
+    for (const bad of ['10.77.0.1', '10.77.0.1/31', '10.77.0.1/33', 'tun0/24']) {
+      expectMisuse(['up', '--host-addr', bad], new RegExp(`--host-addr must be an IPv4 CIDR .*such as 10\\.77\\.0\\.1/24 \\(got '${bad.replace(/\./g, '\\.')}'\\)`));
+    }
+  });
+
+  it('a bad --mtu gives the accepted range (576 is the RFC 791 minimum every host must accept)', () => {
+    for (const bad of ['abc', '1500.5', '575', '65536', '']) {
+      expectMisuse(['up', '--mtu', bad], new RegExp(`--mtu must be an integer from 576 to 65535 \\(got '${bad.replace(/\./g, '\\.')}'\\)`));
+    }
+  });
+
+  it('--tun and --tap together: pick one', () => {
+    expectMisuse(['up', '--tun', 'tun0', '--tap', 'tap0'], /--tun and --tap are exclusive: pick one device type/);
+  });
+
+  it('the stack address equal to the host address is refused', () => {
+    expectMisuse(['up', '--host-addr', '10.77.0.1/24', '--addr', '10.77.0.1'], /--addr must differ from the --host-addr address/);
+  });
+
+  it('a stack address outside the host prefix is refused: the kernel would have no route', () => {
+    expectMisuse(
+      ['up', '--host-addr', '10.77.0.1/24', '--addr', '10.77.1.2'],
+      /--addr 10\.77\.1\.2 is not inside --host-addr 10\.77\.0\.1\/24: the kernel would have no route to it/,
+    );
+  });
+
+  it('the network or broadcast address of the prefix is not a host address (RFC 1122 §3.2.1.3)', () => {
+    for (const a of ['10.77.0.0', '10.77.0.255']) {
+      expectMisuse(['up', '--host-addr', '10.77.0.1/24', '--addr', a], /is the network or broadcast address of 10\.77\.0\.1\/24: pick a host address/);
+    }
+  });
+
+  it('an unknown service lists the known ones', () => {
+    expectMisuse(['up', '--services', 'echo,gopher'], /unknown service 'gopher' \(known: echo, discard, chargen, http, udp-echo, or none\)/);
+  });
+
+  it('an unknown log level lists the levels', () => {
+    expectMisuse(['up', '--log-level', 'loud'], /--log-level must be one of fatal, error, warn, info, debug, trace, silent/);
+  });
+
+  it('a device name Linux would refuse (IFNAMSIZ 15, no slash) is refused with the rule', () => {
+    expectMisuse(['up', '--tun', 'tun-name-too-long0'], /--tun 'tun-name-too-long0' is not a valid interface name: 1 to 15 characters.*\(e\.g\. tun0\)/);
+    expectMisuse(['up', '--tap', 'a/b'], /--tap 'a\/b' is not a valid interface name/);
+  });
+
+  it('--http-root that is not a directory is refused', () => {
+    expectMisuse(['up', '--http-root', '/nonexistent/tsfd-www'], /--http-root \/nonexistent\/tsfd-www is not a directory: give an existing directory to serve/);
+  });
+
+  it('an invalid namespace name is refused before ip netns is called', () => {
+    expectMisuse(['up', '--netns', 'tsfd/../x'], /--netns 'tsfd\/\.\.\/x' is not a valid namespace name/);
+  });
+});
+
+describe('tunstack stat', () => {
+  it('with no running stack says which control socket it looked for, and exits non-zero', () => {
+    const r = tunstack(['stat', '--tun', 'tun9', '--netns', 'tsfd-none']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no running 'tunstack up' for device tun9 in netns tsfd-none \(looked for \/run\/tunstack\/tsfd-none-tun9\.sock\)/);
+  });
+
+  it('an unknown flag is refused', () => {
+    expectMisuse(['stat', '--device', 'tun0'], /Unknown option '--device'/);
+  });
+});
+
+describe.skipIf(!ready)('tunstack up failing after the namespace exists (linux)', () => {
+  it('regression: an unwritable --pcap path printed a bare ENOENT and then hung with the TUN open', async () => {
+    const ns = await createNetns('tsfd');
+    try {
+      const r = tunstack(['up', '--netns', ns.name, '--tun', 'tun0', '--services', 'none', '--pcap', '/nonexistent/tsfd/x.pcap']);
+      expect(r.stderr).toMatch(/^tunstack: --pcap \/nonexistent\/tsfd\/x\.pcap: cannot open for writing \(ENOENT\): give a path in an existing, writable directory\n$/);
+      expect(r.code).toBe(2); // null would mean killed by the 15 s timeout: the hang
+      const links = await ns.exec('ip', ['-o', 'link'], { check: true });
+      expect(links.stdout.trim().split('\n')).toHaveLength(1); // no tun0 left behind
+    } finally {
+      ns.destroy();
+    }
+  });
+});
+
+// Not root: the message must name root / the capability. The unprivileged run
+// happens inside a namespace this test creates, so even a wrongly successful
+// open could not put a device in the root namespace.
+const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+
+describe.skipIf(!ready)('tunstack up as an unprivileged user (linux)', () => {
+  it('--netns: says namespaces need root (CAP_SYS_ADMIN) and the device CAP_NET_ADMIN', () => {
+    const r = tunstack(['up', '--netns', 'tsfdnotroot', '--services', 'none'], nobody);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--netns needs root \(CAP_SYS_ADMIN .*CAP_NET_ADMIN for the device\); run as root/);
+    expect(existsSync('/var/run/netns/tsfdnotroot')).toBe(false);
+  });
+
+  it('without --netns: opening the TUN or TAP device fails naming root or CAP_NET_ADMIN', async () => {
+    const ns = await createNetns('tsfd');
+    try {
+      for (const dev of [['--tun', 'tun0'], ['--tap', 'tap0']]) {
+        const r = tunstack(['up', ...dev, '--services', 'none'], ['ip', 'netns', 'exec', ns.name, ...nobody]);
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(new RegExp(`^tunstack: opening TUN/TAP device '${dev[1]}' needs root or CAP_NET_ADMIN: .*Permission denied\\n$`));
+      }
+      const links = await ns.exec('ip', ['-o', 'link'], { check: true });
+      expect(links.stdout.trim().split('\n')).toHaveLength(1); // only lo
+    } finally {
+      ns.destroy();
+    }
+  });
+});
