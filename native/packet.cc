@@ -21,6 +21,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include "common.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,48 +43,22 @@ namespace {
 constexpr int kMaxBatch = 256;
 constexpr size_t kMaxPacket = 65536;
 
-const char* ErrnoName(int e) {
-  switch (e) {
-    case EPERM: return "EPERM";
-    case EACCES: return "EACCES";
-    case ENOENT: return "ENOENT";
-    case ENODEV: return "ENODEV";
-    case EINVAL: return "EINVAL";
-    case ENOBUFS: return "ENOBUFS";
-    case ENXIO: return "ENXIO";
-    case ENETDOWN: return "ENETDOWN";
-    case EMSGSIZE: return "EMSGSIZE";
-    default: return "EUNKNOWN";
-  }
-}
-
-Napi::Error SysError(Napi::Env env, int e, const char* syscall, const std::string& what) {
-  Napi::Error err = Napi::Error::New(env, std::string(syscall) + " " + what + ": " + strerror(e));
-  err.Set("code", Napi::String::New(env, ErrnoName(e)));
-  err.Set("errno", Napi::Number::New(env, -e));
-  err.Set("syscall", Napi::String::New(env, syscall));
-  return err;
-}
-
-struct OpenError {
-  int err = 0;
-  const char* syscall = "";
-  std::string what;
-};
+using tunstack::SetupError;
+using tunstack::SysError;
 
 // Socket, ifindex lookup and bind in the calling thread's namespace. A packet
 // socket stays bound to the device it was created for after we switch back.
-int OpenInCurrentNs(const std::string& ifname, int* ifindex, OpenError* oe) {
+int OpenInCurrentNs(const std::string& ifname, int* ifindex, SetupError* oe) {
   // ETH_P_ALL, not ETH_P_IP: the kernel hands its own transmissions
   // (dev_queue_xmit_nit) only to ETH_P_ALL taps; non-IPv4 is filtered below.
   int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
   if (fd < 0) {
-    *oe = {errno, "socket", "AF_PACKET"};
+    oe->set(errno, "socket", "AF_PACKET");
     return -1;
   }
   unsigned idx = if_nametoindex(ifname.c_str());
   if (idx == 0) {
-    *oe = {errno, "if_nametoindex", ifname};
+    oe->set(errno, "if_nametoindex", ifname);
     close(fd);
     return -1;
   }
@@ -92,7 +68,7 @@ int OpenInCurrentNs(const std::string& ifname, int* ifindex, OpenError* oe) {
   sll.sll_protocol = htons(ETH_P_ALL);
   sll.sll_ifindex = static_cast<int>(idx);
   if (bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof sll) < 0) {
-    *oe = {errno, "bind", ifname};
+    oe->set(errno, "bind", ifname);
     close(fd);
     return -1;
   }
@@ -115,30 +91,8 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     if (!o.Get("ifname").IsString()) throw Napi::TypeError::New(env, "ifname must be a string");
     std::string ifname = o.Get("ifname").As<Napi::String>();
     std::string netns = o.Get("netns").IsString() ? std::string(o.Get("netns").As<Napi::String>()) : "";
-    OpenError oe;
-    if (netns.empty()) {
-      fd_ = OpenInCurrentNs(ifname, &ifindex_, &oe);
-    } else {
-      std::string path = netns.find('/') == std::string::npos ? "/var/run/netns/" + netns : netns;
-      int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (target < 0) throw SysError(env, errno, "open", "netns " + path);
-      int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-      if (self < 0) {
-        int e = errno;
-        close(target);
-        throw SysError(env, e, "open", "/proc/thread-self/ns/net");
-      }
-      if (setns(target, CLONE_NEWNET) < 0) {
-        int e = errno;
-        close(target);
-        close(self);
-        throw SysError(env, e, "setns", "netns " + path);
-      }
-      fd_ = OpenInCurrentNs(ifname, &ifindex_, &oe);
-      if (setns(self, CLONE_NEWNET) < 0) Napi::Error::Fatal("tunstack", "setns back to the original network namespace failed");
-      close(target);
-      close(self);
-    }
+    SetupError oe;
+    fd_ = tunstack::InNetns(env, netns, &oe, [&](SetupError* e) { return OpenInCurrentNs(ifname, &ifindex_, e); });
     if (fd_ < 0) throw SysError(env, oe.err, oe.syscall, oe.what);
   }
 
@@ -154,17 +108,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     cb_ = Napi::Persistent(info[0].As<Napi::Function>());
     self_ = Napi::Persistent(info.This().As<Napi::Object>());
     asyncCtx_.reset(new Napi::AsyncContext(env, "tunstack:packet"));
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no uv loop");
-    poll_ = new uv_poll_t;
-    poll_->data = this;
-    int r = uv_poll_init(loop, poll_, fd_);
-    if (r == 0) r = uv_poll_start(poll_, UV_READABLE, OnReadable);
-    if (r != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      throw Napi::Error::New(env, std::string("uv_poll failed: ") + uv_strerror(r));
-    }
+    poll_ = tunstack::StartPoll(env, fd_, this, OnReadable);
     return env.Undefined();
   }
 
@@ -199,14 +143,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     Napi::Uint8Array out = Napi::Uint8Array::New(env_, outgoing.size());
     memcpy(out.Data(), outgoing.data(), outgoing.size());
     napi_value args[2] = {arr, out};
-    napi_value result;
-    napi_status st = napi_make_callback(env_, asyncCtx_->operator napi_async_context(), self_.Value(), cb_.Value(), 2,
-                                        args, &result);
-    if (st == napi_pending_exception) {
-      napi_value ex;
-      napi_get_and_clear_last_exception(env_, &ex);
-      napi_fatal_exception(env_, ex);
-    }
+    tunstack::CallJs(env_, *asyncCtx_, self_.Value(), cb_.Value(), 2, args);
   }
 
   Napi::Value Send(const Napi::CallbackInfo& info) {
@@ -232,11 +169,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   }
 
   void Shutdown() {
-    if (poll_) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-    }
+    tunstack::StopPoll(&poll_);
     if (fd_ >= 0) {
       close(fd_);
       fd_ = -1;

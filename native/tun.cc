@@ -12,6 +12,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include "common.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,54 +40,8 @@ constexpr int kLinkHeaderRoom = 32;
 constexpr int kMaxBatch = 256;
 constexpr size_t kSlabPackets = 128;
 
-const char* ErrnoName(int e) {
-  switch (e) {
-    case EPERM: return "EPERM";
-    case EACCES: return "EACCES";
-    case ENOENT: return "ENOENT";
-    case EBUSY: return "EBUSY";
-    case EEXIST: return "EEXIST";
-    case EINVAL: return "EINVAL";
-    case ENODEV: return "ENODEV";
-    case ENXIO: return "ENXIO";
-    case EAGAIN: return "EAGAIN";
-    case EIO: return "EIO";
-    case EBADF: return "EBADF";
-    case EFAULT: return "EFAULT";
-    case ENOMEM: return "ENOMEM";
-    case ENOBUFS: return "ENOBUFS";
-    case EMSGSIZE: return "EMSGSIZE";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case ENOTDIR: return "ENOTDIR";
-    default: return "EUNKNOWN";
-  }
-}
-
-Napi::Error SysError(Napi::Env env, int e, const char* syscall, const std::string& what) {
-  std::string msg = std::string(syscall) + " " + what + ": " + strerror(e);
-  Napi::Error err = Napi::Error::New(env, msg);
-  err.Set("code", Napi::String::New(env, ErrnoName(e)));
-  err.Set("errno", Napi::Number::New(env, -e));
-  err.Set("syscall", Napi::String::New(env, syscall));
-  err.Set("detail", Napi::String::New(env, what));
-  return err;
-}
-
-// A failed step of device setup, carried out of the namespace-switched region
-// so the thread is back in its own namespace before we touch JS.
-struct SetupError {
-  int err = 0;
-  const char* syscall = nullptr;
-  std::string what;
-  bool failed() const { return err != 0; }
-  void set(int e, const char* sc, std::string w) {
-    if (err == 0) {
-      err = e;
-      syscall = sc;
-      what = std::move(w);
-    }
-  }
-};
+using tunstack::SetupError;
+using tunstack::SysError;
 
 struct OpenOptions {
   std::string name;
@@ -224,35 +180,8 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   // while the Node process keeps its own namespace.
   static int Open(Napi::Env env, const OpenOptions& o, std::string* actual) {
     SetupError se;
-    if (o.netns.empty()) {
-      int fd = CreateDevice(o, actual, &se);
-      if (fd < 0) throw SysError(env, se.err, se.syscall, se.what);
-      return fd;
-    }
-    std::string path = o.netns.find('/') == std::string::npos ? "/var/run/netns/" + o.netns : o.netns;
-    int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (target < 0) throw SysError(env, errno, "open", "netns " + path);
-    int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (self < 0) {
-      int e = errno;
-      close(target);
-      throw SysError(env, e, "open", "/proc/thread-self/ns/net");
-    }
-    if (setns(target, CLONE_NEWNET) < 0) {
-      int e = errno;
-      close(target);
-      close(self);
-      throw SysError(env, e, "setns", "netns " + path);
-    }
-    int fd = CreateDevice(o, actual, &se);
-    if (setns(self, CLONE_NEWNET) < 0) {
-      // Continuing in the wrong namespace would put every later socket of
-      // this process there; that is not recoverable.
-      Napi::Error::Fatal("tunstack", "setns back to the original network namespace failed");
-    }
-    close(target);
-    close(self);
-    if (fd < 0) throw SysError(env, se.err, se.syscall, se.what + " (in netns " + o.netns + ")");
+    int fd = tunstack::InNetns(env, o.netns, &se, [&](SetupError* e) { return CreateDevice(o, actual, e); });
+    if (fd < 0) throw SysError(env, se.err, se.syscall, se.what + (o.netns.empty() ? "" : " (in netns " + o.netns + ")"));
     return fd;
   }
 
@@ -265,17 +194,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     onBatch_ = Napi::Persistent(info[0].As<Napi::Function>());
     self_ = Napi::Persistent(info.This().As<Napi::Object>());
     asyncCtx_.reset(new Napi::AsyncContext(env, "tunstack:read"));
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no uv loop");
-    poll_ = new uv_poll_t;
-    poll_->data = this;
-    int r = uv_poll_init(loop, poll_, fd_);
-    if (r == 0) r = uv_poll_start(poll_, UV_READABLE, OnReadable);
-    if (r != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      throw Napi::Error::New(env, std::string("uv_poll failed: ") + uv_strerror(r));
-    }
+    poll_ = tunstack::StartPoll(env, fd_, this, OnReadable);
     if (!refed_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     return env.Undefined();
   }
@@ -333,14 +252,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     Napi::Uint32Array arr = Napi::Uint32Array::New(env_, pairs.size());
     memcpy(arr.Data(), pairs.data(), pairs.size() * sizeof(uint32_t));
     napi_value args[2] = {slab_.Value(), arr};
-    napi_value result;
-    napi_status st = napi_make_callback(env_, asyncCtx_->operator napi_async_context(), self_.Value(),
-                                        onBatch_.Value(), 2, args, &result);
-    if (st == napi_pending_exception) {
-      napi_value ex;
-      napi_get_and_clear_last_exception(env_, &ex);
-      napi_fatal_exception(env_, ex);
-    }
+    tunstack::CallJs(env_, *asyncCtx_, self_.Value(), onBatch_.Value(), 2, args);
   }
 
   Napi::Value WriteBatch(const Napi::CallbackInfo& info) {
@@ -398,11 +310,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   // The poll is stopped before the fd is closed (libuv requires it); the
   // handle itself is freed in its close callback.
   void Shutdown() {
-    if (poll_) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-    }
+    tunstack::StopPoll(&poll_);
     if (fd_ >= 0) {
       close(fd_);
       fd_ = -1;
