@@ -19,7 +19,7 @@ import { TupleTable } from './demux.js';
 import { resetFor } from './reset.js';
 import { seqAdd, seqInRange } from './seq.js';
 import { bump } from './stats.js';
-import { decodeCookieTs, encodeCookieTs, type SynCookies } from './syn-cookies.js';
+import { COOKIE_PERIOD_MS, decodeCookieTs, encodeCookieTs, type SynCookies } from './syn-cookies.js';
 
 const EMPTY = Buffer.alloc(0);
 /** RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option. */
@@ -110,6 +110,8 @@ export class Listener implements TcpListener {
   private readonly synQueueLimit: number;
   private readonly acceptLimit: number;
   private closed = false;
+  /** When this listener last answered a SYN with a cookie (Linux last_overflow). */
+  private lastCookieAt = -Infinity;
 
   constructor(
     private readonly host: ListenerHost,
@@ -184,7 +186,7 @@ export class Listener implements TcpListener {
     }
     const t: FourTuple = { localAddr, localPort: seg.dstPort, remoteAddr, remotePort: seg.srcPort };
     if (seg.flags & TCP_ACK) {
-      if (!(seg.flags & TCP_SYN) && this.host.options.synCookies !== 'never' && this.cookieAck(t, seg)) return;
+      if (!(seg.flags & TCP_SYN) && this.cookiesRecent() && this.cookieAck(t, seg)) return;
       this.sendReset(t, seg);
       return;
     }
@@ -401,7 +403,19 @@ export class Listener implements TcpListener {
       if (wscale !== undefined) options.wscale = windowScaleFor(o.rcvBuf);
     }
     this.sendSynAckRepr(t, iss, seg.seq, options);
+    this.lastCookieAt = this.host.clock.now();
     bump(this.host.stats, 'SyncookiesSent');
+  }
+
+  /**
+   * Only look for a cookie in an ACK if we handed out cookies recently, as
+   * Linux does (tcp_synq_no_recent_overflow): a cookie lives at most
+   * 2 * COOKIE_PERIOD_MS, and outside a flood a bare ACK to a listener is just
+   * answered with RST — no chance to guess cookies at leisure (RFC 4987 §3.6).
+   */
+  private cookiesRecent(): boolean {
+    if (this.host.options.synCookies === 'never') return false;
+    return this.host.clock.now() - this.lastCookieAt <= 2 * COOKIE_PERIOD_MS;
   }
 
   /** A bare ACK in LISTEN: is it the third step of a cookie handshake? Creates the connection if so. */
