@@ -94,7 +94,7 @@ export class Stack {
   /** All counter groups, as `netstat -s` groups them. */
   counters(): Record<string, Record<string, number>> {
     const ip = this.ip.stats;
-    return { Ip: ip.ip, Icmp: ip.icmp, Tcp: this.tcp.stats, Udp: this.udp.stats };
+    return { ...this.link.counterGroups, Ip: ip.ip, Icmp: ip.icmp, Tcp: this.tcp.stats, Udp: this.udp.stats };
   }
 
   connections(): TcpInfo[] {

@@ -34,6 +34,7 @@ export interface FrameDevice {
   readonly mtu: number;
   send(frame: Buffer): void;
   onReceive(handler: (frames: Buffer[]) => void): void;
+  readonly counterGroups?: Record<string, Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -93,9 +94,9 @@ export class EthernetLink implements Link {
     this.device.onReceive((frames) => this.input(frames));
   }
 
-  /** All counter groups, for `formatCounters`. */
-  get counterGroups(): { ethernet: Record<string, number>; arp: Record<string, number> } {
-    return { ethernet: this.counters, arp: this.arp.counters };
+  /** All counter groups, for `formatCounters`: the device's, then Ethernet and ARP. */
+  get counterGroups(): Record<string, Record<string, number>> {
+    return { ...this.device.counterGroups, Ethernet: this.counters, Arp: this.arp.counters };
   }
 
   neighbours(): ArpEntrySnapshot[] {

@@ -25,6 +25,11 @@ export interface Link {
   send(packet: Buffer): void;
   /** Set the receiver; it is called with each batch of IPv4 datagrams. */
   onReceive(handler: ReceiveHandler): void;
+  /**
+   * The link's own counter groups (device, Ethernet, ARP), named as `tunstack
+   * stat` prints them; optional (in-memory links keep their counters elsewhere).
+   */
+  readonly counterGroups?: Record<string, Record<string, number>>;
   /** Stop receiving, flush what is queued, release the device. */
   close(): Promise<void>;
 }

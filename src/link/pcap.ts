@@ -127,6 +127,9 @@ export function withPcap(link: Link, writer: PcapWriter): Link {
     get mtu() {
       return link.mtu;
     },
+    get counterGroups() {
+      return link.counterGroups;
+    },
     send(packet: Buffer): void {
       writer.write(packet);
       link.send(packet);

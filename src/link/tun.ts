@@ -69,6 +69,10 @@ export class NativeLink implements Link {
     return link;
   }
 
+  get counterGroups(): Record<string, Record<string, number>> {
+    return { Link: this.counters };
+  }
+
   private onBatch(slab: ArrayBuffer, pairs: Uint32Array): void {
     const n = pairs.length >>> 1;
     const c = this.counters;

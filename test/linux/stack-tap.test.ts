@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, linuxReady, type Netns } from './harness.js';
-import { startUp, type UpProcess } from '../run/up-process.js';
+import { CLI, startUp, type UpProcess } from '../run/up-process.js';
 
 const ready = linuxReady();
 const HOST = '10.77.31.1';
@@ -63,6 +63,13 @@ describe.skipIf(!ready)('stack over a real TAP via `tunstack up --tap` (linux)',
     expect(ourMac).not.toBe(kernelMac);
     // A locally administered unicast MAC (IEEE 802: bit 1 of the first octet set, bit 0 clear).
     expect(parseInt(ourMac.slice(0, 2), 16) & 0b11).toBe(0b10);
+  });
+
+  it('tunstack stat shows the TAP device, Ethernet and ARP counter groups (the ARP request answered)', async () => {
+    const r = await ns.exec(process.execPath, [CLI, 'stat', '--tap', 'tap0', '--netns', ns.name], { timeoutMs: 10_000 });
+    expect(r.stdout).toMatch(/^Link:\n(?: {4}\d+ \w+\n)*? {4}\d+ rxPackets\n/);
+    expect(r.stdout).toMatch(/^Ethernet:\n/m);
+    expect(r.stdout).toMatch(/^Arp:\n(?: {4}\d+ \w+\n)*? {4}[1-9]\d* rxRequests\n/m);
   });
 
   it('answers ping -s 4000 over TAP: request and reply fragmented both ways (RFC 791 §3.2)', async () => {
