@@ -11,7 +11,7 @@ import { CliError } from './run/errors.js';
 
 const USAGE = `usage:
   tunstack up [options]      run the stack on a TUN (or TAP) device until SIGINT/SIGTERM
-  tunstack stat [--tun NAME] [--netns NAME]
+  tunstack stat [--tun NAME | --tap NAME] [--netns NAME]
                              print counters (like netstat -s) and connections (like ss -tan)
                              of a running 'tunstack up' (also printed to its stderr on SIGUSR1)
   tunstack help
