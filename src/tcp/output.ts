@@ -5,7 +5,7 @@
  * SWS avoidance (RFC 9293 §3.8.6.2.1).
  */
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpOptionsRepr, type TcpRepr } from '../wire/tcp.js';
-import { TS_OPTION_SPACE } from '../wire/tcp-options.js';
+import { TS_OPTION_SPACE, tcpOptionsLen } from '../wire/tcp-options.js';
 import type { Connection } from './connection.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
@@ -143,14 +143,18 @@ function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolea
   const t = c.tcb;
   const off = seqSub(seq, t.sndUna);
   const unsent = c.snd.length - off;
-  const len = Math.max(0, Math.min(maxLen, unsent));
+  const options = dataOptions(c);
+  // t.mss already leaves room for the timestamp option; SACK blocks (RFC 2018)
+  // must come out of the payload too, or the datagram outgrows the MTU and is
+  // dropped (DF) — RFC 9293 §3.7.1, RFC 6691; Linux tcp_current_mss.
+  const room = t.mss - (tcpOptionsLen(options) - (t.tsOk ? TS_OPTION_SPACE : 0));
+  const len = Math.max(0, Math.min(maxLen, unsent, room));
   const fin = allowFin && t.finQueued && len === unsent;
   let flags = TCP_ACK;
   if (len > 0 && len === unsent) flags |= TCP_PSH; // PSH on the last segment of what is queued, as Linux
   if (fin) flags |= TCP_FIN;
   const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
-  const options = dataOptions(c);
   if (seqLt(seq, t.sndMax)) {
     bump(c.env.stats, 'RetransSegs');
     c.timing.invalidate(); // Karn (RFC 6298 §3)

@@ -127,6 +127,18 @@ describe('receiving: delayed ACK, reordering, windows (RFC 1122 §4.2.3.2, RFC 5
     expectSent(env, { flags: TCP_ACK, ack: R, options: { sack: [[R + 10, R + 20]] } });
   });
 
+  it('data segments carrying SACK blocks shrink by the option bytes so the datagram stays within the MTU (RFC 6691, Linux tcp_current_mss)', () => {
+    const env = new FakeEnv({ timestamps: false, windowScaling: false });
+    const { c } = established(env, 65535, { mss: 1460, sackPermitted: true });
+    c.input(peer({ flags: TCP_ACK, seq: R + 10, ack: L, payload: bytes(10) })); // a hole: SACK blocks are owed
+    env.sent.length = 0;
+    c.send(bytes(3000));
+    // One SACK block: kind, length and 8 bytes, padded by two NOPs = 12 option bytes.
+    expectSent(env, { flags: TCP_ACK, seq: L, payloadLen: 1460 - 12, options: { sack: [[R + 10, R + 20]] } });
+    expectSent(env, { flags: TCP_ACK, seq: L + 1448, payloadLen: 1448 });
+    expectSent(env, { seq: L + 2896, payloadLen: 104 });
+  });
+
   it('re-ACKs duplicate data immediately (RFC 9293 §3.10.7.4 first)', () => {
     const env = new FakeEnv(PLAIN);
     const { c } = established(env);
