@@ -1,31 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ConnectionHandler, TcpConnection, TcpErrorCode } from '../../src/tcp/api.js';
 import { randBytes, SeededRng } from '../../src/util/random.js';
 import { ADDR_B, layerAvailable, makeTcpPair } from './tcp-pair.js';
 import type { FaultOptions } from './fault-pipe.js';
-
-class Sink implements ConnectionHandler {
-  conn?: TcpConnection;
-  chunks: Buffer[] = [];
-  events: string[] = [];
-  writable?: () => void;
-  onConnect(): void {
-    this.events.push('connect');
-  }
-  onReadable(): void {
-    if (!this.conn) return;
-    for (let b = this.conn.read(); b; b = this.conn.read()) this.chunks.push(Buffer.from(b));
-  }
-  onWritable(): void {
-    this.writable?.();
-  }
-  onError(code: TcpErrorCode): void {
-    this.events.push(`error:${code}`);
-  }
-  onClose(): void {
-    this.events.push('close');
-  }
-}
+import { Sink } from './wire-tap.js';
 
 async function transfer(seed: number, faults: FaultOptions, size: number) {
   const p = await makeTcpPair(seed, { faults });
