@@ -7,7 +7,8 @@
  *
  * Faults are per direction (the sender's `faults` object, mutable at any
  * time) and every random choice comes from the injected Rng, so a seeded run
- * is reproducible.
+ * is reproducible. The fault model itself lives in faults.ts, shared with
+ * `withFaults`, which puts the same faults on a real link.
  *
  * Buffer lifetime: the receiver gets the sender's Buffer itself (ownership
  * passes with `send`, link.ts); duplicates and corrupted packets are copies,
@@ -16,28 +17,10 @@
 import type { Clock } from '../time/clock.js';
 import type { Link, ReceiveHandler } from './link.js';
 import { makeCounters, type Counters } from '../util/counters.js';
-import { randFloat, randInt, type Rng } from '../util/random.js';
+import type { Rng } from '../util/random.js';
+import { FaultShaper, type FaultEmit, type LinkFaults } from './faults.js';
 
-export interface LinkFaults {
-  /** Probability a packet is dropped. */
-  loss?: number;
-  /** Probability a packet is delivered twice. */
-  duplicate?: number;
-  /** Probability a packet is held back by `reorderHoldMs` so later packets overtake it. */
-  reorder?: number;
-  /** Extra delay for held-back packets (default 1 ms). */
-  reorderHoldMs?: number;
-  /** One-way propagation delay in ms (default 0). */
-  delayMs?: number;
-  /** Uniform extra delay in [0, jitterMs) per packet (may reorder, as real jitter does). */
-  jitterMs?: number;
-  /** Serialization rate in bytes/s; packets queue behind each other (default unlimited). */
-  rateBytesPerSec?: number;
-  /** Bytes that may wait for serialization before tail drop (default 256 KiB). */
-  queueLimitBytes?: number;
-  /** Probability one random bit of the packet is flipped. */
-  corrupt?: number;
-}
+export type { LinkFaults };
 
 export const MEMORY_LINK_COUNTERS = [
   'sent',
@@ -76,18 +59,20 @@ export class MemoryLink implements Link {
   private handler: ReceiveHandler | undefined;
   private inbox: Buffer[] = [];
   private flushArmed = false;
-  private busyUntil = 0;
   private closed = false;
+  private readonly shaper: FaultShaper;
+  private readonly emit: FaultEmit = (p, at) => this.schedule(p, at);
 
   constructor(
     private readonly clock: Clock,
-    private readonly rng: Rng,
+    rng: Rng,
     mtu: number,
     private readonly maxLen: number,
     faults: LinkFaults,
   ) {
     this.mtu = mtu;
     this.faults = faults;
+    this.shaper = new FaultShaper(rng, this.counters);
   }
 
   send(packet: Buffer): void {
@@ -101,52 +86,7 @@ export class MemoryLink implements Link {
       return;
     }
     c.sent++;
-    const f = this.faults;
-    const rng = this.rng;
-    if (f.loss && randFloat(rng) < f.loss) {
-      c.lost++;
-      return;
-    }
-    const at = this.departure(packet.length);
-    if (at === undefined) {
-      c.queueDropped++;
-      return;
-    }
-    let p = packet;
-    if (f.corrupt && randFloat(rng) < f.corrupt && p.length > 0) {
-      p = Buffer.from(p);
-      p[randInt(rng, p.length)] ^= 1 << randInt(rng, 8);
-      c.corrupted++;
-    }
-    this.schedule(p, at);
-    if (f.duplicate && randFloat(rng) < f.duplicate) {
-      c.duplicated++;
-      this.schedule(Buffer.from(p), at);
-    }
-  }
-
-  /**
-   * Arrival time at the peer: after the serialization queue (rate limit),
-   * propagation delay and jitter; undefined if the queue is full.
-   */
-  private departure(len: number): number | undefined {
-    const f = this.faults;
-    const now = this.clock.now();
-    let t = now;
-    if (f.rateBytesPerSec && f.rateBytesPerSec > 0) {
-      const start = Math.max(now, this.busyUntil);
-      const backlogBytes = ((start - now) * f.rateBytesPerSec) / 1000;
-      if (backlogBytes + len > (f.queueLimitBytes ?? 256 * 1024)) return undefined;
-      this.busyUntil = start + (len * 1000) / f.rateBytesPerSec;
-      t = this.busyUntil;
-    }
-    t += f.delayMs ?? 0;
-    if (f.jitterMs) t += randFloat(this.rng) * f.jitterMs;
-    if (f.reorder && randFloat(this.rng) < f.reorder) {
-      this.counters.reordered++;
-      t += f.reorderHoldMs ?? 1;
-    }
-    return t;
+    this.shaper.apply(this.faults, packet, this.clock.now(), this.emit);
   }
 
   private schedule(p: Buffer, at: number): void {

@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { Stack } from '../stack.js';
 import { RealClock } from '../time/real-clock.js';
-import { CryptoRng } from '../util/random.js';
+import { CryptoRng, SeededRng, type Rng } from '../util/random.js';
+import { parseFaultSpec, withFaults } from '../link/faults.js';
 import { parseCidr, parseIpv4, formatIpv4, prefixMask } from '../wire/ip-address.js';
 import type { Link } from '../link/link.js';
 import { openDeviceLink } from './device.js';
@@ -37,6 +38,20 @@ export interface UpOptions {
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Test-only, undocumented: TUNSTACK_FAULTS='{"tx":{"loss":0.05},"rx":{"loss":0.05},"seed":7}'
+ * puts seeded faults (src/link/faults.ts) between the device and the stack,
+ * because the test kernel has no sch_netem. Unset: the link itself.
+ */
+function withEnvFaults(link: Link, clock: RealClock, rng: Rng): Link {
+  const env = process.env.TUNSTACK_FAULTS;
+  if (env === undefined || env === '') return link;
+  const spec = parseFaultSpec(env);
+  if (typeof spec === 'string') throw new CliError(`TUNSTACK_FAULTS: ${spec}`);
+  process.stderr.write(`tunstack: TUNSTACK_FAULTS ${JSON.stringify(spec)}\n`);
+  return withFaults(link, { clock, rng: spec.seed === undefined ? rng : new SeededRng(spec.seed), tx: spec.tx, rx: spec.rx });
+}
 
 export async function up(opts: UpOptions): Promise<number> {
   validate(opts);
@@ -75,13 +90,14 @@ export async function up(opts: UpOptions): Promise<number> {
       rng,
     });
     cleanups.push(() => link.close());
+    const faulty = withEnvFaults(link, clock, rng);
 
     // Only with the hidden flag: the agent module is not even loaded otherwise.
     const agent = opts.conformanceAgent === undefined ? undefined : (await import('./agent.js')).prepareAgent(opts.conformanceAgent);
     if (typeof agent === 'string') throw new CliError(agent);
     const stack = agent
-      ? new Stack({ link: agent.hooks.link(link), addr, clock: agent.hooks.clock(clock), rng, logger: log, tcp: agent.config.profile.tcp })
-      : new Stack({ link, addr, clock, rng, logger: log });
+      ? new Stack({ link: agent.hooks.link(faulty), addr, clock: agent.hooks.clock(clock), rng, logger: log, tcp: agent.config.profile.tcp })
+      : new Stack({ link: faulty, addr, clock, rng, logger: log });
     cleanups.push(() => stack.close());
     if (agent) {
       const a = await agent.start(stack.tcp, clock);

@@ -352,7 +352,12 @@ export class TcpSocket extends Duplex {
   private failWrite(cb: WriteCallback): void {
     this.unsent = [];
     this.pendingCb = null;
-    cb(socketError('EPIPE', 'write'));
+    // A RST processed in this turn has its error event still queued (service
+    // runs on nextTick); Linux tcp_sendmsg reports that pending error
+    // (sk_err = ECONNRESET) before it reports EPIPE, and so does net.Socket.
+    // Found by test/sim/stress-socket.test.ts (destroy mid-transfer, "seed 7").
+    const pending = this.evError;
+    cb(socketError(pending !== null ? pending : 'EPIPE', 'write'));
   }
 
   override _final(callback: WriteCallback): void {

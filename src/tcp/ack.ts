@@ -25,6 +25,7 @@ export function onNewAck(c: Connection, seg: TcpRepr): void {
   }
   c.rtt.resetBackoff();
   t.retransmits = 0;
+  c.probeOut = false; // RFC 8985 §7.4: progress ends the probe episode
   c.sack.advance(seg.ack);
   const action = c.recovery.onNewAck(seg.ack);
   if (action === 'none') c.cc.onAck(acked, t.mss, now);

@@ -18,6 +18,7 @@ import type { CongestionControl } from './congestion/types.js';
 import { connectionInfo } from './info.js';
 import { segmentArrives } from './input.js';
 import { onKeepaliveTimeout, onPersistTimeout, onRetransmitTimeout } from './timers.js';
+import { probeTimeout } from './loss-probe.js';
 import { effectiveMss, rcvWnd, sendAck, sendRst, sendSyn, transmit, updateRcvWindow } from './output.js';
 import { ReceiveBuffer } from './reassembly/receive-buffer.js';
 import { NewRenoRecovery, type LossRecovery } from './recovery.js';
@@ -96,6 +97,10 @@ export class Connection implements TcpConnection {
   userTimeout = 0;
   lastRecvAt: number;
   synSentAt = 0;
+  /** The 'rtx' slot holds a tail loss probe due before the RTO deadline `rtoAt`; whether one is out (loss-probe.ts). */
+  probeArmed = false;
+  rtoAt = Infinity;
+  probeOut = false;
   /** When the oldest unacknowledged data was (about) first sent: the user timeout's origin. */
   headSentAt = 0;
   wantWritable = false;
@@ -490,13 +495,22 @@ export class Connection implements TcpConnection {
 
   /** RFC 6298 §5.1 (start if not running) / §5.3 (restart). */
   armRetransmit(restart = false): void {
+    const now = this.env.clock.now();
     if (this.rtxKind !== 'rtx' || restart) {
-      const now = this.env.clock.now();
       if (this.rtxKind !== 'rtx' && this.tcb.retransmits === 0) this.headSentAt = now;
       this.rtxKind = 'rtx';
-      this.rtxAt = now + this.rtt.rto;
+      this.rtoAt = now + this.rtt.rto;
       // Linux tcp_clamp_rto_to_user_timeout: fire no later than the user timeout.
-      if (this.userTimeout > 0) this.rtxAt = Math.max(now, Math.min(this.rtxAt, this.headSentAt + this.userTimeout));
+      if (this.userTimeout > 0) this.rtoAt = Math.max(now, Math.min(this.rtoAt, this.headSentAt + this.userTimeout));
+      this.rtxAt = this.rtoAt;
+      this.probeArmed = false;
+    }
+    // RFC 8985 §7.2: (re)start the tail loss probe after sending; it fires
+    // first from the same slot while the RTO deadline keeps running (loss-probe.ts).
+    const pto = probeTimeout(this);
+    if (now + pto < this.rtoAt) {
+      this.probeArmed = true;
+      this.rtxAt = now + pto;
     }
   }
 

@@ -19,6 +19,7 @@ import {
 } from './output.js';
 import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
+import { DUPACK_THRESHOLD } from './recovery.js';
 
 /** RFC 7323 §5.5: TS.Recent older than 24 days is invalid for PAWS. */
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
@@ -78,9 +79,15 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
     t.sndUna = seg.ack;
     // RFC 7323 §2.2: the window field of a SYN is never scaled.
     c.setSendWindow(seg.window, seg.seq, seg.ack);
-    // Owed before onConnect runs, so data the application sends from it carries the ACK.
-    c.ackPending = true;
-    c.ackDeferrable = false;
+    // The handshake's ACK leaves at once, before any data the application
+    // sends from onConnect or queued in SYN-SENT, as Linux
+    // tcp_rcv_synsent_state_process does: a listener that answered with a
+    // SYN cookie (RFC 4987 §3.6) can validate only segments with SEG.SEQ =
+    // ISS+1, so with the ACK riding on the first data segment, losing that
+    // one segment got every later one reset (test/sim/stress-lifecycle.test.ts,
+    // SYN cookies under loss). The first data segment has SEG.SEQ = ISS+1 too:
+    // two chances.
+    sendAck(c);
     c.becomeEstablished();
     c.inSeq = t.rcvNxt;
     c.inAck = seg.ack;
@@ -223,28 +230,48 @@ function checkAck(c: Connection, seg: TcpRepr): boolean {
     return false;
   }
   const scaledWnd = seg.window * 2 ** t.sndWscale;
-  if (t.sackOk && seg.options.sack) c.sack.update(seg.options.sack, t.sndUna, t.sndMax);
-  if (seqGt(seg.ack, t.sndUna)) {
-    onNewAck(c, seg);
-  } else if (
+  const sackBlocks = t.sackOk ? seg.options.sack : undefined;
+  const newlySacked = sackBlocks ? c.sack.update(sackBlocks, t.sndUna, t.sndMax) : 0;
+  const newAck = seqGt(seg.ack, t.sndUna);
+  // RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT: judged against the window before this segment.
+  // With SACK blocks, RFC 6675 §2 DupAck instead: it must bring new SACK
+  // information, and the window may change (Linux's does while its
+  // application reads under a burst of duplicate ACKs; requiring it unchanged
+  // left most losses to the RTO). A duplicated ACK then does not count.
+  const dupAck =
+    !newAck &&
     seg.ack === t.sndUna &&
-    seg.payload.length === 0 &&
     !(seg.flags & (TCP_SYN | TCP_FIN)) &&
-    scaledWnd === t.sndWnd &&
-    t.sndMax !== t.sndUna
-  ) {
-    onDupAck(c); // RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT
-  }
-  // Send window update (RFC 9293 §3.10.7.4: WL1/WL2 guard against old segments).
+    // A segment carrying data counts too when it brings new SACK information:
+    // in a full-duplex transfer the peer's ACKs ride on its data, and RFC
+    // 6675's "carries no data" left every loss to the RTO. Linux, likewise,
+    // takes SACK blocks from any segment (tcp_sacktag_write_queue).
+    (sackBlocks ? newlySacked > 0 : seg.payload.length === 0 && scaledWnd === t.sndWnd) &&
+    t.sndMax !== t.sndUna;
+  // Send window update (RFC 9293 §3.10.7.4: WL1/WL2 guard against old
+  // segments), before SND.UNA moves: onNewAck may call the application
+  // (onWritable), whose send() transmits at once, and with the previous
+  // SND.WND measured from the new SND.UNA it would overrun a window the peer
+  // just shrank (found by test/sim/stress-buffers.test.ts, 4 KiB rcvBuf).
   if (seqLt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seqLe(t.sndWl2, seg.ack))) {
     c.setSendWindow(scaledWnd, seg.seq, seg.ack);
+  }
+  if (newAck) onNewAck(c, seg);
+  else if (dupAck) onDupAck(c);
+  if (newlySacked > 0 && c.recovery.retransmitLost(c.sack.highestEnd ?? t.sndUna)) {
+    bump(c.env.stats, 'TCPLostRetransmit');
+    retransmitHead(c);
   }
   return afterAckStateChanges(c);
 }
 
 function onDupAck(c: Connection): void {
   const t = c.tcb;
-  const action = c.recovery.onDupAck(t.sndMax);
+  // RFC 6675 §4 IsLost(SND.UNA): more than (DupThresh - 1) SMSS SACKed above
+  // it. Linux's receiver ACKs coalesced segments, so three duplicate ACKs can
+  // come long after three segments arrived beyond the hole.
+  const sackSaysLost = c.sack.sackedBytes > (DUPACK_THRESHOLD - 1) * t.mss;
+  const action = c.recovery.onDupAck(t.sndMax, sackSaysLost);
   if (action === 'enter') {
     c.cc.onLoss(seqSub(t.sndNxt, t.sndUna), t.mss, c.env.clock.now());
     retransmitHead(c);

@@ -82,6 +82,14 @@ export function sendSyn(c: Connection): void {
   // In a SYN-ACK only echo what the peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
   if (o.sack && (!synAck || t.sackOk)) options.sackPermitted = true;
   if (o.timestamps && (!synAck || t.tsOk)) options.timestamp = { val: tsNow(c), ecr: synAck ? t.tsRecent : 0 };
+  // Karn for timestamps (see sampleTs), extended to the SYN: a listener that
+  // answers our retransmitted SYN by resending its SYN-ACK echoes the first
+  // SYN's TSval (Linux tcp_check_req keeps ts_recent; so does ours), and that
+  // sample spans our whole SYN timeout. Seeding SRTT with ~1 s put the
+  // connection on multi-second RTOs that backed off to minutes under loss
+  // (test/sim/stress-extremes.test.ts tail, "seed 125"). Linux takes the
+  // sample; we skip it and time the first data segment instead.
+  if (t.retransmits > 0 && options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   if (o.windowScaling && (!synAck || c.peerOfferedWscale)) options.wscale = t.rcvWscale;
   // RFC 7323 §2.2: the window in a SYN is never scaled.
   const window = Math.min(65535, o.rcvBuf);
@@ -95,10 +103,26 @@ export function sendSyn(c: Connection): void {
  * A pure ACK. Its sequence number is SND.MAX, not SND.NXT: after an RTO
  * rewinds SND.NXT (go-back-N) the peer has already seen up to SND.MAX, and an
  * ACK carrying an older sequence number would fail its acceptability test
- * and be dropped unread (Linux's snd_nxt never rewinds; tcp_acceptable_seq).
+ * and be dropped unread (Linux's snd_nxt never rewinds).
  */
 export function sendAck(c: Connection): void {
-  emit(c, c.tcb.sndMax, TCP_ACK, EMPTY, dataOptions(c), windowField(c));
+  emit(c, acceptableSeq(c), TCP_ACK, EMPTY, dataOptions(c), windowField(c));
+}
+
+/**
+ * Linux tcp_acceptable_seq: SND.MAX, unless that lies beyond the peer's
+ * window, then the right edge SND.UNA + SND.WND. When the peer's window is
+ * zero and data we sent beyond its RCV.NXT was lost, an ACK at SND.MAX fails
+ * the peer's zero-window test (RFC 9293 §3.10.7.4: SEG.SEQ = RCV.NXT) and
+ * its acknowledgment is never read: both sides then wait for each other
+ * (found by test/sim/stress-socket.test.ts, pipe() echo, "seed 2"). The
+ * slack of one scale unit is Linux's too: the edge is only known to it.
+ */
+function acceptableSeq(c: Connection): number {
+  const t = c.tcb;
+  const edge = seqAdd(t.sndUna, t.sndWnd);
+  if (seqLe(t.sndMax, edge) || seqSub(t.sndMax, edge) < 2 ** t.sndWscale) return t.sndMax;
+  return edge;
 }
 
 /** A segment that elicits an ACK without new data: zero-window probe (Linux) or keepalive (RFC 1122 §4.2.3.6). */
@@ -139,7 +163,7 @@ export function effectiveMss(mssOption: number, tsOk: boolean): number {
 }
 
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
-function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean): number {
+export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean): number {
   const t = c.tcb;
   const off = seqSub(seq, t.sndUna);
   const unsent = c.snd.length - off;
@@ -190,7 +214,7 @@ export function transmit(c: Connection): void {
       }
       // Congestion window counts bytes in the network: SACKed bytes have left it (RFC 6675 "pipe", roughly).
       const pipe = flight - (retransmitting ? c.sack.sackedBelow(t.sndNxt) : 0);
-      const usable = Math.min(t.sndWnd - flight, c.cc.window - pipe);
+      const usable = Math.min(t.sndWnd - flight, Math.max(c.cc.window + limitedTransmit(c) - pipe, sackRecoveryRoom(c, flight)));
       let len = Math.max(0, Math.min(t.mss, unsent, usable));
       if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt));
       if (unsent > 0 && len === 0) {
@@ -221,11 +245,43 @@ export function transmit(c: Connection): void {
   c.schedule();
 }
 
+/**
+ * RFC 3042 Limited Transmit: each of the first two duplicate ACKs lets one
+ * new segment out beyond cwnd (cwnd itself unchanged), so a small window
+ * still collects the three duplicate ACKs fast retransmit needs instead of
+ * waiting for the RTO (Linux does the same, tcp_cwnd_test with in_flight
+ * reduced by SACKed segments). Only new data: after an RTO dupAcks is zero.
+ */
+function limitedTransmit(c: Connection): number {
+  const r = c.recovery;
+  return r.inRecovery ? 0 : Math.min(r.dupAcks, 2) * c.tcb.mss;
+}
+
+/**
+ * During fast recovery with SACK, RFC 6675 §5 step (C): send while pipe (the
+ * bytes outstanding minus those SACKed) is below cwnd = ssthresh. NewReno's
+ * inflation only lets new data out once the duplicate ACKs have re-inflated
+ * cwnd past the whole old flight, so with SACK this is the larger allowance.
+ * New data flowing during recovery is also what reveals a lost
+ * retransmission (recovery.ts retransmitLost) before the RTO would.
+ */
+function sackRecoveryRoom(c: Connection, flight: number): number {
+  if (!c.recovery.inRecovery || c.sack.isEmpty) return 0;
+  return c.cc.ssthresh - (flight - c.sack.sackedBytes);
+}
+
 /** Fast retransmit / NewReno partial ACK: resend one segment at SND.UNA (RFC 5681 §3.2, RFC 6582). */
 export function retransmitHead(c: Connection): void {
   const t = c.tcb;
   bump(c.env.stats, 'TCPFastRetrans');
   t.totalRetrans++;
-  sendDataAt(c, t.sndUna, t.mss, t.finSeq >= 0);
+  // Only what was sent before: the head segment may have gone out shorter
+  // (SACK blocks took payload room, or the window or Nagle cut it), and
+  // filling it up to the MSS would send bytes past SND.MAX without moving
+  // SND.MAX, so the peer's ACK of them fails our RFC 5961 §5.2 check (ACK >
+  // SND.MAX) forever: challenge ACKs back and forth, no progress (found by
+  // test/sim/stress-lifecycle.test.ts, "seed 18"). Linux resends the skb.
+  sendDataAt(c, t.sndUna, Math.min(t.mss, seqSub(t.sndMax, t.sndUna)), t.finSeq >= 0);
+  c.recovery.noteRetransmit(t.sndMax);
   c.armRetransmit(true);
 }

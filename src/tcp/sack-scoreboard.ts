@@ -21,12 +21,21 @@ export class SackScoreboard {
     return this.ranges.length === 0;
   }
 
-  /** Merge SACK blocks, ignoring any not within (SND.UNA, SND.MAX] (RFC 2018 §3, D-SACKs included). */
-  update(blocks: ReadonlyArray<readonly [number, number]>, sndUna: number, sndMax: number): void {
+  /**
+   * Merge SACK blocks, ignoring any not within (SND.UNA, SND.MAX] (RFC 2018 §3,
+   * D-SACKs included). Returns how many bytes were SACKed for the first time:
+   * RFC 6675 §2 counts an ACK as a duplicate only if it brings new SACK
+   * information.
+   */
+  update(blocks: ReadonlyArray<readonly [number, number]>, sndUna: number, sndMax: number): number {
+    let added = 0;
     for (const [l, r] of blocks) {
       if (!seqLt(l, r) || seqLe(r, sndUna) || seqGt(r, sndMax)) continue;
+      const before = this.sackedBytes;
       this.add(seqMax(l, sndUna), r);
+      added += this.sackedBytes - before;
     }
+    return added;
   }
 
   private add(l: number, r: number): void {
@@ -80,6 +89,12 @@ export class SackScoreboard {
   gapFrom(seq: number): number {
     for (const [s] of this.ranges) if (seqGe(s, seq)) return seqSub(s, seq);
     return Infinity;
+  }
+
+  /** End of the highest SACKed range, or undefined if nothing is SACKed. */
+  get highestEnd(): number | undefined {
+    const n = this.ranges.length;
+    return n > 0 ? this.ranges[n - 1][1] : undefined;
   }
 
   clear(): void {

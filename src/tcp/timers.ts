@@ -8,6 +8,7 @@ import type { Connection } from './connection.js';
 import { sendProbe, sendSyn, transmit } from './output.js';
 import { seqAdd, seqSub } from './seq.js';
 import { bump } from './stats.js';
+import { probeTimeout, sendLossProbe } from './loss-probe.js';
 
 function giveUp(c: Connection, now: number, limit: number): boolean {
   if (c.userTimeout > 0) return now - c.headSentAt >= c.userTimeout;
@@ -16,6 +17,18 @@ function giveUp(c: Connection, now: number, limit: number): boolean {
 
 /** RFC 6298 §5.4–5.7 with go-back-N from SND.UNA and RFC 5681 §3.1 eq. 4. */
 export function onRetransmitTimeout(c: Connection, now: number): void {
+  if (c.probeArmed) {
+    c.probeArmed = false;
+    if (probeTimeout(c) !== Infinity) {
+      sendLossProbe(c);
+      return;
+    }
+    // Since the probe was armed, duplicate ACKs or SACK blocks arrived: back to the RTO deadline.
+    if (c.rtoAt > now) {
+      c.setSlot('rtx', c.rtoAt);
+      return;
+    }
+  }
   const t = c.tcb;
   const o = c.env.options;
   const handshake = t.state === 'SYN_SENT' || t.state === 'SYN_RECEIVED';
@@ -44,6 +57,15 @@ export function onRetransmitTimeout(c: Connection, now: number): void {
   t.sndNxt = t.sndUna;
   c.armRetransmit(true);
   transmit(c);
+  // The peer shrank its window to zero under data we had sent, so the
+  // go-back-N above sent nothing, and with data outstanding the persist timer
+  // is not armed: without a segment here the window update, if lost, is
+  // never asked for again and every RTO fires in silence until ETIMEDOUT
+  // (found by test/sim/stress-buffers.test.ts, paused reader, "seed 50").
+  // Linux (tcp_retransmit_timer, __tcp_retransmit_skb) lets this
+  // retransmission serve as the zero-window probe (RFC 9293 §3.8.6.1); ours
+  // is the persist timer's <SEQ=SND.UNA-1>, which the peer must ACK.
+  if (t.sndNxt === t.sndUna && t.sndMax !== t.sndUna && t.sndWnd === 0) sendProbe(c, seqAdd(t.sndUna, -1));
 }
 
 /** Zero-window probe: Linux sends <SEQ=SND.UNA-1> with no data, which forces an ACK carrying the window. */

@@ -136,6 +136,8 @@ describe('active open (RFC 9293 §3.10.1, §3.10.7.3)', () => {
     expect(c.send(Buffer.from('early'))).toBe(5);
     expectNothing(env);
     c.input(peer({ flags: TCP_SYN | TCP_ACK, seq: REMOTE_ISS, ack: LOCAL_ISS + 1 }));
+    // The handshake ACK first, on its own (Linux; see synSentArrives and test/tcp/syn-ack-pure-ack.test.ts).
+    expectSent(env, { flags: TCP_ACK, seq: LOCAL_ISS + 1, ack: REMOTE_ISS + 1, payloadLen: 0 });
     expectSent(env, { flags: TCP_ACK | 0x08, seq: LOCAL_ISS + 1, ack: REMOTE_ISS + 1, payload: 'early' });
     expectNothing(env);
   });
@@ -206,7 +208,7 @@ describe('handshake edge cases', () => {
     expect(h.events).toEqual(['connect']);
   });
 
-  it('data sent from onConnect carries the handshake ACK (no separate pure ACK)', () => {
+  it('data sent from onConnect follows the handshake ACK, which leaves first on its own (Linux)', () => {
     const env = new FakeEnv(PLAIN);
     const h = new RecordingHandler();
     const c = Connection.connect(env, TUPLE, LOCAL_ISS, h);
@@ -215,6 +217,7 @@ describe('handshake edge cases', () => {
     };
     env.sent.length = 0;
     c.input(peer({ flags: TCP_SYN | TCP_ACK, seq: REMOTE_ISS, ack: LOCAL_ISS + 1 }));
+    expectSent(env, { flags: TCP_ACK, seq: LOCAL_ISS + 1, ack: REMOTE_ISS + 1, payloadLen: 0 });
     expectSent(env, { flags: TCP_ACK | 0x08, seq: LOCAL_ISS + 1, ack: REMOTE_ISS + 1, payload: 'hi' });
     expectNothing(env);
   });

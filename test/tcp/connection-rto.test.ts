@@ -95,7 +95,8 @@ describe('fast retransmit and NewReno recovery (RFC 5681 §3.2, RFC 6582)', () =
     expect(c.info().ssthresh).toBe(4 * 1460);
     c.input(peer({ flags: TCP_ACK, seq: R, ack: L + 8 * 1460 }));
     expect(c.info().caState).toBe('open');
-    expect(c.info().cwnd).toBe(1460); // min(ssthresh, flight + MSS) with nothing in flight
+    // RFC 6582 §3.2 option (2), as Linux: ssthresh, not min(ssthresh, FlightSize + SMSS) = 1 MSS here.
+    expect(c.info().cwnd).toBe(4 * 1460);
     expect(env.stats.TCPFastRetrans).toBe(1);
   });
 
@@ -224,17 +225,19 @@ describe('SACK-aware retransmission after RTO (RFC 2018, Linux tcp_timeout_mark_
   it('resends only the hole, not data the peer SACKed', () => {
     const env = new FakeEnv({ timestamps: false, windowScaling: false, sndBuf: 1 << 20 });
     const { c } = established(env, 65535, { mss: 1460, sackPermitted: true });
-    c.send(bytes(5 * 1460));
-    expect(env.sent.length).toBe(5);
+    c.send(bytes(3 * 1460));
+    expect(env.sent.length).toBe(3);
     env.sent.length = 0;
-    // The first segment was lost; the peer SACKs the other four (two dup ACKs: no fast retransmit yet).
-    c.input(peer({ flags: TCP_ACK, seq: R, ack: L, options: { sack: [[L + 1460, L + 5 * 1460]] } }));
-    expect(c.info().sacked).toBe(4);
+    // The first segment was lost; the peer SACKs the other two (one dup ACK, and no more than
+    // (DupThresh - 1) SMSS SACKed: not lost by RFC 6675 §4 IsLost, so no fast retransmit).
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: L, options: { sack: [[L + 1460, L + 3 * 1460]] } }));
+    expect(c.info().sacked).toBe(2);
+    expectNothing(env, 199);
     env.clock.runUntil(200);
     expectSent(env, { at: 200, seq: L, payloadLen: 1460 });
     expectNothing(env);
-    c.input(peer({ flags: TCP_ACK, seq: R, ack: L + 5 * 1460 }));
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: L + 3 * 1460 }));
     expectNothing(env, 5000);
-    expect(c.info().sndUna).toBe(L + 5 * 1460);
+    expect(c.info().sndUna).toBe(L + 3 * 1460);
   });
 });

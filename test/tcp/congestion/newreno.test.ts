@@ -34,7 +34,7 @@ describe('NewReno congestion control (RFC 5681, RFC 6582)', () => {
     expect(cc.window).toBe(MSS);
   });
 
-  it('fast recovery: ssthresh + 3 SMSS, inflate, deflate to min(ssthresh, flight + SMSS) (RFC 5681 §3.2, RFC 6582)', () => {
+  it('fast recovery: ssthresh + 3 SMSS, inflate, deflate to ssthresh on the full ACK (RFC 5681 §3.2, RFC 6582 §3.2 option 2, as Linux)', () => {
     const cc: CongestionControl = new NewReno(20 * MSS);
     cc.onLoss(20 * MSS, MSS, 0);
     expect([cc.ssthresh, cc.window]).toEqual([10 * MSS, 13 * MSS]);
@@ -42,7 +42,8 @@ describe('NewReno congestion control (RFC 5681, RFC 6582)', () => {
     expect(cc.window).toBe(14 * MSS);
     cc.onPartialAck(3 * MSS, MSS, 0);
     expect(cc.window).toBe(12 * MSS);
-    cc.onRecoveryExit(4 * MSS, MSS, 0);
-    expect(cc.window).toBe(5 * MSS);
+    // Not min(ssthresh, FlightSize + SMSS): that collapses cwnd when the full ACK covers everything.
+    cc.onRecoveryExit(0, MSS, 0);
+    expect(cc.window).toBe(10 * MSS);
   });
 });
