@@ -17,9 +17,10 @@ import { RealClock } from '../../src/time/real-clock.js';
 import { CryptoRng } from '../../src/util/random.js';
 import { ipv4 } from '../../src/wire/ip-address.js';
 import { emitTcpSegment, parseTcpSegment, tcpHeaderLen, type TcpRepr } from '../../src/wire/tcp.js';
-import { DEFAULT_TCP_OPTIONS, type ConnectionHandler, type TcpErrorCode } from '../../src/tcp/api.js';
+import { DEFAULT_TCP_OPTIONS } from '../../src/tcp/api.js';
 import { Connection } from '../../src/tcp/connection.js';
 import type { FourTuple, TcpEnv, TimeWaitRecord } from '../../src/tcp/env.js';
+import { Sink } from '../sim/wire-tap.js';
 
 const READY = linuxReady();
 const KERNEL = '10.203.0.1';
@@ -65,28 +66,6 @@ class OneConnEnv implements TcpEnv {
   }
 }
 
-class Collector implements ConnectionHandler {
-  conn?: Connection;
-  chunks: Buffer[] = [];
-  events: string[] = [];
-  writable?: () => void;
-  onConnect(): void {
-    this.events.push('connect');
-  }
-  onReadable(): void {
-    if (!this.conn) return;
-    for (let b = this.conn.read(); b; b = this.conn.read()) this.chunks.push(Buffer.from(b));
-  }
-  onWritable(): void {
-    this.writable?.();
-  }
-  onError(code: TcpErrorCode): void {
-    this.events.push(`error:${code}`);
-  }
-  onClose(): void {
-    this.events.push('close');
-  }
-}
 
 function until(cond: () => boolean, ms: number): Promise<void> {
   const start = performance.now();
@@ -110,7 +89,7 @@ describe.skipIf(!READY)('Connection against Linux TCP over a TUN (linux)', () =>
         const server = ns.spawn('socat', ['TCP-LISTEN:7007,reuseaddr', 'PIPE']);
         void server;
         await new Promise((r) => setTimeout(r, 300));
-        const h = new Collector();
+        const h = new Sink();
         const tuple = { localAddr: ipv4(OURS), localPort: 45000, remoteAddr: ipv4(KERNEL), remotePort: 7007 };
         const c = Connection.connect(env, tuple, env.allocateIss(tuple), h);
         env.conn = c;
@@ -165,7 +144,7 @@ describe.skipIf(!READY)('Connection against Linux TCP over a TUN (linux)', () =>
         writeFileSync(file, data);
         ns.spawn('socat', ['-u', `FILE:${file}`, 'TCP-LISTEN:7008,reuseaddr']);
         await new Promise((r) => setTimeout(r, 300));
-        const h = new Collector();
+        const h = new Sink();
         let paused = true;
         const tuple = { localAddr: ipv4(OURS), localPort: 45002, remoteAddr: ipv4(KERNEL), remotePort: 7008 };
         const c = Connection.connect(env, tuple, env.allocateIss(tuple), h);
@@ -200,7 +179,7 @@ describe.skipIf(!READY)('Connection against Linux TCP over a TUN (linux)', () =>
       const env = new OneConnEnv(ip);
       try {
         void ns;
-        const h = new Collector();
+        const h = new Sink();
         const tuple = { localAddr: ipv4(OURS), localPort: 45001, remoteAddr: ipv4(KERNEL), remotePort: 9 };
         const c = Connection.connect(env, tuple, env.allocateIss(tuple), h);
         env.conn = c;
