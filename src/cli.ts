@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { up, type UpOptions } from './run/up.js';
+import { DEFAULT_HOSTNAME, DEFAULT_SERVICES } from './apps/services.js';
 import { stat } from './run/control.js';
 import { CliError } from './run/errors.js';
 
@@ -24,9 +25,14 @@ options for 'up':
   --host-addr CIDR    the kernel's side of the device (default 10.77.0.1/24)
   --addr IP           the stack's own address (default 10.77.0.2)
   --mtu N             link MTU (default 1500)
-  --services LIST     comma-separated: echo,discard,chargen,http,udp-echo (default all),
-                      or 'none'
-  --http-root DIR     directory served by the http service (default: a built-in page)
+  --services LIST     comma-separated: echo,discard,chargen,http,https,dns,udp-echo
+                      (default all), 'none', or 'list' to print each with its port and purpose
+  --http-root DIR     directory served by http and https (default: a built-in page)
+  --tls-cert FILE     PEM certificate for https (with --tls-key; default: self-signed at start)
+  --tls-key FILE      PEM private key for https
+  --hostname NAME     the stack's DNS name, answered by dns and named in the certificate
+                      (default tunstack.test)
+  --dns-record N=A    an extra A (and PTR) record for the dns service; repeatable
   --pcap FILE         write every packet in and out to FILE (pcap, LINKTYPE_RAW)
   --log-level LEVEL   pino level: fatal,error,warn,info,debug,trace,silent (default info)
 `;
@@ -65,8 +71,12 @@ function parseUp(args: string[]): UpOptions {
       'host-addr': { type: 'string', default: '10.77.0.1/24' },
       addr: { type: 'string', default: '10.77.0.2' },
       mtu: { type: 'string', default: '1500' },
-      services: { type: 'string', default: 'echo,discard,chargen,http,udp-echo' },
+      services: { type: 'string', default: DEFAULT_SERVICES.join(',') },
       'http-root': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      hostname: { type: 'string', default: DEFAULT_HOSTNAME },
+      'dns-record': { type: 'string', multiple: true, default: [] },
       pcap: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       // Hidden: wire-mode conformance agent (src/run/agent.ts); not in USAGE.
@@ -91,6 +101,10 @@ function parseUp(args: string[]): UpOptions {
     mtu,
     services,
     httpRoot: values['http-root'],
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+    hostname: values.hostname,
+    dnsRecords: values['dns-record'],
     pcap: values.pcap,
     logLevel: values['log-level'],
     conformanceAgent: values['conformance-agent'],
