@@ -32,6 +32,8 @@ export interface ResolveOptions {
   timeoutMs?: number;
   /** UDP attempts before ETIMEOUT; default 3. */
   tries?: number;
+  /** Idle timeout of the TCP retry after a truncated answer; default 15 000 ms. */
+  tcpTimeoutMs?: number;
 }
 
 export type DnsErrorCode = 'ENOTFOUND' | 'ENODATA' | 'ETIMEOUT' | 'ESERVFAIL' | 'EREFUSED' | 'EFORMERR' | 'ENOTIMP' | 'EBADRESP' | 'ECONNREFUSED';
@@ -138,7 +140,9 @@ function queryTcp(stack: ResolverStack, name: string, type: RecordType, opts: Re
       sock.destroy();
       reject(new DnsError(code, name));
     };
-    sock.setTimeout(opts.timeoutMs ?? 1000, () => fail('ETIMEOUT'));
+    // TCP recovers its own losses (a lost SYN waits the 1 s initial RTO, then
+    // 2 s, 4 s: RFC 6298), so it gets its own, longer idle timeout.
+    sock.setTimeout(opts.tcpTimeoutMs ?? 15_000, () => fail('ETIMEOUT'));
     sock.on('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'ETIMEOUT'));
     sock.on('data', (chunk: Buffer) => {
       got = Buffer.concat([got, chunk]);
