@@ -13,6 +13,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import type { Socket } from 'node:net';
+import type { buildConnector } from 'undici';
 import type { ConnectOptions } from './connect.js';
 import type { TcpSocket } from './socket.js';
 
@@ -91,11 +93,8 @@ export class StackHttpsAgent extends https.Agent {
   }
 }
 
-/** The connector undici.Agent/Client/Pool take as `connect`. */
-export type UndiciConnector = (
-  opts: { hostname: string; host?: string; protocol: string; port: string; servername?: string | null },
-  callback: (err: Error | null, socket: Duplex | null) => void,
-) => void;
+/** The connector undici.Agent/Client/Pool take as `connect` (undici types it with net.Socket; ours is a Duplex with the same surface). */
+export type UndiciConnector = buildConnector.connector;
 
 /**
  * undici's connector over our sockets: TCP, then TLS with ALPN http/1.1 for
@@ -114,7 +113,8 @@ export function undiciConnector(stack: Dialer, tlsOptions: tls.ConnectionOptions
       if (done) return;
       done = true;
       socket.off('error', finish);
-      callback(err, err ? null : socket);
+      if (err) callback(err, null);
+      else callback(null, socket as unknown as Socket);
     };
     socket.once('error', finish);
     socket.once(secure ? 'secureConnect' : 'connect', () => finish(null));
