@@ -20,6 +20,8 @@ import { startServices, formatServiceList, SERVICE_NAMES } from '../apps/service
 import { loadCredentials, type TlsCredentials } from '../apps/tls-cert.js';
 import { checkHostname, parseRecordSpec } from '../dns/zone.js';
 import { ControlServer } from './control.js';
+import { formatCounters } from '../util/counters.js';
+import { formatConnectionTable } from '../tcp/format.js';
 import { CliError } from './errors.js';
 
 const execFileP = promisify(execFile);
@@ -120,7 +122,9 @@ export async function up(opts: UpOptions): Promise<number> {
     const services = await startServices(stack, opts.services, { ...serviceOpts, logger: log });
     cleanups.push(() => services.close());
 
-    const control = new ControlServer(opts.netns, opts.device, () => stack.report());
+    // The stack's counters, then the services' (Dns), then the connection table.
+    const report = (): string => formatCounters({ ...stack.counters(), ...services.counters() }) + '\n' + formatConnectionTable(stack.connections());
+    const control = new ControlServer(opts.netns, opts.device, report);
     await control.listen();
     cleanups.push(() => control.close());
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withNetns, linuxReady } from '../linux/harness.js';
-import { startUp } from '../run/up-process.js';
+import { CLI, startUp } from '../run/up-process.js';
 import { makeSelfSigned } from '../../src/apps/tls-cert.js';
 
 const ready = linuxReady();
@@ -39,6 +39,12 @@ describe.skipIf(!ready)('tunstack up with the service flags (linux)', () => {
           expect(m.stdout.trim().split('\n').sort()).toEqual(['10.77.44.7', '10.77.44.8']);
           const x = await ns.exec('dig', ['@10.77.44.2', '+short', '-x', '10.77.44.8'], { timeoutMs: 15_000 });
           expect(x.stdout.trim()).toBe('multi.test.');
+          await ns.exec('dig', ['@10.77.44.2', '+tries=1', 'nope.test'], { timeoutMs: 15_000 });
+          // tunstack stat shows the DNS service's counters after the stack's own.
+          const stat = await ns.exec(process.execPath, [CLI, 'stat', '--netns', ns.name, '--tun', 'tun0'], { timeoutMs: 15_000 });
+          expect(stat.stdout).toMatch(/^Dns:\n(    \d+ \w+\n)*    4 udpQueries\n/m);
+          expect(stat.stdout).toMatch(/^    1 nxdomain$/m);
+          expect(stat.stdout).toMatch(/State\s+Recv-Q/);
         } finally {
           expect(await up.stop()).toBe(0);
         }
