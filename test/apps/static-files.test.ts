@@ -79,6 +79,20 @@ describe('static files: edge cases', () => {
     expect((await get('/sub/a.json', { 'accept-encoding': 'gzip' })).headers['content-type']).toBe('application/json; charset=utf-8');
   });
 
+  it('a connection that never sends a byte is closed after 30 s (no server has it yet to time it out)', async () => {
+    const s = rig.pair.a.connect({ host: SERVER, port: 80 });
+    let closedAt = -1;
+    const t0 = rig.pair.clock.now();
+    s.on('error', () => {});
+    s.resume(); // read, so the server's FIN surfaces as 'end' and then 'close'
+    await rig.drive(new Promise<void>((resolve) => s.on('close', () => {
+      closedAt = rig.pair.clock.now() - t0;
+      resolve();
+    })));
+    expect(closedAt).toBeGreaterThanOrEqual(30_000);
+    expect(closedAt).toBeLessThan(31_000);
+  });
+
   it('Accept-Encoding parsing (RFC 9110 §12.5.3)', () => {
     expect(acceptsGzip('gzip')).toBe(true);
     expect(acceptsGzip('deflate, GZIP;q=0.1')).toBe(true);
