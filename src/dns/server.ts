@@ -36,6 +36,7 @@ export interface DnsCounters {
   truncated: number;
   formerr: number;
   notimp: number;
+  refused: number;
   /** Dropped: not decodable, or a response rather than a query. */
   malformed: number;
   droppedResponses: number;
@@ -95,7 +96,7 @@ function decode(buf: Buffer): DecodedPacket | undefined {
 }
 
 export function startDnsServer(stack: Stack, zone: Zone, port = 53): DnsServer {
-  const counters: DnsCounters = { udpQueries: 0, tcpQueries: 0, answered: 0, nxdomain: 0, truncated: 0, formerr: 0, notimp: 0, malformed: 0, droppedResponses: 0 };
+  const counters: DnsCounters = { udpQueries: 0, tcpQueries: 0, answered: 0, nxdomain: 0, truncated: 0, formerr: 0, notimp: 0, refused: 0, malformed: 0, droppedResponses: 0 };
 
   /** Decode, answer and encode one query; undefined means drop. */
   const respond = (msg: Buffer, limit: ((q: DecodedPacket) => number) | undefined): Buffer | undefined => {
@@ -108,16 +109,26 @@ export function startDnsServer(stack: Stack, zone: Zone, port = 53): DnsServer {
       counters.droppedResponses++;
       return undefined;
     }
-    const { packet, rcode } = answer(zone, q);
+    let out: Buffer;
+    let reply: { packet: Packet; rcode: number };
+    try {
+      reply = answer(zone, q);
+      out = dnsPacket.encode(reply.packet);
+      if (limit && out.length > limit(q)) {
+        counters.truncated++;
+        out = dnsPacket.encode({ ...reply.packet, flags: (reply.packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [] });
+      }
+    } catch {
+      // A question dns-packet decoded but cannot encode back (a mangled name): not answerable.
+      counters.malformed++;
+      return undefined;
+    }
+    const rcode = reply.rcode;
     if (rcode === RCODE.NXDOMAIN) counters.nxdomain++;
     else if (rcode === RCODE.FORMERR) counters.formerr++;
     else if (rcode === RCODE.NOTIMP) counters.notimp++;
+    else if (rcode === RCODE.REFUSED) counters.refused++;
     else counters.answered++;
-    let out = dnsPacket.encode(packet);
-    if (limit && out.length > limit(q)) {
-      counters.truncated++;
-      out = dnsPacket.encode({ ...packet, flags: (packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [] });
-    }
     return out;
   };
 
