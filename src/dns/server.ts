@@ -145,29 +145,10 @@ export function startDnsServer(stack: Stack, zone: Zone, port = 53): DnsServer {
   const tcp = stack.createServer({ allowHalfOpen: true }, (socket) => {
     live.add(socket);
     socket.on('close', () => live.delete(socket));
-    socket.on('error', () => {});
-    socket.setTimeout(TCP_IDLE_MS, () => socket.end());
-    let pending: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      // RFC 1035 §4.2.2: each message is preceded by its length in two octets.
-      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
-        const len = pending.readUInt16BE(0);
-        const msg = pending.subarray(2, 2 + len);
-        pending = pending.subarray(2 + len);
-        counters.tcpQueries++;
-        const out = respond(Buffer.from(msg), undefined);
-        if (!out) {
-          socket.destroy();
-          return;
-        }
-        const framed = Buffer.allocUnsafe(2 + out.length);
-        framed.writeUInt16BE(out.length, 0);
-        out.copy(framed, 2);
-        socket.write(framed);
-      }
+    serveTcp(socket, (msg) => {
+      counters.tcpQueries++;
+      return respond(msg, undefined);
     });
-    socket.on('end', () => socket.end());
   });
   tcp.listen(port);
 
@@ -182,4 +163,33 @@ export function startDnsServer(stack: Stack, zone: Zone, port = 53): DnsServer {
         for (const s of live) s.destroy();
       }),
   };
+}
+
+/**
+ * One DNS-over-TCP client: length-prefixed messages (RFC 1035 §4.2.2), split
+ * or joined anyhow by TCP, answered in order; closed after TCP_IDLE_MS idle
+ * or on a message we will not answer.
+ */
+function serveTcp(socket: TcpSocket, respond: (msg: Buffer) => Buffer | undefined): void {
+  socket.on('error', () => {});
+  socket.setTimeout(TCP_IDLE_MS, () => socket.end());
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+      const len = pending.readUInt16BE(0);
+      const msg = Buffer.from(pending.subarray(2, 2 + len));
+      pending = pending.subarray(2 + len);
+      const out = respond(msg);
+      if (!out) {
+        socket.destroy();
+        return;
+      }
+      const framed = Buffer.allocUnsafe(2 + out.length);
+      framed.writeUInt16BE(out.length, 0);
+      out.copy(framed, 2);
+      socket.write(framed);
+    }
+  });
+  socket.on('end', () => socket.end());
 }
