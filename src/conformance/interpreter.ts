@@ -11,6 +11,7 @@ import { SeededRng } from '../util/random.js';
 import { BsdLayer, WOULD_BLOCK, type BsdSocket, type SysOutcome } from './bsd.js';
 import { checkTime, compareSegment, fmtS, formatSegment, newSeqMap, timeWindow, type CompareOptions, type SeqMap } from './comparator.js';
 import { CaptureLink, type StackFactory } from './harness.js';
+import { FdMap } from './fds.js';
 import { buildInbound, checkNonTcp } from './inbound.js';
 import { decodeDatagram } from './packet.js';
 import type { Profile } from './profile.js';
@@ -57,6 +58,7 @@ export class Interpreter {
   private last = 0;
   private outIdx = 0;
   private pending: Pending | undefined;
+  private readonly fds = new FdMap();
 
   constructor(
     private readonly script: Script,
@@ -132,7 +134,9 @@ export class Interpreter {
     this.finishCall(p.ev, p.call, r, p.start, p.end);
   }
 
-  private finishCall(ev: ScriptEvent, call: SyscallSpec, r: Exclude<SysOutcome, typeof WOULD_BLOCK>, start: number, end: number): void {
+  private finishCall(ev: ScriptEvent, call: SyscallSpec, live: Exclude<SysOutcome, typeof WOULD_BLOCK>, start: number, end: number): void {
+    const r = this.fds.fromLive(call, live);
+    if (typeof r === 'string') this.fail(ev, r);
     const bad = checkResult(call, r);
     if (bad) this.fail(ev, bad);
     const late = checkTime({ kind: 'absolute', at: end }, end, undefined, this.clock.now(), start, this.cmp);
@@ -150,7 +154,9 @@ export class Interpreter {
   private syscall(ev: ScriptEvent, call: SyscallSpec, t: ResolvedTime): void {
     if (this.pending) this.awaitPending();
     this.advanceTo(t.at);
-    const op = startSyscall(call, {
+    const live = this.fds.toLive(call);
+    if (typeof live === 'string') this.fail(ev, live);
+    const op = startSyscall(live, {
       bsd: this.bsd,
       profile: this.profile,
       now: () => this.clock.now(),

@@ -20,7 +20,7 @@ const HANDSHAKE = `
 `;
 
 function run(src: string, b: FakeBehaviour = {}): Outcome {
-  const profile = getProfile('linux');
+  const profile = getProfile('default');
   if (!profile) throw new Error('no linux profile');
   return runScriptText(src, { profile, factory: fakeFactory(b), seed: 1 });
 }

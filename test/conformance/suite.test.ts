@@ -33,7 +33,7 @@ describe('conformance script suite', () => {
   it.each(files.map((f) => [f.slice(DIR.length + 1), f]))('%s parses, is supported and names its rule', (_name, file) => {
     const src = readFileSync(file, 'utf8');
     expect(src.split('\n')[0]).toMatch(/^\/\/ .*(RFC \d+|POSIX|Linux|listen\(2\)|poll\(2\)|writev\(2\)|send\(2\)|SO_ERROR)/);
-    const profile = getProfile('linux');
+    const profile = getProfile('default');
     if (!profile) throw new Error('no linux profile');
     expect(() => prepare(parseScript(src), profile)).not.toThrow();
   });

@@ -17,6 +17,7 @@ import { ScriptUnsupported } from '../parser.js';
 import type { Profile } from '../profile.js';
 import type { PacketSpec, Script, ScriptEvent, SyscallSpec } from '../script.js';
 import { checkResult } from '../syscalls.js';
+import { FdMap } from '../fds.js';
 import { evalTcpInfoBlock } from '../tcpinfo.js';
 import { resolveTime, type ResolvedTime, type TracePacket } from '../trace.js';
 import type { AgentClient, CallAnswer, Stamped } from './agent-client.js';
@@ -56,6 +57,7 @@ export class WireInterpreter {
   private last = 0;
   private t0 = 0;
   private pending: Pending | undefined;
+  private readonly fds = new FdMap();
   /** Datagrams injected so far (the agent's ordering barrier, see protocol.ts). */
   private injected = 0;
   private wake: (() => void) | undefined;
@@ -193,7 +195,9 @@ export class WireInterpreter {
     if (this.pending) await this.awaitPending();
     await this.sleepUntil(t.at);
     const issued = this.now();
-    const { first, final } = this.agent.call(call, this.injected);
+    const live = this.fds.toLive(call);
+    if (typeof live === 'string') this.fail(ev, live);
+    const { first, final } = this.agent.call(live, this.injected);
     const r = await first;
     const end = t.blockingEnd ?? t.at;
     if (r.kind === 'unsupported') throw new ScriptUnsupported(r.reason);
@@ -227,7 +231,9 @@ export class WireInterpreter {
     if (r.kind === 'unsupported') throw new ScriptUnsupported(r.reason);
     if (r.kind === 'error') this.fail(ev, `agent: ${r.message}`);
     if (r.kind !== 'result') this.fail(ev, `agent answered ${r.kind} for a completed call`);
-    const bad = checkResult(call, r);
+    const mapped = this.fds.fromLive(call, r);
+    if (typeof mapped === 'string') this.fail(ev, mapped);
+    const bad = checkResult(call, mapped);
     if (bad) this.fail(ev, bad);
     const late = checkTime({ kind: 'absolute', at: end }, end, undefined, r.at - this.t0, start, this.cmp);
     if (late) this.fail(ev, `${call.name}() returned at the wrong time: ${late}`);
