@@ -135,6 +135,8 @@ async function main(argv: string[]): Promise<number> {
     rows.push(row);
     if (cli.target !== 'both') printLine(name, (row.tunstack ?? row.linux)!);
   }
+  const ignored = new Set(rows.flatMap((r) => (r.tunstack?.status === 'PASS' ? (r.tunstack.ignored ?? []) : [])));
+  if (ignored.size) process.stdout.write(`ignored sysctls (no tunstack equivalent): ${[...ignored].sort().join(' ')}\n`);
   if (cli.target === 'both') return printTable(rows, process.stdout);
   const t = tally(rows.map((r) => (r.tunstack ?? r.linux)!));
   process.stdout.write(`${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped\n`);

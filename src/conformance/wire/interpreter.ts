@@ -157,6 +157,7 @@ export class WireInterpreter {
   private async inbound(spec: PacketSpec, t: ResolvedTime): Promise<void> {
     await this.sleepUntil(t.at);
     const flow = this.flows.inboundFlow(spec);
+    if (typeof flow === 'string') throw new ScriptFailure(flow);
     this.peer.send(buildInbound(spec, flow, this.profile));
     this.injected++;
     this.last = t.at;
@@ -233,6 +234,7 @@ export class WireInterpreter {
     if (r.kind !== 'result') this.fail(ev, `agent answered ${r.kind} for a completed call`);
     const mapped = this.fds.fromLive(call, r);
     if (typeof mapped === 'string') this.fail(ev, mapped);
+    if (call.name === 'socket' && mapped.ret >= 0) this.flows.noteSocketCreated();
     const bad = checkResult(call, mapped);
     if (bad) this.fail(ev, bad);
     const late = checkTime({ kind: 'absolute', at: end }, end, undefined, r.at - this.t0, start, this.cmp);
