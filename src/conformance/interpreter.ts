@@ -92,8 +92,10 @@ export class Interpreter {
       } else this.last = t.at; // commands were applied before the run (setup.ts)
     }
     if (this.pending) this.awaitIdle('exiting while a blocking system call is in progress');
-    if (this.link.sent.length > this.outIdx) {
-      const p = this.link.sent[this.outIdx];
+    // packetdrill never reads what the stack sends after the script's last line (its time or later);
+    // a packet sent before that which no line matched is a failure.
+    const p = this.link.sent[this.outIdx];
+    if (p && p.time < this.last) {
       throw new ScriptFailure(`unexpected extra outbound packet at ${fmtS(p.time)}: ${this.flows.describe(p.bytes)}`);
     }
   }

@@ -6,7 +6,7 @@
  * its backtick commands behave as in packetdrill's own tree.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Outcome } from '../runner.js';
@@ -36,7 +36,10 @@ function scratchTree(file: string, defaults: string): { dir: string; cwd: string
   const dir = mkdtempSync(join(tmpdir(), 'tscl-'));
   const cwd = join(dir, 'a/b');
   for (const d of ['common', 'a/common', 'a/b']) mkdirSync(join(dir, d), { recursive: true });
-  for (const d of ['common', 'a/common']) copyFileSync(defaults, join(dir, d, 'defaults.sh'));
+  for (const d of ['common', 'a/common']) {
+    copyFileSync(defaults, join(dir, d, 'defaults.sh'));
+    chmodSync(join(dir, d, 'defaults.sh'), 0o755);
+  }
   const name = basename(file);
   copyFileSync(file, join(cwd, name));
   return { dir, cwd, name };
