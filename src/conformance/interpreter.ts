@@ -12,7 +12,7 @@ import { BsdLayer, WOULD_BLOCK, type BsdSocket, type SysOutcome } from './bsd.js
 import { checkTime, compareSegment, fmtS, formatSegment, newSeqMap, timeWindow, type CompareOptions, type SeqMap } from './comparator.js';
 import { CaptureLink, type StackFactory } from './harness.js';
 import { FdMap } from './fds.js';
-import { buildInbound, checkNonTcp } from './inbound.js';
+import { buildInboundAll, checkNonTcp } from './inbound.js';
 import { decodeDatagram } from './packet.js';
 import type { Profile } from './profile.js';
 import type { PacketSpec, Script, ScriptEvent, SyscallSpec } from './script.js';
@@ -187,8 +187,9 @@ export class Interpreter {
     this.advanceTo(t.at);
     const flow = this.flows.inboundFlow(spec);
     if (typeof flow === 'string') this.fail(ev, flow);
-    const dgram = buildInbound(spec, flow, this.profile);
-    if (!this.link.inject(dgram)) this.fail(ev, 'the stack registered no receive handler on its link');
+    for (const dgram of buildInboundAll(spec, flow, this.profile)) {
+      if (!this.link.inject(dgram)) this.fail(ev, 'the stack registered no receive handler on its link');
+    }
     this.pollPending();
     this.last = t.at;
   }
@@ -335,7 +336,7 @@ export class FlowTable {
     if (!d.tcp) return `expected a TCP segment, got ${d.error ?? `IP protocol ${d.protocol}`}`;
     const seg = d.tcp;
     const flow = this.outboundFlow(seg.srcPort, seg.dstPort);
-    const r = compareSegment(spec, seg, flow.map, this.cmp, progress);
+    const r = compareSegment(spec, seg, flow.map, this.cmp, progress, p.time);
     if (r.error) return `${r.error}\n    actual: ${formatSegment(seg, flow.map)} at ${fmtS(p.time)}`;
     return r;
   }

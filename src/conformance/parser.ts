@@ -221,6 +221,8 @@ function parseTcp(ts: TokenStream, dir: '<' | '>'): TcpPacketSpec {
   let flagsText = '';
   while (!ts.atEnd() && ts.peek()?.kind !== 'num') flagsText += ts.next().text;
   let flags = 0;
+  // packetdrill writes a segment with no flags at all as `-`.
+  if (flagsText === '-') flagsText = '';
   for (const ch of flagsText) {
     if (ch === 'A' || /[0-7]/.test(ch)) throw new ScriptUnsupported('AccECN flags (A, ACE counts) are not supported');
     const bit = FLAG_BITS[ch];
@@ -348,7 +350,8 @@ function parseSyscall(ts: TokenStream, retText: string, line: number): SyscallSp
     }
   }
   endOfLine(ts);
-  const m = /^\s*(.*?)(?:\s+(E[A-Z][A-Z0-9]*)\s*(?:\((.*)\))?)?\s*$/s.exec(retText);
+  // `= RET [ERRNO] [(note)]`: packetdrill takes a parenthesised note after any result, with or without errno.
+  const m = /^\s*(.*?)(?:\s+(E[A-Z][A-Z0-9]*))?\s*(?:\((.*)\))?\s*$/s.exec(retText);
   if (!m || m[1] === '') throw new ScriptSyntaxError(`system call ${name} has an empty result`, line);
   const rs = new TokenStream(tokenize(m[1], line), line);
   const ret = parseExpr(rs);

@@ -28,6 +28,8 @@ export interface Profile {
   localAddr: number;
   remoteAddr: number;
   port: number;
+  /** packetdrill --mss: inbound TCP payloads larger than this are cut into pieces of this size (GSO). */
+  injectMss?: number;
   /** Linux sysctls (name, value) reproducing this profile in a namespace, in order. */
   linuxSysctls: Array<[string, string]>;
 }

@@ -60,7 +60,11 @@ function applyOption(name: string, value: string, s: Setup): void {
       s.profile.mtu = num();
       return;
     case 'mss':
-      s.profile.tcp.mss = num();
+      // packetdrill's --mss is the size its injected packets are cut to (GSO), not the stack's MSS.
+      s.profile.injectMss = num();
+      return;
+    case 'tcp_ts_tick_usecs':
+      s.compare.tsTickUsecs = num();
       return;
     default:
       if (IGNORED_OPTIONS.has(name)) return;

@@ -10,7 +10,7 @@
 import type { Clock } from '../../time/clock.js';
 import { formatIpv4 } from '../../wire/ip-address.js';
 import { checkTime, flagText, fmtS, timeWindow, type CompareOptions } from '../comparator.js';
-import { buildInbound } from '../inbound.js';
+import { buildInboundAll } from '../inbound.js';
 import { FlowTable, MISSING_GRACE_MS, ScriptFailure } from '../interpreter.js';
 import { decodeDatagram } from '../packet.js';
 import { ScriptUnsupported } from '../parser.js';
@@ -159,8 +159,10 @@ export class WireInterpreter {
     await this.sleepUntil(t.at);
     const flow = this.flows.inboundFlow(spec);
     if (typeof flow === 'string') throw new ScriptFailure(flow);
-    this.peer.send(buildInbound(spec, flow, this.profile));
-    this.injected++;
+    for (const d of buildInboundAll(spec, flow, this.profile)) {
+      this.peer.send(d);
+      this.injected++;
+    }
     this.last = t.at;
   }
 
