@@ -10,6 +10,7 @@ import type { Profile } from './profile.js';
 import type { Script } from './script.js';
 import { SUPPORTED_SYSCALLS } from './syscalls.js';
 import { parseIpv4 } from '../wire/ip-address.js';
+import { setSysctl } from '../tcp/sysctl.js';
 
 /** Options that only tune packetdrill's own execution and mean nothing in virtual time. */
 const IGNORED_OPTIONS = new Set(['verbose', 'debug', 'dry_run', 'so_filename', 'wire_client', 'wire_server', 'wire_server_ip', 'wire_client_dev', 'wire_server_dev', 'gateway_ip', 'netmask_ip', 'init_scripts', 'speed']);
@@ -65,53 +66,9 @@ function applyOption(name: string, value: string, s: Setup): void {
   }
 }
 
-/** net.ipv4.* sysctls that map onto TcpOptions (values as Linux's, times in seconds). */
+/** net.ipv4.* sysctls map onto TcpOptions through the stack's table (src/tcp/sysctl.ts). */
 function applySysctl(key: string, value: string, s: Setup): void {
-  const v = Number(value);
-  const t = s.profile.tcp;
-  switch (key) {
-    case 'net.ipv4.tcp_timestamps':
-      t.timestamps = v !== 0;
-      return;
-    case 'net.ipv4.tcp_sack':
-      t.sack = v !== 0;
-      return;
-    case 'net.ipv4.tcp_window_scaling':
-      t.windowScaling = v !== 0;
-      return;
-    case 'net.ipv4.tcp_syncookies':
-      t.synCookies = v === 0 ? 'never' : v === 2 ? 'always' : 'auto';
-      return;
-    case 'net.ipv4.tcp_syn_retries':
-      t.synRetries = v;
-      return;
-    case 'net.ipv4.tcp_synack_retries':
-      t.synAckRetries = v;
-      return;
-    case 'net.ipv4.tcp_retries2':
-      t.maxRetries = v;
-      return;
-    case 'net.ipv4.tcp_fin_timeout':
-      t.finWait2Timeout = v * 1000;
-      return;
-    case 'net.ipv4.tcp_max_syn_backlog':
-      t.maxSynBacklog = v;
-      return;
-    case 'net.ipv4.tcp_keepalive_time':
-      t.keepAliveIdle = v * 1000;
-      return;
-    case 'net.ipv4.tcp_keepalive_intvl':
-      t.keepAliveInterval = v * 1000;
-      return;
-    case 'net.ipv4.tcp_keepalive_probes':
-      t.keepAliveProbes = v;
-      return;
-    case 'net.ipv4.tcp_challenge_ack_limit':
-      t.challengeAckLimit = v;
-      return;
-    default:
-      throw new ScriptUnsupported(`sysctl ${key} is not supported`);
-  }
+  if (!setSysctl(s.profile.tcp, key, value)) throw new ScriptUnsupported(`sysctl ${key}=${value} is not supported`);
 }
 
 /** A backtick command: packetdrill's defaults.sh is the profile itself; sysctl assignments map to options; anything else is unsupported. */
