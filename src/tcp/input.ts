@@ -20,9 +20,7 @@ import {
 import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { DUPACK_THRESHOLD } from './recovery.js';
-
-/** RFC 7323 §5.5: TS.Recent older than 24 days is invalid for PAWS. */
-const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+import { pawsRejects, replaceTsRecent } from './paws.js';
 
 export function segmentArrives(c: Connection, seg: TcpRepr): void {
   c.noteReceived();
@@ -135,9 +133,7 @@ export function negotiate(c: Connection, seg: TcpRepr): void {
 function checkSequence(c: Connection, seg: TcpRepr): boolean {
   const t = c.tcb;
   const rst = (seg.flags & TCP_RST) !== 0;
-  const ts = seg.options.timestamp;
-  const now = c.env.clock.now();
-  if (t.tsOk && ts && !rst && seqLt(ts.val, t.tsRecent) && now - t.tsRecentAt < PAWS_IDLE_MS) {
+  if (pawsRejects(c, seg)) {
     bump(c.env.stats, 'PAWSEstabRejected');
     sendAck(c);
     return false;
@@ -156,11 +152,6 @@ function checkSequence(c: Connection, seg: TcpRepr): boolean {
       sendAck(c);
     }
     return false;
-  }
-  // RFC 7323 §4.3: remember the peer's timestamp if this segment covers Last.ACK.sent.
-  if (t.tsOk && ts && seqLe(seg.seq, t.lastAckSent) && seqGe(ts.val, t.tsRecent)) {
-    t.tsRecent = ts.val;
-    t.tsRecentAt = now;
   }
   // Trim to the window: drop what is already received and what lies beyond the right edge.
   let seq = seg.seq;
@@ -229,6 +220,9 @@ function checkAck(c: Connection, seg: TcpRepr): boolean {
     c.schedule();
     return false;
   }
+  // Only now, with the ACK known acceptable, may TS.Recent move (paws.ts);
+  // Linux's tcp_ack leaves it alone for an old ACK (below SND.UNA) too.
+  if (!seqLt(seg.ack, t.sndUna)) replaceTsRecent(c, seg);
   const scaledWnd = seg.window * 2 ** t.sndWscale;
   const sackBlocks = t.sackOk ? seg.options.sack : undefined;
   const newlySacked = sackBlocks ? c.sack.update(sackBlocks, t.sndUna, t.sndMax) : 0;

@@ -130,10 +130,17 @@ export function sendProbe(c: Connection, seq: number): void {
   emit(c, seq, TCP_ACK, EMPTY, dataOptions(c), windowField(c));
 }
 
-/** <SEQ=seq><CTL=RST> from a synchronized connection (RFC 9293 §3.10.7.4, §3.10.5). */
+/**
+ * <SEQ=seq><CTL=RST> from a synchronized connection (RFC 9293 §3.10.7.4,
+ * §3.10.5). The active reset (`ack`, Linux tcp_send_active_reset) carries
+ * TSopt like any segment of the connection (RFC 7323 §3.2: once negotiated,
+ * on every segment); a RST answering a segment (Linux tcp_v4_send_reset)
+ * carries none.
+ */
 export function sendRst(c: Connection, seq: number, ack = false): void {
   bump(c.env.stats, 'OutRsts');
   const o: TcpOptionsRepr = {};
+  if (ack && c.tcb.tsOk) o.timestamp = { val: tsNow(c), ecr: c.tcb.tsRecent };
   emit(c, seq, ack ? TCP_RST | TCP_ACK : TCP_RST, EMPTY, o, ack ? windowField(c) : 0);
 }
 
