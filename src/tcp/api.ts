@@ -220,6 +220,8 @@ export interface TcpConnection {
   setKeepAlive(enable: boolean, idleMs?: number): void;
   /** RFC 5482-style user timeout (TCP_USER_TIMEOUT), ms; 0 = use maxRetries. */
   setUserTimeout(ms: number): void;
+  /** TCP_QUICKACK (Linux): false delays ACKs (interactive mode), true sends an owed ACK now. */
+  setQuickAck(on: boolean): void;
   info(): TcpInfo;
 }
 

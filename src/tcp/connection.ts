@@ -26,6 +26,7 @@ import { RttEstimator, RttTiming } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqLt, seqSub } from './seq.js';
+import { AckState, ackAfterRead, onDelayedAckTimeout, setQuickAck } from './ack-policy.js';
 import { bump } from './stats.js';
 import { Tcb } from './tcb.js';
 
@@ -68,7 +69,8 @@ export class Connection implements TcpConnection {
   ackDeferrable = false;
   /** Already queued on the layer's batch-end list. */
   ackDeferred = false;
-  unackedBytes = 0;
+  /** Delayed-ACK engine state (Linux icsk_ack; ack-policy.ts). */
+  readonly acks = new AckState();
   /** Estimated size of the peer's full segments (Linux rcv_mss), for delayed ACK. */
   rcvMss = 536;
   peerOfferedWscale = false;
@@ -323,7 +325,8 @@ export class Connection implements TcpConnection {
     const after = rcvWnd(this);
     // Window update once the window has at least doubled (Linux tcp_cleanup_rbuf);
     // updateRcvWindow already applied the RFC 9293 §3.8.6.2.2 threshold.
-    if (after > before && (before === 0 || after >= 2 * before) && !t.finReceived && this.isSynchronized()) {
+    const windowOpened = after > before && (before === 0 || after >= 2 * before) && !t.finReceived;
+    if ((windowOpened || ackAfterRead(this, b.length)) && this.isSynchronized()) {
       // Inside a receive batch the update rides on the batch-end ACK (TcpEnv.deferAck).
       if (!this.ackPending) this.ackDeferrable = true;
       this.ackPending = true;
@@ -335,6 +338,14 @@ export class Connection implements TcpConnection {
       this.schedule();
     }
     return b;
+  }
+
+  /** TCP_QUICKACK (Linux tcp(7)): 0 delays ACKs (interactive mode), 1 sends an owed ACK now. */
+  setQuickAck(on: boolean): void {
+    if (setQuickAck(this, on) && !this.closed && this.isSynchronized()) {
+      sendAck(this);
+      this.schedule();
+    }
   }
 
   get readEnded(): boolean {
@@ -540,6 +551,7 @@ export class Connection implements TcpConnection {
     if (this.delackAt <= now) {
       this.delackAt = Infinity;
       bump(this.env.stats, 'DelayedACKs');
+      onDelayedAckTimeout(this);
       if (this.isSynchronized()) sendAck(this);
     }
     if (!this.closed && this.rtxAt <= now) {

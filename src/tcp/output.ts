@@ -9,6 +9,7 @@ import { TS_OPTION_SPACE, tcpOptionsLen } from '../wire/tcp-options.js';
 import type { Connection } from './connection.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
+import { onAckSent, onDataSent } from './ack-policy.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -68,7 +69,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
     c.ackPending = false;
     c.ackDeferrable = false;
     c.delackAt = Infinity;
-    c.unackedBytes = 0;
+    onAckSent(c);
   }
   c.env.sendSegment(repr, t.localAddr, t.remoteAddr);
 }
@@ -193,6 +194,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   } else if (!t.tsOk) {
     c.timing.start(end, c.env.clock.now());
   }
+  if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
   emit(c, seq, flags, payload, options, windowField(c));
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
