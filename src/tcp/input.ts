@@ -158,6 +158,8 @@ function checkSequence(c: Connection, seg: TcpRepr): boolean {
       if (segLen > 0 && seqLt(seg.seq, t.rcvNxt)) {
         bump(c.env.stats, 'DelayedACKLost');
         enterQuickAck(c);
+        // RFC 2883 §4 case 1: report the duplicate below RCV.NXT with a D-SACK block.
+        if (t.sackOk) c.rcv.noteDuplicate(seg.seq, seqLt(seqAdd(seg.seq, segLen), t.rcvNxt) ? seqAdd(seg.seq, segLen) : t.rcvNxt);
       }
       sendAck(c);
     }
@@ -170,6 +172,8 @@ function checkSequence(c: Connection, seg: TcpRepr): boolean {
   if (seg.flags & TCP_SYN) seq = seqAdd(seq, 1);
   if (seqLt(seq, t.rcvNxt)) {
     const skip = Math.min(data.length, seqSub(t.rcvNxt, seq));
+    // RFC 2883 §4: the part already received is reported as a D-SACK (Linux tcp_data_queue).
+    if (t.sackOk && skip > 0) c.rcv.noteDuplicate(seq, seqAdd(seq, skip));
     data = data.subarray(skip);
     seq = seqAdd(seq, skip);
     if (seqLt(seq, t.rcvNxt)) inFin = false; // the FIN too was old

@@ -47,7 +47,7 @@ function dataOptions(c: Connection): TcpOptionsRepr {
   const t = c.tcb;
   const o: TcpOptionsRepr = {};
   if (t.tsOk) o.timestamp = { val: tsNow(c), ecr: t.tsRecent };
-  if (t.sackOk && c.rcv.hasOutOfOrder) o.sack = c.rcv.sackBlocks(t.tsOk ? 3 : 4);
+  if (t.sackOk && c.rcv.hasSackInfo) o.sack = c.rcv.takeSackBlocks(t.tsOk ? 3 : 4, c.env.options.dsack);
   return o;
 }
 
