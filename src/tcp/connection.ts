@@ -61,6 +61,8 @@ export class Connection implements TcpConnection {
   noDelay = false;
   /** End of the last runt (sub-MSS segment) sent, for Nagle/Minshall; starts at ISS (a sequence number, not 0). */
   sndSml = 0;
+  /** End of the last segment sent with PSH (Linux pushed_seq, output.ts wantsPush). */
+  pushedSeq = 0;
   /** An ACK is owed now (out-of-order data, FIN, second full segment...). */
   ackPending = false;
   /** TCP_CORK: hold runts and the FIN until uncork() (output.ts transmit). */
@@ -140,6 +142,7 @@ export class Connection implements TcpConnection {
     t.sndNxt = t.iss;
     t.sndMax = t.iss;
     c.sndSml = t.iss;
+    c.pushedSeq = t.iss;
     // Per-tuple, not per-connection: a random offset would make a reconnect's TSval look older than
     // TS.Recent half the time, so the peer's TIME_WAIT answers it with an ACK instead (RFC 6191 §2).
     t.tsOffset = env.tsOffset ? env.tsOffset(tuple) : env.rng.u32();
@@ -168,6 +171,7 @@ export class Connection implements TcpConnection {
     t.sndNxt = t.sndUna;
     t.sndMax = t.sndUna;
     c.sndSml = t.sndUna;
+    c.pushedSeq = t.sndUna;
     t.rcvNxt = seqAdd(t.irs, 1);
     t.lastAckSent = t.rcvNxt;
     t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, env.options.rcvBuf));

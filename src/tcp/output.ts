@@ -170,8 +170,20 @@ export function effectiveMss(mssOption: number, tsOk: boolean): number {
   return Math.max(1, mssOption - (tsOk ? TS_OPTION_SPACE : 0));
 }
 
+/**
+ * PSH (RFC 9293 §3.9.1 SEND "PUSH flag") where Linux puts it: on the segment
+ * that empties what was written (tcp_push marks the tail of each write), on
+ * the last segment of a burst the congestion or peer window cuts short
+ * (`burstEnd`), and when more than half the peer's largest window has gone
+ * out since the last PSH (tcp_mark_push after forced_push).
+ */
+function wantsPush(c: Connection, end: number, len: number, unsent: number, burstEnd: boolean): boolean {
+  if (len === 0) return false;
+  return len === unsent || burstEnd || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2;
+}
+
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
-export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean): number {
+export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean, burstEnd = false): number {
   const t = c.tcb;
   const off = seqSub(seq, t.sndUna);
   const unsent = c.snd.length - off;
@@ -183,10 +195,13 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   const len = Math.max(0, Math.min(maxLen, unsent, room));
   const fin = allowFin && t.finQueued && len === unsent;
   let flags = TCP_ACK;
-  if (len > 0 && len === unsent) flags |= TCP_PSH; // PSH on the last segment of what is queued, as Linux
+  const end = seqAdd(seq, len + (fin ? 1 : 0));
+  if (wantsPush(c, end, len, unsent, burstEnd)) {
+    flags |= TCP_PSH;
+    if (seqGt(end, c.pushedSeq)) c.pushedSeq = end;
+  }
   if (fin) flags |= TCP_FIN;
   const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;
-  const end = seqAdd(seq, len + (fin ? 1 : 0));
   if (seqLt(seq, t.sndMax)) {
     bump(c.env.stats, 'RetransSegs');
     c.timing.invalidate(); // Karn (RFC 6298 §3)
@@ -239,7 +254,7 @@ export function transmit(c: Connection): void {
       // hold a runt only while an earlier runt is unacknowledged.
       if (fresh && len === unsent && len > 0 && len < t.mss && seqGt(c.sndSml, t.sndUna) && !c.noDelay && !t.finQueued) break;
       if (unsent <= 0) len = 0;
-      const used = sendDataAt(c, t.sndNxt, len, true);
+      const used = sendDataAt(c, t.sndNxt, len, true, fresh && len < unsent && len >= usable);
       t.sndNxt = seqAdd(t.sndNxt, used);
       if (len < t.mss) c.sndSml = t.sndNxt;
       if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
