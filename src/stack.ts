@@ -27,6 +27,7 @@ import type { TcpSocket } from './socket/socket.js';
 import { ipv4 } from './wire/ip-address.js';
 import { formatCounters } from './util/counters.js';
 import { formatConnectionTable } from './tcp/format.js';
+import { Sysctl } from './tcp/sysctl.js';
 
 export interface StackOptions {
   link: Link;
@@ -51,6 +52,8 @@ export class Stack {
   readonly ip: Ipv4Layer;
   readonly udp: UdpLayer;
   readonly tcp: TcpLayer;
+  /** Linux-named stack-wide settings over the live TCP options (src/tcp/sysctl.ts; README "Settings"). */
+  readonly sysctl: Sysctl;
   private closed = false;
 
   constructor(opts: StackOptions) {
@@ -70,6 +73,7 @@ export class Stack {
     });
     this.udp = new UdpLayer({ ip: this.ip, rng: this.rng });
     this.tcp = new TcpLayer({ ip: this.ip, clock: this.clock, rng: this.rng, options: opts.tcp, log: this.log });
+    this.sysctl = new Sysctl(this.tcp.options);
     this.ip.register(IPPROTO_TCP, this.tcp.input);
     // One ACK per connection per received batch instead of one per two segments.
     this.tcp.batching = true;

@@ -10,50 +10,17 @@
  */
 import { ScriptUnsupported } from './parser.js';
 import type { Profile } from './profile.js';
-import type { TcpOptions } from '../tcp/api.js';
+import { isSysctl, setSysctl, SYSCTLS } from '../tcp/sysctl.js';
 
-type Apply = (t: TcpOptions, value: string) => void;
-
-const num = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new ScriptUnsupported(`sysctl value ${JSON.stringify(v)} is not a number`);
-  return n;
-};
-/** tcp_rmem/tcp_wmem "min default max": the maximum bounds the buffer (and so the window scale, tcp_select_initial_window). */
-const maxOfTriple = (v: string): number => {
-  const parts = v.trim().split(/\s+/);
-  if (parts.length !== 3) throw new ScriptUnsupported(`sysctl value ${JSON.stringify(v)} is not "min default max"`);
-  return num(parts[2]);
-};
-
-/** net.ipv4.* sysctls that have a TcpOptions equivalent. */
-const SYSCTLS: Record<string, Apply> = {
-  'net.ipv4.tcp_timestamps': (t, v) => (t.timestamps = num(v) !== 0),
-  'net.ipv4.tcp_sack': (t, v) => (t.sack = num(v) !== 0),
-  'net.ipv4.tcp_window_scaling': (t, v) => (t.windowScaling = num(v) !== 0),
-  'net.ipv4.tcp_syncookies': (t, v) => (t.synCookies = num(v) === 0 ? 'never' : num(v) === 2 ? 'always' : 'auto'),
-  'net.ipv4.tcp_syn_retries': (t, v) => (t.synRetries = num(v)),
-  'net.ipv4.tcp_synack_retries': (t, v) => (t.synAckRetries = num(v)),
-  'net.ipv4.tcp_retries2': (t, v) => (t.maxRetries = num(v)),
-  'net.ipv4.tcp_fin_timeout': (t, v) => (t.finWait2Timeout = num(v) * 1000),
-  'net.ipv4.tcp_max_syn_backlog': (t, v) => (t.maxSynBacklog = num(v)),
-  'net.ipv4.tcp_keepalive_time': (t, v) => (t.keepAliveIdle = num(v) * 1000),
-  'net.ipv4.tcp_keepalive_intvl': (t, v) => (t.keepAliveInterval = num(v) * 1000),
-  'net.ipv4.tcp_keepalive_probes': (t, v) => (t.keepAliveProbes = num(v)),
-  'net.ipv4.tcp_challenge_ack_limit': (t, v) => (t.challengeAckLimit = num(v)),
-  'net.ipv4.tcp_rmem': (t, v) => (t.rcvBuf = maxOfTriple(v)),
-  'net.ipv4.tcp_wmem': (t, v) => (t.sndBuf = maxOfTriple(v)),
-};
-
+/** net.ipv4.* sysctls that have a stack equivalent: the stack's own table (src/tcp/sysctl.ts). */
 export function supportedSysctls(): string[] {
-  return Object.keys(SYSCTLS);
+  return Object.keys(SYSCTLS).map((k) => `net.ipv4.${k}`);
 }
 
 /** Set one sysctl on the profile; false if tunstack has no equivalent (the caller reports it as ignored). */
 export function applySysctl(key: string, value: string, p: Profile): boolean {
-  const f = SYSCTLS[key];
-  if (!f) return false;
-  f(p.tcp, value);
+  if (!isSysctl(key)) return false;
+  if (!setSysctl(p.tcp, key, value)) throw new ScriptUnsupported(`sysctl ${key}=${JSON.stringify(value)}: value not accepted`);
   return true;
 }
 

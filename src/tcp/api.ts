@@ -63,6 +63,30 @@ export interface TcpOptions {
   /** Ephemeral port range for active opens (Linux ip_local_port_range). */
   ephemeralPortMin: number;
   ephemeralPortMax: number;
+  /**
+   * RFC 1337 TIME-WAIT assassination fix: a RST in TIME_WAIT is ignored.
+   * Linux's tcp_rfc1337 defaults to 0 (the RST kills TIME_WAIT); ours to the RFC.
+   */
+  rfc1337: boolean;
+  /** Report duplicate segments with D-SACK blocks (RFC 2883; Linux tcp_dsack = 1). */
+  dsack: boolean;
+  /** RACK/early retransmit mode (Linux tcp_early_retrans = 3: TLP and RACK); read by loss recovery. */
+  earlyRetrans: number;
+  /** Window of the min-RTT filter, seconds (Linux tcp_min_rtt_wlen = 300). */
+  minRttWlenSec: number;
+  /** Congestion control for new connections (Linux tcp_congestion_control). */
+  congestionControl: string;
+  /** Packetization-layer PMTU probing (RFC 4821; Linux tcp_mtu_probing = 0: off). */
+  mtuProbing: number;
+  /**
+   * Path MTU discovery (RFC 1191): DF set and frag-needed honoured. Linux
+   * ip_no_pmtu_disc = 0 means on; any other value turns it off here.
+   */
+  pmtuDisc: boolean;
+  /** Lowest path MTU a frag-needed may set (Linux min_pmtu = 552). */
+  minPmtu: number;
+  /** How long a learnt path MTU holds, ms (Linux mtu_expires = 600 s). */
+  pmtuExpiresMs: number;
 }
 
 export const DEFAULT_TCP_OPTIONS: TcpOptions = {
@@ -89,6 +113,15 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   challengeAckLimit: 1000,
   ephemeralPortMin: 32768,
   ephemeralPortMax: 60999,
+  rfc1337: true,
+  dsack: true,
+  earlyRetrans: 3,
+  minRttWlenSec: 300,
+  congestionControl: 'reno',
+  mtuProbing: 0,
+  pmtuDisc: true,
+  minPmtu: 552,
+  pmtuExpiresMs: 600_000,
 };
 
 /** Callbacks from a connection to its owner (a socket). All are called synchronously from TCP processing. */
@@ -187,6 +220,8 @@ export interface TcpConnection {
   setKeepAlive(enable: boolean, idleMs?: number): void;
   /** RFC 5482-style user timeout (TCP_USER_TIMEOUT), ms; 0 = use maxRetries. */
   setUserTimeout(ms: number): void;
+  /** TCP_QUICKACK (Linux): false delays ACKs (interactive mode), true sends an owed ACK now. */
+  setQuickAck(on: boolean): void;
   info(): TcpInfo;
 }
 

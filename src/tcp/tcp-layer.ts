@@ -74,10 +74,14 @@ export class TcpLayer implements TcpApi, TcpEnv {
     this.tsKey = HalfSipHash.fromRng(cfg.rng);
     this.ackTokens = this.options.challengeAckLimit;
     this.ackTokensAt = cfg.clock.now();
+    const options = this.options;
     this.timeWait = new TimeWaitTable({
       clock: cfg.clock,
       stats: this.stats,
       twDurationMs: 2 * this.options.msl,
+      get rfc1337() {
+        return options.rfc1337;
+      },
       sendSegment: (seg, l, r) => this.sendSegment(seg, l, r),
     });
   }
