@@ -4,6 +4,7 @@
  * does not implement — that makes the script a SKIP with the reason, before a
  * single packet flows, so nothing unsupported can pass silently.
  */
+import { isCongestionControl } from '../tcp/congestion/index.js';
 import { DEFAULT_COMPARE, type CompareOptions } from './comparator.js';
 import { ScriptUnsupported } from './parser.js';
 import type { Profile } from './profile.js';
@@ -108,6 +109,10 @@ function applySysctl(key: string, value: string, s: Setup): void {
       return;
     case 'net.ipv4.tcp_challenge_ack_limit':
       t.challengeAckLimit = v;
+      return;
+    case 'net.ipv4.tcp_congestion_control':
+      if (!isCongestionControl(value)) throw new ScriptUnsupported(`congestion control ${value} is not supported`);
+      t.congestionControl = value;
       return;
     default:
       throw new ScriptUnsupported(`sysctl ${key} is not supported`);

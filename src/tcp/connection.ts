@@ -13,15 +13,15 @@ import type { Timer } from '../time/clock.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { ConnectionHandler, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult, TcpEnv } from './env.js';
-import { NewReno } from './congestion/newreno.js';
-import type { CongestionControl } from './congestion/types.js';
+import { createController } from './congestion/index.js';
+import type { CongestionController } from './congestion/types.js';
 import { connectionInfo } from './info.js';
 import { segmentArrives } from './input.js';
 import { onKeepaliveTimeout, onPersistTimeout, onRetransmitTimeout } from './timers.js';
 import { probeTimeout } from './loss-probe.js';
 import { effectiveMss, rcvWnd, sendAck, sendRst, sendSyn, transmit, updateRcvWindow } from './output.js';
 import { ReceiveBuffer } from './reassembly/receive-buffer.js';
-import { NewRenoRecovery, type LossRecovery } from './recovery.js';
+import { LossRecovery } from './recovery.js';
 import { RttEstimator, RttTiming } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
@@ -52,9 +52,9 @@ export class Connection implements TcpConnection {
   readonly rcv = new ReceiveBuffer();
   readonly rtt: RttEstimator;
   readonly timing = new RttTiming();
-  readonly recovery: LossRecovery = new NewRenoRecovery();
+  readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
-  cc: CongestionControl;
+  cc: CongestionController;
   handler: ConnectionHandler;
 
   noDelay = false;
@@ -124,7 +124,7 @@ export class Connection implements TcpConnection {
       remotePort: tuple.remotePort,
     });
     this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
-    this.cc = new NewReno(o.initialCwndSegments * this.tcb.mss);
+    this.cc = createController(o.congestionControl, o.initialCwndSegments);
     this.keepAliveIdle = o.keepAliveIdle;
     this.lastRecvAt = env.clock.now();
   }
@@ -231,7 +231,22 @@ export class Connection implements TcpConnection {
     const t = this.tcb;
     t.mss = effectiveMss(Math.min(t.peerMss, this.env.localMss), t.tsOk);
     // RFC 5681 §3.1 / RFC 6928 initial window, in segments of the negotiated size.
-    this.cc = new NewReno(this.env.options.initialCwndSegments * t.mss);
+    this.cc = createController(this.cc.name, this.env.options.initialCwndSegments);
+  }
+
+  /** The congestion window in bytes, as the sender uses it (the controller counts segments). */
+  get cwndBytes(): number {
+    return Math.floor(this.cc.cwnd * this.tcb.mss);
+  }
+
+  /**
+   * TCP_CONGESTION (Linux tcp_set_congestion_control): switch controllers,
+   * keeping cwnd and ssthresh. Throws naming the choices for an unknown name.
+   */
+  setCongestionControl(name: string): void {
+    const next = createController(name, this.cc.cwnd);
+    next.ssthresh = this.cc.ssthresh;
+    this.cc = next;
   }
 
   /** RTT of the handshake: from TS echo, or by Karn only if the SYN was never retransmitted. */
