@@ -2,7 +2,8 @@
  * Proportional Rate Reduction (RFC 6937 §3, Linux tcp_cwnd_reduction): how
  * much may be sent on each ACK during fast recovery so the flight shrinks
  * smoothly to ssthresh instead of pausing for half a window (Reno) or
- * bursting (RFC 6675 alone). Counted in bytes, as the RFC does.
+ * bursting (RFC 6675 alone). Counted in bytes, as the RFC does, with the
+ * proportional part rounded up to whole segments as Linux counts packets.
  */
 export class Prr {
   /** RecoverFS: bytes in flight when recovery began. */
@@ -26,7 +27,8 @@ export class Prr {
     this.delivered += deliveredData;
     let sndcnt: number;
     if (pipe > ssthresh) {
-      sndcnt = Math.ceil((this.delivered * ssthresh) / this.recoverFs) - this.out;
+      // Rounded up to whole segments, as Linux tcp_cwnd_reduction (DIV_ROUND_UP in packets).
+      sndcnt = Math.ceil((this.delivered * ssthresh) / this.recoverFs / mss - this.out / mss - 1e-9) * mss;
     } else {
       const limit = Math.max(this.delivered - this.out, deliveredData) + mss;
       sndcnt = Math.min(ssthresh - pipe, limit);
