@@ -11,31 +11,38 @@
  * namespaces this script creates and removes; transfers are bounded.
  *
  * Run as root: `npm run bench:loss` (`-- --quick` for 8 MiB at 1% and 2%;
- * `-- --mib N --rounds R --loss 1,2`).
+ * `-- --mib N --rounds R --loss 1,2 --cc newreno --chart FILE.svg`). Also
+ * writes the cwnd chart of one tunstack download (default
+ * bench-loss-cwnd.svg).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Stack } from '../src/stack.js';
 import { TunLink } from '../src/link/tun.js';
+import { writeFileSync } from 'node:fs';
+import type { TraceRecord } from '../src/tcp/trace.js';
+import { renderChart } from '../src/trace/chart.js';
 
 interface Config {
   mib: number;
   rounds: number;
   losses: number[];
   cc: string;
+  chart: string;
 }
 
 function parseArgs(argv: string[]): Config {
   const quick = argv.includes('--quick');
-  const cfg: Config = { mib: quick ? 8 : 32, rounds: 3, losses: quick ? [1, 2] : [0.5, 1, 2, 5], cc: 'cubic' };
+  const cfg: Config = { mib: quick ? 8 : 32, rounds: 3, losses: quick ? [1, 2] : [0.5, 1, 2, 5], cc: 'cubic', chart: 'bench-loss-cwnd.svg' };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     if (argv[i] === '--mib') cfg.mib = Number(v);
     else if (argv[i] === '--rounds') cfg.rounds = Number(v);
     else if (argv[i] === '--loss') cfg.losses = v.split(',').map(Number);
     else if (argv[i] === '--cc') cfg.cc = v;
+    else if (argv[i] === '--chart') cfg.chart = v;
   }
   if (!(cfg.mib > 0) || !(cfg.rounds >= 1) || cfg.losses.some((l) => !(l >= 0 && l < 100))) {
-    console.error('usage: bench/loss.js [--quick] [--mib N] [--rounds R] [--loss 0.5,1,2,5] [--cc cubic|newreno]');
+    console.error('usage: bench/loss.js [--quick] [--mib N] [--rounds R] [--loss 0.5,1,2,5] [--cc cubic|newreno] [--chart FILE.svg]');
     process.exit(2);
   }
   return cfg;
@@ -163,7 +170,12 @@ async function main(): Promise<void> {
   children.push(k);
   await new Promise((r) => k.stdout!.once('data', r));
   const link = TunLink.open({ name: 'tun0', netns: router, mtu: 1500, addr: '10.82.0.1', prefixLen: 24, up: true });
-  const stack = new Stack({ link, addr: '10.82.0.2', tcp: { congestionControl: cfg.cc } });
+  // The cwnd chart: the trace of tunstack's first download at the second loss rate.
+  const trace: TraceRecord[] = [];
+  let tracing = false;
+  const tcpTrace = (r: TraceRecord): void => void (tracing && trace.push(r));
+  const stack = new Stack({ link, addr: '10.82.0.2', tcp: { congestionControl: cfg.cc }, tcpTrace });
+  const chartLoss = cfg.losses[Math.min(1, cfg.losses.length - 1)];
   startStackServers(stack);
   const mbps = (s: number): number => (cfg.mib * 8 * 1048576) / s / 1e6;
   const rows: string[] = [];
@@ -175,7 +187,9 @@ async function main(): Promise<void> {
         const ours: number[] = [];
         for (let r = 0; r < cfg.rounds; r++) {
           kern.push(mbps(await runIn(client, clientScript('10.81.0.2', dir))));
+          tracing = loss === chartLoss && dir === 'down' && r === 0;
           ours.push(mbps(await runIn(client, clientScript('10.82.0.2', dir))));
+          tracing = false;
         }
         const a = stats(kern);
         const b = stats(ours);
@@ -191,6 +205,11 @@ async function main(): Promise<void> {
     }
   } finally {
     await stack.close();
+  }
+  if (trace.length > 0) {
+    const conn = trace.find((r) => r.conn.includes(':19>'))?.conn ?? trace[0].conn;
+    writeFileSync(cfg.chart, renderChart(trace, conn));
+    console.log(`\ncwnd chart of tunstack's first download at ${chartLoss}% loss: ${cfg.chart}`);
   }
   console.log(`\n${cfg.mib} MiB per transfer, ${cfg.rounds} rounds, ${cfg.cc} on both sides; Mbit/s median (min–max)`);
   console.log(`loss   dir   kernel TCP            tunstack              ratio`);

@@ -28,6 +28,7 @@ import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { Tcb } from './tcb.js';
+import { ConnectionTrace } from './trace.js';
 
 const NOOP_HANDLER: ConnectionHandler = Object.freeze({
   onConnect() {},
@@ -55,6 +56,8 @@ export class Connection implements TcpConnection {
   readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
   cc: CongestionController;
+  /** Congestion trace of this connection, when the stack asked for one (trace.ts). */
+  readonly trace: ConnectionTrace | undefined;
   handler: ConnectionHandler;
 
   noDelay = false;
@@ -127,6 +130,7 @@ export class Connection implements TcpConnection {
     this.cc = createController(o.congestionControl, o.initialCwndSegments);
     this.keepAliveIdle = o.keepAliveIdle;
     this.lastRecvAt = env.clock.now();
+    this.trace = env.trace ? new ConnectionTrace(env.trace, this) : undefined;
   }
 
   /** Active open (RFC 9293 §3.10.1): send SYN with our options, return in SYN_SENT. */

@@ -161,12 +161,16 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
       else {
         if (newAck && !t.sackOk) retransmitHead(c); // RFC 6582 §3.2 step 3: partial ACK
         reduceCwnd(c, delivered);
+        c.trace?.sample(c);
       }
       return;
     case 'loss':
       // Linux tcp_try_undo_loss: the first ACK after a timeout may prove it spurious (RFC 3522, RFC 5682 §1).
       if (newAck && tryUndo(c, ecr, 'TCPLossUndo')) t.sndNxt = t.sndMax;
-      else if (newAck && seqGe(t.sndUna, r.recover)) r.caState = 'open';
+      else if (newAck && seqGe(t.sndUna, r.recover)) {
+        r.caState = 'open';
+        c.trace?.sample(c, 'loss-exit');
+      }
       break;
     default:
       break;
@@ -176,10 +180,12 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
   if (r.caState !== 'loss' && t.sndMax !== t.sndUna && (r.dupAcks >= DUPACK_THRESHOLD || headLost)) {
     enterRecovery(c);
     reduceCwnd(c, delivered);
+    c.trace?.sample(c, 'recovery');
     return;
   }
   if (r.caState !== 'loss') r.caState = r.dupAcks > 0 || !c.sack.isEmpty ? 'disorder' : 'open';
   if (newAck) c.cc.congAvoid(ev);
+  c.trace?.sample(c);
 }
 
 /** RFC 6675 §5 step (4) / RFC 5681 §3.2 steps 2–3: fast retransmit and the start of recovery. */
@@ -212,6 +218,7 @@ function exitRecovery(c: Connection, ecr: number | undefined): void {
   r.caState = 'open';
   // RFC 6937 §3 / Linux tcp_end_cwnd_reduction: leave recovery at ssthresh.
   c.cc.cwnd = c.cc.ssthresh;
+  c.trace?.sample(c, 'recovery-exit');
 }
 
 /**
@@ -226,6 +233,7 @@ function tryUndo(c: Connection, ecr: number | undefined, counter: string): boole
   c.cc.cwnd = c.cc.undoCwnd(r.priorCwnd);
   c.cc.ssthresh = Math.max(c.cc.ssthresh, r.priorSsthresh);
   r.caState = 'open';
+  c.trace?.sample(c, 'undo');
   return true;
 }
 
@@ -249,6 +257,7 @@ export function enterLoss(c: Connection, first: boolean): void {
   r.dupAcks = 0;
   if (!wasLoss || first) r.startEpisode('loss', t.sndMax, 0);
   else r.caState = 'loss';
+  c.trace?.sample(c, 'rto');
 }
 
 /** After an RTO retransmission went out: its TSval dates the episode (Eifel). */
