@@ -8,12 +8,16 @@ import { parseArgs } from 'node:util';
 import { up, type UpOptions } from './run/up.js';
 import { stat } from './run/control.js';
 import { CliError } from './run/errors.js';
+import { chartCommand } from './trace/chart-cli.js';
+import { CONGESTION_CONTROLLERS, isCongestionControl } from './tcp/congestion/index.js';
 
 const USAGE = `usage:
   tunstack up [options]      run the stack on a TUN (or TAP) device until SIGINT/SIGTERM
   tunstack stat [--tun NAME | --tap NAME] [--netns NAME]
                              print counters (like netstat -s) and connections (like ss -tan)
                              of a running 'tunstack up' (also printed to its stderr on SIGUSR1)
+  tunstack chart TRACE -o FILE.svg [--conn ID]
+                             draw a congestion trace (cwnd, ssthresh, in flight, srtt, rto)
   tunstack help
 
 options for 'up':
@@ -29,6 +33,8 @@ options for 'up':
   --http-root DIR     directory served by the http service (default: a built-in page)
   --pcap FILE         write every packet in and out to FILE (pcap, LINKTYPE_RAW)
   --log-level LEVEL   pino level: fatal,error,warn,info,debug,trace,silent (default info)
+  --cc NAME           congestion control: cubic (default) or newreno
+  --trace FILE        write each connection's congestion trace to FILE (JSON lines)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -36,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'up':
       return up(parseUp(rest));
+    case 'chart':
+      return chartCommand(rest);
     case 'stat': {
       const { values } = parseArgs({
         args: rest,
@@ -69,6 +77,8 @@ function parseUp(args: string[]): UpOptions {
       'http-root': { type: 'string' },
       pcap: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      cc: { type: 'string', default: 'cubic' },
+      trace: { type: 'string' },
       // Hidden: wire-mode conformance agent (src/run/agent.ts); not in USAGE.
       'conformance-agent': { type: 'string' },
     },
@@ -80,6 +90,9 @@ function parseUp(args: string[]): UpOptions {
   const mtu = Number(values.mtu);
   if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) {
     throw new CliError(`--mtu must be an integer from 576 to 65535 (got '${values.mtu}')`);
+  }
+  if (!isCongestionControl(values.cc)) {
+    throw new CliError(`--cc must be one of ${CONGESTION_CONTROLLERS.join(', ')} (got '${values.cc}')`);
   }
   const services = values.services === 'none' ? [] : values.services.split(',').map((s) => s.trim()).filter(Boolean);
   return {
@@ -94,6 +107,8 @@ function parseUp(args: string[]): UpOptions {
     pcap: values.pcap,
     logLevel: values['log-level'],
     conformanceAgent: values['conformance-agent'],
+    congestionControl: values.cc,
+    trace: values.trace,
   };
 }
 

@@ -5,10 +5,12 @@
  * SIGINT/SIGTERM. Process plumbing only; protocol logic is in src/stack.ts.
  */
 import { execFile } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { Stack } from '../stack.js';
+import type { TcpOptions } from '../tcp/api.js';
+import type { TraceSink } from '../tcp/trace.js';
 import { RealClock } from '../time/real-clock.js';
 import { CryptoRng, SeededRng, type Rng } from '../util/random.js';
 import { parseFaultSpec, withFaults } from '../link/faults.js';
@@ -35,6 +37,22 @@ export interface UpOptions {
   logLevel: string;
   /** Hidden (wire-mode conformance): JSON AgentConfig; serves the conformance socket layer, see src/run/agent.ts. */
   conformanceAgent?: string;
+  /** Congestion controller for every connection (TcpOptions.congestionControl). */
+  congestionControl?: string;
+  /** Write each connection's congestion trace here as JSON lines (src/tcp/trace.ts). */
+  trace?: string;
+}
+
+function tcpOptions(opts: UpOptions): Partial<TcpOptions> {
+  return opts.congestionControl ? { congestionControl: opts.congestionControl } : {};
+}
+
+/** --trace FILE: one JSON line per trace record, flushed when the stack stops. */
+function openTrace(path: string | undefined, cleanups: Array<() => Promise<void> | void>): TraceSink | undefined {
+  if (path === undefined) return undefined;
+  const out = createWriteStream(path);
+  cleanups.push(() => new Promise<void>((resolve) => out.end(resolve)));
+  return (r) => void out.write(`${JSON.stringify(r)}\n`);
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -97,7 +115,7 @@ export async function up(opts: UpOptions): Promise<number> {
     if (typeof agent === 'string') throw new CliError(agent);
     const stack = agent
       ? new Stack({ link: agent.hooks.link(faulty), addr, clock: agent.hooks.clock(clock), rng, logger: log, tcp: agent.config.profile.tcp })
-      : new Stack({ link: faulty, addr, clock, rng, logger: log });
+      : new Stack({ link: faulty, addr, clock, rng, logger: log, tcp: tcpOptions(opts), tcpTrace: openTrace(opts.trace, cleanups) });
     cleanups.push(() => stack.close());
     if (agent) {
       const a = await agent.start(stack.tcp, clock);

@@ -27,6 +27,8 @@ export interface TcpOptions {
   mss?: number;
   /** Initial congestion window in segments (RFC 6928; Linux: 10). */
   initialCwndSegments: number;
+  /** Congestion controller for new connections (Linux tcp_congestion_control): 'cubic' (default) or 'newreno'. */
+  congestionControl: string;
   /** RTO bounds and initial value, ms (RFC 6298 §2: min 1 s; Linux uses 200 ms). */
   rtoMin: number;
   rtoMax: number;
@@ -91,6 +93,7 @@ export interface TcpOptions {
 
 export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   initialCwndSegments: 10,
+  congestionControl: 'cubic',
   rtoMin: 200,
   rtoMax: 120_000,
   rtoInitial: 1_000,
@@ -156,6 +159,8 @@ export interface TcpInfo {
   recvQueue: number;
   cwnd: number;
   ssthresh: number;
+  /** Congestion controller name (tcpi_ca_name / TCP_CONGESTION); absent for listeners and TIME_WAIT. */
+  congestionControl?: string;
   srtt: number;
   rttvar: number;
   rto: number;
@@ -209,6 +214,8 @@ export interface TcpConnection {
   /** Abort: send RST, discard buffers, report nothing further (RFC 9293 §3.10.5). */
   abort(): void;
   setNoDelay(noDelay: boolean): void;
+  /** TCP_CONGESTION: choose this connection's congestion controller by name (throws on an unknown name). */
+  setCongestionControl(name: string): void;
   /**
    * TCP_CORK (Linux tcp(7)): while corked only full-sized segments leave;
    * uncork() sends the remainder, with the FIN if shutdownWrite() came

@@ -13,15 +13,15 @@ import type { Timer } from '../time/clock.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { ConnectionHandler, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult, TcpEnv } from './env.js';
-import { NewReno } from './congestion/newreno.js';
-import type { CongestionControl } from './congestion/types.js';
+import { createController } from './congestion/index.js';
+import type { CongestionController } from './congestion/types.js';
 import { connectionInfo } from './info.js';
 import { segmentArrives } from './input.js';
 import { onKeepaliveTimeout, onPersistTimeout, onRetransmitTimeout } from './timers.js';
 import { probeTimeout } from './loss-probe.js';
 import { effectiveMss, rcvWnd, sendAck, sendRst, sendSyn, transmit, updateRcvWindow } from './output.js';
 import { ReceiveBuffer } from './reassembly/receive-buffer.js';
-import { NewRenoRecovery, type LossRecovery } from './recovery.js';
+import { LossRecovery } from './recovery.js';
 import { RttEstimator, RttTiming } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
@@ -29,6 +29,7 @@ import { seqAdd, seqLt, seqSub } from './seq.js';
 import { AckState, ackAfterRead, onDelayedAckTimeout, setQuickAck } from './ack-policy.js';
 import { bump } from './stats.js';
 import { Tcb } from './tcb.js';
+import { ConnectionTrace } from './trace.js';
 
 const NOOP_HANDLER: ConnectionHandler = Object.freeze({
   onConnect() {},
@@ -53,9 +54,11 @@ export class Connection implements TcpConnection {
   readonly rcv = new ReceiveBuffer();
   readonly rtt: RttEstimator;
   readonly timing = new RttTiming();
-  readonly recovery: LossRecovery = new NewRenoRecovery();
+  readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
-  cc: CongestionControl;
+  cc: CongestionController;
+  /** Congestion trace of this connection, when the stack asked for one (trace.ts). */
+  readonly trace: ConnectionTrace | undefined;
   handler: ConnectionHandler;
 
   noDelay = false;
@@ -128,9 +131,10 @@ export class Connection implements TcpConnection {
       remotePort: tuple.remotePort,
     });
     this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
-    this.cc = new NewReno(o.initialCwndSegments * this.tcb.mss);
+    this.cc = createController(o.congestionControl, o.initialCwndSegments);
     this.keepAliveIdle = o.keepAliveIdle;
     this.lastRecvAt = env.clock.now();
+    this.trace = env.trace ? new ConnectionTrace(env.trace, this) : undefined;
   }
 
   /** Active open (RFC 9293 §3.10.1): send SYN with our options, return in SYN_SENT. */
@@ -237,7 +241,22 @@ export class Connection implements TcpConnection {
     const t = this.tcb;
     t.mss = effectiveMss(Math.min(t.peerMss, this.env.localMss), t.tsOk);
     // RFC 5681 §3.1 / RFC 6928 initial window, in segments of the negotiated size.
-    this.cc = new NewReno(this.env.options.initialCwndSegments * t.mss);
+    this.cc = createController(this.cc.name, this.env.options.initialCwndSegments);
+  }
+
+  /** The congestion window in bytes, as the sender uses it (the controller counts segments). */
+  get cwndBytes(): number {
+    return Math.floor(this.cc.cwnd * this.tcb.mss);
+  }
+
+  /**
+   * TCP_CONGESTION (Linux tcp_set_congestion_control): switch controllers,
+   * keeping cwnd and ssthresh. Throws naming the choices for an unknown name.
+   */
+  setCongestionControl(name: string): void {
+    const next = createController(name, this.cc.cwnd);
+    next.ssthresh = this.cc.ssthresh;
+    this.cc = next;
   }
 
   /** RTT of the handshake: from TS echo, or by Karn only if the SYN was never retransmitted. */

@@ -11,7 +11,6 @@ import { afterAckStateChanges, finAcked, onNewAck } from './ack.js';
 import type { Connection } from './connection.js';
 import {
   rcvWnd,
-  retransmitHead,
   sendAck,
   sendChallengeAck,
   sendSyn,
@@ -19,7 +18,7 @@ import {
 } from './output.js';
 import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
-import { DUPACK_THRESHOLD } from './recovery.js';
+import { beginAck, endAck } from './recovery.js';
 import { pawsRejects, replaceTsRecent } from './paws.js';
 import { ackSndCheck, enterQuickAck, onDataReceived, onFinReceived } from './ack-policy.js';
 
@@ -238,6 +237,7 @@ function checkAck(c: Connection, seg: TcpRepr): boolean {
   // Linux's tcp_ack leaves it alone for an old ACK (below SND.UNA) too.
   if (!seqLt(seg.ack, t.sndUna)) replaceTsRecent(c, seg);
   const scaledWnd = seg.window * 2 ** t.sndWscale;
+  const prior = beginAck(c);
   const sackBlocks = t.sackOk ? seg.options.sack : undefined;
   const newlySacked = sackBlocks ? c.sack.update(sackBlocks, t.sndUna, t.sndMax) : 0;
   const newAck = seqGt(seg.ack, t.sndUna);
@@ -265,30 +265,11 @@ function checkAck(c: Connection, seg: TcpRepr): boolean {
     c.setSendWindow(scaledWnd, seg.seq, seg.ack);
   }
   if (newAck) onNewAck(c, seg);
-  else if (dupAck) onDupAck(c);
-  if (newlySacked > 0 && c.recovery.retransmitLost(c.sack.highestEnd ?? t.sndUna)) {
-    bump(c.env.stats, 'TCPLostRetransmit');
-    retransmitHead(c);
-  }
+  endAck(c, prior, seg, dupAck, newlySacked);
   return afterAckStateChanges(c);
 }
 
-function onDupAck(c: Connection): void {
-  const t = c.tcb;
-  // RFC 6675 §4 IsLost(SND.UNA): more than (DupThresh - 1) SMSS SACKed above
-  // it. Linux's receiver ACKs coalesced segments, so three duplicate ACKs can
-  // come long after three segments arrived beyond the hole.
-  const sackSaysLost = c.sack.sackedBytes > (DUPACK_THRESHOLD - 1) * t.mss;
-  const action = c.recovery.onDupAck(t.sndMax, sackSaysLost);
-  if (action === 'enter') {
-    c.cc.onLoss(seqSub(t.sndNxt, t.sndUna), t.mss, c.env.clock.now());
-    retransmitHead(c);
-  } else if (action === 'inflate') {
-    c.cc.onDupAck(t.mss, c.env.clock.now());
-  }
-}
-
-/** Seventh: segment text (RFC 9293 §3.10.7.4); when to ACK it is ack-policy.ts (RFC 1122 §4.2.3.2, RFC 5681 §4.2). */
+/** Seventh: segment text (RFC 9293 §3.10.7.4), with delayed ACK per RFC 1122 §4.2.3.2 / RFC 5681 §4.2. */
 function processText(c: Connection): void {
   const t = c.tcb;
   const data = c.inData;

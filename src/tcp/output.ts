@@ -10,6 +10,7 @@ import type { Connection } from './connection.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { onAckSent, onDataSent } from './ack-policy.js';
+import { congestionRoom, sendLostRetransmits } from './recovery.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -222,6 +223,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
 export function transmit(c: Connection): void {
   const t = c.tcb;
   if (isSynchronizedForData(c)) {
+    sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
       const unsent = c.snd.length - flight;
@@ -236,9 +238,7 @@ export function transmit(c: Connection): void {
           continue;
         }
       }
-      // Congestion window counts bytes in the network: SACKed bytes have left it (RFC 6675 "pipe", roughly).
-      const pipe = flight - (retransmitting ? c.sack.sackedBelow(t.sndNxt) : 0);
-      const usable = Math.min(t.sndWnd - flight, Math.max(c.cc.window + limitedTransmit(c) - pipe, sackRecoveryRoom(c, flight)));
+      const usable = Math.min(t.sndWnd - flight, congestionRoom(c, flight, retransmitting));
       let len = Math.max(0, Math.min(t.mss, unsent, usable));
       if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt));
       if (unsent > 0 && len === 0) {
@@ -267,31 +267,6 @@ export function transmit(c: Connection): void {
     else sendAck(c);
   }
   c.schedule();
-}
-
-/**
- * RFC 3042 Limited Transmit: each of the first two duplicate ACKs lets one
- * new segment out beyond cwnd (cwnd itself unchanged), so a small window
- * still collects the three duplicate ACKs fast retransmit needs instead of
- * waiting for the RTO (Linux does the same, tcp_cwnd_test with in_flight
- * reduced by SACKed segments). Only new data: after an RTO dupAcks is zero.
- */
-function limitedTransmit(c: Connection): number {
-  const r = c.recovery;
-  return r.inRecovery ? 0 : Math.min(r.dupAcks, 2) * c.tcb.mss;
-}
-
-/**
- * During fast recovery with SACK, RFC 6675 §5 step (C): send while pipe (the
- * bytes outstanding minus those SACKed) is below cwnd = ssthresh. NewReno's
- * inflation only lets new data out once the duplicate ACKs have re-inflated
- * cwnd past the whole old flight, so with SACK this is the larger allowance.
- * New data flowing during recovery is also what reveals a lost
- * retransmission (recovery.ts retransmitLost) before the RTO would.
- */
-function sackRecoveryRoom(c: Connection, flight: number): number {
-  if (!c.recovery.inRecovery || c.sack.isEmpty) return 0;
-  return c.cc.ssthresh - (flight - c.sack.sackedBytes);
 }
 
 /** Fast retransmit / NewReno partial ACK: resend one segment at SND.UNA (RFC 5681 §3.2, RFC 6582). */
