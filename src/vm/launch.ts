@@ -5,6 +5,7 @@
  * afterwards; QEMU is killed by PID on any timeout, so nothing is left behind.
  */
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { release, tmpdir } from 'node:os';
@@ -57,6 +58,58 @@ function listen(path: string, onData: (d: Buffer) => void, sockets: Socket[]): P
   });
 }
 
+interface Supervised {
+  code: number | null;
+  verdict?: 'boot-timeout' | 'timeout';
+  qemuStderr: string;
+  upAt: number;
+}
+
+/**
+ * Start QEMU and wait for it to end: killed by PID if the guest is not up
+ * within the boot deadline, if the command outlives its wall-clock limit, or
+ * if the launcher gets SIGINT/SIGTERM. `up` fires when the control port says so.
+ */
+function superviseQemu(args: string[], bootTimeoutMs: number, timeoutMs: number, up: EventEmitter): Promise<Supervised> {
+  const qemu = spawn(QEMU, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const r: Supervised = { code: null, qemuStderr: '', upAt: 0 };
+  qemu.stderr.on('data', (d: Buffer) => (r.qemuStderr += d.toString('utf8')));
+  const kill = (): void => {
+    if (qemu.exitCode === null && qemu.signalCode === null && qemu.pid !== undefined) process.kill(qemu.pid, 'SIGKILL');
+  };
+  const onSignal = (): void => kill();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const bootTimer = setTimeout(() => {
+    r.verdict = 'boot-timeout';
+    kill();
+  }, bootTimeoutMs);
+  let runTimer: NodeJS.Timeout | undefined;
+  up.once('up', () => {
+    r.upAt = Date.now();
+    clearTimeout(bootTimer);
+    runTimer = setTimeout(() => {
+      r.verdict = 'timeout';
+      kill();
+    }, timeoutMs);
+  });
+  return new Promise((res) => {
+    const done = (code: number | null): void => {
+      clearTimeout(bootTimer);
+      if (runTimer) clearTimeout(runTimer);
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      r.code = code;
+      res(r);
+    };
+    qemu.on('error', (e) => {
+      r.qemuStderr += String(e);
+      done(null);
+    });
+    qemu.on('exit', (c) => done(c));
+  });
+}
+
 async function runAttempt(p: Prepared, o: VmOptions, at: Attempt): Promise<AttemptResult> {
   const base = mkdtempSync(join(tmpdir(), 'tunstack-vm-'));
   const jobDir = join(base, 'job');
@@ -66,65 +119,30 @@ async function runAttempt(p: Prepared, o: VmOptions, at: Attempt): Promise<Attem
   const consoleLog = join(base, 'console.log');
   const conns: Socket[] = [];
   const servers: Server[] = [];
+  const up = new EventEmitter();
   let ctlText = '';
-  let upAt = 0;
   const started = Date.now();
   try {
     servers.push(await listen(sock.out, (d) => o.stdout.write(d), conns));
     servers.push(await listen(sock.err, (d) => o.stderr.write(d), conns));
-    let onCtl = (): void => undefined;
     servers.push(await listen(sock.ctl, (d) => {
       ctlText += d.toString('utf8');
-      onCtl();
+      if (parseControl(ctlText).up) up.emit('up');
     }, conns));
     const args = qemuArgs({ accel: at.accel, cpus: o.cpus, memoryMiB: o.memoryMiB, kernel: p.kernel.vmlinuz, initramfs: p.initramfs, jobDir, consoleLog, sockets: sock });
-    const qemu = spawn(QEMU, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let qemuStderr = '';
-    qemu.stderr.on('data', (d: Buffer) => (qemuStderr += d.toString('utf8')));
-    const kill = (): void => {
-      if (qemu.exitCode === null && qemu.signalCode === null && qemu.pid !== undefined) process.kill(qemu.pid, 'SIGKILL');
-    };
-    const onSignal = (): void => kill();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let verdict: 'boot-timeout' | 'timeout' | undefined;
-    const bootTimer = setTimeout(() => {
-      verdict = 'boot-timeout';
-      kill();
-    }, at.bootTimeoutMs);
-    let runTimer: NodeJS.Timeout | undefined;
-    onCtl = () => {
-      if (upAt === 0 && parseControl(ctlText).up) {
-        upAt = Date.now();
-        clearTimeout(bootTimer);
-        runTimer = setTimeout(() => {
-          verdict = 'timeout';
-          kill();
-        }, o.timeoutMs);
-      }
-    };
-    const code = await new Promise<number | null>((res) => {
-      qemu.on('error', (e) => {
-        qemuStderr += String(e);
-        res(null);
-      });
-      qemu.on('exit', (c) => res(c));
-    });
-    clearTimeout(bootTimer);
-    if (runTimer) clearTimeout(runTimer);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    const q = await superviseQemu(args, at.bootTimeoutMs, o.timeoutMs, up);
     // QEMU closed its ends; let the last bytes of the guest's output arrive.
     await Promise.race([
       Promise.all(conns.map((c) => new Promise((r) => (c.readableEnded || c.destroyed ? r(null) : c.once('close', r))))),
       new Promise((r) => setTimeout(r, 2000)),
     ]);
     const ctl = parseControl(ctlText);
-    if (verdict === 'timeout') return { kind: 'timeout', consoleTail: tail(consoleLog) };
-    if (ctl.status !== undefined) return { kind: 'done', status: ctl.status, bootMs: upAt - started };
-    if (verdict === 'boot-timeout') return { kind: 'boot-timeout', consoleTail: tail(consoleLog), qemuStderr };
-    if (!ctl.up) return { kind: 'boot-failed', code, consoleTail: tail(consoleLog), qemuStderr };
-    return { kind: 'died', consoleTail: tail(consoleLog), qemuStderr };
+    const consoleTail = tail(consoleLog);
+    if (q.verdict === 'timeout') return { kind: 'timeout', consoleTail };
+    if (ctl.status !== undefined) return { kind: 'done', status: ctl.status, bootMs: q.upAt - started };
+    if (q.verdict === 'boot-timeout') return { kind: 'boot-timeout', consoleTail, qemuStderr: q.qemuStderr };
+    if (!ctl.up) return { kind: 'boot-failed', code: q.code, consoleTail, qemuStderr: q.qemuStderr };
+    return { kind: 'died', consoleTail, qemuStderr: q.qemuStderr };
   } finally {
     for (const c of conns) c.destroy();
     for (const s of servers) s.close();
