@@ -132,7 +132,7 @@ export function sendProbe(c: Connection, seq: number): void {
 
 /** <SEQ=seq><CTL=RST> from a synchronized connection (RFC 9293 §3.10.7.4, §3.10.5). */
 export function sendRst(c: Connection, seq: number, ack = false): void {
-  bump(c.env.stats, 'OutRsts');
+  // OutRsts is counted once, where every segment leaves (tcp-layer.ts sendSegment).
   const o: TcpOptionsRepr = {};
   emit(c, seq, ack ? TCP_RST | TCP_ACK : TCP_RST, EMPTY, o, ack ? windowField(c) : 0);
 }
