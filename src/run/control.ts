@@ -51,7 +51,7 @@ export class ControlServer {
 }
 
 /** Print the report of a running stack; exit status 1 if none is running on that device. */
-export async function stat(device: string, netns?: string): Promise<number> {
+export async function stat(device: string, netns?: string, _opts: { view: 'report' | 'info' | 'deltas'; json: boolean } = { view: 'report', json: false }): Promise<number> {
   const path = controlPath(netns, device);
   const text = await new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];

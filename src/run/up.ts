@@ -32,6 +32,10 @@ export interface UpOptions {
   services: string[];
   httpRoot?: string;
   pcap?: string;
+  /** Serve the live dashboard at /_tunstack/ with the http service (default true). */
+  dashboard?: boolean;
+  /** Write each TCP connection's event trace (src/explain/trace-format.ts) to this directory. */
+  trace?: string;
   logLevel: string;
   /** Hidden (wire-mode conformance): JSON AgentConfig; serves the conformance socket layer, see src/run/agent.ts. */
   conformanceAgent?: string;

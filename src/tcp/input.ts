@@ -296,7 +296,9 @@ function processText(c: Connection): void {
   if (c.inSeq === t.rcvNxt) {
     const hadHole = c.rcv.hasOutOfOrder;
     c.rcv.pushInOrder(data);
+    const before = t.rcvNxt;
     t.rcvNxt = c.rcv.drain(seqAdd(t.rcvNxt, data.length));
+    t.bytesReceived += seqSub(t.rcvNxt, before);
     c.unackedBytes += data.length;
     // "Every second full-sized segment": full-sized as Linux's rcv_mss estimate, the largest segment seen.
     if (data.length > c.rcvMss) c.rcvMss = Math.min(data.length, c.env.localMss);
