@@ -110,7 +110,12 @@ export async function up(opts: UpOptions): Promise<number> {
     const services = await startServices(stack, opts.services, { httpRoot: opts.httpRoot, logger: log });
     cleanups.push(() => services.close());
 
-    const control = new ControlServer(opts.netns, opts.device, () => stack.report());
+    const control = new ControlServer(opts.netns, opts.device, {
+      report: () => stack.report(),
+      counters: () => stack.counters(),
+      connections: () => stack.connections(),
+      now: () => stack.clock.now(),
+    });
     await control.listen();
     cleanups.push(() => control.close());
 
