@@ -191,3 +191,56 @@ describe.skipIf(!ready)('tunstack up as an unprivileged user (linux)', () => {
     }
   });
 });
+
+describe('tunstack COMMAND --help, --version, conformance, explain', () => {
+  it('every subcommand answers --help (and -h) with its own usage, exit 0, nothing opened', () => {
+    for (const [cmd, opt] of [['up', '--tun'], ['stat', '--info'], ['explain', '--svg'], ['conformance', '--profile']]) {
+      for (const flag of ['--help', '-h']) {
+        const r = tunstack([cmd, flag]);
+        expect(r.code, `${cmd} ${flag}`).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^usage: tunstack ${cmd}`));
+        expect(r.stdout).toContain(opt);
+        expect(r.stderr).toBe('');
+      }
+    }
+  });
+
+  it('--version prints the package version', () => {
+    const r = tunstack(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^tunstack \d+\.\d+\.\d+\n$/);
+  });
+
+  it('conformance runs the packetdrill-syntax runner on the scripts given', () => {
+    const script = fileURLToPath(new URL('../conformance/scripts/', import.meta.url));
+    const r = tunstack(['conformance', script]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^PASS /m);
+    expect(r.stdout).toMatch(/^\d+ passed, 0 failed, \d+ skipped\n$/m);
+  });
+
+  it('explain prints the annotated ladder of a scenario; --list names them', () => {
+    const r = tunstack(['explain', 'handshake']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[S\] seq 0 win \d+ <mss 1460,sackOK,TS,wscale \d+>/);
+    expect(r.stdout).toContain('RFC 9293 §3.10.7.3: SYN-SENT: SYN,ACK acknowledges our SYN → ESTABLISHED');
+    const l = tunstack(['explain', '--list']);
+    expect(l.stdout.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(14);
+    const j = tunstack(['explain', 'time-wait', '--json']);
+    const ladder = JSON.parse(j.stdout) as { items: Array<{ kind: string; label?: string }> };
+    expect(ladder.items.some((i) => i.kind === 'rule' && i.label === 'RFC 9293 §3.10.8')).toBe(true);
+  });
+
+  it('explain misuse names the fix', () => {
+    expectMisuse(['explain'], /name a scenario: handshake, .* \(or --list\)/);
+    expectMisuse(['explain', 'handshak'], /unknown scenario 'handshak': one of handshake, /);
+    expectMisuse(['explain', 'handshake', '--loss', '1.5'], /--loss must be a probability from 0 to below 1, such as 0\.1 \(got '1\.5'\)/);
+    expectMisuse(['explain', 'handshake', '--seed', 'x'], /--seed must be a non-negative integer \(got 'x'\)/);
+    expectMisuse(['explain', '--trace', '/nonexistent/t.jsonl'], /cannot read --trace \/nonexistent\/t\.jsonl/);
+  });
+
+  it('stat -i with -s, and up --dashboard with a bad value, are refused', () => {
+    expectMisuse(['stat', '-i', '-s'], /-i and -s are exclusive/);
+    expectMisuse(['up', '--dashboard', 'maybe'], /--dashboard takes 'on' or 'off' \(got 'maybe'\)/);
+  });
+});
