@@ -78,9 +78,14 @@ export class TraceRecorder {
   private lastAfter: Record<Side, ConnView[] | null> = { a: null, b: null };
   dropFilter: DropFilter | undefined;
 
+  /**
+   * `retain: false` (live traces) keeps no history: steps only go to onStep,
+   * and packets are remembered only until they arrive (a WeakMap by Buffer).
+   */
   constructor(
     private readonly clock: Clock,
     private readonly ends: Record<Side, ObservedEnd>,
+    private readonly retain = true,
   ) {}
 
   /** A Clock whose every callback is one recorded event. */
@@ -150,14 +155,14 @@ export class TraceRecorder {
     const counted = Object.keys(s.counters.a).length + Object.keys(s.counters.b).length > 0;
     if (!changed && !counted && s.segments.length === 0 && s.cause.kind !== 'arrive' && s.cause.kind !== 'app') return;
     if (s.cause.kind === 'timer') s.cause = { kind: 'timer', side: timerSide(s) };
-    this.steps.push(s);
+    if (this.retain) this.steps.push(s);
     this.onStep?.(s);
   }
 
   private onSend(side: Side, packet: Buffer): boolean {
     const rec = recordPacket(this.nextId++, side, this.clock.now(), packet);
     if (!rec) return true;
-    this.segments.push(rec);
+    if (this.retain) this.segments.push(rec);
     this.bySegment.set(packet, rec);
     const drop = this.dropFilter?.(rec) ?? false;
     if (drop) rec.dropped = 'scenario';
@@ -183,7 +188,7 @@ export class TraceRecorder {
         rec = recordPacket(this.nextId++, other, now, p);
         if (!rec) continue;
         this.bySegment.set(p, rec);
-        this.segments.push(rec);
+        if (this.retain) this.segments.push(rec);
         unseen.push(rec);
       }
       rec.arrivedAt = now;

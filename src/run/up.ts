@@ -19,6 +19,7 @@ import { ensureNetns, deleteNetns } from './netns.js';
 import { startServices, SERVICE_NAMES } from '../apps/services.js';
 import { ControlServer } from './control.js';
 import { CliError } from './errors.js';
+import { liveTrace } from '../explain/trace-writer.js';
 
 const execFileP = promisify(execFile);
 
@@ -99,9 +100,12 @@ export async function up(opts: UpOptions): Promise<number> {
     // Only with the hidden flag: the agent module is not even loaded otherwise.
     const agent = opts.conformanceAgent === undefined ? undefined : (await import('./agent.js')).prepareAgent(opts.conformanceAgent);
     if (typeof agent === 'string') throw new CliError(agent);
+    // --trace: the recorder sees the stack's clock and link (src/explain/trace-writer.ts).
+    const trace = opts.trace === undefined ? undefined : liveTrace(opts.trace, clock, faulty, addr, host.addr);
     const stack = agent
       ? new Stack({ link: agent.hooks.link(faulty), addr, clock: agent.hooks.clock(clock), rng, logger: log, tcp: agent.config.profile.tcp })
-      : new Stack({ link: faulty, addr, clock, rng, logger: log });
+      : new Stack({ link: trace?.link ?? faulty, addr, clock: trace?.clock ?? clock, rng, logger: log });
+    trace?.attach(stack);
     cleanups.push(() => stack.close());
     if (agent) {
       const a = await agent.start(stack.tcp, clock);
