@@ -21,6 +21,7 @@ import { ensureNetns, deleteNetns } from './netns.js';
 import { startServices, SERVICE_NAMES } from '../apps/services.js';
 import { ControlServer } from './control.js';
 import { CliError } from './errors.js';
+import { liveTrace } from '../explain/trace-writer.js';
 
 const execFileP = promisify(execFile);
 
@@ -34,20 +35,24 @@ export interface UpOptions {
   services: string[];
   httpRoot?: string;
   pcap?: string;
+  /** Serve the live dashboard at /_tunstack/ with the http service (default true). */
+  dashboard?: boolean;
+  /** Write each TCP connection's event trace (src/explain/trace-format.ts) to this directory. */
+  trace?: string;
   logLevel: string;
   /** Hidden (wire-mode conformance): JSON AgentConfig; serves the conformance socket layer, see src/run/agent.ts. */
   conformanceAgent?: string;
   /** Congestion controller for every connection (TcpOptions.congestionControl). */
   congestionControl?: string;
   /** Write each connection's congestion trace here as JSON lines (src/tcp/trace.ts). */
-  trace?: string;
+  cwndTrace?: string;
 }
 
 function tcpOptions(opts: UpOptions): Partial<TcpOptions> {
   return opts.congestionControl ? { congestionControl: opts.congestionControl } : {};
 }
 
-/** --trace FILE: one JSON line per trace record, flushed when the stack stops. */
+/** --cwnd-trace FILE: one JSON line per trace record, flushed when the stack stops. */
 function openTrace(path: string | undefined, cleanups: Array<() => Promise<void> | void>): TraceSink | undefined {
   if (path === undefined) return undefined;
   const out = createWriteStream(path);
@@ -113,9 +118,12 @@ export async function up(opts: UpOptions): Promise<number> {
     // Only with the hidden flag: the agent module is not even loaded otherwise.
     const agent = opts.conformanceAgent === undefined ? undefined : (await import('./agent.js')).prepareAgent(opts.conformanceAgent);
     if (typeof agent === 'string') throw new CliError(agent);
+    // --trace: the recorder sees the stack's clock and link (src/explain/trace-writer.ts).
+    const trace = opts.trace === undefined ? undefined : liveTrace(opts.trace, clock, faulty, addr, host.addr);
     const stack = agent
       ? new Stack({ link: agent.hooks.link(faulty), addr, clock: agent.hooks.clock(clock), rng, logger: log, tcp: agent.config.profile.tcp })
-      : new Stack({ link: faulty, addr, clock, rng, logger: log, tcp: tcpOptions(opts), tcpTrace: openTrace(opts.trace, cleanups) });
+      : new Stack({ link: trace?.link ?? faulty, addr, clock: trace?.clock ?? clock, rng, logger: log, tcp: tcpOptions(opts), tcpTrace: openTrace(opts.cwndTrace, cleanups) });
+    trace?.attach(stack);
     cleanups.push(() => stack.close());
     if (agent) {
       const a = await agent.start(stack.tcp, clock);
@@ -124,7 +132,12 @@ export async function up(opts: UpOptions): Promise<number> {
     const services = await startServices(stack, opts.services, { httpRoot: opts.httpRoot, logger: log });
     cleanups.push(() => services.close());
 
-    const control = new ControlServer(opts.netns, opts.device, () => stack.report());
+    const control = new ControlServer(opts.netns, opts.device, {
+      report: () => stack.report(),
+      counters: () => stack.counters(),
+      connections: () => stack.connections(),
+      now: () => stack.clock.now(),
+    });
     await control.listen();
     cleanups.push(() => control.close());
 

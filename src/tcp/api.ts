@@ -178,6 +178,34 @@ export interface TcpInfo {
   reordering: number;
   timestamps: boolean;
   sackOk: boolean;
+  /** Initial sequence numbers (ours, the peer's); 0 where unknown. */
+  iss?: number;
+  irs?: number;
+  /** Bytes the peer acknowledged and bytes received in order (tcpi_bytes_acked, tcpi_bytes_received). */
+  bytesAcked?: number;
+  bytesReceived?: number;
+  /** Bytes/s acknowledged over the last completed round trip (tcpi_delivery_rate, sampled per RTT). */
+  deliveryRate?: number;
+  /** Congestion controller name (tcpi_ca_name / ss's "cubic", "reno"). */
+  ccName?: string;
+  /** Armed timers as absolute deadlines on the stack's clock (ms), like `ss -o`'s timer:(...). */
+  timers?: TimerDeadlines;
+}
+
+/** The deadlines of a connection's armed timers; absent = not armed. */
+export interface TimerDeadlines {
+  /** Retransmission timeout (RFC 6298), SYN/SYN-ACK retransmission included. */
+  retransmit?: number;
+  /** Tail loss probe (RFC 8985 §7). */
+  lossProbe?: number;
+  /** Zero-window probe (RFC 9293 §3.8.6.1). */
+  persist?: number;
+  /** FIN_WAIT_2 timeout after a full close (Linux tcp_fin_timeout). */
+  finWait2?: number;
+  delayedAck?: number;
+  keepalive?: number;
+  /** 2·MSL (RFC 9293 §3.4.2). */
+  timeWait?: number;
 }
 
 /** One TCP connection as the application sees it. */

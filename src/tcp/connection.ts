@@ -17,6 +17,7 @@ import { createController } from './congestion/index.js';
 import type { CongestionController } from './congestion/types.js';
 import { connectionInfo } from './info.js';
 import { segmentArrives } from './input.js';
+import { windowScaleFor } from './listener.js';
 import { onKeepaliveTimeout, onPersistTimeout, onRetransmitTimeout } from './timers.js';
 import { probeTimeout } from './loss-probe.js';
 import { effectiveMss, rcvWnd, sendAck, sendRst, sendSyn, transmit, updateRcvWindow } from './output.js';
@@ -40,13 +41,6 @@ const NOOP_HANDLER: ConnectionHandler = Object.freeze({
 });
 
 type SlotKind = 'none' | 'rtx' | 'persist' | 'finwait2';
-
-/** Smallest shift with which 65535 << shift covers rcvBuf (RFC 7323 §2.3), at most 14. */
-function wscaleFor(rcvBuf: number): number {
-  let s = 0;
-  while (s < 14 && 65535 * 2 ** s < rcvBuf) s++;
-  return s;
-}
 
 export class Connection implements TcpConnection {
   readonly tcb = new Tcb();
@@ -150,7 +144,7 @@ export class Connection implements TcpConnection {
     // Per-tuple, not per-connection: a random offset would make a reconnect's TSval look older than
     // TS.Recent half the time, so the peer's TIME_WAIT answers it with an ACK instead (RFC 6191 §2).
     t.tsOffset = env.tsOffset ? env.tsOffset(tuple) : env.rng.u32();
-    t.rcvWscale = env.options.windowScaling ? wscaleFor(env.options.rcvBuf) : 0;
+    t.rcvWscale = env.options.windowScaling ? windowScaleFor(env.options.rcvBuf) : 0;
     t.state = 'SYN_SENT';
     c.synSentAt = env.clock.now();
     sendSyn(c);

@@ -285,7 +285,9 @@ function processText(c: Connection): void {
   if (c.inSeq === t.rcvNxt) {
     const hadHole = c.rcv.hasOutOfOrder;
     c.rcv.pushInOrder(data);
+    const before = t.rcvNxt;
     t.rcvNxt = c.rcv.drain(seqAdd(t.rcvNxt, data.length));
+    t.bytesReceived += seqSub(t.rcvNxt, before);
     onDataReceived(c, data.length);
     if (hadHole) {
       // RFC 5681 §4.2: data filling a hole is ACKed at once (Linux ICSK_ACK_NOW /

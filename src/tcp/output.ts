@@ -140,7 +140,7 @@ export function sendProbe(c: Connection, seq: number): void {
  * carries none.
  */
 export function sendRst(c: Connection, seq: number, ack = false): void {
-  bump(c.env.stats, 'OutRsts');
+  // OutRsts is counted once, where every segment leaves (tcp-layer.ts sendSegment).
   const o: TcpOptionsRepr = {};
   if (ack && c.tcb.tsOk) o.timestamp = { val: tsNow(c), ecr: c.tcb.tsRecent };
   emit(c, seq, ack ? TCP_RST | TCP_ACK : TCP_RST, EMPTY, o, ack ? windowField(c) : 0);

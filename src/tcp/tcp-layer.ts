@@ -250,8 +250,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
     const out: TcpInfo[] = [];
     for (const l of this.listeners.values()) out.push(...l.infos());
     for (const c of this.conns.values()) out.push(c.info());
-    for (const r of this.timeWait.records()) {
-      out.push(placeholderInfo('TIME_WAIT', r, { sndNxt: r.sndNxt, sndUna: r.sndNxt, rcvNxt: r.rcvNxt }));
+    for (const { rec: r, deadline } of this.timeWait.entries()) {
+      out.push(placeholderInfo('TIME_WAIT', r, { sndNxt: r.sndNxt, sndUna: r.sndNxt, rcvNxt: r.rcvNxt, timers: { timeWait: deadline } }));
     }
     return out;
   }
