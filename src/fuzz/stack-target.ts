@@ -46,7 +46,7 @@ function serve(c: TcpConnection): void {
 }
 
 /** A fresh stack listening on 80 and 7 (TCP) and 7 (UDP), with one connection established from PEER:syn.srcPort. */
-export function buildFuzzStack(corpus: Buffer[]): FuzzStack {
+export function buildFuzzStack(corpus: Buffer[], onAccept: (c: TcpConnection) => void = serve): FuzzStack {
   const link = new InjectLink(1500);
   const clock = new VirtualClock(0);
   const stack = new Stack({ link, addr: US, clock, rng: new SeededRng(1), ip: { reassemblyMaxBytes: BOUNDS.reassemblyMaxBytes }, tcp: { maxSynBacklog: 16 } });
@@ -54,7 +54,7 @@ export function buildFuzzStack(corpus: Buffer[]): FuzzStack {
   for (const port of [80, 7]) {
     const l = stack.tcp.listen(port, 8, () => {
       for (let c = l.accept(); c; c = l.accept()) {
-        serve(c);
+        onAccept(c);
         accepted.push(c);
       }
     });

@@ -105,6 +105,13 @@ export class TcpLayer implements TcpApi, TcpEnv {
   readonly input: TransportInput = (src, dst, payload) => {
     if (this.batching) this.inBatch = true;
     this.stats.InSegs++;
+    // RFC 1122 §4.2.3.10 (SYNs) and Linux tcp_v4_rcv (`pkt_type != PACKET_HOST`,
+    // any segment): TCP is unicast only. Answering one addressed to a broadcast
+    // would also forge its source (found by the stack fuzz target).
+    if (dst !== this.ip.localAddr) {
+      bump(this.stats, 'dropBroadcast');
+      return;
+    }
     const seg = parseTcpSegment(payload, src, dst);
     if (typeof seg === 'string') {
       bump(this.stats, seg);
