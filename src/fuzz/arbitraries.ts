@@ -27,7 +27,7 @@ export const ipv4Repr = (maxPayload = 64): fc.Arbitrary<{ repr: Ipv4Repr; payloa
 /** Options as parse normalises them: wscale ≤ 14, SACK blocks only where they fit. */
 export const tcpOptions: fc.Arbitrary<TcpOptionsRepr> = fc.record(
   {
-    mss: u16,
+    mss: fc.integer({ min: 1, max: 0xffff }),
     wscale: fc.integer({ min: 0, max: 14 }),
     sackPermitted: fc.constant(true),
     sack: fc.array(fc.tuple(u32, u32), { minLength: 1, maxLength: 4 }),

@@ -35,6 +35,7 @@ const IP_OUTCOMES = [
   'badFragment',
   'badOptions',
   'sourceRouted',
+  'tinyFragment',
 ] as const;
 
 export function ipOutcomes(stack: Stack): number {

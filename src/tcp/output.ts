@@ -158,8 +158,14 @@ export function dataEnd(c: Connection): number {
 }
 
 /** Payload bytes per full segment for a connection with/without timestamps. */
+/**
+ * Linux tcp_min_snd_mss (48, since the 2019 SACK-panic fixes, CVE-2019-11479):
+ * a peer announcing a tiny MSS cannot make us cut the stream into 1-byte segments.
+ */
+export const TCP_MIN_SND_MSS = 48;
+
 export function effectiveMss(mssOption: number, tsOk: boolean): number {
-  return Math.max(1, mssOption - (tsOk ? TS_OPTION_SPACE : 0));
+  return Math.max(TCP_MIN_SND_MSS, mssOption) - (tsOk ? TS_OPTION_SPACE : 0);
 }
 
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
