@@ -69,6 +69,8 @@ export class Connection implements TcpConnection {
   /** Already queued on the layer's batch-end list. */
   ackDeferred = false;
   unackedBytes = 0;
+  /** When this connection last sent a challenge ACK (output.ts sendChallengeAck). */
+  lastChallengeAckAt: number | undefined = undefined;
   /** Estimated size of the peer's full segments (Linux rcv_mss), for delayed ACK. */
   rcvMss = 536;
   peerOfferedWscale = false;

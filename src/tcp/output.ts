@@ -137,8 +137,18 @@ export function sendRst(c: Connection, seq: number, ack = false): void {
   emit(c, seq, ack ? TCP_RST | TCP_ACK : TCP_RST, EMPTY, o, ack ? windowField(c) : 0);
 }
 
-/** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited by the layer (§7). */
+/**
+ * RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited first per connection
+ * (Linux tcp_send_challenge_ack → __tcp_oow_rate_limited, tcp_invalid_ratelimit)
+ * and then by the layer's randomised per-second budget (§7).
+ */
 export function sendChallengeAck(c: Connection): void {
+  const now = c.env.clock.now();
+  if (c.lastChallengeAckAt !== undefined && now - c.lastChallengeAckAt < c.env.options.invalidRateLimitMs) {
+    bump(c.env.stats, 'TCPACKSkippedChallenge');
+    return;
+  }
+  c.lastChallengeAckAt = now;
   if (!c.env.challengeAckAllowed()) {
     bump(c.env.stats, 'TCPChallengeACKLimited');
     return;
