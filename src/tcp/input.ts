@@ -153,7 +153,10 @@ function checkSequence(c: Connection, seg: TcpRepr): boolean {
   if (!ok) {
     if (!rst) {
       bump(c.env.stats, 'dropOutOfWindow');
-      sendAck(c);
+      // RFC 5961 §4.2: a SYN gets a (rate-limited) challenge ACK wherever its
+      // sequence number lies (Linux tcp_validate_incoming: `goto syn_challenge`).
+      if (seg.flags & TCP_SYN) sendChallengeAck(c);
+      else sendAck(c);
     }
     return false;
   }
