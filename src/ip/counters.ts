@@ -49,6 +49,7 @@ export const ICMP_COUNTER_NAMES = [
   'inEchoReps',
   'inDestUnreachs',
   'inTimeExcds',
+  'inRedirects',
   'inOther',
   'echoIgnoredBroadcast',
   'outMsgs',
