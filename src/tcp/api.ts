@@ -60,8 +60,19 @@ export interface TcpOptions {
   keepAliveIdle: number;
   keepAliveInterval: number;
   keepAliveProbes: number;
-  /** RFC 5961 §7 challenge ACK limit per second (Linux tcp_challenge_ack_limit). */
+  /**
+   * RFC 5961 §7 challenge ACKs per second for the whole layer (Linux
+   * tcp_challenge_ack_limit); each second's budget is drawn at random from
+   * [limit/2, limit*3/2) as Linux does since CVE-2016-5696, so the count an
+   * off-path attacker could observe leaks nothing. Infinity disables it
+   * (Linux 6.0+'s default, INT_MAX).
+   */
   challengeAckLimit: number;
+  /**
+   * Per connection: at most one challenge ACK (or other out-of-window ACK)
+   * per this many ms (Linux tcp_invalid_ratelimit = 500 ms, __tcp_oow_rate_limited).
+   */
+  invalidRateLimitMs: number;
   /** Ephemeral port range for active opens (Linux ip_local_port_range). */
   ephemeralPortMin: number;
   ephemeralPortMax: number;
@@ -114,6 +125,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   keepAliveInterval: 75_000,
   keepAliveProbes: 9,
   challengeAckLimit: 1000,
+  invalidRateLimitMs: 500,
   ephemeralPortMin: 32768,
   ephemeralPortMax: 60999,
   rfc1337: true,

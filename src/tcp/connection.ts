@@ -70,6 +70,8 @@ export class Connection implements TcpConnection {
   ackDeferred = false;
   /** Delayed-ACK engine state (Linux icsk_ack; ack-policy.ts). */
   readonly acks = new AckState();
+  /** When this connection last sent a challenge ACK (output.ts sendChallengeAck). */
+  lastChallengeAckAt: number | undefined = undefined;
   /** Estimated size of the peer's full segments (Linux rcv_mss), for delayed ACK. */
   rcvMss = 536;
   peerOfferedWscale = false;

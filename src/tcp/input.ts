@@ -152,6 +152,12 @@ function checkSequence(c: Connection, seg: TcpRepr): boolean {
   if (!ok) {
     if (!rst) {
       bump(c.env.stats, 'dropOutOfWindow');
+      // RFC 5961 §4.2: a SYN gets a (rate-limited) challenge ACK wherever its
+      // sequence number lies (Linux tcp_validate_incoming: `goto syn_challenge`).
+      if (seg.flags & TCP_SYN) {
+        sendChallengeAck(c);
+        return false;
+      }
       // Linux tcp_send_dupack: a retransmission of data we already have means
       // our ACK was lost (DelayedACKLost): ACK quickly for a while.
       if (segLen > 0 && seqLt(seg.seq, t.rcvNxt)) {

@@ -146,8 +146,18 @@ export function sendRst(c: Connection, seq: number, ack = false): void {
   emit(c, seq, ack ? TCP_RST | TCP_ACK : TCP_RST, EMPTY, o, ack ? windowField(c) : 0);
 }
 
-/** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited by the layer (§7). */
+/**
+ * RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited first per connection
+ * (Linux tcp_send_challenge_ack → __tcp_oow_rate_limited, tcp_invalid_ratelimit)
+ * and then by the layer's randomised per-second budget (§7).
+ */
 export function sendChallengeAck(c: Connection): void {
+  const now = c.env.clock.now();
+  if (c.lastChallengeAckAt !== undefined && now - c.lastChallengeAckAt < c.env.options.invalidRateLimitMs) {
+    bump(c.env.stats, 'TCPACKSkippedChallenge');
+    return;
+  }
+  c.lastChallengeAckAt = now;
   if (!c.env.challengeAckAllowed()) {
     bump(c.env.stats, 'TCPChallengeACKLimited');
     return;
@@ -167,8 +177,14 @@ export function dataEnd(c: Connection): number {
 }
 
 /** Payload bytes per full segment for a connection with/without timestamps. */
+/**
+ * Linux tcp_min_snd_mss (48, since the 2019 SACK-panic fixes, CVE-2019-11479):
+ * a peer announcing a tiny MSS cannot make us cut the stream into 1-byte segments.
+ */
+export const TCP_MIN_SND_MSS = 48;
+
 export function effectiveMss(mssOption: number, tsOk: boolean): number {
-  return Math.max(1, mssOption - (tsOk ? TS_OPTION_SPACE : 0));
+  return Math.max(TCP_MIN_SND_MSS, mssOption) - (tsOk ? TS_OPTION_SPACE : 0);
 }
 
 /**
