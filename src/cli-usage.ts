@@ -11,9 +11,14 @@ options:
   --host-addr CIDR    the kernel's side of the device (default 10.77.0.1/24)
   --addr IP           the stack's own address (default 10.77.0.2)
   --mtu N             link MTU (default 1500)
-  --services LIST     comma-separated: echo,discard,chargen,http,udp-echo (default all),
-                      or 'none'
-  --http-root DIR     directory served by the http service (default: a built-in page)
+  --services LIST     comma-separated: echo,discard,chargen,http,https,dns,udp-echo
+                      (default all), 'none', or 'list' to print each with its port and purpose
+  --http-root DIR     directory served by http and https (default: a built-in page)
+  --tls-cert FILE     PEM certificate for https (with --tls-key; default: self-signed at start)
+  --tls-key FILE      PEM private key for https
+  --hostname NAME     the stack's DNS name, answered by dns and named in the certificate
+                      (default tunstack.test)
+  --dns-record N=A    an extra A (and PTR) record for the dns service; repeatable
   --dashboard on|off  live dashboard at http://ADDR/_tunstack/ with the http service (default on)
   --pcap FILE         write every packet in and out to FILE (pcap, LINKTYPE_RAW)
   --trace DIR         write each TCP connection's event trace to DIR/*.jsonl

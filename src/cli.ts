@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { up, type UpOptions } from './run/up.js';
+import { DEFAULT_HOSTNAME, DEFAULT_SERVICES } from './apps/services.js';
 import { stat } from './run/control.js';
 import { CliError } from './run/errors.js';
 import { chartCommand } from './trace/chart-cli.js';
@@ -97,9 +98,13 @@ function parseUp(args: string[]): UpOptions {
       'host-addr': { type: 'string', default: '10.77.0.1/24' },
       addr: { type: 'string', default: '10.77.0.2' },
       mtu: { type: 'string', default: '1500' },
-      services: { type: 'string', default: 'echo,discard,chargen,http,udp-echo' },
+      services: { type: 'string', default: DEFAULT_SERVICES.join(',') },
       'http-root': { type: 'string' },
       dashboard: { type: 'string', default: 'on' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      hostname: { type: 'string', default: DEFAULT_HOSTNAME },
+      'dns-record': { type: 'string', multiple: true, default: [] },
       pcap: { type: 'string' },
       trace: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
@@ -134,6 +139,10 @@ function parseUp(args: string[]): UpOptions {
     services,
     httpRoot: values['http-root'],
     dashboard: values.dashboard === 'on',
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+    hostname: values.hostname,
+    dnsRecords: values['dns-record'],
     pcap: values.pcap,
     trace: values.trace,
     logLevel: values['log-level'],

@@ -29,6 +29,7 @@ import { ipv4 } from './wire/ip-address.js';
 import { formatCounters } from './util/counters.js';
 import { formatConnectionTable } from './tcp/format.js';
 import { Sysctl } from './tcp/sysctl.js';
+import { resolve4, type ResolveOptions } from './dns/resolver.js';
 
 export interface StackOptions {
   link: Link;
@@ -96,6 +97,15 @@ export class Stack {
   /** dgram.createSocket('udp4') on this stack. */
   createUdpSocket(): UdpSocket {
     return this.udp.createSocket();
+  }
+
+  /**
+   * A records of `name` from the DNS server `options.server`, asked over this
+   * stack's UDP (TCP if truncated), with retries on the stack's clock
+   * (src/dns/resolver.ts). Rejects with node:dns's codes (ENOTFOUND, ETIMEOUT, ...).
+   */
+  resolve4(name: string, options: ResolveOptions): Promise<string[]> {
+    return resolve4(this, name, options);
   }
 
   /** All counter groups, as `netstat -s` groups them. */

@@ -87,8 +87,6 @@ export interface TcpOptions {
   earlyRetrans: number;
   /** Window of the min-RTT filter, seconds (Linux tcp_min_rtt_wlen = 300). */
   minRttWlenSec: number;
-  /** Congestion control for new connections (Linux tcp_congestion_control). */
-  congestionControl: string;
   /** Packetization-layer PMTU probing (RFC 4821; Linux tcp_mtu_probing = 0: off). */
   mtuProbing: number;
   /**
@@ -132,7 +130,6 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   dsack: true,
   earlyRetrans: 3,
   minRttWlenSec: 300,
-  congestionControl: 'reno',
   mtuProbing: 0,
   pmtuDisc: true,
   minPmtu: 552,
