@@ -117,3 +117,16 @@ describe('script options in the first lines', () => {
     expect(run('--tolerance_usecs=10000\n' + late)).toEqual({ status: 'PASS' });
   });
 });
+
+describe('`...` and `[...]` where packetdrill takes them', () => {
+  it('does not check a getsockopt value or poll revents written as [...] / ...; a written value is checked', () => {
+    const get = (v: string): string => `${HANDSHAKE}+0 getsockopt(4, SOL_SOCKET, SO_ERROR, ${v}, [4]) = 0\n`;
+    expect(run(get('[...]'))).toEqual({ status: 'PASS' });
+    const bad = run(get('[5]'));
+    expect(bad.status === 'FAIL' && bad.message).toMatch(/getsockopt\(\) value 0, expected 5/);
+    const poll = (v: string): string => `${HANDSHAKE}+0 poll([{fd=4, events=POLLOUT, revents=${v}}], 1, 0) = 1\n`;
+    expect(run(poll('...'))).toEqual({ status: 'PASS' });
+    const badPoll = run(poll('POLLIN'));
+    expect(badPoll.status === 'FAIL' && badPoll.message).toMatch(/poll\(\) revents\[0\] 0x4, expected 0x1/);
+  });
+});
