@@ -98,6 +98,12 @@ describe('%{ }% Python that only reads tcpi_*', () => {
     const bad = run(block(22));
     expect(bad.status === 'FAIL' && bad.message).toMatch(/assertion failed: assert cwnd \* 2 == 22/);
   });
+  it('evaluates bitwise & and | as Python (tighter than comparisons)', () => {
+    // HANDSHAKE negotiates no options: tcpi_options is 0.
+    expect(run(`${HANDSHAKE}+0 %{ assert tcpi_options & TCPI_OPT_SACK == 0 and (tcpi_options | 4) == 4 }%\n`)).toEqual({ status: 'PASS' });
+    const bad = run(`${HANDSHAKE}+0 %{ assert tcpi_options & TCPI_OPT_SACK }%\n`);
+    expect(bad.status === 'FAIL' && bad.message).toMatch(/assertion failed: assert tcpi_options & TCPI_OPT_SACK \(tcpi_options=0\)/);
+  });
   it('SKIPs anything else with the reason', () => {
     expect(run(`${HANDSHAKE}+0 %{ import os }%\n`)).toEqual({ status: 'SKIP', reason: 'TCP_INFO block statement not supported: "import os"' });
     expect(run(`${HANDSHAKE}+0 %{ print(tcpi_unknown_field) }%\n`)).toEqual({ status: 'SKIP', reason: "TCP_INFO field or name 'tcpi_unknown_field' is not supported" });
