@@ -18,7 +18,7 @@ import { loadStackFactory, type StackFactory } from './harness.js';
 import { DEFAULT_PROFILE, getProfile, profileNames } from './profile.js';
 import { findPacketdrill } from './linux/invocation.js';
 import { runOnLinux } from './linux/target.js';
-import { printTable, tally, type Row } from './report.js';
+import { BothTable, tally, type Row } from './report.js';
 import { runScriptText, type Outcome } from './runner.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -120,8 +120,10 @@ async function main(argv: string[]): Promise<number> {
   let factory: Promise<StackFactory> | undefined;
   const stack = (): Promise<StackFactory> => (factory ??= loadStackFactory());
   const rows: Row[] = [];
+  const nameOf = (f: string): string => relative(cli.paths.length ? process.cwd() : SUITE, f);
+  const table = cli.target === 'both' ? new BothTable(process.stdout, files.map(nameOf)) : undefined;
   for (const f of files) {
-    const name = relative(cli.paths.length ? process.cwd() : SUITE, f);
+    const name = nameOf(f);
     const row: Row = { name };
     if (cli.target !== 'linux') row.tunstack = await tunstackVerdict(f, cli, stack);
     if (cli.target !== 'tunstack') {
@@ -133,11 +135,12 @@ async function main(argv: string[]): Promise<number> {
       );
     }
     rows.push(row);
-    if (cli.target !== 'both') printLine(name, (row.tunstack ?? row.linux)!);
+    if (table) table.add(row);
+    else printLine(name, (row.tunstack ?? row.linux)!);
   }
   const ignored = new Set(rows.flatMap((r) => (r.tunstack?.status === 'PASS' ? (r.tunstack.ignored ?? []) : [])));
   if (ignored.size) process.stdout.write(`ignored sysctls (no tunstack equivalent): ${[...ignored].sort().join(' ')}\n`);
-  if (cli.target === 'both') return printTable(rows, process.stdout);
+  if (table) return table.finish();
   const t = tally(rows.map((r) => (r.tunstack ?? r.linux)!));
   process.stdout.write(`${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped\n`);
   return t.failed > 0 ? 1 : 0;
