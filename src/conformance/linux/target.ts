@@ -36,7 +36,7 @@ function scratchTree(file: string, defaults: string): { dir: string; cwd: string
   const dir = mkdtempSync(join(tmpdir(), 'tscl-'));
   const cwd = join(dir, 'a/b');
   for (const d of ['common', 'a/common', 'a/b']) mkdirSync(join(dir, d), { recursive: true });
-  for (const d of ['common', 'a/common']) {
+  for (const d of ['common', 'a/common', 'a/b']) {
     copyFileSync(defaults, join(dir, d, 'defaults.sh'));
     chmodSync(join(dir, d, 'defaults.sh'), 0o755);
   }
