@@ -11,12 +11,12 @@
  * binary over a TUN through scripts/conformance.sh (root; see README, "Wire mode").
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadStackFactory, type StackFactory } from './harness.js';
 import { DEFAULT_PROFILE, getProfile, profileNames } from './profile.js';
-import { findPacketdrill } from './linux/invocation.js';
+import { allowedWithCubic, findPacketdrill } from './linux/invocation.js';
 import { runOnLinux } from './linux/target.js';
 import { BothTable, tally, type Row } from './report.js';
 import { runScriptText, type Outcome } from './runner.js';
@@ -108,7 +108,21 @@ function linuxPrerequisites(): string {
   if (!existsSync('/dev/net/tun')) usage("conformance --target linux: /dev/net/tun is missing: load the module with 'modprobe tun'");
   const pd = findPacketdrill({ env: process.env, root: ROOT });
   if ('error' in pd) usage(`conformance --target linux: ${pd.error}`);
+  allowCubic();
   return pd.path;
+}
+
+/** Let namespaces select cubic (defaults.sh does): add it to the host's allowed list once, saying so. */
+function allowCubic(): void {
+  const path = '/proc/sys/net/ipv4/tcp_allowed_congestion_control';
+  try {
+    const next = allowedWithCubic(readFileSync(path, 'utf8'), readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8'));
+    if (next === undefined) return;
+    writeFileSync(path, next);
+    process.stderr.write(`conformance --target linux: added cubic to net.ipv4.tcp_allowed_congestion_control ("${next}") so defaults.sh can select it\n`);
+  } catch (e) {
+    process.stderr.write(`conformance --target linux: cannot allow cubic (${e instanceof Error ? e.message : String(e)}); scripts run with the host's default congestion control\n`);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
