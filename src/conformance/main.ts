@@ -11,14 +11,14 @@
  * binary over a TUN through scripts/conformance.sh (root; see README, "Wire mode").
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadStackFactory, type StackFactory } from './harness.js';
 import { DEFAULT_PROFILE, getProfile, profileNames } from './profile.js';
-import { findPacketdrill } from './linux/invocation.js';
+import { allowedWithCubic, findPacketdrill } from './linux/invocation.js';
 import { runOnLinux } from './linux/target.js';
-import { printTable, tally, type Row } from './report.js';
+import { BothTable, tally, type Row } from './report.js';
 import { runScriptText, type Outcome } from './runner.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -108,7 +108,21 @@ function linuxPrerequisites(): string {
   if (!existsSync('/dev/net/tun')) usage("conformance --target linux: /dev/net/tun is missing: load the module with 'modprobe tun'");
   const pd = findPacketdrill({ env: process.env, root: ROOT });
   if ('error' in pd) usage(`conformance --target linux: ${pd.error}`);
+  allowCubic();
   return pd.path;
+}
+
+/** Let namespaces select cubic (defaults.sh does): add it to the host's allowed list once, saying so. */
+function allowCubic(): void {
+  const path = '/proc/sys/net/ipv4/tcp_allowed_congestion_control';
+  try {
+    const next = allowedWithCubic(readFileSync(path, 'utf8'), readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8'));
+    if (next === undefined) return;
+    writeFileSync(path, next);
+    process.stderr.write(`conformance --target linux: added cubic to net.ipv4.tcp_allowed_congestion_control ("${next}") so defaults.sh can select it\n`);
+  } catch (e) {
+    process.stderr.write(`conformance --target linux: cannot allow cubic (${e instanceof Error ? e.message : String(e)}); scripts run with the host's default congestion control\n`);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -120,8 +134,10 @@ async function main(argv: string[]): Promise<number> {
   let factory: Promise<StackFactory> | undefined;
   const stack = (): Promise<StackFactory> => (factory ??= loadStackFactory());
   const rows: Row[] = [];
+  const nameOf = (f: string): string => relative(cli.paths.length ? process.cwd() : SUITE, f);
+  const table = cli.target === 'both' ? new BothTable(process.stdout, files.map(nameOf)) : undefined;
   for (const f of files) {
-    const name = relative(cli.paths.length ? process.cwd() : SUITE, f);
+    const name = nameOf(f);
     const row: Row = { name };
     if (cli.target !== 'linux') row.tunstack = await tunstackVerdict(f, cli, stack);
     if (cli.target !== 'tunstack') {
@@ -133,11 +149,12 @@ async function main(argv: string[]): Promise<number> {
       );
     }
     rows.push(row);
-    if (cli.target !== 'both') printLine(name, (row.tunstack ?? row.linux)!);
+    if (table) table.add(row);
+    else printLine(name, (row.tunstack ?? row.linux)!);
   }
   const ignored = new Set(rows.flatMap((r) => (r.tunstack?.status === 'PASS' ? (r.tunstack.ignored ?? []) : [])));
   if (ignored.size) process.stdout.write(`ignored sysctls (no tunstack equivalent): ${[...ignored].sort().join(' ')}\n`);
-  if (cli.target === 'both') return printTable(rows, process.stdout);
+  if (table) return table.finish();
   const t = tally(rows.map((r) => (r.tunstack ?? r.linux)!));
   process.stdout.write(`${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped\n`);
   return t.failed > 0 ? 1 : 0;

@@ -106,18 +106,37 @@ function splitStatements(src: string): Statement[] {
   return out;
 }
 
-/** Parse a whole script. Throws ScriptSyntaxError (a FAIL naming the line) or ScriptUnsupported (a SKIP). */
+/**
+ * Parse a whole script. Throws ScriptSyntaxError (a FAIL naming the line) or
+ * ScriptUnsupported (a SKIP). packetdrill's grammar (parser.y: `opt_options
+ * opt_init_command events opt_cleanup_command`): option lines come first, a
+ * backtick command without a time may only be the first statement after them
+ * (run before the script) or the last one (run after it); every other event
+ * has a time.
+ */
 export function parseScript(src: string): Script {
   const script: Script = { options: new Map(), events: [] };
-  for (const st of splitStatements(src)) {
+  const statements = splitStatements(src);
+  let sawEvent = false;
+  statements.forEach((st, i) => {
     if (st.text.startsWith('--')) {
+      if (sawEvent) throw new ScriptSyntaxError('option lines must come before the first event', st.line);
       const m = /^--([A-Za-z0-9_-]+)(?:=(.*))?$/.exec(st.text);
       if (!m) throw new ScriptSyntaxError(`bad option line ${JSON.stringify(st.text)}`, st.line);
       script.options.set(m[1], (m[2] ?? '').trim());
-      continue;
+      return;
+    }
+    if (st.text.startsWith('`') && sawEvent) {
+      if (i !== statements.length - 1) {
+        throw new ScriptSyntaxError('a command without a time is only allowed first (init command) or last (cleanup command); give it a time', st.line);
+      }
+      // The cleanup command runs after the script in packetdrill: nothing of it applies to the run.
+      script.cleanupCommand = st.text.slice(1, st.text.lastIndexOf('`'));
+      return;
     }
     script.events.push(parseEvent(st));
-  }
+    sawEvent = true;
+  });
   return script;
 }
 

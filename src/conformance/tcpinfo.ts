@@ -58,7 +58,7 @@ type Tok = { k: 'num' | 'name' | 'op' | 'str'; v: string };
 
 function lex(src: string): Tok[] {
   const out: Tok[] = [];
-  const re = /\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(==|!=|<=|>=|\/\/|[<>+\-*/%(),])|("[^"]*"|'[^']*'))/y;
+  const re = /\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(==|!=|<=|>=|\/\/|[<>+\-*/%(),&|])|("[^"]*"|'[^']*'))/y;
   let i = 0;
   while (i < src.length) {
     if (/^\s*$/.test(src.slice(i))) break;
@@ -113,20 +113,31 @@ class Eval {
     return this.cmp();
   }
   cmp(): number {
-    let a = this.sum();
+    let a = this.bitOr();
     let compared = false;
     let result = true;
     for (;;) {
       const op = this.peek()?.v;
       if (!op || !['==', '!=', '<', '<=', '>', '>='].includes(op)) break;
       this.i++;
-      const b = this.sum();
+      const b = this.bitOr();
       const r = op === '==' ? a === b : op === '!=' ? a !== b : op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
       compared = true;
       result &&= r;
       a = b;
     }
     return compared ? (result ? 1 : 0) : a;
+  }
+  /** Python's bitwise | and & bind tighter than comparisons, looser than + and -. */
+  bitOr(): number {
+    let a = this.bitAnd();
+    while (this.eat('|')) a |= this.bitAnd();
+    return a;
+  }
+  bitAnd(): number {
+    let a = this.sum();
+    while (this.eat('&')) a &= this.sum();
+    return a;
   }
   sum(): number {
     let a = this.prod();

@@ -125,3 +125,21 @@ ${opt.replace(/FD/g, '4')}`;
     expect(run(`${two(reuse, '+0 listen(3, 1) = 0\n')}+0 bind(4, ..., ...) = -1 EADDRINUSE (Address already in use)\n`)).toEqual({ status: 'PASS' });
   });
 });
+
+describe("packetdrill's statement order (parser.y: options, init command, events, cleanup command)", () => {
+  it('takes one timeless command first and one last, and refuses one in between', () => {
+    const init = '`sysctl -q net.ipv4.tcp_sack=1`\n';
+    expect(run(init + HANDSHAKE + '`sysctl -q net.ipv4.tcp_sack=0`\n')).toEqual({ status: 'PASS' });
+    const mid = run(init + '`sysctl -q net.ipv4.tcp_timestamps=1`\n' + HANDSHAKE);
+    expect(failMsg(mid)).toMatch(/parse error: line 2: a command without a time is only allowed first \(init command\) or last \(cleanup command\)/);
+    expect(run(init + '+0 `sysctl -q net.ipv4.tcp_timestamps=1`\n' + HANDSHAKE)).toEqual({ status: 'PASS' });
+  });
+  it('does not apply the cleanup command to the run (packetdrill runs it afterwards)', () => {
+    const src = `${LISTEN}+0 < S 0:0(0) win 65535 <mss 1460,sackOK,nop,nop>\n+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK>\n`;
+    expect(run(src + '`sysctl -q net.ipv4.tcp_sack=0`\n')).toEqual({ status: 'PASS' });
+    expect(failMsg(run('`sysctl -q net.ipv4.tcp_sack=0`\n' + src))).toMatch(/options/);
+  });
+  it('refuses an option line after the first event', () => {
+    expect(failMsg(run(`${HANDSHAKE}--tolerance_usecs=10000\n`))).toMatch(/parse error: line 8: option lines must come before the first event/);
+  });
+});

@@ -99,6 +99,12 @@ describe('%{ }% Python that only reads tcpi_*', () => {
     const bad = run(block(22));
     expect(bad.status === 'FAIL' && bad.message).toMatch(/assertion failed: assert cwnd \* 2 == 22/);
   });
+  it('evaluates bitwise & and | as Python (tighter than comparisons)', () => {
+    // HANDSHAKE negotiates no options: tcpi_options is 0.
+    expect(run(`${HANDSHAKE}+0 %{ assert tcpi_options & TCPI_OPT_SACK == 0 and (tcpi_options | 4) == 4 }%\n`)).toEqual({ status: 'PASS' });
+    const bad = run(`${HANDSHAKE}+0 %{ assert tcpi_options & TCPI_OPT_SACK }%\n`);
+    expect(bad.status === 'FAIL' && bad.message).toMatch(/assertion failed: assert tcpi_options & TCPI_OPT_SACK \(tcpi_options=0\)/);
+  });
   it('SKIPs anything else with the reason', () => {
     expect(run(`${HANDSHAKE}+0 %{ import os }%\n`)).toEqual({ status: 'SKIP', reason: 'TCP_INFO block statement not supported: "import os"' });
     expect(run(`${HANDSHAKE}+0 %{ print(tcpi_unknown_field) }%\n`)).toEqual({ status: 'SKIP', reason: "TCP_INFO field or name 'tcpi_unknown_field' is not supported" });
@@ -116,5 +122,18 @@ describe('script options in the first lines', () => {
     const r = run(late);
     expect(r.status === 'FAIL' && r.message).toMatch(/timing/);
     expect(run('--tolerance_usecs=10000\n' + late)).toEqual({ status: 'PASS' });
+  });
+});
+
+describe('`...` and `[...]` where packetdrill takes them', () => {
+  it('does not check a getsockopt value or poll revents written as [...] / ...; a written value is checked', () => {
+    const get = (v: string): string => `${HANDSHAKE}+0 getsockopt(4, SOL_SOCKET, SO_ERROR, ${v}, [4]) = 0\n`;
+    expect(run(get('[...]'))).toEqual({ status: 'PASS' });
+    const bad = run(get('[5]'));
+    expect(bad.status === 'FAIL' && bad.message).toMatch(/getsockopt\(\) value 0, expected 5/);
+    const poll = (v: string): string => `${HANDSHAKE}+0 poll([{fd=4, events=POLLOUT, revents=${v}}], 1, 0) = 1\n`;
+    expect(run(poll('...'))).toEqual({ status: 'PASS' });
+    const badPoll = run(poll('POLLIN'));
+    expect(badPoll.status === 'FAIL' && badPoll.message).toMatch(/poll\(\) revents\[0\] 0x4, expected 0x1/);
   });
 });

@@ -103,3 +103,15 @@ export function packetdrillReason(output: string, scriptName: string): string {
   const msg = [err, ...detail].join(' | ');
   return msg.startsWith(`${scriptName}:`) ? `line ${msg.slice(scriptName.length + 1)}` : msg;
 }
+
+/**
+ * defaults.sh selects `cubic`, which a namespace may only do when the host's
+ * global net.ipv4.tcp_allowed_congestion_control lists it (kernels defaulting
+ * to bbr list only reno and bbr). The new list, or undefined when nothing
+ * needs to change (already allowed, or cubic not available at all).
+ */
+export function allowedWithCubic(allowed: string, available: string): string | undefined {
+  const list = allowed.trim().split(/\s+/).filter(Boolean);
+  if (list.includes('cubic') || !available.trim().split(/\s+/).includes('cubic')) return undefined;
+  return [...list, 'cubic'].join(' ');
+}

@@ -1,12 +1,12 @@
 /**
  * `--target linux`: one script run by the real packetdrill against the
  * running kernel, in a fresh network namespace with the profile's sysctls.
- * The script is copied into a scratch tree where `../common/defaults.sh` and
- * `../../common/defaults.sh` resolve (upstream scripts' and ours' layouts), so
- * its backtick commands behave as in packetdrill's own tree.
+ * The script is copied into a scratch tree where the `defaults.sh` paths of
+ * upstream scripts and the Linux selftests resolve, so its backtick commands
+ * behave as in packetdrill's own tree.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Outcome } from '../runner.js';
@@ -25,20 +25,21 @@ export interface LinuxRunOptions {
 /** defaults.sh for the scratch tree: packetdrill's own beside the binary, else the linux profile written out. */
 function defaultsSh(o: LinuxRunOptions, linux: Profile): string {
   const real = join(dirname(o.packetdrill), 'defaults.sh');
-  if (existsSync(real)) return real;
-  const gen = join(mkdtempSync(join(tmpdir(), 'tscl-defaults-')), 'defaults.sh');
+  if (existsSync(real)) return readFileSync(real, 'utf8');
   const lines = linux.linuxSysctls.map(([k, v]) => `sysctl -q ${k}="${v}"`);
-  writeFileSync(gen, `#!/bin/bash\n${lines.join('\n')}\ntc qdisc add dev tun0 root pfifo\n`, { mode: 0o755 });
-  return gen;
+  return `#!/bin/bash\n${lines.join('\n')}\ntc qdisc add dev tun0 root pfifo\n`;
 }
 
+/**
+ * A scratch tree where `../common/defaults.sh` (upstream gtests), `../../common/defaults.sh`
+ * and `./defaults.sh` (Linux selftests) all resolve from the script's directory `a/b`.
+ */
 function scratchTree(file: string, defaults: string): { dir: string; cwd: string; name: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tscl-'));
   const cwd = join(dir, 'a/b');
-  for (const d of ['common', 'a/common', 'a/b']) mkdirSync(join(dir, d), { recursive: true });
-  for (const d of ['common', 'a/common']) {
-    copyFileSync(defaults, join(dir, d, 'defaults.sh'));
-    chmodSync(join(dir, d, 'defaults.sh'), 0o755);
+  for (const d of ['common', 'a/common', 'a/b']) {
+    mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, d, 'defaults.sh'), defaults, { mode: 0o755 });
   }
   const name = basename(file);
   copyFileSync(file, join(cwd, name));

@@ -3,7 +3,7 @@
  * namespace that script created):
  *
  *   node dist/src/conformance/wire/main.js --netns NS [--tun NAME] [--tolerance-ms N]
- *       [--max-duration S] [--retries N] [--profile linux] [--log-level LEVEL] [FILES or DIRS...]
+ *       [--max-duration S] [--retries N] [--profile default|linux] [--log-level LEVEL] [FILES or DIRS...]
  *
  * Same output as the in-process runner: one PASS/FAIL/SKIP line per script,
  * then `N passed, M failed, K skipped`; exit 1 if any failed, 2 on usage.

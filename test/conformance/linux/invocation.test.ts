@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { linuxDiffers } from '../../../src/conformance/linux/headers.js';
-import { findPacketdrill, packetdrillInvocation, packetdrillReason, shQuote } from '../../../src/conformance/linux/invocation.js';
+import { allowedWithCubic, findPacketdrill, packetdrillInvocation, packetdrillReason, shQuote } from '../../../src/conformance/linux/invocation.js';
 import { getProfile } from '../../../src/conformance/profile.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tsc-inv-'));
@@ -126,5 +126,13 @@ describe("packetdrill's reason", () => {
   });
   it('falls back to the last line', () => {
     expect(packetdrillReason('something\nlast words\n', 'x.pkt')).toBe('last words');
+  });
+});
+
+describe('allowing cubic for defaults.sh', () => {
+  it('adds cubic to the allowed list only when it is missing and available', () => {
+    expect(allowedWithCubic('reno bbr\n', 'reno bbr cubic\n')).toBe('reno bbr cubic');
+    expect(allowedWithCubic('reno bbr cubic\n', 'reno bbr cubic\n')).toBeUndefined();
+    expect(allowedWithCubic('reno bbr\n', 'reno bbr\n')).toBeUndefined();
   });
 });

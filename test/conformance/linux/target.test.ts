@@ -55,6 +55,13 @@ describe.skipIf(skip !== undefined)('--target linux (real packetdrill, real kern
     expect(r.status === 'FAIL' && r.message).toMatch(/^packetdrill: line 9: .*(mss|option)/i);
   });
 
+  it.each(['upstream/passive-open-defaults-wscale8.pkt', 'upstream/sysctl-block-no-ts-no-sack.pkt', 'upstream/mss-option-gso-inject.pkt'])(
+    'holds upstream-style %s (defaults.sh, a sysctl block, --mss) on Linux too',
+    async (script) => {
+      expect(await run(join(ROOT, 'test/conformance/scripts', script))).toEqual({ status: 'PASS' });
+    },
+  );
+
   it('skips a linux-differs script with its reason and does not run it', async () => {
     const f = join(work, 'differs.pkt');
     writeFileSync(f, '// linux-differs: deliberately not Linux\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 99\n');
