@@ -5,10 +5,12 @@
  * SIGINT/SIGTERM. Process plumbing only; protocol logic is in src/stack.ts.
  */
 import { execFile } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { Stack } from '../stack.js';
+import type { TcpOptions } from '../tcp/api.js';
+import type { TraceSink } from '../tcp/trace.js';
 import { RealClock } from '../time/real-clock.js';
 import { CryptoRng, SeededRng, type Rng } from '../util/random.js';
 import { parseFaultSpec, withFaults } from '../link/faults.js';
@@ -23,6 +25,7 @@ import { ControlServer } from './control.js';
 import { formatCounters } from '../util/counters.js';
 import { formatConnectionTable } from '../tcp/format.js';
 import { CliError } from './errors.js';
+import { liveTrace } from '../explain/trace-writer.js';
 
 const execFileP = promisify(execFile);
 
@@ -43,9 +46,29 @@ export interface UpOptions {
   /** `name=addr` entries for the dns service. */
   dnsRecords?: string[];
   pcap?: string;
+  /** Serve the live dashboard at /_tunstack/ with the http service (default true). */
+  dashboard?: boolean;
+  /** Write each TCP connection's event trace (src/explain/trace-format.ts) to this directory. */
+  trace?: string;
   logLevel: string;
   /** Hidden (wire-mode conformance): JSON AgentConfig; serves the conformance socket layer, see src/run/agent.ts. */
   conformanceAgent?: string;
+  /** Congestion controller for every connection (TcpOptions.congestionControl). */
+  congestionControl?: string;
+  /** Write each connection's congestion trace here as JSON lines (src/tcp/trace.ts). */
+  cwndTrace?: string;
+}
+
+function tcpOptions(opts: UpOptions): Partial<TcpOptions> {
+  return opts.congestionControl ? { congestionControl: opts.congestionControl } : {};
+}
+
+/** --cwnd-trace FILE: one JSON line per trace record, flushed when the stack stops. */
+function openTrace(path: string | undefined, cleanups: Array<() => Promise<void> | void>): TraceSink | undefined {
+  if (path === undefined) return undefined;
+  const out = createWriteStream(path);
+  cleanups.push(() => new Promise<void>((resolve) => out.end(resolve)));
+  return (r) => void out.write(`${JSON.stringify(r)}\n`);
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -111,9 +134,12 @@ export async function up(opts: UpOptions): Promise<number> {
     // Only with the hidden flag: the agent module is not even loaded otherwise.
     const agent = opts.conformanceAgent === undefined ? undefined : (await import('./agent.js')).prepareAgent(opts.conformanceAgent);
     if (typeof agent === 'string') throw new CliError(agent);
+    // --trace: the recorder sees the stack's clock and link (src/explain/trace-writer.ts).
+    const trace = opts.trace === undefined ? undefined : liveTrace(opts.trace, clock, faulty, addr, host.addr);
     const stack = agent
       ? new Stack({ link: agent.hooks.link(faulty), addr, clock: agent.hooks.clock(clock), rng, logger: log, tcp: agent.config.profile.tcp })
-      : new Stack({ link: faulty, addr, clock, rng, logger: log });
+      : new Stack({ link: trace?.link ?? faulty, addr, clock: trace?.clock ?? clock, rng, logger: log, tcp: tcpOptions(opts), tcpTrace: openTrace(opts.cwndTrace, cleanups) });
+    trace?.attach(stack);
     cleanups.push(() => stack.close());
     if (agent) {
       const a = await agent.start(stack.tcp, clock);
@@ -123,8 +149,13 @@ export async function up(opts: UpOptions): Promise<number> {
     cleanups.push(() => services.close());
 
     // The stack's counters, then the services' (Dns), then the connection table.
-    const report = (): string => formatCounters({ ...stack.counters(), ...services.counters() }) + '\n' + formatConnectionTable(stack.connections());
-    const control = new ControlServer(opts.netns, opts.device, report);
+    const counters = (): Record<string, Record<string, number>> => ({ ...stack.counters(), ...services.counters() });
+    const control = new ControlServer(opts.netns, opts.device, {
+      report: () => formatCounters(counters()) + '\n' + formatConnectionTable(stack.connections()),
+      counters,
+      connections: () => stack.connections(),
+      now: () => stack.clock.now(),
+    });
     await control.listen();
     cleanups.push(() => control.close());
 
