@@ -30,6 +30,12 @@ export interface Link {
    * stat` prints them; optional (in-memory links keep their counters elsewhere).
    */
   readonly counterGroups?: Record<string, Record<string, number>>;
+  /**
+   * Hand everything queued to the device now. The stack calls it once at the
+   * end of each received batch (the poll boundary), after every connection
+   * has produced its output; links without a queue need not implement it.
+   */
+  flush?(): void;
   /** Stop receiving, flush what is queued, release the device. */
   close(): Promise<void>;
 }

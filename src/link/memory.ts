@@ -105,12 +105,12 @@ export class MemoryLink implements Link {
       this.flushArmed = true;
       // Timers due at one instant fire in the order set, so this flush runs
       // after every arrival already scheduled for now.
-      this.clock.setTimer(this.clock.now(), () => this.flush());
+      this.clock.setTimer(this.clock.now(), () => this.deliverInbox());
     }
     return true;
   }
 
-  private flush(): void {
+  private deliverInbox(): void {
     this.flushArmed = false;
     const batch = this.inbox;
     this.inbox = [];

@@ -40,6 +40,15 @@ export interface TcpEnv {
    * in practice. Optional: without it (tests, simulations) ACKs go at once.
    */
   deferAck?(c: { flushDeferredAck(): void }): boolean;
+  /**
+   * The poll boundary (smoltcp `Interface::poll`): inside a received batch,
+   * input only changes state and marks `c` as owing output; the layer runs
+   * its output once when the batch ends (flushDeferredAck), so N ACKs in
+   * one batch produce one burst sized by cwnd and the peer's window (and
+   * one GSO super-packet where the link offers it) instead of N small ones.
+   * Returns false outside a batch: the caller transmits at once.
+   */
+  deferOutput?(c: { flushDeferredAck(): void }): boolean;
   /** RFC 6528 §3 initial sequence number for a new connection on `tuple`. */
   allocateIss(tuple: FourTuple): number;
   /**

@@ -15,7 +15,7 @@ import {
   sendAck,
   sendChallengeAck,
   sendSyn,
-  transmit,
+  transmitSoon,
 } from './output.js';
 import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
@@ -51,7 +51,7 @@ export function segmentArrives(c: Connection, seg: TcpRepr): void {
   if (c.isClosed) return;
   processFin(c);
   if (c.isClosed) return;
-  transmit(c);
+  transmitSoon(c);
   if ((c.tcb.state as TcpState) === 'TIME_WAIT') c.finishTimeWait();
 }
 
@@ -95,7 +95,7 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
     c.inFin = (seg.flags & TCP_FIN) !== 0;
     processText(c);
     if (!c.isClosed) processFin(c);
-    if (!c.isClosed) transmit(c);
+    if (!c.isClosed) transmitSoon(c);
     return;
   }
   // Simultaneous open (RFC 9293 §3.5 figure 7): SYN-SENT → SYN-RECEIVED, answer SYN,ACK.

@@ -246,6 +246,22 @@ export function transmit(c: Connection): void {
 }
 
 /**
+ * The poll boundary (TcpEnv.deferOutput): inside a received batch only mark
+ * the connection; the layer calls transmit once for it when the batch ends.
+ */
+export function transmitSoon(c: Connection): void {
+  // An ACK that may not wait (duplicate ACK for out-of-order data, RFC 5681
+  // §4.2: "immediately") goes now, and whatever data can ride on it.
+  const ackNow = c.ackPending && !c.ackDeferrable;
+  if (!ackNow && c.env.deferOutput?.(c)) {
+    c.outputDeferred = true;
+    c.schedule();
+    return;
+  }
+  transmit(c);
+}
+
+/**
  * RFC 3042 Limited Transmit: each of the first two duplicate ACKs lets one
  * new segment out beyond cwnd (cwnd itself unchanged), so a small window
  * still collects the three duplicate ACKs fast retransmit needs instead of

@@ -53,8 +53,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
   private readonly conns = new TupleTable<Connection>();
   private readonly listeners = new Map<number, Listener>();
   private readonly timeWait: TimeWaitTable;
-  /** Connections whose ACK waits for the end of the current receive batch (deferAck). */
-  private readonly deferredAcks: Array<{ flushDeferredAck(): void }> = [];
+  /** Connections whose ACK or output waits for the end of the current receive batch (deferAck, deferOutput). */
+  private readonly deferred = new Set<{ flushDeferredAck(): void }>();
   /** Between the first segment of a received batch and batchEnd(). */
   private inBatch = false;
   /** Set by the owner when it calls batchEnd() after every received batch (Stack does). */
@@ -90,16 +90,22 @@ export class TcpLayer implements TcpApi, TcpEnv {
 
   deferAck(c: { flushDeferredAck(): void }): boolean {
     if (!this.inBatch) return false;
-    this.deferredAcks.push(c);
+    this.deferred.add(c);
     return true;
   }
 
-  /** End of a received batch: send the ACKs held back during it (TcpEnv.deferAck). */
+  deferOutput(c: { flushDeferredAck(): void }): boolean {
+    if (!this.inBatch) return false;
+    this.deferred.add(c);
+    return true;
+  }
+
+  /** End of a received batch: each connection marked during it produces its output once (TcpEnv.deferOutput). */
   batchEnd(): void {
     this.inBatch = false;
-    const list = this.deferredAcks;
-    for (let i = 0; i < list.length; i++) list[i].flushDeferredAck();
-    list.length = 0;
+    if (this.deferred.size === 0) return;
+    for (const c of this.deferred) c.flushDeferredAck();
+    this.deferred.clear();
   }
 
   readonly input: TransportInput = (src, dst, payload) => {
