@@ -17,8 +17,17 @@ export interface TcpEnv {
   readonly stats: Record<string, number>;
   /** Our MSS to advertise: options.mss ?? ip.mtu - 40. */
   readonly localMss: number;
-  /** Emit one segment (the layer builds the packet and hands it to IPv4). */
-  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number): void;
+  /**
+   * Largest TCP super-packet (IP header included) the link cuts into
+   * segments for us (GSO/TSO); 0 or absent: one segment per packet.
+   */
+  readonly gsoMaxSize?: number;
+  /**
+   * Emit one segment (the layer builds the packet and hands it to IPv4).
+   * With `gsoSize` > 0 the payload may span several segments of that size,
+   * which the link cuts (only when gsoMaxSize allows).
+   */
+  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize?: number): void;
   /** The connection reached CLOSED: remove it from the demultiplexing table. */
   unregister(key: FourTuple): void;
   /**

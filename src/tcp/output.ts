@@ -50,7 +50,7 @@ function dataOptions(c: Connection): TcpOptionsRepr {
   return o;
 }
 
-function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number): void {
+function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number, gsoSize = 0): void {
   const t = c.tcb;
   const repr: TcpRepr = {
     srcPort: t.localPort,
@@ -70,7 +70,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
     c.delackAt = Infinity;
     c.unackedBytes = 0;
   }
-  c.env.sendSegment(repr, t.localAddr, t.remoteAddr);
+  c.env.sendSegment(repr, t.localAddr, t.remoteAddr, gsoSize);
 }
 
 /** SYN (active open) or SYN-ACK (simultaneous open) with our options (RFC 9293 §3.10.1; Linux layout). */
@@ -171,8 +171,15 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   // t.mss already leaves room for the timestamp option; SACK blocks (RFC 2018)
   // must come out of the payload too, or the datagram outgrows the MTU and is
   // dropped (DF) — RFC 9293 §3.7.1, RFC 6691; Linux tcp_current_mss.
-  const room = t.mss - (tcpOptionsLen(options) - (t.tsOk ? TS_OPTION_SPACE : 0));
-  const len = Math.max(0, Math.min(maxLen, unsent, room));
+  const optLen = tcpOptionsLen(options);
+  const room = t.mss - (optLen - (t.tsOk ? TS_OPTION_SPACE : 0));
+  // TSO/GSO (Linux tcp_tso_autosize): up to gsoMaxSize bytes of datagram in
+  // one super-packet, which the link cuts into `room`-byte segments, each
+  // with these same options; callers cap maxLen at one MSS where a single
+  // segment is meant (fast retransmit, TLP, zero-window probe).
+  const gsoMax = c.env.gsoMaxSize ?? 0;
+  const segs = gsoMax > 0 && room > 0 ? Math.max(1, Math.floor((gsoMax - 40 - optLen) / room)) : 1;
+  const len = Math.max(0, Math.min(maxLen, unsent, room * segs));
   const fin = allowFin && t.finQueued && len === unsent;
   let flags = TCP_ACK;
   if (len > 0 && len === unsent) flags |= TCP_PSH; // PSH on the last segment of what is queued, as Linux
@@ -186,7 +193,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   } else if (!t.tsOk) {
     c.timing.start(end, c.env.clock.now());
   }
-  emit(c, seq, flags, payload, options, windowField(c));
+  emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0);
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
 }
@@ -197,6 +204,8 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
  */
 export function transmit(c: Connection): void {
   const t = c.tcb;
+  // With GSO one packet may carry many MSS (sendDataAt cuts it to the link's limit).
+  const burstMax = (c.env.gsoMaxSize ?? 0) > 0 ? 0x7fffffff : t.mss;
   if (isSynchronizedForData(c)) {
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
@@ -215,8 +224,11 @@ export function transmit(c: Connection): void {
       // Congestion window counts bytes in the network: SACKed bytes have left it (RFC 6675 "pipe", roughly).
       const pipe = flight - (retransmitting ? c.sack.sackedBelow(t.sndNxt) : 0);
       const usable = Math.min(t.sndWnd - flight, Math.max(c.cc.window + limitedTransmit(c) - pipe, sackRecoveryRoom(c, flight)));
-      let len = Math.max(0, Math.min(t.mss, unsent, usable));
+      let len = Math.max(0, Math.min(burstMax, unsent, usable));
       if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt));
+      // A super-packet stops at a whole number of MSS unless it ends the
+      // queued data, so GSO never puts a runt mid-stream (Linux tcp_mss_split_point).
+      if (len > t.mss && len < unsent) len -= len % t.mss;
       if (unsent > 0 && len === 0) {
         if (flight === 0) c.armPersist();
         break;

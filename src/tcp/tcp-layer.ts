@@ -108,10 +108,10 @@ export class TcpLayer implements TcpApi, TcpEnv {
     this.deferred.clear();
   }
 
-  readonly input: TransportInput = (src, dst, payload) => {
+  readonly input: TransportInput = (src, dst, payload, _datagram, checksumVerified) => {
     if (this.batching) this.inBatch = true;
     this.stats.InSegs++;
-    const seg = parseTcpSegment(payload, src, dst);
+    const seg = parseTcpSegment(payload, src, dst, checksumVerified);
     if (typeof seg === 'string') {
       bump(this.stats, seg);
       this.stats.InErrs++;
@@ -139,13 +139,20 @@ export class TcpLayer implements TcpApi, TcpEnv {
 
   // ---- TcpEnv -----------------------------------------------------------
 
-  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number): void {
+  /** Largest TCP super-packet the link cuts for us; 0 without GSO (TcpEnv.gsoMaxSize). */
+  get gsoMaxSize(): number {
+    return this.ip.gsoMaxSize ?? 0;
+  }
+
+  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize = 0): void {
     const hl = tcpHeaderLen(seg);
     const packet = Buffer.allocUnsafe(IPV4_HEADROOM + hl + seg.payload.length);
-    emitTcpSegment(seg, packet, IPV4_HEADROOM, localAddr, remoteAddr);
-    this.stats.OutSegs++;
+    const partial = this.ip.txChecksumOffload === true;
+    emitTcpSegment(seg, packet, IPV4_HEADROOM, localAddr, remoteAddr, partial);
+    // OutSegs in MSS units, as Linux counts tcp_skb_pcount for a TSO skb.
+    this.stats.OutSegs += gsoSize > 0 ? Math.max(1, Math.ceil(seg.payload.length / gsoSize)) : 1;
     if (seg.flags & TCP_RST) this.stats.OutRsts++;
-    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, true);
+    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, true, gsoSize, partial);
   }
 
   unregister(key: FourTuple): void {
