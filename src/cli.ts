@@ -28,6 +28,9 @@ options for 'up':
                       or 'none'
   --http-root DIR     directory served by the http service (default: a built-in page)
   --pcap FILE         write every packet in and out to FILE (pcap, LINKTYPE_RAW)
+  --offload on|off    TUN offloads through IFF_VNET_HDR: checksum, TSO/GSO super-packets
+                      both ways (default on; falls back to off, with a log line, where
+                      the kernel refuses them; TAP: always off)
   --log-level LEVEL   pino level: fatal,error,warn,info,debug,trace,silent (default info)
 `;
 
@@ -68,6 +71,7 @@ function parseUp(args: string[]): UpOptions {
       services: { type: 'string', default: 'echo,discard,chargen,http,udp-echo' },
       'http-root': { type: 'string' },
       pcap: { type: 'string' },
+      offload: { type: 'string', default: 'on' },
       'log-level': { type: 'string', default: 'info' },
       // Hidden: wire-mode conformance agent (src/run/agent.ts); not in USAGE.
       'conformance-agent': { type: 'string' },
@@ -81,6 +85,9 @@ function parseUp(args: string[]): UpOptions {
   if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) {
     throw new CliError(`--mtu must be an integer from 576 to 65535 (got '${values.mtu}')`);
   }
+  if (values.offload !== 'on' && values.offload !== 'off') {
+    throw new CliError(`--offload must be 'on' or 'off' (got '${values.offload}')`);
+  }
   const services = values.services === 'none' ? [] : values.services.split(',').map((s) => s.trim()).filter(Boolean);
   return {
     mode: values.tap !== undefined ? 'tap' : 'tun',
@@ -92,6 +99,7 @@ function parseUp(args: string[]): UpOptions {
     services,
     httpRoot: values['http-root'],
     pcap: values.pcap,
+    offload: values.offload,
     logLevel: values['log-level'],
     conformanceAgent: values['conformance-agent'],
   };

@@ -32,6 +32,8 @@ export interface UpOptions {
   services: string[];
   httpRoot?: string;
   pcap?: string;
+  /** TUN offloads (IFF_VNET_HDR); default 'on'. */
+  offload?: 'on' | 'off';
   logLevel: string;
   /** Hidden (wire-mode conformance): JSON AgentConfig; serves the conformance socket layer, see src/run/agent.ts. */
   conformanceAgent?: string;
@@ -86,6 +88,8 @@ export async function up(opts: UpOptions): Promise<number> {
       prefixLen: host.prefixLen,
       stackAddr: addr,
       pcap: opts.pcap,
+      offload: opts.offload ?? 'on',
+      log: (msg) => log.info(msg),
       clock,
       rng,
     });
