@@ -5,7 +5,9 @@
 //   new TunDevice({ name, mode: 'tun'|'tap', netns?, mtu?, addr?, prefixLen?, up? })
 //     .name .fd .mode .readSize
 //     .start(onBatch(arrayBuffer, pairs: Uint32Array [off, len, off, len, ...]))
-//     .writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array) -> [sent, dropped, lastErrno]
+//     .writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array) -> [sent, dropped, lastErrno, queued, eagainTotal]
+//   A write that fails with EAGAIN is queued (copied) with every packet after
+//   it and written when the fd polls writable; `queued` counts those.
 //   With { vnetHdr: true } (IFF_VNET_HDR) every packet read starts with a
 //   10-byte virtio_net_hdr, and writeBatch takes one header per packet in
 //   `vnetHdrs` (10 bytes each) and writes [header, packet] with writev.
@@ -33,6 +35,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +68,7 @@ struct OpenOptions {
   int prefixLen = -1;
   bool up = false;
   bool vnetHdr = false;
+  int sndBuf = 0;
   // TUN_F_* flags to ask for with TUNSETOFFLOAD (vnetHdr only).
   int offloadFlags = kDefaultOffload;
 };
@@ -116,6 +120,11 @@ int CreateDevice(const OpenOptions& o, OpenResult* res, SetupError* se) {
   }
   *actualName = ifr.ifr_name;
   if (o.vnetHdr) SetOffload(fd, o.offloadFlags, res);
+  if (o.sndBuf > 0 && ioctl(fd, TUNSETSNDBUF, &o.sndBuf) < 0) {
+    se->set(errno, "ioctl", "TUNSETSNDBUF");
+    close(fd);
+    return -1;
+  }
 
   bool needSock = o.mtu > 0 || !o.addr.empty() || o.up;
   if (!needSock) return fd;
@@ -214,6 +223,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     if (o.prefixLen > 32) throw Napi::RangeError::New(env, "prefixLen must be 0..32");
     if (obj.Has("up")) o.up = obj.Get("up").ToBoolean();
     if (obj.Has("vnetHdr")) o.vnetHdr = obj.Get("vnetHdr").ToBoolean();
+    if (obj.Has("sndBuf") && obj.Get("sndBuf").IsNumber()) o.sndBuf = obj.Get("sndBuf").As<Napi::Number>().Int32Value();
     if (obj.Has("offloadFlags") && obj.Get("offloadFlags").IsNumber())
       o.offloadFlags = obj.Get("offloadFlags").As<Napi::Number>().Int32Value();
     return o;
@@ -238,15 +248,53 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     onBatch_ = Napi::Persistent(info[0].As<Napi::Function>());
     self_ = Napi::Persistent(info.This().As<Napi::Object>());
     asyncCtx_.reset(new Napi::AsyncContext(env, "tunstack:read"));
-    poll_ = tunstack::StartPoll(env, fd_, this, OnReadable);
+    poll_ = tunstack::StartPoll(env, fd_, this, OnEvents);
     if (!refed_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     return env.Undefined();
   }
 
-  static void OnReadable(uv_poll_t* h, int status, int events) {
+  static void OnEvents(uv_poll_t* h, int status, int events) {
     TunDevice* self = static_cast<TunDevice*>(h->data);
-    if (status < 0 || !(events & UV_READABLE)) return;
-    self->Drain();
+    if (status < 0) return;
+    if (events & UV_WRITABLE) self->FlushPending();
+    if ((events & UV_READABLE) && self->fd_ >= 0) self->Drain();
+  }
+
+  // EAGAIN on write: the packet and everything after it wait here (copied:
+  // JS may reuse its buffers once writeBatch returns) until the fd polls
+  // writable, then leave in order. Never a silent drop: only a backlog above
+  // kMaxPendingBytes is dropped, and counted.
+  static constexpr size_t kMaxPendingBytes = 16 << 20;
+
+  void QueuePending(const uint8_t* hdr, size_t hdrLen, const uint8_t* data, size_t len, uint32_t* dropped) {
+    if (pendingBytes_ + hdrLen + len > kMaxPendingBytes) {
+      (*dropped)++;
+      return;
+    }
+    std::vector<uint8_t> v(hdrLen + len);
+    if (hdrLen) memcpy(v.data(), hdr, hdrLen);
+    memcpy(v.data() + hdrLen, data, len);
+    pendingBytes_ += v.size();
+    pending_.push_back(std::move(v));
+  }
+
+  void ArmWritable(bool on) {
+    if (poll_ == nullptr || writableArmed_ == on) return;
+    writableArmed_ = on;
+    uv_poll_start(poll_, UV_READABLE | (on ? UV_WRITABLE : 0), OnEvents);
+  }
+
+  void FlushPending() {
+    while (!pending_.empty() && fd_ >= 0) {
+      std::vector<uint8_t>& v = pending_.front();
+      ssize_t r = write(fd_, v.data(), v.size());
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && errno == EAGAIN) return;  // still full: stay armed
+      if (r < 0) writeErrorsLate_++;
+      pendingBytes_ -= v.size();
+      pending_.pop_front();
+    }
+    ArmWritable(false);
   }
 
   // Slabs come from malloc (no zero fill: every byte JS sees was written by
@@ -315,7 +363,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
       if (h.ByteLength() < len * kVnetHdrLen) throw Napi::RangeError::New(env, "vnetHdrs shorter than 10 bytes per packet");
       hdrs = h.Data();
     }
-    uint32_t sent = 0, dropped = 0, lastErrno = 0;
+    uint32_t sent = 0, dropped = 0, lastErrno = 0, queued = 0;
     for (uint32_t i = 0; i < len; i++) {
       Napi::Value v = arr.Get(i);
       if (!v.IsTypedArray() || fd_ < 0) {
@@ -323,10 +371,14 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
         continue;
       }
       Napi::Uint8Array b = v.As<Napi::Uint8Array>();
-      // Drop and count on EAGAIN rather than waiting for POLLOUT: a TUN write
-      // goes straight into the kernel's receive path and only fails when the
-      // kernel is already dropping, so waiting would stall the whole event
-      // loop for no gain; TCP above recovers lost segments anyway.
+      const uint8_t* hdr = vnet_ ? (hdrs ? hdrs + i * kVnetHdrLen : kZeroHdr) : nullptr;
+      size_t hdrLen = vnet_ ? kVnetHdrLen : 0;
+      // Behind a backlog (an earlier EAGAIN) packets queue to keep their order.
+      if (!pending_.empty()) {
+        QueuePending(hdr, hdrLen, b.Data(), b.ByteLength(), &dropped);
+        queued++;
+        continue;
+      }
       ssize_t r;
       if (vnet_) {
         // [virtio_net_hdr, packet] in one writev: the packet is not copied to make room.
@@ -343,17 +395,24 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
           r = write(fd_, b.Data(), b.ByteLength());
         } while (r < 0 && errno == EINTR);
       }
-      if (r < 0) {
+      if (r < 0 && errno == EAGAIN) {
+        eagain_++;
+        QueuePending(hdr, hdrLen, b.Data(), b.ByteLength(), &dropped);
+        queued++;
+        ArmWritable(true);
+      } else if (r < 0) {
         dropped++;
         lastErrno = errno;
       } else {
         sent++;
       }
     }
-    Napi::Array out = Napi::Array::New(env, 3);
+    Napi::Array out = Napi::Array::New(env, 5);
     out.Set(0u, sent);
     out.Set(1u, dropped);
     out.Set(2u, lastErrno);
+    out.Set(3u, queued);
+    out.Set(4u, static_cast<double>(eagain_));
     return out;
   }
 
@@ -391,6 +450,11 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   int fd_ = -1;
   int mtu_ = 1500;
   bool vnet_ = false;
+  std::deque<std::vector<uint8_t>> pending_;
+  size_t pendingBytes_ = 0;
+  bool writableArmed_ = false;
+  uint64_t eagain_ = 0;
+  uint64_t writeErrorsLate_ = 0;
   size_t readSize_ = 0;
   bool refed_ = true;
   uint64_t readErrors_ = 0;

@@ -24,6 +24,8 @@ export interface NativeOpenOptions {
   vnetHdr?: boolean;
   /** TUN_F_* flags for TUNSETOFFLOAD with vnetHdr (default CSUM | TSO4 | TSO6). */
   offloadFlags?: number;
+  /** TUNSETSNDBUF: bytes the device may hold for us in flight (kernel default: unlimited). */
+  sndBuf?: number;
 }
 
 /** linux/if_tun.h TUNSETOFFLOAD flags. */
@@ -55,9 +57,11 @@ export interface NativeTunDevice {
   /**
    * Writes each packet with one write() (with vnetHdr: writev of its
    * 10-byte header from `vnetHdrs` and the packet); returns [sent, dropped,
-   * lastErrno]. EAGAIN drops (counted).
+   * lastErrno, queued, eagainTotal]: a write refused with EAGAIN is queued
+   * in the addon with every packet after it and written, in order, when the
+   * fd polls writable (`queued` of this batch; `eagainTotal` so far).
    */
-  writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array): [number, number, number];
+  writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array): [number, number, number, number, number];
   close(): void;
   ref(): void;
   unref(): void;

@@ -14,8 +14,10 @@
  * (the rule in link.ts; tested in test/link/tun-linux.test.ts).
  *
  * Send: packets queued during one event-loop turn are written by one native
- * call from a setImmediate, so a burst of TCP segments costs one crossing into
- * C++. A failed write (EAGAIN included) drops the packet and is counted.
+ * call from a setImmediate (or at the end of a received batch, Link.flush), so
+ * a burst of TCP segments costs one crossing into C++. A write refused with
+ * EAGAIN waits in the addon until the fd is writable (txQueuedOnEagain); any
+ * other failed write drops the packet and is counted (txWriteErrors).
  */
 import type { Link, LinkCapabilities, ReceiveHandler } from './link.js';
 import { makeCounters } from '../util/counters.js';
@@ -44,6 +46,8 @@ export const NATIVE_LINK_COUNTERS = [
   'rxGsoPackets',
   'rxBadVnetHdr',
   'txGsoPackets',
+  'txQueuedOnEagain',
+  'txEagain',
 ] as const;
 export type NativeLinkCounter = (typeof NATIVE_LINK_COUNTERS)[number];
 
@@ -195,7 +199,9 @@ export class NativeLink implements Link {
     const c = this.counters;
     let hdrs: Uint8Array | undefined;
     if (this.vnet) hdrs = this.vnetHeaders(batch);
-    const [sent, dropped, errno] = this.dev.writeBatch(batch, hdrs);
+    const [sent, dropped, errno, queued, eagain] = this.dev.writeBatch(batch, hdrs);
+    c.txQueuedOnEagain += queued;
+    c.txEagain = eagain;
     c.txBatches++;
     c.txPackets += sent;
     c.txWriteErrors += dropped;
