@@ -100,6 +100,10 @@ export class Ipv4Layer implements IpSender {
     return this.link.mtu;
   }
 
+  allocPacket(len: number): Buffer {
+    return this.link.allocTx?.(len) ?? Buffer.allocUnsafe(len);
+  }
+
   get gsoMaxSize(): number {
     return this.link.caps?.gsoMaxSize ?? 0;
   }

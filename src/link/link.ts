@@ -69,6 +69,13 @@ export interface Link {
    */
   readonly counterGroups?: Record<string, Record<string, number>>;
   /**
+   * A buffer for one outgoing packet of `len` bytes, to be passed to this
+   * link's `send` before its next flush; after the flush the link may reuse
+   * the memory (a TX slab: no allocation per packet). Optional: callers fall
+   * back to Buffer.allocUnsafe.
+   */
+  allocTx?(len: number): Buffer;
+  /**
    * Hand everything queued to the device now. The stack calls it once at the
    * end of each received batch (the poll boundary), after every connection
    * has produced its output; links without a queue need not implement it.

@@ -30,6 +30,9 @@ import {
   writeVnetHdrForIpv4,
 } from '../wire/virtio-net.js';
 
+/** Bytes of the TX slab; a flush normally needs far less (64 KiB packets, a burst per batch). */
+const TX_SLAB = 4 << 20;
+
 /** Largest super-packet we send: the IPv4 total length field's limit. */
 const GSO_MAX_SIZE = 65535;
 
@@ -82,6 +85,9 @@ export class NativeLink implements Link {
   private queueGso: number[] = [];
   private queueCsum: boolean[] = [];
   private hdrs = new Uint8Array(64 * VNET_HDR_LEN);
+  /** TX slab (allocTx): packets queued since the last flush live here; reused after each flush. */
+  private txSlab = Buffer.allocUnsafeSlow(TX_SLAB);
+  private txPos = 0;
   private flushScheduled = false;
   private closed = false;
 
@@ -174,6 +180,24 @@ export class NativeLink implements Link {
     h(packets);
   }
 
+  /**
+   * Link.allocTx: carve the packet out of the TX slab (8-byte aligned, so the
+   * checksum's 32-bit reads stay aligned). The writes at flush are
+   * synchronous (an EAGAIN backlog is copied in the addon), so the slab is
+   * free again once flush returns. A full slab is replaced, not reused: what
+   * is queued in it keeps it alive until the flush.
+   */
+  allocTx(len: number): Buffer {
+    if (this.txPos + len > this.txSlab.length) {
+      if (len > TX_SLAB / 4) return Buffer.allocUnsafe(len);
+      this.txSlab = Buffer.allocUnsafeSlow(TX_SLAB);
+      this.txPos = 0;
+    }
+    const b = this.txSlab.subarray(this.txPos, this.txPos + len);
+    this.txPos = (this.txPos + len + 7) & ~7;
+    return b;
+  }
+
   send(packet: Buffer, gsoSize = 0, csumPartial = false): void {
     if (this.closed) {
       this.counters.txAfterClose++;
@@ -200,6 +224,7 @@ export class NativeLink implements Link {
     let hdrs: Uint8Array | undefined;
     if (this.vnet) hdrs = this.vnetHeaders(batch);
     const [sent, dropped, errno, queued, eagain] = this.dev.writeBatch(batch, hdrs);
+    this.txPos = 0; // every queued packet has been written (or copied by the addon)
     c.txQueuedOnEagain += queued;
     c.txEagain = eagain;
     c.txBatches++;

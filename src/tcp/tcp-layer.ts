@@ -146,7 +146,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
 
   sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize = 0): void {
     const hl = tcpHeaderLen(seg);
-    const packet = Buffer.allocUnsafe(IPV4_HEADROOM + hl + seg.payload.length);
+    const len = IPV4_HEADROOM + hl + seg.payload.length;
+    const packet = this.ip.allocPacket ? this.ip.allocPacket(len) : Buffer.allocUnsafe(len);
     const partial = this.ip.txChecksumOffload === true;
     emitTcpSegment(seg, packet, IPV4_HEADROOM, localAddr, remoteAddr, partial);
     // OutSegs in MSS units, as Linux counts tcp_skb_pcount for a TSO skb.
