@@ -1,10 +1,13 @@
 /**
- * The kernel-side TCP program of the throughput benchmark, as source text for
- * `ip netns exec NS node -e`: it connects `streams` connections (client) or
- * accepts them (server) and sends or receives `bytes` in total, split evenly.
+ * The kernel-side TCP program of the throughput benchmark, as Python source
+ * for `ip netns exec NS python3 -c`: it connects `streams` connections
+ * (client) or accepts them (server) and sends or receives `bytes` in total,
+ * split evenly. Python's blocking sendall/recv_into on 1 MiB buffers spend
+ * their time in the kernel, so the peer is not what limits the kernel
+ * reference (a Node peer capped it near 1 Gbit/s on a loaded machine).
  * The client times from the first connect to the last close and prints one
- * JSON line `{ sec, cpu }` (cpu: its own user+system seconds); the server
- * prints `up` once listening and `{ cpu }` when its last connection closes.
+ * JSON line `{"sec": s, "cpu": s}` (its own user+system seconds); the server
+ * prints `up` once listening and `{"cpu": s}` when its last connection closes.
  */
 
 export interface PeerArgs {
@@ -20,45 +23,60 @@ export interface PeerArgs {
 
 export function peerScript(a: PeerArgs): string {
   return `
-const net = require('net');
-const a = ${JSON.stringify(a)};
-const per = Math.floor(a.bytes / a.streams);
-const chunk = Buffer.alloc(1 << 20, 0x61);
-const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
-function drive(s) {
-  if (!a.send) { s.on('data', () => {}); s.on('end', () => s.end()); return; }
-  let left = per;
-  const pump = () => {
-    while (left > 0) {
-      const n = Math.min(left, chunk.length);
-      left -= n;
-      if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return s.once('drain', pump);
-    }
-    s.end();
-  };
-  s.on('data', () => {});
-  pump();
-}
-setTimeout(() => { console.error('timeout'); process.exit(1); }, a.timeoutMs).unref();
-if (a.role === 'server') {
-  let open = 0, seen = 0;
-  const srv = net.createServer((s) => {
-    open++; seen++;
-    drive(s);
-    s.on('close', () => { if (--open === 0 && seen === a.streams) { console.log(JSON.stringify({ cpu: cpu() })); process.exit(0); } });
-    s.on('error', (e) => { console.error(e.message); process.exit(1); });
-  });
-  srv.listen(a.port, a.host, () => console.log('up'));
-} else {
-  const t0 = process.hrtime.bigint();
-  const c0 = cpu();
-  let open = a.streams;
-  for (let i = 0; i < a.streams; i++) {
-    const s = net.connect(a.port, a.host, () => drive(s));
-    s.on('close', () => {
-      if (--open === 0) console.log(JSON.stringify({ sec: Number(process.hrtime.bigint() - t0) / 1e9, cpu: cpu() - c0 }));
-    });
-    s.on('error', (e) => { console.error(e.message); process.exit(1); });
-  }
-}`;
+import json, os, socket, sys, threading, time
+a = json.loads(${JSON.stringify(JSON.stringify(a))})
+per = a['bytes'] // a['streams']
+chunk = bytearray(1 << 20)
+def cpu():
+    t = os.times()
+    return t.user + t.system
+def drive(s):
+    if a['send']:
+        left = per
+        view = memoryview(chunk)
+        while left > 0:
+            n = min(left, len(chunk))
+            s.sendall(view[:n])
+            left -= n
+        s.shutdown(socket.SHUT_WR)
+        while s.recv_into(chunk):
+            pass
+    else:
+        while s.recv_into(chunk):
+            pass
+        s.shutdown(socket.SHUT_WR)
+    s.close()
+def watchdog():
+    time.sleep(a['timeoutMs'] / 1000)
+    print('timeout', file=sys.stderr, flush=True)
+    os._exit(1)
+threading.Thread(target=watchdog, daemon=True).start()
+if a['role'] == 'server':
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((a['host'], a['port']))
+    srv.listen(16)
+    print('up', flush=True)
+    ts = []
+    for _ in range(a['streams']):
+        c, _addr = srv.accept()
+        t = threading.Thread(target=drive, args=(c,))
+        t.start()
+        ts.append(t)
+    for t in ts:
+        t.join()
+    print(json.dumps({'cpu': cpu()}), flush=True)
+else:
+    t0 = time.monotonic()
+    c0 = cpu()
+    def one():
+        s = socket.create_connection((a['host'], a['port']))
+        drive(s)
+    ts = [threading.Thread(target=one) for _ in range(a['streams'])]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print(json.dumps({'sec': time.monotonic() - t0, 'cpu': cpu() - c0}), flush=True)
+`;
 }

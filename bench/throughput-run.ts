@@ -39,7 +39,7 @@ interface Running {
 
 /** Start the kernel-side peer in `ns`; resolves with its JSON line. */
 export function peer(ns: string, a: PeerArgs): Running {
-  const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', peerScript(a)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn('ip', ['netns', 'exec', ns, 'python3', '-c', peerScript(a)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   let readyFn: () => void = () => {};
   const ready = new Promise<void>((r) => (readyFn = r));
