@@ -128,7 +128,7 @@ const mss = conn.info().mss;
 const dataSegs = GSO ? Math.ceil(total / mss) : b.tcp.stats.InSegs;
 const allSegs = b.tcp.stats.InSegs + a.tcp.stats.InSegs - segsBefore;
 console.log(`bulk transfer ${MIB} MiB in virtual time (seed ${seed}), MSS ${mss}${GSO ? ', GSO super-packets' : ''}`);
-console.log(`  data segments received : ${dataSegs}${GSO ? ` (MSS units; ${b.tcp.stats.InSegs} packets)` : ''}`);
+console.log(`  data segments received : ${dataSegs}${GSO ? ` (MSS units; ${rawA.counters.delivered} packets)` : ''}`);
 console.log(`  ACK segments received  : ${a.tcp.stats.InSegs}`);
 console.log(`  CPU time               : ${(ns / 1e6).toFixed(0)} ms (wall ${(wallNs / 1e6).toFixed(0)} ms)`);
 console.log(`  JS per data segment    : ${(ns / dataSegs / 1000).toFixed(2)} µs (both ends, incl. ACKs)`);

@@ -124,7 +124,13 @@ export class MemoryLink implements Link {
     }
     if (this.gso?.deliver === 'super') {
       if (packet.length > this.mtu) c.gsoPackets++;
-      if (csumPartial) this.vouched.add(packet);
+      if (csumPartial) {
+        // Faults may copy it (duplicate, corrupt) and copies are not vouched
+        // for: give it a real checksum then, so a duplicate still verifies
+        // and a corrupted copy does not.
+        if (this.faults.duplicate || this.faults.corrupt) completeChecksum(packet);
+        this.vouched.add(packet);
+      }
       c.sent++;
       this.shaper.apply(this.faults, packet, this.clock.now(), this.emit);
       return;

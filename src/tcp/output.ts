@@ -162,6 +162,21 @@ export function effectiveMss(mssOption: number, tsOk: boolean): number {
   return Math.max(1, mssOption - (tsOk ? TS_OPTION_SPACE : 0));
 }
 
+/**
+ * Linux tcp_tso_autosize: a super-packet carries about 1 ms of the pacing
+ * rate (cwnd / SRTT, doubled in slow start as sk_pacing_rate is), at least
+ * 2 segments, so a slow or long path gets a smooth stream of small bursts
+ * instead of 64 KiB lumps that overrun shallow queues. Before the first RTT
+ * sample there is no rate: no limit.
+ */
+function tsoAutosize(c: Connection, room: number): number {
+  const srtt = c.rtt.srtt;
+  if (srtt <= 0) return Infinity;
+  const factor = c.cc.window < c.cc.ssthresh ? 2 : 1.2;
+  const perMs = (factor * c.cc.window) / srtt;
+  return Math.max(2, Math.floor(perMs / room));
+}
+
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
 export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean): number {
   const t = c.tcb;
@@ -178,7 +193,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   // with these same options; callers cap maxLen at one MSS where a single
   // segment is meant (fast retransmit, TLP, zero-window probe).
   const gsoMax = c.env.gsoMaxSize ?? 0;
-  const segs = gsoMax > 0 && room > 0 ? Math.max(1, Math.floor((gsoMax - 40 - optLen) / room)) : 1;
+  const segs = gsoMax > 0 && room > 0 ? Math.min(Math.max(1, Math.floor((gsoMax - 40 - optLen) / room)), tsoAutosize(c, room)) : 1;
   const len = Math.max(0, Math.min(maxLen, unsent, room * segs));
   const fin = allowFin && t.finQueued && len === unsent;
   let flags = TCP_ACK;

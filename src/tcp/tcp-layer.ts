@@ -118,6 +118,10 @@ export class TcpLayer implements TcpApi, TcpEnv {
       if (seg === 'badChecksum') this.stats.InCsumErrors++;
       return;
     }
+    // A GSO super-packet counts as the segments it stands for, as Linux
+    // counts gso_segs in tcp_v4_rcv's InSegs.
+    const mss = this.localMss;
+    if (seg.payload.length > mss) this.stats.InSegs += Math.ceil(seg.payload.length / mss) - 1;
     const conn = this.conns.get(dst, seg.dstPort, src, seg.srcPort);
     if (conn) {
       conn.input(seg);
