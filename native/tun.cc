@@ -328,7 +328,6 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
       ssize_t r = read(fd_, slabData_ + slabPos_, readSize_);
       if (r < 0) {
         if (errno == EINTR) continue;
-        if (errno != EAGAIN) readErrors_++;
         break;
       }
       if (r == 0) break;
@@ -457,7 +456,6 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   uint64_t writeErrorsLate_ = 0;
   size_t readSize_ = 0;
   bool refed_ = true;
-  uint64_t readErrors_ = 0;
   uv_poll_t* poll_ = nullptr;
   napi_env env_ = nullptr;
   Napi::FunctionReference onBatch_;
