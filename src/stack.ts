@@ -81,7 +81,12 @@ export class Stack {
     this.ip.register(IPPROTO_TCP, this.tcp.input);
     // One ACK per connection per received batch instead of one per two segments.
     this.tcp.batching = true;
-    this.ip.onBatchEnd(() => this.tcp.batchEnd());
+    // The poll boundary: input over the whole batch, then each marked
+    // connection's output once, then one flush to the link.
+    this.ip.onBatchEnd(() => {
+      this.tcp.batchEnd();
+      this.link.flush?.();
+    });
   }
 
   /** net.createServer() on this stack. */

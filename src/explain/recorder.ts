@@ -109,7 +109,8 @@ export class TraceRecorder {
       send: (packet: Buffer) => {
         if (this.onSend(side, packet)) link.send(packet);
       },
-      onReceive: (handler: ReceiveHandler) => link.onReceive((batch) => this.onArrive(side, batch, () => handler(batch))),
+      // RxMeta passes through: with TUN offloads it says which checksums the kernel vouched for.
+      onReceive: (handler: ReceiveHandler) => link.onReceive((batch, meta) => this.onArrive(side, batch, () => handler(batch, meta))),
       close: () => link.close(),
     };
   }

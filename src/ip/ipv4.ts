@@ -90,14 +90,27 @@ export class Ipv4Layer implements IpSender {
       },
     });
     this.handlers[IPPROTO_ICMP] = (src, dst, payload) => this.icmp.input(src, dst, payload);
-    this.link.onReceive((batch) => {
-      for (const p of batch) this.input(p);
+    this.link.onReceive((batch, meta) => {
+      const verified = meta?.checksumVerified;
+      for (let i = 0; i < batch.length; i++) this.input(batch[i], verified !== undefined && verified[i] === 1);
       for (const end of this.batchEnds) end();
     });
   }
 
   get mtu(): number {
     return this.link.mtu;
+  }
+
+  allocPacket(len: number): Buffer {
+    return this.link.allocTx?.(len) ?? Buffer.allocUnsafe(len);
+  }
+
+  get gsoMaxSize(): number {
+    return this.link.caps?.gsoMaxSize ?? 0;
+  }
+
+  get txChecksumOffload(): boolean {
+    return this.link.caps?.txChecksumOffload ?? false;
   }
 
   /** Counter groups, printable with formatCounters. */
@@ -133,8 +146,12 @@ export class Ipv4Layer implements IpSender {
     return a === IPV4_BROADCAST || a === this.directedBroadcast || a >>> 29 === 7;
   }
 
-  /** Process one received datagram. Never throws. */
-  input(packet: Buffer): void {
+  /**
+   * Process one received datagram. Never throws. `checksumVerified`: the
+   * link vouches for the transport checksum (RxMeta); it may then also be a
+   * GSO super-packet larger than the MTU.
+   */
+  input(packet: Buffer, checksumVerified = false): void {
     const c = this.ipc;
     c.inReceives++;
     const p = Ipv4Packet.parse(packet);
@@ -168,11 +185,12 @@ export class Ipv4Layer implements IpSender {
       const whole = this.reasm.insert(p);
       if (!whole) return;
       datagram = Ipv4Packet.over(whole);
+      checksumVerified = false;
     }
-    this.deliver(datagram);
+    this.deliver(datagram, checksumVerified);
   }
 
-  private deliver(p: Ipv4Packet): void {
+  private deliver(p: Ipv4Packet, checksumVerified: boolean): void {
     const c = this.ipc;
     const handler = this.handlers[p.protocol];
     if (!handler) {
@@ -182,7 +200,7 @@ export class Ipv4Layer implements IpSender {
     }
     c.inDelivers++;
     try {
-      handler(p.src, p.dst, p.payload, p.buf);
+      handler(p.src, p.dst, p.payload, p.buf, checksumVerified);
     } catch (err) {
       // A transport bug must not take the receive loop down with it.
       c.handlerError++;
@@ -207,7 +225,7 @@ export class Ipv4Layer implements IpSender {
    * into fragments above the MTU (RFC 791 §3.2) unless `dontFrag`, in which
    * case the datagram is dropped and counted (fragFails).
    */
-  output(packet: Buffer, dst: number, protocol: number, ttl = this.defaultTtl, dontFrag = false): void {
+  output(packet: Buffer, dst: number, protocol: number, ttl = this.defaultTtl, dontFrag = false, gsoSize = 0, csumPartial = false): void {
     const c = this.ipc;
     if (packet.length < IPV4_HEADER_LEN) {
       c.outDiscards++;
@@ -223,7 +241,14 @@ export class Ipv4Layer implements IpSender {
     emitIpv4Header(packet, this.localAddr, dst, protocol, ttl, ident, packet.length - IPV4_HEADER_LEN, dontFrag);
     const mtu = this.link.mtu;
     if (packet.length <= mtu) {
-      this.link.send(packet);
+      this.link.send(packet, 0, csumPartial);
+      return;
+    }
+    if (gsoSize > 0 && packet.length <= this.gsoMaxSize) {
+      // A super-packet the link cuts into ceil(payload / gsoSize) datagrams,
+      // each taking the next identification (Linux TSO4 increments it).
+      this.ident = (ident + Math.ceil((packet.length - IPV4_HEADER_LEN) / gsoSize)) & 0xffff;
+      this.link.send(packet, gsoSize, csumPartial);
       return;
     }
     if (dontFrag) {

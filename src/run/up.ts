@@ -46,6 +46,8 @@ export interface UpOptions {
   /** `name=addr` entries for the dns service. */
   dnsRecords?: string[];
   pcap?: string;
+  /** TUN offloads (IFF_VNET_HDR); default 'on'. */
+  offload?: 'on' | 'off';
   /** Serve the live dashboard at /_tunstack/ with the http service (default true). */
   dashboard?: boolean;
   /** Write each TCP connection's event trace (src/explain/trace-format.ts) to this directory. */
@@ -125,6 +127,8 @@ export async function up(opts: UpOptions): Promise<number> {
       prefixLen: host.prefixLen,
       stackAddr: addr,
       pcap: opts.pcap,
+      offload: opts.offload ?? 'on',
+      log: (msg) => log.info(msg),
       clock,
       rng,
     });

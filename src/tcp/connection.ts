@@ -20,7 +20,7 @@ import { segmentArrives } from './input.js';
 import { windowScaleFor } from './listener.js';
 import { onKeepaliveTimeout, onPersistTimeout, onRetransmitTimeout } from './timers.js';
 import { probeTimeout } from './loss-probe.js';
-import { effectiveMss, rcvWnd, sendAck, sendRst, sendSyn, transmit, updateRcvWindow } from './output.js';
+import { effectiveMss, rcvWnd, sendAck, sendRst, sendSyn, transmit, transmitSoon, updateRcvWindow } from './output.js';
 import { ReceiveBuffer } from './reassembly/receive-buffer.js';
 import { LossRecovery } from './recovery.js';
 import { RttEstimator, RttTiming } from './rtt.js';
@@ -68,6 +68,8 @@ export class Connection implements TcpConnection {
   ackDeferrable = false;
   /** Already queued on the layer's batch-end list. */
   ackDeferred = false;
+  /** Output owed at the end of the current receive batch (TcpEnv.deferOutput, output.ts transmitSoon). */
+  outputDeferred = false;
   /** Delayed-ACK engine state (Linux icsk_ack; ack-policy.ts). */
   readonly acks = new AckState();
   /** When this connection last sent a challenge ACK (output.ts sendChallengeAck). */
@@ -293,9 +295,11 @@ export class Connection implements TcpConnection {
    */
   /** Batch end (TcpEnv.deferAck): send the ACK held back during the batch, if still owed. */
   flushDeferredAck(): void {
+    const owed = this.outputDeferred || this.ackPending;
+    this.outputDeferred = false;
     this.ackDeferred = false;
     this.ackDeferrable = false;
-    if (!this.closed && this.ackPending) transmit(this);
+    if (!this.closed && owed) transmit(this);
   }
 
   enter(next: TcpState): void {
@@ -331,7 +335,7 @@ export class Connection implements TcpConnection {
     if (n < data.length) this.wantWritable = true;
     if (n === 0) return 0;
     this.snd.push(n < data.length ? data.subarray(0, n) : data);
-    transmit(this);
+    transmitSoon(this);
     return n;
   }
 

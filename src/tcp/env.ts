@@ -20,8 +20,17 @@ export interface TcpEnv {
   readonly trace?: TraceSink;
   /** Our MSS to advertise: options.mss ?? ip.mtu - 40. */
   readonly localMss: number;
-  /** Emit one segment (the layer builds the packet and hands it to IPv4). */
-  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number): void;
+  /**
+   * Largest TCP super-packet (IP header included) the link cuts into
+   * segments for us (GSO/TSO); 0 or absent: one segment per packet.
+   */
+  readonly gsoMaxSize?: number;
+  /**
+   * Emit one segment (the layer builds the packet and hands it to IPv4).
+   * With `gsoSize` > 0 the payload may span several segments of that size,
+   * which the link cuts (only when gsoMaxSize allows).
+   */
+  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize?: number): void;
   /** The connection reached CLOSED: remove it from the demultiplexing table. */
   unregister(key: FourTuple): void;
   /**
@@ -43,6 +52,15 @@ export interface TcpEnv {
    * in practice. Optional: without it (tests, simulations) ACKs go at once.
    */
   deferAck?(c: { flushDeferredAck(): void }): boolean;
+  /**
+   * The poll boundary (smoltcp `Interface::poll`): inside a received batch,
+   * input only changes state and marks `c` as owing output; the layer runs
+   * its output once when the batch ends (flushDeferredAck), so N ACKs in
+   * one batch produce one burst sized by cwnd and the peer's window (and
+   * one GSO super-packet where the link offers it) instead of N small ones.
+   * Returns false outside a batch: the caller transmits at once.
+   */
+  deferOutput?(c: { flushDeferredAck(): void }): boolean;
   /** RFC 6528 §3 initial sequence number for a new connection on `tuple`. */
   allocateIss(tuple: FourTuple): number;
   /**

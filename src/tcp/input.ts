@@ -14,7 +14,7 @@ import {
   sendAck,
   sendChallengeAck,
   sendSyn,
-  transmit,
+  transmitSoon,
 } from './output.js';
 import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
@@ -50,7 +50,7 @@ export function segmentArrives(c: Connection, seg: TcpRepr): void {
   processFin(c);
   if (c.isClosed) return;
   ackSndCheck(c);
-  transmit(c);
+  transmitSoon(c);
   if ((c.tcb.state as TcpState) === 'TIME_WAIT') c.finishTimeWait();
 }
 
@@ -96,7 +96,7 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
     if (!c.isClosed) processFin(c);
     if (c.isClosed) return;
     ackSndCheck(c);
-    transmit(c);
+    transmitSoon(c);
     return;
   }
   // Simultaneous open (RFC 9293 §3.5 figure 7): SYN-SENT → SYN-RECEIVED, answer SYN,ACK.

@@ -52,7 +52,7 @@ function dataOptions(c: Connection): TcpOptionsRepr {
   return o;
 }
 
-function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number): void {
+function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number, gsoSize = 0): void {
   const t = c.tcb;
   const repr: TcpRepr = {
     srcPort: t.localPort,
@@ -72,7 +72,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
     c.delackAt = Infinity;
     onAckSent(c);
   }
-  c.env.sendSegment(repr, t.localAddr, t.remoteAddr);
+  c.env.sendSegment(repr, t.localAddr, t.remoteAddr, gsoSize);
 }
 
 /** SYN (active open) or SYN-ACK (simultaneous open) with our options (RFC 9293 §3.10.1; Linux layout). */
@@ -199,6 +199,22 @@ function wantsPush(c: Connection, end: number, len: number, unsent: number, burs
   return len === unsent || burstEnd || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2;
 }
 
+/**
+ * Linux tcp_tso_autosize: a super-packet carries about 1 ms of the pacing
+ * rate (the controller's, or cwnd / SRTT doubled in slow start and ×1.2
+ * after, as Linux sets sk_pacing_rate), at least
+ * 2 segments, so a slow or long path gets a smooth stream of small bursts
+ * instead of 64 KiB lumps that overrun shallow queues. Before the first RTT
+ * sample there is no rate: no limit.
+ */
+function tsoAutosize(c: Connection, room: number): number {
+  const srtt = c.rtt.srtt;
+  if (srtt <= 0) return Infinity;
+  const factor = c.cc.cwnd < c.cc.ssthresh ? 2 : 1.2;
+  const perMs = c.cc.pacingRate ?? (factor * c.cwndBytes) / srtt;
+  return Math.max(2, Math.floor(perMs / room));
+}
+
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
 export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean, burstEnd = false): number {
   const t = c.tcb;
@@ -208,8 +224,15 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   // t.mss already leaves room for the timestamp option; SACK blocks (RFC 2018)
   // must come out of the payload too, or the datagram outgrows the MTU and is
   // dropped (DF) — RFC 9293 §3.7.1, RFC 6691; Linux tcp_current_mss.
-  const room = t.mss - (tcpOptionsLen(options) - (t.tsOk ? TS_OPTION_SPACE : 0));
-  const len = Math.max(0, Math.min(maxLen, unsent, room));
+  const optLen = tcpOptionsLen(options);
+  const room = t.mss - (optLen - (t.tsOk ? TS_OPTION_SPACE : 0));
+  // TSO/GSO (Linux tcp_tso_autosize): up to gsoMaxSize bytes of datagram in
+  // one super-packet, which the link cuts into `room`-byte segments, each
+  // with these same options; callers cap maxLen at one MSS where a single
+  // segment is meant (fast retransmit, TLP, zero-window probe).
+  const gsoMax = c.env.gsoMaxSize ?? 0;
+  const segs = gsoMax > 0 && room > 0 ? Math.min(Math.max(1, Math.floor((gsoMax - 40 - optLen) / room)), tsoAutosize(c, room)) : 1;
+  const len = Math.max(0, Math.min(maxLen, unsent, room * segs));
   const fin = allowFin && t.finQueued && len === unsent;
   let flags = TCP_ACK;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
@@ -227,7 +250,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
     c.timing.start(end, c.env.clock.now());
   }
   if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
-  emit(c, seq, flags, payload, options, windowField(c));
+  emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0);
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
 }
@@ -238,6 +261,8 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
  */
 export function transmit(c: Connection): void {
   const t = c.tcb;
+  // With GSO one packet may carry many MSS (sendDataAt cuts it to the link's limit).
+  const burstMax = (c.env.gsoMaxSize ?? 0) > 0 ? 0x7fffffff : t.mss;
   if (isSynchronizedForData(c)) {
     sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
     for (;;) {
@@ -255,8 +280,11 @@ export function transmit(c: Connection): void {
         }
       }
       const usable = Math.min(t.sndWnd - flight, congestionRoom(c, flight, retransmitting));
-      let len = Math.max(0, Math.min(t.mss, unsent, usable));
+      let len = Math.max(0, Math.min(burstMax, unsent, usable));
       if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt));
+      // A super-packet stops at a whole number of MSS unless it ends the
+      // queued data, so GSO never puts a runt mid-stream (Linux tcp_mss_split_point).
+      if (len > t.mss && len < unsent) len -= len % t.mss;
       if (unsent > 0 && len === 0) {
         if (flight === 0) c.armPersist();
         break;
@@ -283,6 +311,22 @@ export function transmit(c: Connection): void {
     else sendAck(c);
   }
   c.schedule();
+}
+
+/**
+ * The poll boundary (TcpEnv.deferOutput): inside a received batch only mark
+ * the connection; the layer calls transmit once for it when the batch ends.
+ */
+export function transmitSoon(c: Connection): void {
+  // An ACK that may not wait (duplicate ACK for out-of-order data, RFC 5681
+  // §4.2: "immediately") goes now, and whatever data can ride on it.
+  const ackNow = c.ackPending && !c.ackDeferrable;
+  if (!ackNow && c.env.deferOutput?.(c)) {
+    c.outputDeferred = true;
+    c.schedule();
+    return;
+  }
+  transmit(c);
 }
 
 /** Fast retransmit / NewReno partial ACK: resend one segment at SND.UNA (RFC 5681 §3.2, RFC 6582). */

@@ -57,8 +57,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
   private readonly conns = new TupleTable<Connection>();
   private readonly listeners = new Map<number, Listener>();
   private readonly timeWait: TimeWaitTable;
-  /** Connections whose ACK waits for the end of the current receive batch (deferAck). */
-  private readonly deferredAcks: Array<{ flushDeferredAck(): void }> = [];
+  /** Connections whose ACK or output waits for the end of the current receive batch (deferAck, deferOutput). */
+  private readonly deferred = new Set<{ flushDeferredAck(): void }>();
   /** Between the first segment of a received batch and batchEnd(). */
   private inBatch = false;
   /** Set by the owner when it calls batchEnd() after every received batch (Stack does). */
@@ -97,19 +97,25 @@ export class TcpLayer implements TcpApi, TcpEnv {
 
   deferAck(c: { flushDeferredAck(): void }): boolean {
     if (!this.inBatch) return false;
-    this.deferredAcks.push(c);
+    this.deferred.add(c);
     return true;
   }
 
-  /** End of a received batch: send the ACKs held back during it (TcpEnv.deferAck). */
-  batchEnd(): void {
-    this.inBatch = false;
-    const list = this.deferredAcks;
-    for (let i = 0; i < list.length; i++) list[i].flushDeferredAck();
-    list.length = 0;
+  deferOutput(c: { flushDeferredAck(): void }): boolean {
+    if (!this.inBatch) return false;
+    this.deferred.add(c);
+    return true;
   }
 
-  readonly input: TransportInput = (src, dst, payload) => {
+  /** End of a received batch: each connection marked during it produces its output once (TcpEnv.deferOutput). */
+  batchEnd(): void {
+    this.inBatch = false;
+    if (this.deferred.size === 0) return;
+    for (const c of this.deferred) c.flushDeferredAck();
+    this.deferred.clear();
+  }
+
+  readonly input: TransportInput = (src, dst, payload, _datagram, checksumVerified) => {
     if (this.batching) this.inBatch = true;
     this.stats.InSegs++;
     // RFC 1122 §4.2.3.10 (SYNs) and Linux tcp_v4_rcv (`pkt_type != PACKET_HOST`,
@@ -119,13 +125,17 @@ export class TcpLayer implements TcpApi, TcpEnv {
       bump(this.stats, 'dropBroadcast');
       return;
     }
-    const seg = parseTcpSegment(payload, src, dst);
+    const seg = parseTcpSegment(payload, src, dst, checksumVerified);
     if (typeof seg === 'string') {
       bump(this.stats, seg);
       this.stats.InErrs++;
       if (seg === 'badChecksum') this.stats.InCsumErrors++;
       return;
     }
+    // A GSO super-packet counts as the segments it stands for, as Linux
+    // counts gso_segs in tcp_v4_rcv's InSegs.
+    const mss = this.localMss;
+    if (seg.payload.length > mss) this.stats.InSegs += Math.ceil(seg.payload.length / mss) - 1;
     const conn = this.conns.get(dst, seg.dstPort, src, seg.srcPort);
     if (conn) {
       conn.input(seg);
@@ -147,13 +157,21 @@ export class TcpLayer implements TcpApi, TcpEnv {
 
   // ---- TcpEnv -----------------------------------------------------------
 
-  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number): void {
+  /** Largest TCP super-packet the link cuts for us; 0 without GSO (TcpEnv.gsoMaxSize). */
+  get gsoMaxSize(): number {
+    return this.ip.gsoMaxSize ?? 0;
+  }
+
+  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize = 0): void {
     const hl = tcpHeaderLen(seg);
-    const packet = Buffer.allocUnsafe(IPV4_HEADROOM + hl + seg.payload.length);
-    emitTcpSegment(seg, packet, IPV4_HEADROOM, localAddr, remoteAddr);
-    this.stats.OutSegs++;
+    const len = IPV4_HEADROOM + hl + seg.payload.length;
+    const packet = this.ip.allocPacket ? this.ip.allocPacket(len) : Buffer.allocUnsafe(len);
+    const partial = this.ip.txChecksumOffload === true;
+    emitTcpSegment(seg, packet, IPV4_HEADROOM, localAddr, remoteAddr, partial);
+    // OutSegs in MSS units, as Linux counts tcp_skb_pcount for a TSO skb.
+    this.stats.OutSegs += gsoSize > 0 ? Math.max(1, Math.ceil(seg.payload.length / gsoSize)) : 1;
     if (seg.flags & TCP_RST) this.stats.OutRsts++;
-    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, true);
+    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, true, gsoSize, partial);
   }
 
   unregister(key: FourTuple): void {

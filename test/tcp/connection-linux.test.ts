@@ -37,8 +37,8 @@ class OneConnEnv implements TcpEnv {
   rsts: TcpRepr[] = [];
   constructor(readonly ip: Ipv4Layer) {
     this.localMss = ip.mtu - 40;
-    ip.register(6, (src, dst, payload) => {
-      const seg = parseTcpSegment(payload, src, dst);
+    ip.register(6, (src, dst, payload, _datagram, checksumVerified) => {
+      const seg = parseTcpSegment(payload, src, dst, checksumVerified);
       if (typeof seg === 'string') {
         this.stats[seg] = (this.stats[seg] ?? 0) + 1;
         return;
