@@ -126,6 +126,8 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
   // RFC 6937 §3 DeliveredData: change in SND.UNA plus change in SACKed bytes.
   const delivered = t.sackOk ? acked + c.sack.sackedBytes - snap.sacked : dupAck ? t.mss : acked;
   if (snap.flight > r.maxFlight) r.maxFlight = snap.flight;
+  const limited = cwndLimited(c);
+  // A new usage window once the last one is acknowledged (Linux max_packets_seq).
   if (seqGe(t.sndUna, r.usageEnd) && newAck) {
     r.lastMaxFlight = r.maxFlight;
     r.maxFlight = 0;
@@ -141,7 +143,7 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
     minRtt: c.rtt.minRtt,
     srtt: c.rtt.srtt,
     priorInFlight: snap.flight / t.mss,
-    cwndLimited: cwndLimited(c),
+    cwndLimited: limited,
     ack: t.sndUna,
     sndMax: t.sndMax,
     delivered: 0,
