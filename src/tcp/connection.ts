@@ -56,6 +56,8 @@ export class Connection implements TcpConnection {
   readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
   cc: CongestionController;
+  /** Segments retransmitted on this connection (the per-connection RetransSegs; D-SACK undo counts against it). */
+  retransSegs = 0;
   /** Congestion trace of this connection, when the stack asked for one (trace.ts). */
   readonly trace: ConnectionTrace | undefined;
   handler: ConnectionHandler;

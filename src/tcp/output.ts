@@ -182,6 +182,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   const end = seqAdd(seq, len + (fin ? 1 : 0));
   if (seqLt(seq, t.sndMax)) {
     bump(c.env.stats, 'RetransSegs');
+    c.retransSegs++;
     c.timing.invalidate(); // Karn (RFC 6298 §3)
     if (options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   } else if (!t.tsOk) {

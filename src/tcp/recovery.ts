@@ -15,9 +15,10 @@ import { retransmitHead } from './output.js';
 import { Prr } from './prr.js';
 import { DUPACK_THRESHOLD, RetransmitLog, lostBoundary, pipe } from './sack-recovery.js';
 export { sendLostRetransmits } from './sack-recovery.js';
-import { seqGe, seqGt, seqLt, seqSub } from './seq.js';
+import { seqGe, seqGt, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import type { Tcb } from './tcb.js';
+import { dsackUndo, tryUndo } from './undo.js';
 
 export { DUPACK_THRESHOLD };
 export type CaState = 'open' | 'disorder' | 'recovery' | 'loss';
@@ -44,6 +45,10 @@ export class LossRecovery {
   priorCwnd = 0;
   priorSsthresh = 0;
   retransStamp: number | undefined;
+  /** D-SACK undo (undo.ts): RetransSegs when the episode began, segments D-SACKed since, and whether undo is still possible. */
+  rtxBase = 0;
+  dsacked = 0;
+  undoArmed = false;
   /** cwnd validation: largest flight seen in this window and the last (RFC 7661 pipeACK, roughly). */
   maxFlight = 0;
   lastMaxFlight = 0;
@@ -76,8 +81,11 @@ export class LossRecovery {
     return seqSub(sndMax, this.prrBaseMax) + this.rtxBytes;
   }
 
-  startEpisode(state: 'recovery' | 'loss', sndMax: number, flight: number): void {
+  startEpisode(state: 'recovery' | 'loss', sndMax: number, flight: number, retransSegs: number): void {
     this.caState = state;
+    this.rtxBase = retransSegs;
+    this.dsacked = 0;
+    this.undoArmed = true;
     this.recover = sndMax;
     this.prrBaseMax = sndMax;
     this.rtxBytes = 0;
@@ -157,6 +165,7 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
     if (lost > 0) c.env.stats.TCPLostRetransmit = (c.env.stats.TCPLostRetransmit ?? 0) + lost;
   }
   const ecr = t.tsOk ? seg.options.timestamp?.ecr : undefined;
+  if (t.sackOk && seg.options.sack) dsackUndo(c, seg.ack, seg.options.sack);
   switch (r.caState) {
     case 'recovery':
       if (newAck && seqGe(t.sndUna, r.recover)) exitRecovery(c, ecr); // growth resumes with the next ACK
@@ -198,7 +207,7 @@ function enterRecovery(c: Connection): void {
   r.priorCwnd = c.cc.cwnd;
   r.priorSsthresh = c.cc.ssthresh;
   c.cc.ssthresh = c.cc.onCongestion(c.env.clock.now());
-  r.startEpisode('recovery', t.sndMax, seqSub(t.sndMax, t.sndUna));
+  r.startEpisode('recovery', t.sndMax, seqSub(t.sndMax, t.sndUna), c.retransSegs);
   retransmitHead(c);
   if (c.lastRtxTsVal !== undefined) r.retransStamp = c.lastRtxTsVal;
 }
@@ -224,22 +233,6 @@ function exitRecovery(c: Connection, ecr: number | undefined): void {
 }
 
 /**
- * Eifel (RFC 3522 §3.2) as Linux tcp_packet_delayed: an ACK that echoes a
- * timestamp older than our first retransmission was caused by the original
- * transmission, so the reduction was spurious: restore cwnd and ssthresh.
- */
-function tryUndo(c: Connection, ecr: number | undefined, counter: string): boolean {
-  const r = c.recovery;
-  if (ecr === undefined || ecr === 0 || r.retransStamp === undefined || !seqLt(ecr, r.retransStamp)) return false;
-  bump(c.env.stats, counter);
-  c.cc.cwnd = c.cc.undoCwnd(r.priorCwnd);
-  c.cc.ssthresh = Math.max(c.cc.ssthresh, r.priorSsthresh);
-  r.caState = 'open';
-  c.trace?.sample(c, 'undo');
-  return true;
-}
-
-/**
  * Retransmission timeout (RFC 5681 §3.1 eq. 4, Linux tcp_enter_loss):
  * ssthresh from the controller on the first timeout outside recovery, cwnd
  * one segment, recovery by duplicate ACKs abandoned.
@@ -257,7 +250,7 @@ export function enterLoss(c: Connection, first: boolean): void {
   c.cc.onRto(now);
   c.cc.cwnd = 1;
   r.dupAcks = 0;
-  if (!wasLoss || first) r.startEpisode('loss', t.sndMax, 0);
+  if (!wasLoss || first) r.startEpisode('loss', t.sndMax, 0, c.retransSegs);
   else r.caState = 'loss';
   c.trace?.sample(c, 'rto');
 }
