@@ -188,6 +188,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   } else if (!t.tsOk) {
     c.timing.start(end, c.env.clock.now());
   }
+  if (!seqLt(seq, t.sndMax) && end !== seq) c.recovery.rack.onSent(seq, end, c.env.clock.now()); // RFC 8985 §6.1
   emit(c, seq, flags, payload, options, windowField(c));
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
