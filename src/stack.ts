@@ -28,6 +28,8 @@ import type { TcpSocket } from './socket/socket.js';
 import { ipv4 } from './wire/ip-address.js';
 import { formatCounters } from './util/counters.js';
 import { formatConnectionTable } from './tcp/format.js';
+import { Sysctl } from './tcp/sysctl.js';
+import { resolve4, type ResolveOptions } from './dns/resolver.js';
 
 export interface StackOptions {
   link: Link;
@@ -54,6 +56,8 @@ export class Stack {
   readonly ip: Ipv4Layer;
   readonly udp: UdpLayer;
   readonly tcp: TcpLayer;
+  /** Linux-named stack-wide settings over the live TCP options (src/tcp/sysctl.ts; README "Settings"). */
+  readonly sysctl: Sysctl;
   private closed = false;
 
   constructor(opts: StackOptions) {
@@ -73,6 +77,7 @@ export class Stack {
     });
     this.udp = new UdpLayer({ ip: this.ip, rng: this.rng });
     this.tcp = new TcpLayer({ ip: this.ip, clock: this.clock, rng: this.rng, options: opts.tcp, log: this.log, trace: opts.tcpTrace });
+    this.sysctl = new Sysctl(this.tcp.options);
     this.ip.register(IPPROTO_TCP, this.tcp.input);
     // One ACK per connection per received batch instead of one per two segments.
     this.tcp.batching = true;
@@ -92,6 +97,15 @@ export class Stack {
   /** dgram.createSocket('udp4') on this stack. */
   createUdpSocket(): UdpSocket {
     return this.udp.createSocket();
+  }
+
+  /**
+   * A records of `name` from the DNS server `options.server`, asked over this
+   * stack's UDP (TCP if truncated), with retries on the stack's clock
+   * (src/dns/resolver.ts). Rejects with node:dns's codes (ENOTFOUND, ETIMEOUT, ...).
+   */
+  resolve4(name: string, options: ResolveOptions): Promise<string[]> {
+    return resolve4(this, name, options);
   }
 
   /** All counter groups, as `netstat -s` groups them. */

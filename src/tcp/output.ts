@@ -9,6 +9,7 @@ import { TS_OPTION_SPACE, tcpOptionsLen } from '../wire/tcp-options.js';
 import type { Connection } from './connection.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
+import { onAckSent, onDataSent } from './ack-policy.js';
 import { congestionRoom, sendLostRetransmits } from './recovery.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -47,7 +48,7 @@ function dataOptions(c: Connection): TcpOptionsRepr {
   const t = c.tcb;
   const o: TcpOptionsRepr = {};
   if (t.tsOk) o.timestamp = { val: tsNow(c), ecr: t.tsRecent };
-  if (t.sackOk && c.rcv.hasOutOfOrder) o.sack = c.rcv.sackBlocks(t.tsOk ? 3 : 4);
+  if (t.sackOk && c.rcv.hasSackInfo) o.sack = c.rcv.takeSackBlocks(t.tsOk ? 3 : 4, c.env.options.dsack);
   return o;
 }
 
@@ -69,7 +70,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
     c.ackPending = false;
     c.ackDeferrable = false;
     c.delackAt = Infinity;
-    c.unackedBytes = 0;
+    onAckSent(c);
   }
   c.env.sendSegment(repr, t.localAddr, t.remoteAddr);
 }
@@ -131,15 +132,32 @@ export function sendProbe(c: Connection, seq: number): void {
   emit(c, seq, TCP_ACK, EMPTY, dataOptions(c), windowField(c));
 }
 
-/** <SEQ=seq><CTL=RST> from a synchronized connection (RFC 9293 §3.10.7.4, §3.10.5). */
+/**
+ * <SEQ=seq><CTL=RST> from a synchronized connection (RFC 9293 §3.10.7.4,
+ * §3.10.5). The active reset (`ack`, Linux tcp_send_active_reset) carries
+ * TSopt like any segment of the connection (RFC 7323 §3.2: once negotiated,
+ * on every segment); a RST answering a segment (Linux tcp_v4_send_reset)
+ * carries none.
+ */
 export function sendRst(c: Connection, seq: number, ack = false): void {
-  bump(c.env.stats, 'OutRsts');
+  // OutRsts is counted once, where every segment leaves (tcp-layer.ts sendSegment).
   const o: TcpOptionsRepr = {};
+  if (ack && c.tcb.tsOk) o.timestamp = { val: tsNow(c), ecr: c.tcb.tsRecent };
   emit(c, seq, ack ? TCP_RST | TCP_ACK : TCP_RST, EMPTY, o, ack ? windowField(c) : 0);
 }
 
-/** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited by the layer (§7). */
+/**
+ * RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited first per connection
+ * (Linux tcp_send_challenge_ack → __tcp_oow_rate_limited, tcp_invalid_ratelimit)
+ * and then by the layer's randomised per-second budget (§7).
+ */
 export function sendChallengeAck(c: Connection): void {
+  const now = c.env.clock.now();
+  if (c.lastChallengeAckAt !== undefined && now - c.lastChallengeAckAt < c.env.options.invalidRateLimitMs) {
+    bump(c.env.stats, 'TCPACKSkippedChallenge');
+    return;
+  }
+  c.lastChallengeAckAt = now;
   if (!c.env.challengeAckAllowed()) {
     bump(c.env.stats, 'TCPChallengeACKLimited');
     return;
@@ -159,12 +177,30 @@ export function dataEnd(c: Connection): number {
 }
 
 /** Payload bytes per full segment for a connection with/without timestamps. */
+/**
+ * Linux tcp_min_snd_mss (48, since the 2019 SACK-panic fixes, CVE-2019-11479):
+ * a peer announcing a tiny MSS cannot make us cut the stream into 1-byte segments.
+ */
+export const TCP_MIN_SND_MSS = 48;
+
 export function effectiveMss(mssOption: number, tsOk: boolean): number {
-  return Math.max(1, mssOption - (tsOk ? TS_OPTION_SPACE : 0));
+  return Math.max(TCP_MIN_SND_MSS, mssOption) - (tsOk ? TS_OPTION_SPACE : 0);
+}
+
+/**
+ * PSH (RFC 9293 §3.9.1 SEND "PUSH flag") where Linux puts it: on the segment
+ * that empties what was written (tcp_push marks the tail of each write), on
+ * the last segment of a burst the congestion or peer window cuts short
+ * (`burstEnd`), and when more than half the peer's largest window has gone
+ * out since the last PSH (tcp_mark_push after forced_push).
+ */
+function wantsPush(c: Connection, end: number, len: number, unsent: number, burstEnd: boolean): boolean {
+  if (len === 0) return false;
+  return len === unsent || burstEnd || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2;
 }
 
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
-export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean): number {
+export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean, burstEnd = false): number {
   const t = c.tcb;
   const off = seqSub(seq, t.sndUna);
   const unsent = c.snd.length - off;
@@ -176,10 +212,13 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   const len = Math.max(0, Math.min(maxLen, unsent, room));
   const fin = allowFin && t.finQueued && len === unsent;
   let flags = TCP_ACK;
-  if (len > 0 && len === unsent) flags |= TCP_PSH; // PSH on the last segment of what is queued, as Linux
+  const end = seqAdd(seq, len + (fin ? 1 : 0));
+  if (wantsPush(c, end, len, unsent, burstEnd)) {
+    flags |= TCP_PSH;
+    if (seqGt(end, c.pushedSeq)) c.pushedSeq = end;
+  }
   if (fin) flags |= TCP_FIN;
   const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;
-  const end = seqAdd(seq, len + (fin ? 1 : 0));
   if (seqLt(seq, t.sndMax)) {
     bump(c.env.stats, 'RetransSegs');
     c.retransSegs++;
@@ -188,6 +227,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   } else if (!t.tsOk) {
     c.timing.start(end, c.env.clock.now());
   }
+  if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
   if (!seqLt(seq, t.sndMax) && end !== seq) c.recovery.rack.onSent(seq, end, c.env.clock.now()); // RFC 8985 §6.1
   emit(c, seq, flags, payload, options, windowField(c));
   if (fin) t.finSeq = seqAdd(seq, len);
@@ -232,7 +272,7 @@ export function transmit(c: Connection): void {
       // hold a runt only while an earlier runt is unacknowledged.
       if (fresh && len === unsent && len > 0 && len < t.mss && seqGt(c.sndSml, t.sndUna) && !c.noDelay && !t.finQueued) break;
       if (unsent <= 0) len = 0;
-      const used = sendDataAt(c, t.sndNxt, len, true);
+      const used = sendDataAt(c, t.sndNxt, len, true, fresh && len < unsent && len >= usable);
       t.sndNxt = seqAdd(t.sndNxt, used);
       if (len < t.mss) c.sndSml = t.sndNxt;
       if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;

@@ -3,7 +3,7 @@
  * and RTO over time, and the events that move them (loss detected,
  * recovery entered and left, undo, RTO, tail loss probe) — the sawtooth a
  * textbook shows, from a real run. Records go to a sink the stack owner
- * provides (src/stack.ts `tcpTrace`; `tunstack up --trace FILE` writes
+ * provides (src/stack.ts `tcpTrace`; `tunstack up --cwnd-trace FILE` writes
  * them as JSON lines, `tunstack chart` draws them). Time is the injected
  * clock's, in ms.
  */

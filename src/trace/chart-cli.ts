@@ -1,4 +1,4 @@
-/** `tunstack chart TRACE -o FILE.svg [--conn ID]`: draw a congestion trace written by `tunstack up --trace`. */
+/** `tunstack chart TRACE -o FILE.svg [--conn ID]`: draw a congestion trace written by `tunstack up --cwnd-trace FILE`. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CliError } from '../run/errors.js';
@@ -21,7 +21,7 @@ export function chartCommand(args: string[]): number {
   }
   const records = parseTrace(text);
   const conns = connectionsOf(records);
-  if (conns.length === 0) throw new CliError(`${positionals[0]} holds no trace records (write one with 'tunstack up --trace FILE')`);
+  if (conns.length === 0) throw new CliError(`${positionals[0]} holds no trace records (write one with 'tunstack up --cwnd-trace FILE')`);
   const conn = values.conn ?? conns[0];
   if (!conns.includes(conn)) throw new CliError(`no connection ${conn} in the trace; it has: ${conns.slice(0, 10).join(', ')}`);
   writeFileSync(values.output, renderChart(records, conn));

@@ -100,7 +100,7 @@ describe('congestion trace and chart', () => {
       writeFileSync(join(dir, 'empty'), 'nothing here\n');
       const empty = spawnSync(process.execPath, [CLI, 'chart', join(dir, 'empty'), '-o', join(dir, 'x.svg')], { encoding: 'utf8' });
       expect(empty.status).toBe(2);
-      expect(empty.stderr).toMatch(/--trace FILE/);
+      expect(empty.stderr).toMatch(/--cwnd-trace FILE/);
       const badCc = spawnSync(process.execPath, [CLI, 'up', '--cc', 'vegas'], { encoding: 'utf8' });
       expect([badCc.status, badCc.stderr]).toEqual([2, "tunstack: --cc must be one of cubic, newreno, reno (got 'vegas')\n"]);
     } finally {
