@@ -51,6 +51,8 @@ export class Connection implements TcpConnection {
   readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
   cc: CongestionController;
+  /** Segments retransmitted on this connection (the per-connection RetransSegs; D-SACK undo counts against it). */
+  retransSegs = 0;
   /** Congestion trace of this connection, when the stack asked for one (trace.ts). */
   readonly trace: ConnectionTrace | undefined;
   handler: ConnectionHandler;
@@ -105,6 +107,8 @@ export class Connection implements TcpConnection {
   /** The 'rtx' slot holds a tail loss probe due before the RTO deadline `rtoAt`; whether one is out (loss-probe.ts). */
   probeArmed = false;
   rtoAt = Infinity;
+  /** RACK reordering timer deadline (RFC 8985 §6.3), served from the same slot before the RTO (rack.ts). */
+  reoAt = Infinity;
   probeOut = false;
   /** When the oldest unacknowledged data was (about) first sent: the user timeout's origin. */
   headSentAt = 0;
@@ -546,6 +550,7 @@ export class Connection implements TcpConnection {
       this.probeArmed = true;
       this.rtxAt = now + pto;
     }
+    if (this.reoAt < this.rtxAt) this.rtxAt = this.reoAt;
   }
 
   /** RFC 9293 §3.8.6.1 persist timer, backing off like the RTO. */

@@ -244,12 +244,14 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;
   if (seqLt(seq, t.sndMax)) {
     bump(c.env.stats, 'RetransSegs');
+    c.retransSegs++;
     c.timing.invalidate(); // Karn (RFC 6298 §3)
     if (options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   } else if (!t.tsOk) {
     c.timing.start(end, c.env.clock.now());
   }
   if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
+  if (!seqLt(seq, t.sndMax) && end !== seq) c.recovery.rack.onSent(seq, end, c.env.clock.now()); // RFC 8985 §6.1
   emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0);
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);

@@ -9,7 +9,7 @@ import { sendProbe, sendSyn, transmit } from './output.js';
 import { seqAdd, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { probeTimeout, sendLossProbe } from './loss-probe.js';
-import { enterLoss, noteLossRetransmit } from './recovery.js';
+import { enterLoss, noteLossRetransmit, onReorderTimeout } from './recovery.js';
 
 function giveUp(c: Connection, now: number, limit: number): boolean {
   if (c.userTimeout > 0) return now - c.headSentAt >= c.userTimeout;
@@ -18,6 +18,13 @@ function giveUp(c: Connection, now: number, limit: number): boolean {
 
 /** RFC 6298 §5.4–5.7 with go-back-N from SND.UNA and RFC 5681 §3.1 eq. 4. */
 export function onRetransmitTimeout(c: Connection, now: number): void {
+  if (c.reoAt <= now && onReorderTimeout(c, now)) return;
+  // The slot also serves the RACK timer: a wake-up for a reordering deadline that has
+  // since moved is no timeout (rtoAt is the RTO's own deadline).
+  if (!c.probeArmed && c.rtoAt > now) {
+    c.setSlot('rtx', Math.min(c.rtoAt, c.reoAt));
+    return;
+  }
   if (c.probeArmed) {
     c.probeArmed = false;
     if (probeTimeout(c) !== Infinity) {
