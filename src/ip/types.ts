@@ -33,4 +33,8 @@ export interface IpSender {
    * unless `dontFrag` (then dropped and counted).
    */
   output(packet: Buffer, dst: number, protocol: number, ttl?: number, dontFrag?: boolean): void;
+  /** Path MTU to `dst` (RFC 1191): the link MTU unless a frag-needed lowered it. Optional for test fakes. */
+  pathMtu?(dst: number): number;
+  /** Record a frag-needed's MTU for `dst`; returns the new, lower path MTU or undefined if it did not go down. */
+  learnPathMtu?(dst: number, mtu: number, minPmtu: number, expiresMs: number): number | undefined;
 }

@@ -19,7 +19,7 @@ export type TcpState =
   | 'TIME_WAIT';
 
 /** Error codes TCP reports to the application, as Node's `net` names them. */
-export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE';
+export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE' | 'EHOSTUNREACH' | 'ENETUNREACH';
 
 /** Tunables, with defaults chosen as Linux's (see DEFAULT_TCP_OPTIONS). */
 export interface TcpOptions {

@@ -108,6 +108,8 @@ export class Connection implements TcpConnection {
   /** When the oldest unacknowledged data was (about) first sent: the user timeout's origin. */
   headSentAt = 0;
   wantWritable = false;
+  /** An ICMP error seen on a synchronized connection (Linux sk_err_soft): reported instead of ETIMEDOUT. */
+  softError: TcpErrorCode | undefined;
   private closed = false;
 
   private constructor(
@@ -232,12 +234,35 @@ export class Connection implements TcpConnection {
     if (this.keepAlive) this.kaAt = now + this.keepAliveIdle;
   }
 
+  /** MSS option value our segments may use: the peer's, ours, and the path MTU's (RFC 1191 §3, RFC 9293 §3.7.1). */
+  private mssLimit(): number {
+    const pmtu = this.env.pathMtu?.(this.tcb.remoteAddr);
+    return Math.min(this.tcb.peerMss, this.env.localMss, pmtu === undefined ? Infinity : pmtu - 40);
+  }
+
   /** Segment size and initial window once MSS and timestamps are known. */
   setMss(): void {
     const t = this.tcb;
-    t.mss = effectiveMss(Math.min(t.peerMss, this.env.localMss), t.tsOk);
+    t.mss = effectiveMss(this.mssLimit(), t.tsOk);
     // RFC 5681 §3.1 / RFC 6928 initial window, in segments of the negotiated size.
     this.cc = new NewReno(this.env.options.initialCwndSegments * t.mss);
+  }
+
+  /**
+   * The path MTU went down (icmp-errors.ts): smaller segments from now on, and
+   * what is in flight is resent in them at once without a congestion
+   * response (Linux tcp_sync_mss + tcp_simple_retransmit; RFC 1191 §6.4).
+   */
+  pathMtuChanged(): void {
+    const t = this.tcb;
+    const mss = effectiveMss(this.mssLimit(), t.tsOk);
+    if (mss >= t.mss) return;
+    t.mss = mss;
+    bump(this.env.stats, 'TCPPMTUShrunk');
+    if (this.isSynchronized() && t.sndMax !== t.sndUna) {
+      t.sndNxt = t.sndUna;
+      transmit(this);
+    }
   }
 
   /** RTT of the handshake: from TS echo, or by Karn only if the SYN was never retransmitted. */

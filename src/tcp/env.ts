@@ -17,6 +17,8 @@ export interface TcpEnv {
   readonly stats: Record<string, number>;
   /** Our MSS to advertise: options.mss ?? ip.mtu - 40. */
   readonly localMss: number;
+  /** Path MTU to `remoteAddr` (RFC 1191, src/ip/pmtu.ts); absent in test fakes (then the link MTU). */
+  pathMtu?(remoteAddr: number): number;
   /** Emit one segment (the layer builds the packet and hands it to IPv4). */
   sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number): void;
   /** The connection reached CLOSED: remove it from the demultiplexing table. */

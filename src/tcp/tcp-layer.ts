@@ -27,6 +27,8 @@ import { resetFor } from './reset.js';
 import { bump, makeTcpStats, type TcpStats } from './stats.js';
 import { SynCookies } from './syn-cookies.js';
 import { TimeWaitTable } from './time-wait.js';
+import { tcpIcmpError } from './icmp-errors.js';
+import type { IcmpErrorHandler } from '../ip/icmp.js';
 
 export interface TcpLayerConfig {
   ip: IpSender;
@@ -135,7 +137,24 @@ export class TcpLayer implements TcpApi, TcpEnv {
     else bump(this.stats, 'dropNoPortRst');
   };
 
+  /** ICMP errors quoting our segments (registered with IPv4 by the stack; icmp-errors.ts). */
+  readonly icmpError: IcmpErrorHandler = (type, code, quoted, _from, nextHopMtu) => {
+    tcpIcmpError(this, type, code, quoted, nextHopMtu);
+  };
+
+  findConnection(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): Connection | undefined {
+    return this.conns.get(localAddr, localPort, remoteAddr, remotePort);
+  }
+
+  learnPathMtu(dst: number, mtu: number, minPmtu: number, expiresMs: number): number | undefined {
+    return this.ip.learnPathMtu?.(dst, mtu, minPmtu, expiresMs);
+  }
+
   // ---- TcpEnv -----------------------------------------------------------
+
+  pathMtu(remoteAddr: number): number {
+    return this.ip.pathMtu?.(remoteAddr) ?? this.ip.mtu;
+  }
 
   sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number): void {
     const hl = tcpHeaderLen(seg);
@@ -143,7 +162,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
     emitTcpSegment(seg, packet, IPV4_HEADROOM, localAddr, remoteAddr);
     this.stats.OutSegs++;
     if (seg.flags & TCP_RST) this.stats.OutRsts++;
-    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, true);
+    // DF on everything while path MTU discovery is on (RFC 1191 §3; Linux ip_no_pmtu_disc = 0).
+    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, this.options.pmtuDisc);
   }
 
   unregister(key: FourTuple): void {

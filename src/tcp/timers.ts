@@ -34,7 +34,8 @@ export function onRetransmitTimeout(c: Connection, now: number): void {
   const handshake = t.state === 'SYN_SENT' || t.state === 'SYN_RECEIVED';
   if (giveUp(c, now, handshake ? o.synRetries : o.maxRetries)) {
     bump(c.env.stats, 'TCPAbortOnTimeout');
-    c.fail('ETIMEDOUT');
+    // Linux tcp_write_err: the soft error an ICMP left, if any, names the cause.
+    c.fail(c.softError ?? 'ETIMEDOUT');
     return;
   }
   const first = t.retransmits === 0;
