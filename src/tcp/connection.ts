@@ -387,6 +387,9 @@ export class Connection implements TcpConnection {
     t.finQueued = true;
     if (t.state === 'ESTABLISHED') this.enter('FIN_WAIT_1');
     else if (t.state === 'CLOSE_WAIT') this.enter('LAST_ACK');
+    // RFC 9293 §3.10.4 CLOSE in SYN-RECEIVED with nothing to send: FIN now,
+    // FIN-WAIT-1 (Linux tcp_close_state), while our SYN may still be unacknowledged.
+    else if (t.state === 'SYN_RECEIVED' && this.snd.length === 0) t.state = 'FIN_WAIT_1';
     transmit(this);
   }
 

@@ -79,7 +79,8 @@ export function sendSyn(c: Connection): void {
   const t = c.tcb;
   const o = c.env.options;
   const options: TcpOptionsRepr = { mss: c.env.localMss };
-  const synAck = t.state === 'SYN_RECEIVED';
+  // FIN-WAIT-1 with our SYN unacknowledged comes only from SYN-RECEIVED (close() after a simultaneous open).
+  const synAck = t.state === 'SYN_RECEIVED' || t.state === 'FIN_WAIT_1';
   // In a SYN-ACK only echo what the peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
   if (o.sack && (!synAck || t.sackOk)) options.sackPermitted = true;
   if (o.timestamps && (!synAck || t.tsOk)) options.timestamp = { val: tsNow(c), ecr: synAck ? t.tsRecent : 0 };
@@ -160,6 +161,15 @@ function isSynchronizedForData(c: Connection): boolean {
   return s === 'ESTABLISHED' || s === 'CLOSE_WAIT' || s === 'FIN_WAIT_1' || s === 'CLOSING' || s === 'LAST_ACK';
 }
 
+/**
+ * 1 while our SYN is unacknowledged in a state that sends data or a FIN
+ * (FIN-WAIT-1 entered from SYN-RECEIVED by close()): it occupies the first
+ * sequence number after SND.UNA, ahead of the send buffer.
+ */
+function synInFlight(c: Connection): number {
+  return c.tcb.sndUna === c.tcb.iss && c.tcb.state === 'FIN_WAIT_1' ? 1 : 0;
+}
+
 /** Sequence number just past the last queued data byte (where our FIN goes). */
 export function dataEnd(c: Connection): number {
   return seqAdd(c.tcb.sndUna, c.snd.length);
@@ -185,7 +195,7 @@ function wantsPush(c: Connection, end: number, len: number, unsent: number, burs
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
 export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean, burstEnd = false): number {
   const t = c.tcb;
-  const off = seqSub(seq, t.sndUna);
+  const off = seqSub(seq, t.sndUna) - synInFlight(c);
   const unsent = c.snd.length - off;
   const options = dataOptions(c);
   // t.mss already leaves room for the timestamp option; SACK blocks (RFC 2018)
@@ -224,7 +234,7 @@ export function transmit(c: Connection): void {
   if (isSynchronizedForData(c)) {
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
-      const unsent = c.snd.length - flight;
+      const unsent = c.snd.length - flight + synInFlight(c);
       const finPending = t.finQueued && (t.finSeq < 0 || seqLe(t.sndNxt, t.finSeq));
       if (unsent <= 0 && !finPending) break;
       const retransmitting = seqLt(t.sndNxt, t.sndMax);

@@ -31,7 +31,8 @@ export function onRetransmitTimeout(c: Connection, now: number): void {
   }
   const t = c.tcb;
   const o = c.env.options;
-  const handshake = t.state === 'SYN_SENT' || t.state === 'SYN_RECEIVED';
+  // Our SYN still unacknowledged: also FIN-WAIT-1 entered by close() in SYN-RECEIVED.
+  const handshake = t.state === 'SYN_SENT' || t.state === 'SYN_RECEIVED' || t.sndUna === t.iss;
   if (giveUp(c, now, handshake ? o.synRetries : o.maxRetries)) {
     bump(c.env.stats, 'TCPAbortOnTimeout');
     // Linux tcp_write_err: the soft error an ICMP left, if any, names the cause.
@@ -46,6 +47,8 @@ export function onRetransmitTimeout(c: Connection, now: number): void {
   if (handshake) {
     bump(c.env.stats, 'TCPSynRetrans');
     bump(c.env.stats, 'RetransSegs');
+    // In FIN-WAIT-1 from SYN-RECEIVED the SYN-ACK alone goes again; the FIN
+    // waits until the SYN is acknowledged (as Linux, which resends its head skb).
     sendSyn(c);
     c.armRetransmit(true);
     return;
