@@ -238,6 +238,10 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
     c?.setUserTimeout(v);
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPIDLE) {
     c?.setKeepAlive(s.opts.keepAlive, v * 1000);
+  } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPINTVL && c) {
+    c.setKeepAliveProbes(v * 1000, undefined);
+  } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPCNT && c) {
+    c.setKeepAliveProbes(undefined, v);
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_QUICKACK && c) {
     c.setQuickAck(v !== 0);
   } else throw new ScriptUnsupported(`setsockopt(${optName(level, name)}) is not supported by the stack's socket API`);

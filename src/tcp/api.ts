@@ -173,6 +173,9 @@ export interface TcpInfo {
   reordering: number;
   timestamps: boolean;
   sackOk: boolean;
+  /** MSS we advertised (tcpi_advmss) and Linux's estimate of the peer's segment size (tcpi_rcv_mss). */
+  advmss: number;
+  rcvMss: number;
 }
 
 /** One TCP connection as the application sees it. */
@@ -218,6 +221,8 @@ export interface TcpConnection {
   cork(): void;
   uncork(): void;
   setKeepAlive(enable: boolean, idleMs?: number): void;
+  /** TCP_KEEPINTVL (ms) and TCP_KEEPCNT for this connection; undefined keeps the current value. */
+  setKeepAliveProbes(intervalMs?: number, count?: number): void;
   /** RFC 5482-style user timeout (TCP_USER_TIMEOUT), ms; 0 = use maxRetries. */
   setUserTimeout(ms: number): void;
   /** TCP_QUICKACK (Linux): false delays ACKs (interactive mode), true sends an owed ACK now. */

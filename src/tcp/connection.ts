@@ -97,6 +97,9 @@ export class Connection implements TcpConnection {
   probesOut = 0;
   keepAlive = false;
   keepAliveIdle: number;
+  /** TCP_KEEPINTVL / TCP_KEEPCNT (Linux per-socket overrides of the sysctls), ms and count. */
+  keepAliveInterval: number;
+  keepAliveProbes: number;
   kaProbes = 0;
   userTimeout = 0;
   lastRecvAt: number;
@@ -132,6 +135,8 @@ export class Connection implements TcpConnection {
     this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
     this.cc = new NewReno(o.initialCwndSegments * this.tcb.mss);
     this.keepAliveIdle = o.keepAliveIdle;
+    this.keepAliveInterval = o.keepAliveInterval;
+    this.keepAliveProbes = o.keepAliveProbes;
     this.lastRecvAt = env.clock.now();
   }
 
@@ -444,6 +449,11 @@ export class Connection implements TcpConnection {
     this.kaProbes = 0;
     this.kaAt = enable ? this.lastRecvAt + this.keepAliveIdle : Infinity;
     this.schedule();
+  }
+
+  setKeepAliveProbes(intervalMs?: number, count?: number): void {
+    if (intervalMs !== undefined && intervalMs > 0) this.keepAliveInterval = intervalMs;
+    if (count !== undefined && count > 0) this.keepAliveProbes = count;
   }
 
   setUserTimeout(ms: number): void {

@@ -100,6 +100,8 @@ export function placeholderInfo(state: TcpState, t: FourTuple, extra: Partial<Tc
     reordering: 0,
     timestamps: false,
     sackOk: false,
+    advmss: 0,
+    rcvMss: 0,
     ...extra,
   };
 }
