@@ -87,6 +87,12 @@ export interface TcpOptions {
   minPmtu: number;
   /** How long a learnt path MTU holds, ms (Linux mtu_expires = 600 s). */
   pmtuExpiresMs: number;
+  /**
+   * Per connection, at most one duplicate ACK for out-of-window or PAWS-failed
+   * pure segments, and one challenge ACK, per this many ms (Linux
+   * tcp_invalid_ratelimit = 500; breaks ACK loops, RFC 5961 §7 spirit).
+   */
+  invalidRateLimitMs: number;
 }
 
 export const DEFAULT_TCP_OPTIONS: TcpOptions = {
@@ -122,6 +128,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   pmtuDisc: true,
   minPmtu: 552,
   pmtuExpiresMs: 600_000,
+  invalidRateLimitMs: 500,
 };
 
 /** Callbacks from a connection to its owner (a socket). All are called synchronously from TCP processing. */

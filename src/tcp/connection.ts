@@ -111,6 +111,8 @@ export class Connection implements TcpConnection {
   /** When the oldest unacknowledged data was (about) first sent: the user timeout's origin. */
   headSentAt = 0;
   wantWritable = false;
+  /** When we last answered an invalid segment (Linux last_oow_ack_time; output.ts oowRateLimited). */
+  lastOowAckAt = -Infinity;
   /** An ICMP error seen on a synchronized connection (Linux sk_err_soft): reported instead of ETIMEDOUT. */
   softError: TcpErrorCode | undefined;
   private closed = false;

@@ -146,8 +146,25 @@ export function sendRst(c: Connection, seq: number, ack = false): void {
   emit(c, seq, ack ? TCP_RST | TCP_ACK : TCP_RST, EMPTY, o, ack ? windowField(c) : 0);
 }
 
-/** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited by the layer (§7). */
+/**
+ * Linux __tcp_oow_rate_limited: true (and counted) if this connection
+ * answered an invalid segment less than tcp_invalid_ratelimit ago;
+ * otherwise records now and returns false.
+ */
+export function oowRateLimited(c: Connection, counter: string): boolean {
+  const now = c.env.clock.now();
+  const elapsed = now - c.lastOowAckAt;
+  if (elapsed >= 0 && elapsed < c.env.options.invalidRateLimitMs) {
+    bump(c.env.stats, counter);
+    return true;
+  }
+  c.lastOowAckAt = now;
+  return false;
+}
+
+/** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited per connection (Linux) and by the layer (§7). */
 export function sendChallengeAck(c: Connection): void {
+  if (oowRateLimited(c, 'TCPACKSkippedChallenge')) return;
   if (!c.env.challengeAckAllowed()) {
     bump(c.env.stats, 'TCPChallengeACKLimited');
     return;

@@ -60,8 +60,14 @@ describe('RFC 5961 between two layers', () => {
     const challenges = () => tap.sent('ba').filter((t) => t.seg.flags === TCP_ACK && t.seg.seq === i.sndNxt && t.seg.ack === i.rcvNxt).length;
     tap.inject('b', seg({ ...spoof, flags: TCP_RST, seq: (i.rcvNxt + 1000) >>> 0 }));
     expect(challenges()).toBe(1);
+    // Linux tcp_invalid_ratelimit: one challenge ACK per connection per 500 ms.
+    tap.inject('b', seg({ ...spoof, flags: TCP_RST, seq: (i.rcvNxt + 1001) >>> 0 }));
+    expect(challenges()).toBe(1);
+    expect(p.b.stats.TCPACKSkippedChallenge).toBe(1);
+    p.clock.runUntil(p.clock.now() + 500);
     tap.inject('b', seg({ ...spoof, flags: TCP_SYN, seq: (i.rcvNxt + 5) >>> 0, options: { mss: 1460 } }));
     expect(challenges()).toBe(2);
+    p.clock.runUntil(p.clock.now() + 500);
     tap.inject('b', seg({ ...spoof, flags: TCP_ACK, seq: i.rcvNxt, ack: (i.sndNxt + 100_000) >>> 0 }));
     expect(challenges()).toBe(3);
     expect(p.b.stats.TCPChallengeACK).toBe(3);
@@ -78,7 +84,8 @@ describe('RFC 5961 between two layers', () => {
   it('RFC 5961 §7: challenge ACKs limited to challengeAckLimit per second for the whole layer', async () => {
     const seed = 32;
     const limit = 5;
-    const { p, tap, c, sconn } = await established(seed, { options: { challengeAckLimit: limit } });
+    // The per-connection limit (tcp_invalid_ratelimit) off: this is about the layer's bucket.
+    const { p, tap, c, sconn } = await established(seed, { options: { challengeAckLimit: limit, invalidRateLimitMs: 0 } });
     const i = sconn.info();
     const rst = (k: number) => seg({ srcPort: c.conn.localPort, dstPort: PORT, flags: TCP_RST, seq: (i.rcvNxt + 1 + k) >>> 0 });
     const sentBa = () => tap.sent('ba').length;
