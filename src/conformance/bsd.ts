@@ -34,6 +34,14 @@ export interface SockOpts {
   noDelay: boolean;
   keepAlive: boolean;
   userTimeout: number;
+  /** SO_RCVBUF/SO_SNDBUF as getsockopt reports them: Linux doubles the value set (socket(7)). */
+  rcvBuf?: number;
+  sndBuf?: number;
+}
+
+/** What TCP gets from SO_RCVBUF/SO_SNDBUF: Linux keeps half the doubled size for data (tcp_win_from_space, 50%). */
+export function socketBuffers(o: SockOpts): { rcvBuf?: number; sndBuf?: number } {
+  return { rcvBuf: o.rcvBuf && o.rcvBuf / 2, sndBuf: o.sndBuf && o.sndBuf / 2 };
 }
 
 export class BsdSocket implements ConnectionHandler {
@@ -147,9 +155,14 @@ export class BsdLayer {
     if (s.conn) return err('EINVAL');
     if (s.listener) return ok();
     try {
-      s.listener = this.tcp.listen(s.boundPort ?? defaultPort, Math.max(1, backlog), () => {
-        s.acceptable = true;
-      });
+      s.listener = this.tcp.listen(
+        s.boundPort ?? defaultPort,
+        Math.max(1, backlog),
+        () => {
+          s.acceptable = true;
+        },
+        socketBuffers(s.opts),
+      );
     } catch (e) {
       return err(errnoOf(e, 'EADDRINUSE'));
     }
@@ -184,7 +197,7 @@ export class BsdLayer {
       if (s.connecting) return s.connected ? err('EISCONN') : s.error ? takeError(s) : err('EALREADY');
       s.connecting = true;
       try {
-        s.conn = this.tcp.connect(addr, port, s, s.boundPort);
+        s.conn = this.tcp.connect(addr, port, s, s.boundPort, socketBuffers(s.opts));
       } catch (e) {
         return err(errnoOf(e, 'EADDRNOTAVAIL'));
       }

@@ -3,7 +3,7 @@
  * sockaddr_in, iovec and pollfd) and dispatch onto the BSD socket layer, with
  * Linux's constant values so scripts written for Linux read the same.
  */
-import { BsdLayer, ERRNO, WOULD_BLOCK, err, ok, type BsdSocket, type SysOutcome, type SysResult } from './bsd.js';
+import { BsdLayer, ERRNO, WOULD_BLOCK, err, ok, socketBuffers, type BsdSocket, type SysOutcome, type SysResult } from './bsd.js';
 import { ScriptUnsupported } from './parser.js';
 import type { Profile } from './profile.js';
 import type { Expr, SyscallSpec } from './script.js';
@@ -227,6 +227,12 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
   const c = s.conn;
   if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_REUSEADDR) s.opts.reuseAddr = v !== 0;
   else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_REUSEPORT) s.opts.reuseAddr = v !== 0;
+  else if (level === SYMBOLS.SOL_SOCKET && (name === SYMBOLS.SO_RCVBUF || name === SYMBOLS.SO_SNDBUF)) {
+    // socket(7): the kernel doubles the value (bookkeeping overhead) and getsockopt returns that.
+    if (name === SYMBOLS.SO_RCVBUF) s.opts.rcvBuf = 2 * Math.max(0, v);
+    else s.opts.sndBuf = 2 * Math.max(0, v);
+    c?.setBuffers(socketBuffers(s.opts));
+  }
   else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_KEEPALIVE) {
     s.opts.keepAlive = v !== 0;
     c?.setKeepAlive(v !== 0);
@@ -257,6 +263,8 @@ function getsockopt(bsd: BsdLayer, fd: number, level: number, name: number): Sys
     s.error = undefined;
   } else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_REUSEADDR) v = s.opts.reuseAddr ? 1 : 0;
   else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_KEEPALIVE) v = s.opts.keepAlive ? 1 : 0;
+  else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_RCVBUF && s.opts.rcvBuf) v = s.opts.rcvBuf;
+  else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_SNDBUF && s.opts.sndBuf) v = s.opts.sndBuf;
   else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_NODELAY) v = s.opts.noDelay ? 1 : 0;
   else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_USER_TIMEOUT) v = s.opts.userTimeout;
   else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_MAXSEG && s.conn) v = s.conn.info().mss;

@@ -124,7 +124,7 @@ export function ackNow(c: Connection): boolean {
 function windowWouldNotShrink(c: Connection): boolean {
   const t = c.tcb;
   const maxWnd = 65535 * 2 ** t.rcvWscale;
-  const free = Math.min(maxWnd, Math.max(0, c.env.options.rcvBuf - c.rcv.queued));
+  const free = Math.min(maxWnd, Math.max(0, c.rcvBuf - c.rcv.queued));
   return free >= seqSub(t.rcvAdv, t.lastAckSent);
 }
 

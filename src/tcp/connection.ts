@@ -11,7 +11,7 @@
  */
 import type { Timer } from '../time/clock.js';
 import type { TcpRepr } from '../wire/tcp.js';
-import type { ConnectionHandler, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
+import type { ConnectionHandler, SocketBuffers, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult, TcpEnv } from './env.js';
 import { NewReno } from './congestion/newreno.js';
 import type { CongestionControl } from './congestion/types.js';
@@ -111,6 +111,9 @@ export class Connection implements TcpConnection {
   /** When the oldest unacknowledged data was (about) first sent: the user timeout's origin. */
   headSentAt = 0;
   wantWritable = false;
+  /** Receive and send buffer sizes (options.rcvBuf/sndBuf unless SO_RCVBUF/SO_SNDBUF set them). */
+  rcvBuf: number;
+  sndBuf: number;
   /** When we last answered an invalid segment (Linux last_oow_ack_time; output.ts oowRateLimited). */
   lastOowAckAt = -Infinity;
   /** An ICMP error seen on a synchronized connection (Linux sk_err_soft): reported instead of ETIMEDOUT. */
@@ -136,6 +139,8 @@ export class Connection implements TcpConnection {
     });
     this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
     this.cc = new NewReno(o.initialCwndSegments * this.tcb.mss);
+    this.rcvBuf = o.rcvBuf;
+    this.sndBuf = o.sndBuf;
     this.keepAliveIdle = o.keepAliveIdle;
     this.keepAliveInterval = o.keepAliveInterval;
     this.keepAliveProbes = o.keepAliveProbes;
@@ -143,8 +148,9 @@ export class Connection implements TcpConnection {
   }
 
   /** Active open (RFC 9293 §3.10.1): send SYN with our options, return in SYN_SENT. */
-  static connect(env: TcpEnv, tuple: FourTuple, iss: number, handler: ConnectionHandler): Connection {
+  static connect(env: TcpEnv, tuple: FourTuple, iss: number, handler: ConnectionHandler, buffers?: SocketBuffers): Connection {
     const c = new Connection(env, tuple, handler);
+    if (buffers) c.setBuffers(buffers);
     const t = c.tcb;
     t.iss = iss >>> 0;
     t.sndUna = t.iss;
@@ -155,7 +161,7 @@ export class Connection implements TcpConnection {
     // Per-tuple, not per-connection: a random offset would make a reconnect's TSval look older than
     // TS.Recent half the time, so the peer's TIME_WAIT answers it with an ACK instead (RFC 6191 §2).
     t.tsOffset = env.tsOffset ? env.tsOffset(tuple) : env.rng.u32();
-    t.rcvWscale = env.options.windowScaling ? wscaleFor(env.options.rcvBuf) : 0;
+    t.rcvWscale = env.options.windowScaling ? wscaleFor(c.rcvBuf) : 0;
     t.state = 'SYN_SENT';
     c.synSentAt = env.clock.now();
     sendSyn(c);
@@ -172,6 +178,7 @@ export class Connection implements TcpConnection {
    */
   static fromHandshake(env: TcpEnv, r: HandshakeResult, ack: TcpRepr): Connection {
     const c = new Connection(env, r, NOOP_HANDLER);
+    if (r.buffers) c.setBuffers(r.buffers);
     const t = c.tcb;
     t.passive = true;
     t.iss = r.iss >>> 0;
@@ -183,7 +190,7 @@ export class Connection implements TcpConnection {
     c.pushedSeq = t.sndUna;
     t.rcvNxt = seqAdd(t.irs, 1);
     t.lastAckSent = t.rcvNxt;
-    t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, env.options.rcvBuf));
+    t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.rcvBuf));
     t.peerMss = r.peerMss;
     t.sndWscale = r.sndWscale;
     t.rcvWscale = r.rcvWscale;
@@ -338,7 +345,7 @@ export class Connection implements TcpConnection {
   // ---- application API ------------------------------------------------------
 
   get sendSpace(): number {
-    return Math.max(0, this.env.options.sndBuf - this.snd.length);
+    return Math.max(0, this.sndBuf - this.snd.length);
   }
 
   send(data: Buffer): number {
@@ -456,6 +463,11 @@ export class Connection implements TcpConnection {
   setKeepAliveProbes(intervalMs?: number, count?: number): void {
     if (intervalMs !== undefined && intervalMs > 0) this.keepAliveInterval = intervalMs;
     if (count !== undefined && count > 0) this.keepAliveProbes = count;
+  }
+
+  setBuffers(b: SocketBuffers): void {
+    if (b.rcvBuf !== undefined && b.rcvBuf > 0) this.rcvBuf = b.rcvBuf;
+    if (b.sndBuf !== undefined && b.sndBuf > 0) this.sndBuf = b.sndBuf;
   }
 
   setUserTimeout(ms: number): void {

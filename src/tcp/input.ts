@@ -74,7 +74,7 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
   negotiate(c, seg);
   t.irs = seg.seq;
   t.rcvNxt = seqAdd(seg.seq, 1);
-  t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.env.options.rcvBuf));
+  t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.rcvBuf));
   if (ackOk) {
     c.sampleHandshakeRtt(seg);
     t.sndUna = seg.ack;

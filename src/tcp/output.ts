@@ -26,9 +26,9 @@ export function tsNow(c: Connection): number {
 export function updateRcvWindow(c: Connection): void {
   const t = c.tcb;
   const maxWnd = 65535 * 2 ** t.rcvWscale;
-  const free = Math.min(maxWnd, Math.max(0, c.env.options.rcvBuf - c.rcv.queued));
+  const free = Math.min(maxWnd, Math.max(0, c.rcvBuf - c.rcv.queued));
   const cur = Math.max(0, seqSub(t.rcvAdv, t.rcvNxt));
-  const threshold = Math.min(Math.floor(c.env.options.rcvBuf / 2), c.env.localMss);
+  const threshold = Math.min(Math.floor(c.rcvBuf / 2), c.env.localMss);
   if (free > 0 && free - cur >= threshold) t.rcvAdv = seqAdd(t.rcvNxt, free);
   else if (seqLt(t.rcvAdv, t.rcvNxt)) t.rcvAdv = t.rcvNxt;
 }
@@ -94,7 +94,7 @@ export function sendSyn(c: Connection): void {
   if (t.retransmits > 0 && options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   if (o.windowScaling && (!synAck || c.peerOfferedWscale)) options.wscale = t.rcvWscale;
   // RFC 7323 §2.2: the window in a SYN is never scaled.
-  const window = Math.min(65535, o.rcvBuf);
+  const window = Math.min(65535, c.rcvBuf);
   if (!synAck) t.rcvAdv = seqAdd(t.rcvNxt, window);
   emit(c, t.iss, synAck ? TCP_SYN | TCP_ACK : TCP_SYN, EMPTY, options, window);
   t.sndNxt = seqAdd(t.iss, 1);

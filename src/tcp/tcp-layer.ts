@@ -12,6 +12,7 @@ import { TCP_RST, emitTcpSegment, parseTcpSegment, tcpHeaderLen, type TcpRepr } 
 import {
   DEFAULT_TCP_OPTIONS,
   type ConnectionHandler,
+  type SocketBuffers,
   type TcpApi,
   type TcpConnection,
   type TcpInfo,
@@ -200,7 +201,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
 
   // ---- TcpApi -----------------------------------------------------------
 
-  listen(localPort: number, backlog: number, onAcceptable: () => void): TcpListener {
+  listen(localPort: number, backlog: number, onAcceptable: () => void, buffers?: SocketBuffers): TcpListener {
     if (this.listeners.has(localPort)) throw apiError('EADDRINUSE', `port ${localPort} has a listener`);
     const l = new Listener(
       {
@@ -221,6 +222,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
       localPort,
       backlog,
       onAcceptable,
+      buffers,
     );
     this.listeners.set(localPort, l);
     return l;
@@ -234,7 +236,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
     return conn;
   }
 
-  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number): TcpConnection {
+  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number, buffers?: SocketBuffers): TcpConnection {
     const localAddr = this.ip.localAddr;
     const inUse = (p: number): boolean => {
       const t = { localAddr, localPort: p, remoteAddr, remotePort };
@@ -253,7 +255,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
       if (port === undefined) throw apiError('EADDRNOTAVAIL', 'no free ephemeral port');
     }
     const tuple: FourTuple = { localAddr, localPort: port, remoteAddr, remotePort };
-    const conn = Connection.connect(this, tuple, this.allocateIss(tuple), handler);
+    const conn = Connection.connect(this, tuple, this.allocateIss(tuple), handler, buffers);
     // Inserted right after the SYN is handed to IPv4: links deliver asynchronously, so no answer can precede this.
     if (conn.state !== 'CLOSED') this.conns.set(tuple, conn);
     this.stats.ActiveOpens++;
