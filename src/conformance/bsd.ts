@@ -7,7 +7,7 @@
  * WOULD_BLOCK into EAGAIN/EINPROGRESS for non-blocking sockets, or retries
  * the call as virtual time advances for blocking ones.
  */
-import type { ConnectionHandler, TcpApi, TcpConnection, TcpErrorCode, TcpListener } from '../tcp/api.js';
+import type { ConnectionHandler, TcpApi, TcpConnection, TcpErrorCode, TcpListener, SocketParams } from '../tcp/api.js';
 
 export const ERRNO: Record<string, number> = {
   EPERM: 1, ENOENT: 2, EINTR: 4, EBADF: 9, EAGAIN: 11, EWOULDBLOCK: 11, ENOMEM: 12, EFAULT: 14, EINVAL: 22,
@@ -37,11 +37,13 @@ export interface SockOpts {
   /** SO_RCVBUF/SO_SNDBUF as getsockopt reports them: Linux doubles the value set (socket(7)). */
   rcvBuf?: number;
   sndBuf?: number;
+  /** TCP_MAXSEG set before listen()/connect(). */
+  maxSeg?: number;
 }
 
-/** What TCP gets from SO_RCVBUF/SO_SNDBUF: Linux keeps half the doubled size for data (tcp_win_from_space, 50%). */
-export function socketBuffers(o: SockOpts): { rcvBuf?: number; sndBuf?: number } {
-  return { rcvBuf: o.rcvBuf && o.rcvBuf / 2, sndBuf: o.sndBuf && o.sndBuf / 2 };
+/** What TCP gets from SO_RCVBUF/SO_SNDBUF/TCP_MAXSEG: Linux keeps half the doubled size for data (tcp_win_from_space, 50%). */
+export function socketParams(o: SockOpts): SocketParams {
+  return { rcvBuf: o.rcvBuf && o.rcvBuf / 2, sndBuf: o.sndBuf && o.sndBuf / 2, maxSeg: o.maxSeg };
 }
 
 export class BsdSocket implements ConnectionHandler {
@@ -161,7 +163,7 @@ export class BsdLayer {
         () => {
           s.acceptable = true;
         },
-        socketBuffers(s.opts),
+        socketParams(s.opts),
       );
     } catch (e) {
       return err(errnoOf(e, 'EADDRINUSE'));
@@ -197,7 +199,7 @@ export class BsdLayer {
       if (s.connecting) return s.connected ? err('EISCONN') : s.error ? takeError(s) : err('EALREADY');
       s.connecting = true;
       try {
-        s.conn = this.tcp.connect(addr, port, s, s.boundPort, socketBuffers(s.opts));
+        s.conn = this.tcp.connect(addr, port, s, s.boundPort, socketParams(s.opts));
       } catch (e) {
         return err(errnoOf(e, 'EADDRNOTAVAIL'));
       }

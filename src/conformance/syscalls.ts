@@ -3,7 +3,7 @@
  * sockaddr_in, iovec and pollfd) and dispatch onto the BSD socket layer, with
  * Linux's constant values so scripts written for Linux read the same.
  */
-import { BsdLayer, ERRNO, WOULD_BLOCK, err, ok, socketBuffers, type BsdSocket, type SysOutcome, type SysResult } from './bsd.js';
+import { BsdLayer, ERRNO, WOULD_BLOCK, err, ok, socketParams, type BsdSocket, type SysOutcome, type SysResult } from './bsd.js';
 import { ScriptUnsupported } from './parser.js';
 import type { Profile } from './profile.js';
 import type { Expr, SyscallSpec } from './script.js';
@@ -231,7 +231,7 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
     // socket(7): the kernel doubles the value (bookkeeping overhead) and getsockopt returns that.
     if (name === SYMBOLS.SO_RCVBUF) s.opts.rcvBuf = 2 * Math.max(0, v);
     else s.opts.sndBuf = 2 * Math.max(0, v);
-    c?.setBuffers(socketBuffers(s.opts));
+    c?.setBuffers(socketParams(s.opts));
   }
   else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_KEEPALIVE) {
     s.opts.keepAlive = v !== 0;
@@ -244,6 +244,10 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
     c?.setUserTimeout(v);
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPIDLE) {
     c?.setKeepAlive(s.opts.keepAlive, v * 1000);
+  } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_MAXSEG && !c) {
+    // Linux do_tcp_setsockopt: 88 (TCP_MIN_MSS) .. 65535, else EINVAL; applies to the handshake.
+    if (v < 88 || v > 65535) return err('EINVAL');
+    s.opts.maxSeg = v;
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPINTVL && c) {
     c.setKeepAliveProbes(v * 1000, undefined);
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPCNT && c) {
@@ -268,6 +272,8 @@ function getsockopt(bsd: BsdLayer, fd: number, level: number, name: number): Sys
   else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_NODELAY) v = s.opts.noDelay ? 1 : 0;
   else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_USER_TIMEOUT) v = s.opts.userTimeout;
   else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_MAXSEG && s.conn) v = s.conn.info().mss;
+  // Linux: before the handshake, the TCP_MAXSEG set, else mss_cache's initial 536.
+  else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_MAXSEG) v = s.opts.maxSeg ?? 536;
   else throw new ScriptUnsupported(`getsockopt(${optName(level, name)}) is not supported`);
   return { ret: 0, out: [v] };
 }

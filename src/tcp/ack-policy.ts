@@ -83,7 +83,7 @@ export function onDataReceived(c: Connection, len: number): void {
   const atoMin = c.env.options.delayedAckMs;
   a.scheduled = true;
   // Linux rcv_mss: the largest segment seen, capped by our MSS; a shorter one marks a push.
-  if (len >= c.rcvMss) c.rcvMss = Math.min(len, c.env.localMss);
+  if (len >= c.rcvMss) c.rcvMss = Math.min(len, c.advMss);
   else {
     if (a.pushed) a.pushed2 = true;
     a.pushed = true;

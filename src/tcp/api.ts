@@ -230,8 +230,8 @@ export interface TcpConnection {
   setKeepAlive(enable: boolean, idleMs?: number): void;
   /** TCP_KEEPINTVL (ms) and TCP_KEEPCNT for this connection; undefined keeps the current value. */
   setKeepAliveProbes(intervalMs?: number, count?: number): void;
-  /** SO_RCVBUF/SO_SNDBUF after the connection exists (usable bytes; the window scale stays as negotiated). */
-  setBuffers(buffers: SocketBuffers): void;
+  /** SO_RCVBUF/SO_SNDBUF after the connection exists (usable bytes; the window scale and MSS stay as negotiated). */
+  setBuffers(buffers: SocketParams): void;
   /** RFC 5482-style user timeout (TCP_USER_TIMEOUT), ms; 0 = use maxRetries. */
   setUserTimeout(ms: number): void;
   /** TCP_QUICKACK (Linux): false delays ACKs (interactive mode), true sends an owed ACK now. */
@@ -256,9 +256,11 @@ export interface TcpListener {
  * in usable bytes: what Linux keeps after doubling the value and reserving
  * half for overhead). The receive size also picks the window scale.
  */
-export interface SocketBuffers {
+export interface SocketParams {
   rcvBuf?: number;
   sndBuf?: number;
+  /** TCP_MAXSEG set before the handshake (Linux user_mss): caps the MSS we advertise and send. */
+  maxSeg?: number;
 }
 
 /** What TCP offers the layers above it; implemented by src/tcp/tcp-layer.ts. */
@@ -268,13 +270,13 @@ export interface TcpApi {
    * packet processing) whenever the accept queue becomes non-empty.
    * Throws an Error with code 'EADDRINUSE' if the port has a listener.
    */
-  listen(localPort: number, backlog: number, onAcceptable: () => void, buffers?: SocketBuffers): TcpListener;
+  listen(localPort: number, backlog: number, onAcceptable: () => void, buffers?: SocketParams): TcpListener;
   /**
    * Active open (RFC 9293 §3.10.1): sends SYN now. Throws with code
    * 'EADDRINUSE' if `localPort` is taken for that 4-tuple, 'EADDRNOTAVAIL' if
    * no ephemeral port is free.
    */
-  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number, buffers?: SocketBuffers): TcpConnection;
+  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number, buffers?: SocketParams): TcpConnection;
   /** Snapshot of every connection, listeners and TIME_WAIT entries included (`ss -tan`). */
   connections(): TcpInfo[];
 }

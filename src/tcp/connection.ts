@@ -11,7 +11,7 @@
  */
 import type { Timer } from '../time/clock.js';
 import type { TcpRepr } from '../wire/tcp.js';
-import type { ConnectionHandler, SocketBuffers, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
+import type { ConnectionHandler, SocketParams, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult, TcpEnv } from './env.js';
 import { NewReno } from './congestion/newreno.js';
 import type { CongestionControl } from './congestion/types.js';
@@ -114,6 +114,8 @@ export class Connection implements TcpConnection {
   /** Receive and send buffer sizes (options.rcvBuf/sndBuf unless SO_RCVBUF/SO_SNDBUF set them). */
   rcvBuf: number;
   sndBuf: number;
+  /** TCP_MAXSEG before the handshake (Linux user_mss), if set. */
+  maxSeg: number | undefined;
   /** When we last answered an invalid segment (Linux last_oow_ack_time; output.ts oowRateLimited). */
   lastOowAckAt = -Infinity;
   /** An ICMP error seen on a synchronized connection (Linux sk_err_soft): reported instead of ETIMEDOUT. */
@@ -148,9 +150,10 @@ export class Connection implements TcpConnection {
   }
 
   /** Active open (RFC 9293 §3.10.1): send SYN with our options, return in SYN_SENT. */
-  static connect(env: TcpEnv, tuple: FourTuple, iss: number, handler: ConnectionHandler, buffers?: SocketBuffers): Connection {
+  static connect(env: TcpEnv, tuple: FourTuple, iss: number, handler: ConnectionHandler, buffers?: SocketParams): Connection {
     const c = new Connection(env, tuple, handler);
     if (buffers) c.setBuffers(buffers);
+    c.maxSeg = buffers?.maxSeg;
     const t = c.tcb;
     t.iss = iss >>> 0;
     t.sndUna = t.iss;
@@ -179,6 +182,7 @@ export class Connection implements TcpConnection {
   static fromHandshake(env: TcpEnv, r: HandshakeResult, ack: TcpRepr): Connection {
     const c = new Connection(env, r, NOOP_HANDLER);
     if (r.buffers) c.setBuffers(r.buffers);
+    c.maxSeg = r.buffers?.maxSeg;
     const t = c.tcb;
     t.passive = true;
     t.iss = r.iss >>> 0;
@@ -251,7 +255,12 @@ export class Connection implements TcpConnection {
   /** MSS option value our segments may use: the peer's, ours, and the path MTU's (RFC 1191 §3, RFC 9293 §3.7.1). */
   private mssLimit(): number {
     const pmtu = this.env.pathMtu?.(this.tcb.remoteAddr);
-    return Math.min(this.tcb.peerMss, this.env.localMss, pmtu === undefined ? Infinity : pmtu - 40);
+    return Math.min(this.tcb.peerMss, this.advMss, pmtu === undefined ? Infinity : pmtu - 40);
+  }
+
+  /** The MSS we advertise: the link's (env.localMss) unless TCP_MAXSEG lowered it (Linux tp->advmss). */
+  get advMss(): number {
+    return Math.min(this.env.localMss, this.maxSeg ?? Infinity);
   }
 
   /** Segment size and initial window once MSS and timestamps are known. */
@@ -465,7 +474,7 @@ export class Connection implements TcpConnection {
     if (count !== undefined && count > 0) this.keepAliveProbes = count;
   }
 
-  setBuffers(b: SocketBuffers): void {
+  setBuffers(b: SocketParams): void {
     if (b.rcvBuf !== undefined && b.rcvBuf > 0) this.rcvBuf = b.rcvBuf;
     if (b.sndBuf !== undefined && b.sndBuf > 0) this.sndBuf = b.sndBuf;
   }

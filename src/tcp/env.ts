@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../time/clock.js';
 import type { Rng } from '../util/random.js';
-import type { SocketBuffers, TcpOptions } from './api.js';
+import type { SocketParams, TcpOptions } from './api.js';
 import type { TcpRepr } from '../wire/tcp.js';
 
 export interface TcpEnv {
@@ -93,5 +93,5 @@ export interface HandshakeResult extends FourTuple {
   /** When the SYN-ACK was first sent (for the first RTT sample if not retransmitted). */
   synAckSentAt: number;
   /** The listener's SO_RCVBUF/SO_SNDBUF, inherited by the connection (Linux). */
-  buffers?: SocketBuffers;
+  buffers?: SocketParams;
 }

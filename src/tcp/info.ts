@@ -36,7 +36,7 @@ export function connectionInfo(c: Connection): TcpInfo {
     reordering: 3,
     timestamps: t.tsOk,
     sackOk: t.sackOk,
-    advmss: c.env.localMss,
+    advmss: c.advMss,
     rcvMss: c.rcvMss,
   };
 }

@@ -13,7 +13,7 @@
  */
 import type { Clock, Timer } from '../time/clock.js';
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpOptionsRepr, type TcpRepr } from '../wire/tcp.js';
-import type { SocketBuffers, TcpConnection, TcpInfo, TcpListener, TcpOptions, TcpState } from './api.js';
+import type { SocketParams, TcpConnection, TcpInfo, TcpListener, TcpOptions, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult } from './env.js';
 import { TupleTable } from './demux.js';
 import { resetFor } from './reset.js';
@@ -122,7 +122,7 @@ export class Listener implements TcpListener {
     backlog: number,
     private readonly onAcceptable: () => void,
     /** SO_RCVBUF/SO_SNDBUF of the listening socket: SYN-ACK window and scale, inherited by connections. */
-    private readonly buffers: SocketBuffers = {},
+    private readonly buffers: SocketParams = {},
   ) {
     this.acceptLimit = Math.max(1, Math.floor(backlog));
     this.synQueueLimit = Math.max(1, Math.min(this.acceptLimit, host.options.maxSynBacklog));
@@ -260,7 +260,7 @@ export class Listener implements TcpListener {
 
   /** Our SYN-ACK options, only those the SYN offered (RFC 7323 §2.2/§3.2, RFC 2018 §2). */
   private sendSynAck(r: RequestEntry): void {
-    const options: TcpOptionsRepr = { mss: this.host.localMss };
+    const options: TcpOptionsRepr = { mss: Math.min(this.host.localMss, this.buffers.maxSeg ?? Infinity) };
     if (r.sackOk) options.sackPermitted = true;
     if (r.tsOk) options.timestamp = { val: this.tsNow(r.tsOffset), ecr: r.tsRecent };
     if (r.wsOk) options.wscale = r.rcvWscale;
@@ -401,7 +401,7 @@ export class Listener implements TcpListener {
     const o = this.host.options;
     const so = seg.options;
     const iss = this.host.cookies.make(t, seg.seq, so.mss ?? DEFAULT_PEER_MSS, this.host.clock.now());
-    const options: TcpOptionsRepr = { mss: this.host.localMss };
+    const options: TcpOptionsRepr = { mss: Math.min(this.host.localMss, this.buffers.maxSeg ?? Infinity) };
     // Without timestamps there is nowhere to keep wscale and SACK: offer neither (Linux).
     if (o.timestamps && so.timestamp) {
       const wscale = o.windowScaling ? so.wscale : undefined;

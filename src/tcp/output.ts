@@ -78,7 +78,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
 export function sendSyn(c: Connection): void {
   const t = c.tcb;
   const o = c.env.options;
-  const options: TcpOptionsRepr = { mss: c.env.localMss };
+  const options: TcpOptionsRepr = { mss: c.advMss };
   // FIN-WAIT-1 with our SYN unacknowledged comes only from SYN-RECEIVED (close() after a simultaneous open).
   const synAck = t.state === 'SYN_RECEIVED' || t.state === 'FIN_WAIT_1';
   // In a SYN-ACK only echo what the peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).

@@ -12,7 +12,7 @@ import { TCP_RST, emitTcpSegment, parseTcpSegment, tcpHeaderLen, type TcpRepr } 
 import {
   DEFAULT_TCP_OPTIONS,
   type ConnectionHandler,
-  type SocketBuffers,
+  type SocketParams,
   type TcpApi,
   type TcpConnection,
   type TcpInfo,
@@ -201,7 +201,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
 
   // ---- TcpApi -----------------------------------------------------------
 
-  listen(localPort: number, backlog: number, onAcceptable: () => void, buffers?: SocketBuffers): TcpListener {
+  listen(localPort: number, backlog: number, onAcceptable: () => void, buffers?: SocketParams): TcpListener {
     if (this.listeners.has(localPort)) throw apiError('EADDRINUSE', `port ${localPort} has a listener`);
     const l = new Listener(
       {
@@ -236,7 +236,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
     return conn;
   }
 
-  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number, buffers?: SocketBuffers): TcpConnection {
+  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number, buffers?: SocketParams): TcpConnection {
     const localAddr = this.ip.localAddr;
     const inUse = (p: number): boolean => {
       const t = { localAddr, localPort: p, remoteAddr, remotePort };
