@@ -6,11 +6,11 @@
  */
 import { DEFAULT_COMPARE, type CompareOptions } from './comparator.js';
 import { ScriptUnsupported } from './parser.js';
-import type { Profile } from './profile.js';
+import { getProfile, type Profile } from './profile.js';
+import { applyCommand } from './sysctl.js';
 import type { Script } from './script.js';
 import { SUPPORTED_SYSCALLS } from './syscalls.js';
 import { parseIpv4 } from '../wire/ip-address.js';
-import { setSysctl } from '../tcp/sysctl.js';
 
 /** Options that only tune packetdrill's own execution and mean nothing in virtual time. */
 const IGNORED_OPTIONS = new Set(['verbose', 'debug', 'dry_run', 'so_filename', 'wire_client', 'wire_server', 'wire_server_ip', 'wire_client_dev', 'wire_server_dev', 'gateway_ip', 'netmask_ip', 'init_scripts', 'speed']);
@@ -18,6 +18,8 @@ const IGNORED_OPTIONS = new Set(['verbose', 'debug', 'dry_run', 'so_filename', '
 export interface Setup {
   profile: Profile;
   compare: CompareOptions;
+  /** sysctls the script set that tunstack has no equivalent for (reported, not failed). */
+  ignoredSysctls: string[];
 }
 
 function applyOption(name: string, value: string, s: Setup): void {
@@ -58,7 +60,11 @@ function applyOption(name: string, value: string, s: Setup): void {
       s.profile.mtu = num();
       return;
     case 'mss':
-      s.profile.tcp.mss = num();
+      // packetdrill's --mss is the size its injected packets are cut to (GSO), not the stack's MSS.
+      s.profile.injectMss = num();
+      return;
+    case 'tcp_ts_tick_usecs':
+      s.compare.tsTickUsecs = num();
       return;
     default:
       if (IGNORED_OPTIONS.has(name)) return;
@@ -66,31 +72,13 @@ function applyOption(name: string, value: string, s: Setup): void {
   }
 }
 
-/** net.ipv4.* sysctls map onto TcpOptions through the stack's table (src/tcp/sysctl.ts). */
-function applySysctl(key: string, value: string, s: Setup): void {
-  if (!setSysctl(s.profile.tcp, key, value)) throw new ScriptUnsupported(`sysctl ${key}=${value} is not supported`);
-}
-
-/** A backtick command: packetdrill's defaults.sh is the profile itself; sysctl assignments map to options; anything else is unsupported. */
-function applyCommand(cmd: string, s: Setup): void {
-  for (const part of cmd.split(/;|&&|\n/).map((p) => p.trim()).filter(Boolean)) {
-    if (/defaults\.sh$/.test(part)) continue;
-    const m = /^sysctl\s+(?:-[qw]+\s+)*(.+)$/.exec(part);
-    if (!m) throw new ScriptUnsupported(`shell command not supported: ${part}`);
-    for (const a of m[1].trim().split(/\s+/)) {
-      const kv = /^"?([\w.]+)=([^"]*)"?$/.exec(a);
-      if (!kv) throw new ScriptUnsupported(`sysctl argument not supported: ${a}`);
-      applySysctl(kv[1], kv[2].trim(), s);
-    }
-  }
-}
-
 export function prepare(script: Script, base: Profile): Setup {
-  const s: Setup = { profile: base, compare: { ...DEFAULT_COMPARE } };
+  const s: Setup = { profile: base, compare: { ...DEFAULT_COMPARE }, ignoredSysctls: [] };
+  const linux = getProfile('linux')!;
   for (const [k, v] of script.options) applyOption(k, v, s);
   for (const ev of script.events) {
     const b = ev.body;
-    if (b.type === 'command') applyCommand(b.command, s);
+    if (b.type === 'command') s.ignoredSysctls.push(...applyCommand(b.command, s.profile, linux));
     else if (b.type === 'syscall' && !SUPPORTED_SYSCALLS.has(b.call.name)) {
       throw new ScriptUnsupported(`line ${ev.line}: system call ${b.call.name}() is not supported`);
     }

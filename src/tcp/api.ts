@@ -27,6 +27,8 @@ export interface TcpOptions {
   mss?: number;
   /** Initial congestion window in segments (RFC 6928; Linux: 10). */
   initialCwndSegments: number;
+  /** Congestion controller for new connections (Linux tcp_congestion_control): 'cubic' (default) or 'newreno'. */
+  congestionControl: string;
   /** RTO bounds and initial value, ms (RFC 6298 §2: min 1 s; Linux uses 200 ms). */
   rtoMin: number;
   rtoMax: number;
@@ -58,8 +60,19 @@ export interface TcpOptions {
   keepAliveIdle: number;
   keepAliveInterval: number;
   keepAliveProbes: number;
-  /** RFC 5961 §7 challenge ACK limit per second (Linux tcp_challenge_ack_limit). */
+  /**
+   * RFC 5961 §7 challenge ACKs per second for the whole layer (Linux
+   * tcp_challenge_ack_limit); each second's budget is drawn at random from
+   * [limit/2, limit*3/2) as Linux does since CVE-2016-5696, so the count an
+   * off-path attacker could observe leaks nothing. Infinity disables it
+   * (Linux 6.0+'s default, INT_MAX).
+   */
   challengeAckLimit: number;
+  /**
+   * Per connection: at most one challenge ACK (or other out-of-window ACK)
+   * per this many ms (Linux tcp_invalid_ratelimit = 500 ms, __tcp_oow_rate_limited).
+   */
+  invalidRateLimitMs: number;
   /** Ephemeral port range for active opens (Linux ip_local_port_range). */
   ephemeralPortMin: number;
   ephemeralPortMax: number;
@@ -74,8 +87,6 @@ export interface TcpOptions {
   earlyRetrans: number;
   /** Window of the min-RTT filter, seconds (Linux tcp_min_rtt_wlen = 300). */
   minRttWlenSec: number;
-  /** Congestion control for new connections (Linux tcp_congestion_control). */
-  congestionControl: string;
   /** Packetization-layer PMTU probing (RFC 4821; Linux tcp_mtu_probing = 0: off). */
   mtuProbing: number;
   /**
@@ -87,16 +98,11 @@ export interface TcpOptions {
   minPmtu: number;
   /** How long a learnt path MTU holds, ms (Linux mtu_expires = 600 s). */
   pmtuExpiresMs: number;
-  /**
-   * Per connection, at most one duplicate ACK for out-of-window or PAWS-failed
-   * pure segments, and one challenge ACK, per this many ms (Linux
-   * tcp_invalid_ratelimit = 500; breaks ACK loops, RFC 5961 §7 spirit).
-   */
-  invalidRateLimitMs: number;
 }
 
 export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   initialCwndSegments: 10,
+  congestionControl: 'cubic',
   rtoMin: 200,
   rtoMax: 120_000,
   rtoInitial: 1_000,
@@ -117,18 +123,17 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   keepAliveInterval: 75_000,
   keepAliveProbes: 9,
   challengeAckLimit: 1000,
+  invalidRateLimitMs: 500,
   ephemeralPortMin: 32768,
   ephemeralPortMax: 60999,
   rfc1337: true,
   dsack: true,
   earlyRetrans: 3,
   minRttWlenSec: 300,
-  congestionControl: 'reno',
   mtuProbing: 0,
   pmtuDisc: true,
   minPmtu: 552,
   pmtuExpiresMs: 600_000,
-  invalidRateLimitMs: 500,
 };
 
 /** Callbacks from a connection to its owner (a socket). All are called synchronously from TCP processing. */
@@ -163,6 +168,8 @@ export interface TcpInfo {
   recvQueue: number;
   cwnd: number;
   ssthresh: number;
+  /** Congestion controller name (tcpi_ca_name / TCP_CONGESTION); absent for listeners and TIME_WAIT. */
+  congestionControl?: string;
   srtt: number;
   rttvar: number;
   rto: number;
@@ -181,8 +188,36 @@ export interface TcpInfo {
   timestamps: boolean;
   sackOk: boolean;
   /** MSS we advertised (tcpi_advmss) and Linux's estimate of the peer's segment size (tcpi_rcv_mss). */
-  advmss: number;
-  rcvMss: number;
+  advmss?: number;
+  rcvMss?: number;
+  /** Initial sequence numbers (ours, the peer's); 0 where unknown. */
+  iss?: number;
+  irs?: number;
+  /** Bytes the peer acknowledged and bytes received in order (tcpi_bytes_acked, tcpi_bytes_received). */
+  bytesAcked?: number;
+  bytesReceived?: number;
+  /** Bytes/s acknowledged over the last completed round trip (tcpi_delivery_rate, sampled per RTT). */
+  deliveryRate?: number;
+  /** Congestion controller name (tcpi_ca_name / ss's "cubic", "reno"). */
+  ccName?: string;
+  /** Armed timers as absolute deadlines on the stack's clock (ms), like `ss -o`'s timer:(...). */
+  timers?: TimerDeadlines;
+}
+
+/** The deadlines of a connection's armed timers; absent = not armed. */
+export interface TimerDeadlines {
+  /** Retransmission timeout (RFC 6298), SYN/SYN-ACK retransmission included. */
+  retransmit?: number;
+  /** Tail loss probe (RFC 8985 §7). */
+  lossProbe?: number;
+  /** Zero-window probe (RFC 9293 §3.8.6.1). */
+  persist?: number;
+  /** FIN_WAIT_2 timeout after a full close (Linux tcp_fin_timeout). */
+  finWait2?: number;
+  delayedAck?: number;
+  keepalive?: number;
+  /** 2·MSL (RFC 9293 §3.4.2). */
+  timeWait?: number;
 }
 
 /** One TCP connection as the application sees it. */
@@ -219,6 +254,8 @@ export interface TcpConnection {
   /** Abort: send RST, discard buffers, report nothing further (RFC 9293 §3.10.5). */
   abort(): void;
   setNoDelay(noDelay: boolean): void;
+  /** TCP_CONGESTION: choose this connection's congestion controller by name (throws on an unknown name). */
+  setCongestionControl(name: string): void;
   /**
    * TCP_CORK (Linux tcp(7)): while corked only full-sized segments leave;
    * uncork() sends the remainder, with the FIN if shutdownWrite() came

@@ -13,15 +13,16 @@ import type { Timer } from '../time/clock.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { ConnectionHandler, SocketParams, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult, TcpEnv } from './env.js';
-import { NewReno } from './congestion/newreno.js';
-import type { CongestionControl } from './congestion/types.js';
+import { createController } from './congestion/index.js';
+import type { CongestionController } from './congestion/types.js';
 import { connectionInfo } from './info.js';
 import { segmentArrives } from './input.js';
+import { windowScaleFor } from './listener.js';
 import { onKeepaliveTimeout, onPersistTimeout, onRetransmitTimeout } from './timers.js';
 import { probeTimeout } from './loss-probe.js';
 import { effectiveMss, rcvWnd, sendAck, sendRst, sendSyn, transmit, updateRcvWindow } from './output.js';
 import { ReceiveBuffer } from './reassembly/receive-buffer.js';
-import { NewRenoRecovery, type LossRecovery } from './recovery.js';
+import { LossRecovery } from './recovery.js';
 import { RttEstimator, RttTiming } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
@@ -29,6 +30,7 @@ import { seqAdd, seqLt, seqSub } from './seq.js';
 import { AckState, ackAfterRead, onDelayedAckTimeout, setQuickAck } from './ack-policy.js';
 import { bump } from './stats.js';
 import { Tcb } from './tcb.js';
+import { ConnectionTrace } from './trace.js';
 
 const NOOP_HANDLER: ConnectionHandler = Object.freeze({
   onConnect() {},
@@ -40,22 +42,17 @@ const NOOP_HANDLER: ConnectionHandler = Object.freeze({
 
 type SlotKind = 'none' | 'rtx' | 'persist' | 'finwait2';
 
-/** Smallest shift with which 65535 << shift covers rcvBuf (RFC 7323 §2.3), at most 14. */
-function wscaleFor(rcvBuf: number): number {
-  let s = 0;
-  while (s < 14 && 65535 * 2 ** s < rcvBuf) s++;
-  return s;
-}
-
 export class Connection implements TcpConnection {
   readonly tcb = new Tcb();
   readonly snd = new SendBuffer();
   readonly rcv = new ReceiveBuffer();
   readonly rtt: RttEstimator;
   readonly timing = new RttTiming();
-  readonly recovery: LossRecovery = new NewRenoRecovery();
+  readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
-  cc: CongestionControl;
+  cc: CongestionController;
+  /** Congestion trace of this connection, when the stack asked for one (trace.ts). */
+  readonly trace: ConnectionTrace | undefined;
   handler: ConnectionHandler;
 
   noDelay = false;
@@ -140,13 +137,14 @@ export class Connection implements TcpConnection {
       remotePort: tuple.remotePort,
     });
     this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
-    this.cc = new NewReno(o.initialCwndSegments * this.tcb.mss);
+    this.cc = createController(o.congestionControl, o.initialCwndSegments);
     this.rcvBuf = o.rcvBuf;
     this.sndBuf = o.sndBuf;
     this.keepAliveIdle = o.keepAliveIdle;
     this.keepAliveInterval = o.keepAliveInterval;
     this.keepAliveProbes = o.keepAliveProbes;
     this.lastRecvAt = env.clock.now();
+    this.trace = env.trace ? new ConnectionTrace(env.trace, this) : undefined;
   }
 
   /** Active open (RFC 9293 §3.10.1): send SYN with our options, return in SYN_SENT. */
@@ -164,7 +162,7 @@ export class Connection implements TcpConnection {
     // Per-tuple, not per-connection: a random offset would make a reconnect's TSval look older than
     // TS.Recent half the time, so the peer's TIME_WAIT answers it with an ACK instead (RFC 6191 §2).
     t.tsOffset = env.tsOffset ? env.tsOffset(tuple) : env.rng.u32();
-    t.rcvWscale = env.options.windowScaling ? wscaleFor(c.rcvBuf) : 0;
+    t.rcvWscale = env.options.windowScaling ? windowScaleFor(c.rcvBuf) : 0;
     t.state = 'SYN_SENT';
     c.synSentAt = env.clock.now();
     sendSyn(c);
@@ -268,7 +266,22 @@ export class Connection implements TcpConnection {
     const t = this.tcb;
     t.mss = effectiveMss(this.mssLimit(), t.tsOk);
     // RFC 5681 §3.1 / RFC 6928 initial window, in segments of the negotiated size.
-    this.cc = new NewReno(this.env.options.initialCwndSegments * t.mss);
+    this.cc = createController(this.cc.name, this.env.options.initialCwndSegments);
+  }
+
+  /** The congestion window in bytes, as the sender uses it (the controller counts segments). */
+  get cwndBytes(): number {
+    return Math.floor(this.cc.cwnd * this.tcb.mss);
+  }
+
+  /**
+   * TCP_CONGESTION (Linux tcp_set_congestion_control): switch controllers,
+   * keeping cwnd and ssthresh. Throws naming the choices for an unknown name.
+   */
+  setCongestionControl(name: string): void {
+    const next = createController(name, this.cc.cwnd);
+    next.ssthresh = this.cc.ssthresh;
+    this.cc = next;
   }
 
   /**

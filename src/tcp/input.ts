@@ -12,7 +12,6 @@ import type { Connection } from './connection.js';
 import {
   rcvWnd,
   oowRateLimited,
-  retransmitHead,
   sendAck,
   sendChallengeAck,
   sendSyn,
@@ -20,7 +19,7 @@ import {
 } from './output.js';
 import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
-import { DUPACK_THRESHOLD } from './recovery.js';
+import { beginAck, endAck } from './recovery.js';
 import { pawsRejects, replaceTsRecent } from './paws.js';
 import { ackSndCheck, enterQuickAck, onDataReceived, onFinReceived } from './ack-policy.js';
 
@@ -156,6 +155,12 @@ function checkSequence(c: Connection, seg: TcpRepr): boolean {
   if (!ok) {
     if (!rst) {
       bump(c.env.stats, 'dropOutOfWindow');
+      // RFC 5961 §4.2: a SYN gets a (rate-limited) challenge ACK wherever its
+      // sequence number lies (Linux tcp_validate_incoming: `goto syn_challenge`).
+      if (seg.flags & TCP_SYN) {
+        sendChallengeAck(c);
+        return false;
+      }
       // Linux tcp_send_dupack: a retransmission of data we already have means
       // our ACK was lost (DelayedACKLost): ACK quickly for a while.
       if (segLen > 0 && seqLt(seg.seq, t.rcvNxt)) {
@@ -243,6 +248,7 @@ function checkAck(c: Connection, seg: TcpRepr): boolean {
   // Linux's tcp_ack leaves it alone for an old ACK (below SND.UNA) too.
   if (!seqLt(seg.ack, t.sndUna)) replaceTsRecent(c, seg);
   const scaledWnd = seg.window * 2 ** t.sndWscale;
+  const prior = beginAck(c);
   const sackBlocks = t.sackOk ? seg.options.sack : undefined;
   const newlySacked = sackBlocks ? c.sack.update(sackBlocks, t.sndUna, t.sndMax) : 0;
   const newAck = seqGt(seg.ack, t.sndUna);
@@ -270,30 +276,11 @@ function checkAck(c: Connection, seg: TcpRepr): boolean {
     c.setSendWindow(scaledWnd, seg.seq, seg.ack);
   }
   if (newAck) onNewAck(c, seg);
-  else if (dupAck) onDupAck(c);
-  if (newlySacked > 0 && c.recovery.retransmitLost(c.sack.highestEnd ?? t.sndUna)) {
-    bump(c.env.stats, 'TCPLostRetransmit');
-    retransmitHead(c);
-  }
+  endAck(c, prior, seg, dupAck, newlySacked);
   return afterAckStateChanges(c);
 }
 
-function onDupAck(c: Connection): void {
-  const t = c.tcb;
-  // RFC 6675 §4 IsLost(SND.UNA): more than (DupThresh - 1) SMSS SACKed above
-  // it. Linux's receiver ACKs coalesced segments, so three duplicate ACKs can
-  // come long after three segments arrived beyond the hole.
-  const sackSaysLost = c.sack.sackedBytes > (DUPACK_THRESHOLD - 1) * t.mss;
-  const action = c.recovery.onDupAck(t.sndMax, sackSaysLost);
-  if (action === 'enter') {
-    c.cc.onLoss(seqSub(t.sndNxt, t.sndUna), t.mss, c.env.clock.now());
-    retransmitHead(c);
-  } else if (action === 'inflate') {
-    c.cc.onDupAck(t.mss, c.env.clock.now());
-  }
-}
-
-/** Seventh: segment text (RFC 9293 §3.10.7.4); when to ACK it is ack-policy.ts (RFC 1122 §4.2.3.2, RFC 5681 §4.2). */
+/** Seventh: segment text (RFC 9293 §3.10.7.4), with delayed ACK per RFC 1122 §4.2.3.2 / RFC 5681 §4.2. */
 function processText(c: Connection): void {
   const t = c.tcb;
   const data = c.inData;
@@ -309,7 +296,9 @@ function processText(c: Connection): void {
   if (c.inSeq === t.rcvNxt) {
     const hadHole = c.rcv.hasOutOfOrder;
     c.rcv.pushInOrder(data);
+    const before = t.rcvNxt;
     t.rcvNxt = c.rcv.drain(seqAdd(t.rcvNxt, data.length));
+    t.bytesReceived += seqSub(t.rcvNxt, before);
     onDataReceived(c, data.length);
     if (hadHole) {
       // RFC 5681 §4.2: data filling a hole is ACKed at once (Linux ICSK_ACK_NOW /

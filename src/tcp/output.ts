@@ -10,6 +10,7 @@ import type { Connection } from './connection.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { onAckSent, onDataSent } from './ack-policy.js';
+import { congestionRoom, sendLostRetransmits } from './recovery.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -140,7 +141,7 @@ export function sendProbe(c: Connection, seq: number): void {
  * carries none.
  */
 export function sendRst(c: Connection, seq: number, ack = false): void {
-  bump(c.env.stats, 'OutRsts');
+  // OutRsts is counted once, where every segment leaves (tcp-layer.ts sendSegment).
   const o: TcpOptionsRepr = {};
   if (ack && c.tcb.tsOk) o.timestamp = { val: tsNow(c), ecr: c.tcb.tsRecent };
   emit(c, seq, ack ? TCP_RST | TCP_ACK : TCP_RST, EMPTY, o, ack ? windowField(c) : 0);
@@ -162,7 +163,12 @@ export function oowRateLimited(c: Connection, counter: string): boolean {
   return false;
 }
 
-/** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited per connection (Linux) and by the layer (§7). */
+/**
+ * RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited first per connection
+ * (Linux tcp_send_challenge_ack → __tcp_oow_rate_limited, tcp_invalid_ratelimit,
+ * sharing the budget with other ACKs to invalid segments) and then by the
+ * layer's randomised per-second budget (§7).
+ */
 export function sendChallengeAck(c: Connection): void {
   if (oowRateLimited(c, 'TCPACKSkippedChallenge')) return;
   if (!c.env.challengeAckAllowed()) {
@@ -193,8 +199,14 @@ export function dataEnd(c: Connection): number {
 }
 
 /** Payload bytes per full segment for a connection with/without timestamps. */
+/**
+ * Linux tcp_min_snd_mss (48, since the 2019 SACK-panic fixes, CVE-2019-11479):
+ * a peer announcing a tiny MSS cannot make us cut the stream into 1-byte segments.
+ */
+export const TCP_MIN_SND_MSS = 48;
+
 export function effectiveMss(mssOption: number, tsOk: boolean): number {
-  return Math.max(1, mssOption - (tsOk ? TS_OPTION_SPACE : 0));
+  return Math.max(TCP_MIN_SND_MSS, mssOption) - (tsOk ? TS_OPTION_SPACE : 0);
 }
 
 /**
@@ -249,6 +261,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
 export function transmit(c: Connection): void {
   const t = c.tcb;
   if (isSynchronizedForData(c)) {
+    sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
       const unsent = c.snd.length - flight + synInFlight(c);
@@ -263,9 +276,7 @@ export function transmit(c: Connection): void {
           continue;
         }
       }
-      // Congestion window counts bytes in the network: SACKed bytes have left it (RFC 6675 "pipe", roughly).
-      const pipe = flight - (retransmitting ? c.sack.sackedBelow(t.sndNxt) : 0);
-      const usable = Math.min(t.sndWnd - flight, Math.max(c.cc.window + limitedTransmit(c) - pipe, sackRecoveryRoom(c, flight)));
+      const usable = Math.min(t.sndWnd - flight, congestionRoom(c, flight, retransmitting));
       let len = Math.max(0, Math.min(t.mss, unsent, usable));
       if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt));
       if (unsent > 0 && len === 0) {
@@ -294,31 +305,6 @@ export function transmit(c: Connection): void {
     else sendAck(c);
   }
   c.schedule();
-}
-
-/**
- * RFC 3042 Limited Transmit: each of the first two duplicate ACKs lets one
- * new segment out beyond cwnd (cwnd itself unchanged), so a small window
- * still collects the three duplicate ACKs fast retransmit needs instead of
- * waiting for the RTO (Linux does the same, tcp_cwnd_test with in_flight
- * reduced by SACKed segments). Only new data: after an RTO dupAcks is zero.
- */
-function limitedTransmit(c: Connection): number {
-  const r = c.recovery;
-  return r.inRecovery ? 0 : Math.min(r.dupAcks, 2) * c.tcb.mss;
-}
-
-/**
- * During fast recovery with SACK, RFC 6675 §5 step (C): send while pipe (the
- * bytes outstanding minus those SACKed) is below cwnd = ssthresh. NewReno's
- * inflation only lets new data out once the duplicate ACKs have re-inflated
- * cwnd past the whole old flight, so with SACK this is the larger allowance.
- * New data flowing during recovery is also what reveals a lost
- * retransmission (recovery.ts retransmitLost) before the RTO would.
- */
-function sackRecoveryRoom(c: Connection, flight: number): number {
-  if (!c.recovery.inRecovery || c.sack.isEmpty) return 0;
-  return c.cc.ssthresh - (flight - c.sack.sackedBytes);
 }
 
 /** Fast retransmit / NewReno partial ACK: resend one segment at SND.UNA (RFC 5681 §3.2, RFC 6582). */

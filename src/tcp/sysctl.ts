@@ -6,6 +6,7 @@
  * counts seconds); a name the table does not know returns false, never throws.
  */
 import type { TcpOptions } from './api.js';
+import { isCongestionControl } from './congestion/index.js';
 
 interface SysctlEntry {
   /** What the setting does here (the README table's text). */
@@ -107,7 +108,7 @@ export const SYSCTLS: Readonly<Record<string, SysctlEntry>> = {
     get: (o) => o.congestionControl,
     set: (o, v) => {
       const name = v.trim();
-      if (!/^[a-z0-9_]+$/.test(name)) return false;
+      if (!isCongestionControl(name)) return false;
       o.congestionControl = name;
       return true;
     },

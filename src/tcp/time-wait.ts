@@ -55,6 +55,11 @@ export class TimeWaitTable {
     return mapIter(this.table.values(), (e) => e.rec);
   }
 
+  /** Each record with its 2·MSL deadline (for observers: stat -i, explain). */
+  entries(): IterableIterator<{ rec: TimeWaitRecord; deadline: number }> {
+    return mapIter(this.table.values(), (e) => ({ rec: e.rec, deadline: e.deadline }));
+  }
+
   /** Take over a connection entering TIME_WAIT (it replaces any older record for the tuple). */
   add(rec: TimeWaitRecord): void {
     const old = this.table.getTuple(rec);

@@ -48,9 +48,9 @@ describe('sending: segmenter, windows, Nagle (RFC 9293 §3.7.4, §3.8.6, RFC 568
     expect(env.sent.length).toBe(10);
     env.sent.length = 0;
     c.input(peer({ flags: TCP_ACK, seq: R, ack: L + 2920, window: 65535 }));
-    // One ACK for 2 segments: cwnd += 1 SMSS (RFC 5681 eq. 2, ABC L=1): 2 freed + 1 new = 3 segments.
-    expect(c.info().cwnd).toBe(14600 + 1460);
-    expect(env.sent.length).toBe(3);
+    // One ACK for 2 segments: cwnd += 2 SMSS (RFC 3465 ABC, L = 2; Linux tcp_slow_start): 2 freed + 2 new = 4 segments.
+    expect(c.info().cwnd).toBe(14600 + 2920);
+    expect(env.sent.length).toBe(4);
   });
 
   it('Nagle: a small write waits while data is unacknowledged; setNoDelay sends it (RFC 9293 §3.7.4)', () => {
