@@ -166,11 +166,13 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'delayed-ack',
-    title: 'quick ACKs at first, then a delayed ACK for a lone segment, an immediate ACK for every second full one',
+    title: 'quick ACKs at first, then (TCP_QUICKACK=0) a delayed ACK for a lone segment, an immediate ACK for every second full one',
     durationMs: 300,
     setup(sim) {
-      const { client } = handshakeThen(sim);
+      const { server, client } = handshakeThen(sim);
       sim.at(50, 'a', 'write(100 bytes)', () => client().conn!.send(Buffer.alloc(100, 0x61)));
+      // Linux stays in quick-ACK mode for up to 16 ACKs (tcp_incr_quickack); TCP_QUICKACK=0 leaves it.
+      sim.at(60, 'b', 'setsockopt(TCP_QUICKACK, 0)', () => server()[0]?.conn?.setQuickAck(false));
       sim.at(100, 'a', 'write(100 bytes)', () => client().conn!.send(Buffer.alloc(100, 0x61)));
       sim.at(200, 'a', 'write(2 full segments)', () => client().conn!.send(Buffer.alloc(2 * 1448, 0x61)));
     },

@@ -19,7 +19,7 @@ export type TcpState =
   | 'TIME_WAIT';
 
 /** Error codes TCP reports to the application, as Node's `net` names them. */
-export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE';
+export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE' | 'EHOSTUNREACH' | 'ENETUNREACH';
 
 /** Tunables, with defaults chosen as Linux's (see DEFAULT_TCP_OPTIONS). */
 export interface TcpOptions {
@@ -187,6 +187,9 @@ export interface TcpInfo {
   reordering: number;
   timestamps: boolean;
   sackOk: boolean;
+  /** MSS we advertised (tcpi_advmss) and Linux's estimate of the peer's segment size (tcpi_rcv_mss). */
+  advmss?: number;
+  rcvMss?: number;
   /** Initial sequence numbers (ours, the peer's); 0 where unknown. */
   iss?: number;
   irs?: number;
@@ -262,6 +265,10 @@ export interface TcpConnection {
   cork(): void;
   uncork(): void;
   setKeepAlive(enable: boolean, idleMs?: number): void;
+  /** TCP_KEEPINTVL (ms) and TCP_KEEPCNT for this connection; undefined keeps the current value. */
+  setKeepAliveProbes(intervalMs?: number, count?: number): void;
+  /** SO_RCVBUF/SO_SNDBUF after the connection exists (usable bytes; the window scale and MSS stay as negotiated). */
+  setBuffers(buffers: SocketParams): void;
   /** RFC 5482-style user timeout (TCP_USER_TIMEOUT), ms; 0 = use maxRetries. */
   setUserTimeout(ms: number): void;
   /** TCP_QUICKACK (Linux): false delays ACKs (interactive mode), true sends an owed ACK now. */
@@ -281,6 +288,18 @@ export interface TcpListener {
   close(): void;
 }
 
+/**
+ * Per-socket buffer sizes set before listen()/connect() (SO_RCVBUF/SO_SNDBUF,
+ * in usable bytes: what Linux keeps after doubling the value and reserving
+ * half for overhead). The receive size also picks the window scale.
+ */
+export interface SocketParams {
+  rcvBuf?: number;
+  sndBuf?: number;
+  /** TCP_MAXSEG set before the handshake (Linux user_mss): caps the MSS we advertise and send. */
+  maxSeg?: number;
+}
+
 /** What TCP offers the layers above it; implemented by src/tcp/tcp-layer.ts. */
 export interface TcpApi {
   /**
@@ -288,13 +307,13 @@ export interface TcpApi {
    * packet processing) whenever the accept queue becomes non-empty.
    * Throws an Error with code 'EADDRINUSE' if the port has a listener.
    */
-  listen(localPort: number, backlog: number, onAcceptable: () => void): TcpListener;
+  listen(localPort: number, backlog: number, onAcceptable: () => void, buffers?: SocketParams): TcpListener;
   /**
    * Active open (RFC 9293 §3.10.1): sends SYN now. Throws with code
    * 'EADDRINUSE' if `localPort` is taken for that 4-tuple, 'EADDRNOTAVAIL' if
    * no ephemeral port is free.
    */
-  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number): TcpConnection;
+  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number, buffers?: SocketParams): TcpConnection;
   /** Snapshot of every connection, listeners and TIME_WAIT entries included (`ss -tan`). */
   connections(): TcpInfo[];
 }

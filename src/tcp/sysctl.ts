@@ -99,6 +99,7 @@ export const SYSCTLS: Readonly<Record<string, SysctlEntry>> = {
   tcp_keepalive_intvl: num('keepAliveInterval', 'keepalive probe interval, s', 1000, 1),
   tcp_keepalive_probes: num('keepAliveProbes', 'keepalive probes before ETIMEDOUT', 1, 1),
   tcp_challenge_ack_limit: num('challengeAckLimit', 'challenge ACKs per second (RFC 5961 §7)'),
+  tcp_invalid_ratelimit: num('invalidRateLimitMs', 'per-connection gap between ACKs for invalid segments, ms'),
   tcp_early_retrans: num('earlyRetrans', 'early retransmit / RACK-TLP mode (Linux 3: TLP on)'),
   tcp_min_rtt_wlen: num('minRttWlenSec', 'min-RTT filter window, s'),
   tcp_mtu_probing: num('mtuProbing', 'packetization-layer PMTU probing (RFC 4821): 0 off'),
