@@ -365,6 +365,11 @@ export class Connection implements TcpConnection {
       this.resetAndClose();
       return;
     }
+    if (this.env.adoptOrphan && !this.env.adoptOrphan(this)) {
+      bump(this.env.stats, 'TCPAbortOnMemory');
+      this.resetAndClose();
+      return;
+    }
     t.fullyClosed = true;
     if (t.state === 'FIN_WAIT_2') this.setSlot('finwait2', this.env.clock.now() + this.env.options.finWait2Timeout);
     this.shutdownWrite();
