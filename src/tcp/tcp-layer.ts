@@ -124,7 +124,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
       conn.input(seg);
       return;
     }
-    if (this.timeWait.get(dst, seg.dstPort, src, seg.srcPort)) {
+    if (this.timeWait.contains(dst, seg.dstPort, src, seg.srcPort)) {
       if (this.timeWait.input(dst, src, seg) === 'done') return;
     }
     const l = this.listeners.get(seg.dstPort);
