@@ -46,9 +46,11 @@ function layerAlone(n: number): void {
   const clock = new VirtualClock(0);
   const stack = new Stack({ link, addr: US, clock, rng: new SeededRng(1), tcp: { maxSynBacklog: n + 1 } });
   const conns: TcpConnection[] = [];
+  // One handler for all: what is measured is TCP, not the application's callbacks.
+  const handler = { onConnect() {}, onReadable() {}, onWritable() {}, onError() {}, onClose() {} };
   const l = stack.tcp.listen(7, n + 1, () => {
     for (let c = l.accept(); c; c = l.accept()) {
-      c.handler = { onConnect() {}, onReadable() {}, onWritable() {}, onError() {}, onClose() {} };
+      c.handler = handler;
       conns.push(c);
     }
   });
@@ -69,6 +71,8 @@ function layerAlone(n: number): void {
     link.inject(seg(src, sport, 1001, sa.seq + 1, TCP_ACK));
     peerAck[i] = sa.seq + 1;
   }
+  // Idle for 2 s: the handshake's wake-ups (SYN-ACK retransmission, delayed ACK) fall due and leave the timer queue.
+  clock.advance(2000);
   link.take();
   const live = stack.tcp.connectionCount;
   const established = heap();

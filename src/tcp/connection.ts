@@ -39,6 +39,9 @@ const NOOP_HANDLER: ConnectionHandler = Object.freeze({
 
 type SlotKind = 'none' | 'rtx' | 'persist' | 'finwait2';
 
+/** Shared empty payload: a Buffer per idle connection would cost a few hundred bytes (bench:scale). */
+const NO_DATA = Buffer.alloc(0);
+
 /** Smallest shift with which 65535 << shift covers rcvBuf (RFC 7323 §2.3), at most 14. */
 function wscaleFor(rcvBuf: number): number {
   let s = 0;
@@ -77,7 +80,7 @@ export class Connection implements TcpConnection {
   /** Segment being processed, trimmed to the window (input.ts scratch, no per-segment object). */
   inSeq = 0;
   inAck = 0;
-  inData: Buffer = Buffer.alloc(0);
+  inData: Buffer = NO_DATA;
   inFin = false;
   /** TSval carried by our latest retransmission (RTT samples must echo it or later). */
   lastRtxTsVal: number | undefined;
@@ -218,6 +221,9 @@ export class Connection implements TcpConnection {
   input(seg: TcpRepr): void {
     if (this.closed) return;
     segmentArrives(this, seg);
+    // Let go of the segment: a slice kept here would pin the whole received
+    // batch (the device's read slab) for as long as the connection sits idle.
+    this.inData = NO_DATA;
   }
 
   noteReceived(): void {
