@@ -124,7 +124,11 @@ export class Listener implements TcpListener {
   ) {
     this.acceptLimit = Math.max(1, Math.floor(backlog));
     this.synQueueLimit = Math.max(1, Math.min(this.acceptLimit, host.options.maxSynBacklog));
+    this.rcvWscale = windowScaleFor(host.options.rcvBuf);
   }
+
+  /** Our window scale, computed once: it was a visible share of the cost of each flood SYN. */
+  private readonly rcvWscale: number;
 
   get synQueueLength(): number {
     return this.requests.size;
@@ -245,7 +249,7 @@ export class Listener implements TcpListener {
       peerMss: so.mss ?? DEFAULT_PEER_MSS,
       wsOk,
       sndWscale: wsOk ? (so.wscale ?? 0) : 0,
-      rcvWscale: wsOk ? windowScaleFor(o.rcvBuf) : 0,
+      rcvWscale: wsOk ? this.rcvWscale : 0,
       sackOk: o.sack && so.sackPermitted === true,
       tsOk,
       tsRecent: so.timestamp?.val ?? 0,
@@ -407,7 +411,7 @@ export class Listener implements TcpListener {
       const val = encodeCookieTs(this.tsNow(this.host.tsOffset(t)), { wscale, sackOk });
       options.timestamp = { val, ecr: so.timestamp.val };
       if (sackOk) options.sackPermitted = true;
-      if (wscale !== undefined) options.wscale = windowScaleFor(o.rcvBuf);
+      if (wscale !== undefined) options.wscale = this.rcvWscale;
     }
     this.sendSynAckRepr(t, iss, seg.seq, options);
     this.lastCookieAt = this.host.clock.now();
@@ -460,7 +464,7 @@ export class Listener implements TcpListener {
       irs,
       peerMss,
       sndWscale: wsOk ? (opts.wscale ?? 0) : 0,
-      rcvWscale: wsOk ? windowScaleFor(o.rcvBuf) : 0,
+      rcvWscale: wsOk ? this.rcvWscale : 0,
       sackOk: o.sack && opts.sackOk,
       tsOk: ts !== undefined,
       tsRecent: ts?.val ?? 0,
