@@ -27,6 +27,7 @@ import { resetFor } from './reset.js';
 import { bump, makeTcpStats, type TcpStats } from './stats.js';
 import { SynCookies } from './syn-cookies.js';
 import { TimeWaitTable } from './time-wait.js';
+import type { TraceSink } from './trace.js';
 
 export interface TcpLayerConfig {
   ip: IpSender;
@@ -34,6 +35,8 @@ export interface TcpLayerConfig {
   rng: Rng;
   options?: Partial<TcpOptions>;
   log?: Logger;
+  /** Per-connection congestion trace (trace.ts). */
+  trace?: TraceSink;
 }
 
 function apiError(code: string, msg: string): Error {
@@ -45,6 +48,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
   readonly rng: Rng;
   readonly options: TcpOptions;
   readonly stats: TcpStats = makeTcpStats();
+  readonly trace: TraceSink | undefined;
   readonly cookies: SynCookies;
   private readonly ip: IpSender;
   private readonly log: Logger | undefined;
@@ -70,14 +74,19 @@ export class TcpLayer implements TcpApi, TcpEnv {
     this.clock = cfg.clock;
     this.rng = cfg.rng;
     this.log = cfg.log;
+    this.trace = cfg.trace;
     this.options = { ...DEFAULT_TCP_OPTIONS, ...cfg.options };
     this.isn = new IsnGenerator(cfg.clock, cfg.rng);
     this.cookies = new SynCookies(cfg.rng);
     this.tsKey = HalfSipHash.fromRng(cfg.rng);
+    const options = this.options;
     this.timeWait = new TimeWaitTable({
       clock: cfg.clock,
       stats: this.stats,
       twDurationMs: 2 * this.options.msl,
+      get rfc1337() {
+        return options.rfc1337;
+      },
       sendSegment: (seg, l, r) => this.sendSegment(seg, l, r),
     });
   }
@@ -289,8 +298,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
     const out: TcpInfo[] = [];
     for (const l of this.listeners.values()) out.push(...l.infos());
     for (const c of this.conns.values()) out.push(c.info());
-    for (const r of this.timeWait.records()) {
-      out.push(placeholderInfo('TIME_WAIT', r, { sndNxt: r.sndNxt, sndUna: r.sndNxt, rcvNxt: r.rcvNxt }));
+    for (const { rec: r, deadline } of this.timeWait.entries()) {
+      out.push(placeholderInfo('TIME_WAIT', r, { sndNxt: r.sndNxt, sndUna: r.sndNxt, rcvNxt: r.rcvNxt, timers: { timeWait: deadline } }));
     }
     return out;
   }

@@ -115,6 +115,7 @@ describe('closing (RFC 9293 §3.6, §3.10.4, state diagram fig. 5)', () => {
     const env = new FakeEnv(PLAIN);
     const { c, h } = established(env);
     c.input(peer({ flags: TCP_PSH | TCP_ACK, seq: R, ack: L, payload: 'unread' }));
+    expectSent(env, { flags: TCP_ACK, ack: R + 6 }); // first data: quick ACK (Linux)
     c.close();
     expectSent(env, { flags: TCP_RST | TCP_ACK, seq: L, ack: R + 6 }); // Linux tcp_send_active_reset sets ACK
     expect(c.state).toBe('CLOSED');
