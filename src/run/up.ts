@@ -22,6 +22,8 @@ import { startServices, formatServiceList, SERVICE_NAMES } from '../apps/service
 import { loadCredentials, type TlsCredentials } from '../apps/tls-cert.js';
 import { checkHostname, parseRecordSpec } from '../dns/zone.js';
 import { ControlServer } from './control.js';
+import { formatCounters } from '../util/counters.js';
+import { formatConnectionTable } from '../tcp/format.js';
 import { CliError } from './errors.js';
 import { liveTrace } from '../explain/trace-writer.js';
 
@@ -146,9 +148,11 @@ export async function up(opts: UpOptions): Promise<number> {
     const services = await startServices(stack, opts.services, { ...serviceOpts, logger: log });
     cleanups.push(() => services.close());
 
+    // The stack's counters, then the services' (Dns), then the connection table.
+    const counters = (): Record<string, Record<string, number>> => ({ ...stack.counters(), ...services.counters() });
     const control = new ControlServer(opts.netns, opts.device, {
-      report: () => stack.report(),
-      counters: () => stack.counters(),
+      report: () => formatCounters(counters()) + '\n' + formatConnectionTable(stack.connections()),
+      counters,
       connections: () => stack.connections(),
       now: () => stack.clock.now(),
     });
