@@ -73,6 +73,20 @@ export interface TcpOptions {
    * per this many ms (Linux tcp_invalid_ratelimit = 500 ms, __tcp_oow_rate_limited).
    */
   invalidRateLimitMs: number;
+  /**
+   * Connections (SYN_RECEIVED and later, TIME_WAIT excluded) the layer holds
+   * at most; SYNs beyond it are dropped (TCPMaxConnDrop), connect() fails
+   * with EADDRNOTAVAIL. Linux bounds this through memory and file limits.
+   */
+  maxConnections: number;
+  /** TIME_WAIT records at most (Linux tcp_max_tw_buckets); beyond it a closing connection skips TIME_WAIT (TCPTimeWaitOverflow). */
+  maxTwBuckets: number;
+  /**
+   * Connections the application closed that are still finishing (FIN_WAIT_*,
+   * CLOSING, LAST_ACK) at most (Linux tcp_max_orphans); a close() beyond it
+   * resets instead (TCPAbortOnMemory, as tcp_check_oom → tcp_close).
+   */
+  maxOrphans: number;
   /** Ephemeral port range for active opens (Linux ip_local_port_range). */
   ephemeralPortMin: number;
   ephemeralPortMax: number;
@@ -124,6 +138,9 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   keepAliveProbes: 9,
   challengeAckLimit: 1000,
   invalidRateLimitMs: 500,
+  maxConnections: 1_000_000,
+  maxTwBuckets: 262_144,
+  maxOrphans: 65_536,
   ephemeralPortMin: 32768,
   ephemeralPortMax: 60999,
   rfc1337: true,

@@ -42,6 +42,9 @@ const NOOP_HANDLER: ConnectionHandler = Object.freeze({
 
 type SlotKind = 'none' | 'rtx' | 'persist' | 'finwait2';
 
+/** Shared empty payload: a Buffer per idle connection would cost a few hundred bytes (bench:scale). */
+const NO_DATA = Buffer.alloc(0);
+
 export class Connection implements TcpConnection {
   readonly tcb = new Tcb();
   readonly snd = new SendBuffer();
@@ -80,7 +83,7 @@ export class Connection implements TcpConnection {
   /** Segment being processed, trimmed to the window (input.ts scratch, no per-segment object). */
   inSeq = 0;
   inAck = 0;
-  inData: Buffer = Buffer.alloc(0);
+  inData: Buffer = NO_DATA;
   inFin = false;
   /** TSval carried by our latest retransmission (RTT samples must echo it or later). */
   lastRtxTsVal: number | undefined;
@@ -246,6 +249,9 @@ export class Connection implements TcpConnection {
   input(seg: TcpRepr): void {
     if (this.closed) return;
     segmentArrives(this, seg);
+    // Let go of the segment: a slice kept here would pin the whole received
+    // batch (the device's read slab) for as long as the connection sits idle.
+    this.inData = NO_DATA;
   }
 
   noteReceived(): void {
@@ -447,6 +453,11 @@ export class Connection implements TcpConnection {
     if (this.rcv.queued > 0 || this.rcv.hasOutOfOrder) {
       // RFC 9293 §3.10.4 / RFC 2525 §2.17, Linux tcp_close: unread data means RST, not FIN.
       bump(this.env.stats, 'TCPAbortOnClose');
+      this.resetAndClose();
+      return;
+    }
+    if (this.env.adoptOrphan && !this.env.adoptOrphan(this)) {
+      bump(this.env.stats, 'TCPAbortOnMemory');
       this.resetAndClose();
       return;
     }

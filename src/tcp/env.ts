@@ -63,6 +63,12 @@ export interface TcpEnv {
    * Returns false outside a batch: the caller transmits at once.
    */
   deferOutput?(c: { flushDeferredAck(): void }): boolean;
+  /**
+   * The application closed `c` while it still has a FIN exchange to finish:
+   * may it live on as an orphan (Linux tcp_max_orphans)? Optional: without
+   * it (tests) orphans are unbounded.
+   */
+  adoptOrphan?(c: object): boolean;
   /** RFC 6528 §3 initial sequence number for a new connection on `tuple`. */
   allocateIss(tuple: FourTuple): number;
   /**

@@ -38,6 +38,8 @@ export interface ListenerHost {
   tsOffset(t: FourTuple): number;
   /** Create the Connection (Connection.fromHandshake) and put it in the demux table. */
   establish(result: HandshakeResult, ack: TcpRepr): TcpConnection;
+  /** The layer holds options.maxConnections connections already (optional: unbounded without it). */
+  atConnectionLimit?(): boolean;
   /** The listener was closed: remove it from the port table. */
   listenerClosed(l: Listener): void;
 }
@@ -212,6 +214,11 @@ export class Listener implements TcpListener {
 
   private syn(t: FourTuple, seg: TcpRepr): void {
     const s = this.host.stats;
+    if (this.host.atConnectionLimit?.()) {
+      bump(s, 'TCPMaxConnDrop');
+      bump(s, 'ListenDrops');
+      return;
+    }
     if (this.acceptQueue.length >= this.acceptLimit) {
       // Linux tcp_conn_request: a full accept queue drops SYNs, cookies or not.
       bump(s, 'ListenOverflows');

@@ -62,6 +62,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
   private readonly timeWait: TimeWaitTable;
   /** Connections whose ACK or output waits for the end of the current receive batch (deferAck, deferOutput). */
   private readonly deferred = new Set<{ flushDeferredAck(): void }>();
+  /** Closed by the application, still finishing (tcp_max_orphans). */
+  private readonly orphans = new Set<object>();
   /** Between the first segment of a received batch and batchEnd(). */
   private inBatch = false;
   /** Set by the owner when it calls batchEnd() after every received batch (Stack does). */
@@ -144,7 +146,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
       conn.input(seg);
       return;
     }
-    if (this.timeWait.get(dst, seg.dstPort, src, seg.srcPort)) {
+    if (this.timeWait.contains(dst, seg.dstPort, src, seg.srcPort)) {
       if (this.timeWait.input(dst, src, seg) === 'done') return;
     }
     const l = this.listeners.get(seg.dstPort);
@@ -196,12 +198,42 @@ export class TcpLayer implements TcpApi, TcpEnv {
   }
 
   unregister(key: FourTuple): void {
+    const c = this.conns.getTuple(key);
+    if (c) this.orphans.delete(c);
     this.conns.delete(key);
   }
 
   enterTimeWait(tw: TimeWaitRecord): void {
+    const c = this.conns.getTuple(tw);
+    if (c) this.orphans.delete(c);
     this.conns.delete(tw);
+    // Linux tcp_time_wait: with tcp_max_tw_buckets records, the socket just closes.
+    if (this.timeWait.size >= this.options.maxTwBuckets && !this.timeWait.has(tw)) {
+      bump(this.stats, 'TCPTimeWaitOverflow');
+      return;
+    }
     this.timeWait.add(tw);
+  }
+
+  adoptOrphan(c: object): boolean {
+    if (this.orphans.size >= this.options.maxOrphans) return false;
+    this.orphans.add(c);
+    return true;
+  }
+
+  /** Live connections (not TIME_WAIT), for maxConnections. */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** TIME_WAIT records held. */
+  get timeWaitCount(): number {
+    return this.timeWait.size;
+  }
+
+  /** Connections closed by the application and still finishing. */
+  get orphanCount(): number {
+    return this.orphans.size;
   }
 
   /**
@@ -251,6 +283,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
         allocateIss: (t) => this.allocateIss(t),
         tsOffset: (t) => this.tsOffset(t),
         establish: (r, ack) => this.establish(r, ack),
+        atConnectionLimit: () => this.conns.size >= this.options.maxConnections,
         listenerClosed: (x) => {
           if (this.listeners.get(x.localPort) === x) this.listeners.delete(x.localPort);
         },
@@ -279,6 +312,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
       const t = { localAddr, localPort: p, remoteAddr, remotePort };
       return this.conns.has(t) || this.timeWait.has(t);
     };
+    if (this.conns.size >= this.options.maxConnections) throw apiError('EADDRNOTAVAIL', `maxConnections (${this.options.maxConnections}) reached`);
     let port = localPort;
     if (port !== undefined) {
       if (inUse(port)) throw apiError('EADDRINUSE', `${port} is in use for that peer`);
