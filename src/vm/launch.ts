@@ -156,7 +156,11 @@ const indent = (s: string): string => s.split('\n').map((l) => `    ${l}`).join(
 export async function runVm(o: VmOptions): Promise<number> {
   const p = prepare({ kernelPackage: o.kernelPackage, progress: o.log });
   const key = verdictKey(p.qemuVersion, release());
-  const attempts = planAttempts(o.accel, { kvmDevice: kvmDeviceUsable(), kvmVerdict: readVerdict(p.cacheDir, key) }, o.bootTimeoutMs);
+  const facts = { kvmDevice: kvmDeviceUsable(), kvmVerdict: readVerdict(p.cacheDir, key) };
+  const attempts = planAttempts(o.accel, facts, o.bootTimeoutMs);
+  if (o.accel === 'auto' && attempts[0].accel === 'tcg') {
+    o.log(facts.kvmDevice ? `using TCG: KVM failed its boot probe before (${p.cacheDir}/kvm-probe.json; delete it to probe again)` : 'using TCG: /dev/kvm is missing or not accessible');
+  }
   for (const at of attempts) {
     o.log(`booting ${p.kernel.release} (${at.accel}${at.probe ? ' probe' : ''}, ${o.cpus} CPUs, ${o.memoryMiB} MiB): ${o.argv.join(' ')}`);
     const r = await runAttempt(p, o, at);
