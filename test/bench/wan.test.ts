@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBytesAcked } from '../../bench/wan/client.js';
-import { median, type WanResult } from '../../bench/wan/measure.js';
+import { median, softnetDrops, type WanResult } from '../../bench/wan/measure.js';
 import { rows, summaryLine, svgChart, table } from '../../bench/wan/report.js';
 import { netemArgs, pickScenarios, queueLimit, SCENARIOS } from '../../bench/wan/scenarios.js';
 
@@ -20,6 +20,10 @@ describe('bench:wan scenarios', () => {
     expect(queueLimit(pickScenarios(['long-fat'])[0])).toBe(250);
     expect(queueLimit(pickScenarios(['deep-buffer'])[0])).toBe(2000);
     expect(() => pickScenarios(['nope'])).toThrow(/unknown scenario 'nope'/);
+  });
+
+  it('sums the dropped column of softnet_stat over CPUs', () => {
+    expect(softnetDrops('00629ea3 00000001 00000000\n00554db5 00000055 00000003\n')).toBe(1 + 0x55);
   });
 
   it('reads bytes_acked from ss -ti', () => {
