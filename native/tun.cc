@@ -232,7 +232,6 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
       ssize_t r = read(fd_, slabData_ + slabPos_, readSize_);
       if (r < 0) {
         if (errno == EINTR) continue;
-        if (errno != EAGAIN) readErrors_++;
         break;
       }
       if (r == 0) break;
@@ -325,7 +324,6 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   int mtu_ = 1500;
   size_t readSize_ = 0;
   bool refed_ = true;
-  uint64_t readErrors_ = 0;
   uv_poll_t* poll_ = nullptr;
   napi_env env_ = nullptr;
   Napi::FunctionReference onBatch_;

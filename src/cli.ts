@@ -2,48 +2,53 @@
 /**
  * The `tunstack` command: argument parsing and dispatch only — no protocol
  * logic lives here (that is src/stack.ts and below; process plumbing is
- * src/run/).
+ * src/run/, the explain mode src/explain/).
  */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { up, type UpOptions } from './run/up.js';
+import { DEFAULT_HOSTNAME, DEFAULT_SERVICES } from './apps/services.js';
 import { stat } from './run/control.js';
 import { CliError } from './run/errors.js';
+import { chartCommand } from './trace/chart-cli.js';
+import { CONGESTION_CONTROLLERS, isCongestionControl } from './tcp/congestion/index.js';
+import { CHART_USAGE, CONFORMANCE_USAGE, EXPLAIN_USAGE, STAT_USAGE, UP_USAGE, USAGE } from './cli-usage.js';
+import { explainCommand } from './explain/command.js';
 
-const USAGE = `usage:
-  tunstack up [options]      run the stack on a TUN (or TAP) device until SIGINT/SIGTERM
-  tunstack stat [--tun NAME | --tap NAME] [--netns NAME]
-                             print counters (like netstat -s) and connections (like ss -tan)
-                             of a running 'tunstack up' (also printed to its stderr on SIGUSR1)
-  tunstack help
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
-options for 'up':
-  --tun NAME          TUN device name (default tun0)
-  --tap NAME          use a TAP device instead (Ethernet + ARP)
-  --netns NAME        put the device in this network namespace (created if missing,
-                      deleted on exit if tunstack created it)
-  --host-addr CIDR    the kernel's side of the device (default 10.77.0.1/24)
-  --addr IP           the stack's own address (default 10.77.0.2)
-  --mtu N             link MTU (default 1500)
-  --services LIST     comma-separated: echo,discard,chargen,http,udp-echo (default all),
-                      or 'none'
-  --http-root DIR     directory served by the http service (default: a built-in page)
-  --pcap FILE         write every packet in and out to FILE (pcap, LINKTYPE_RAW)
-  --log-level LEVEL   pino level: fatal,error,warn,info,debug,trace,silent (default info)
-`;
+function wantsHelp(args: string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
+
+function help(text: string): number {
+  process.stdout.write(text);
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'up':
-      return up(parseUp(rest));
-    case 'stat': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { tun: { type: 'string' }, tap: { type: 'string' }, netns: { type: 'string' } },
-        strict: true,
-      });
-      return stat(values.tap ?? values.tun ?? 'tun0', values.netns);
-    }
+      return wantsHelp(rest) ? help(UP_USAGE) : up(parseUp(rest));
+    case 'chart':
+      return wantsHelp(rest) ? help(CHART_USAGE) : chartCommand(rest);
+    case 'stat':
+      return wantsHelp(rest) ? help(STAT_USAGE) : statCommand(rest);
+    case 'explain':
+      return wantsHelp(rest) ? help(EXPLAIN_USAGE) : explainCommand(rest);
+    case 'conformance':
+      return wantsHelp(rest) ? help(CONFORMANCE_USAGE) : conformance(rest);
+    case '--version':
+    case '-V':
+    case 'version':
+      process.stdout.write(`tunstack ${version()}\n`);
+      return 0;
     case undefined:
     case 'help':
     case '--help':
@@ -53,6 +58,34 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new CliError(`unknown command '${command}' (try 'tunstack help')`);
   }
+}
+
+function statCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      tun: { type: 'string' },
+      tap: { type: 'string' },
+      netns: { type: 'string' },
+      info: { type: 'boolean', short: 'i', default: false },
+      deltas: { type: 'boolean', short: 's', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.info && values.deltas) throw new CliError('-i and -s are exclusive: -i shows connections, -s counter changes');
+  const view = values.info ? 'info' : values.deltas ? 'deltas' : 'report';
+  return stat(values.tap ?? values.tun ?? "tun0", values.netns, { view, json: values.json });
+}
+
+/** The conformance runner is its own entry point (it exits with its status); run it as a child. */
+function conformance(args: string[]): Promise<number> {
+  const runner = fileURLToPath(new URL('./conformance/main.js', import.meta.url));
+  const child = spawn(process.execPath, [runner, ...args], { stdio: 'inherit' });
+  return new Promise((resolve) => {
+    child.on('exit', (code, sig) => resolve(code ?? (sig ? 2 : 1)));
+    child.on('error', (e) => resolve(Promise.reject(e)));
+  });
 }
 
 function parseUp(args: string[]): UpOptions {
@@ -65,10 +98,18 @@ function parseUp(args: string[]): UpOptions {
       'host-addr': { type: 'string', default: '10.77.0.1/24' },
       addr: { type: 'string', default: '10.77.0.2' },
       mtu: { type: 'string', default: '1500' },
-      services: { type: 'string', default: 'echo,discard,chargen,http,udp-echo' },
+      services: { type: 'string', default: DEFAULT_SERVICES.join(',') },
       'http-root': { type: 'string' },
+      dashboard: { type: 'string', default: 'on' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      hostname: { type: 'string', default: DEFAULT_HOSTNAME },
+      'dns-record': { type: 'string', multiple: true, default: [] },
       pcap: { type: 'string' },
+      trace: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      cc: { type: 'string', default: 'cubic' },
+      'cwnd-trace': { type: 'string' },
       // Hidden: wire-mode conformance agent (src/run/agent.ts); not in USAGE.
       'conformance-agent': { type: 'string' },
     },
@@ -81,6 +122,12 @@ function parseUp(args: string[]): UpOptions {
   if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) {
     throw new CliError(`--mtu must be an integer from 576 to 65535 (got '${values.mtu}')`);
   }
+  if (!isCongestionControl(values.cc)) {
+    throw new CliError(`--cc must be one of ${CONGESTION_CONTROLLERS.join(', ')} (got '${values.cc}')`);
+  }
+  if (values.dashboard !== 'on' && values.dashboard !== 'off') {
+    throw new CliError(`--dashboard takes 'on' or 'off' (got '${values.dashboard}')`);
+  }
   const services = values.services === 'none' ? [] : values.services.split(',').map((s) => s.trim()).filter(Boolean);
   return {
     mode: values.tap !== undefined ? 'tap' : 'tun',
@@ -91,9 +138,17 @@ function parseUp(args: string[]): UpOptions {
     mtu,
     services,
     httpRoot: values['http-root'],
+    dashboard: values.dashboard === 'on',
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+    hostname: values.hostname,
+    dnsRecords: values['dns-record'],
     pcap: values.pcap,
+    trace: values.trace,
     logLevel: values['log-level'],
     conformanceAgent: values['conformance-agent'],
+    congestionControl: values.cc,
+    cwndTrace: values['cwnd-trace'],
   };
 }
 

@@ -6,8 +6,27 @@
  */
 import type { TcpRepr } from '../wire/tcp.js';
 import type { Connection } from './connection.js';
-import { retransmitHead } from './output.js';
 import { seqGt, seqLe, seqLt, seqSub } from './seq.js';
+
+/**
+ * Delivery rate for `stat -i`: bytes acknowledged over one round trip
+ * (at least SRTT) — Linux's tcpi_delivery_rate is per-ACK
+ * (tcp_rate_gen); one sample per round is enough for the ss view.
+ */
+function sampleDeliveryRate(c: Connection, now: number): void {
+  const t = c.tcb;
+  if (t.rateRoundAt < 0) {
+    t.rateRoundAt = now;
+    t.rateRoundBytes = t.bytesAcked;
+    return;
+  }
+  const elapsed = now - t.rateRoundAt;
+  if (elapsed > 0 && elapsed >= c.rtt.srtt) {
+    t.deliveryRate = Math.round(((t.bytesAcked - t.rateRoundBytes) * 1000) / elapsed);
+    t.rateRoundAt = now;
+    t.rateRoundBytes = t.bytesAcked;
+  }
+}
 
 /** SND.UNA advances (RFC 9293 §3.10.7.4 fifth, RFC 6298 §5.2–5.3, RFC 5681, RFC 6582). */
 export function onNewAck(c: Connection, seg: TcpRepr): void {
@@ -16,6 +35,8 @@ export function onNewAck(c: Connection, seg: TcpRepr): void {
   const acked = seqSub(seg.ack, t.sndUna);
   c.snd.consume(Math.min(acked, c.snd.length));
   t.sndUna = seg.ack;
+  t.bytesAcked += acked;
+  sampleDeliveryRate(c, now);
   if (seqLt(t.sndNxt, t.sndUna)) t.sndNxt = t.sndUna;
   const ts = seg.options.timestamp;
   if (t.tsOk && ts && ts.ecr !== 0) c.sampleTs(ts.ecr);
@@ -27,12 +48,7 @@ export function onNewAck(c: Connection, seg: TcpRepr): void {
   t.retransmits = 0;
   c.probeOut = false; // RFC 8985 §7.4: progress ends the probe episode
   c.sack.advance(seg.ack);
-  const action = c.recovery.onNewAck(seg.ack);
-  if (action === 'none') c.cc.onAck(acked, t.mss, now);
-  else if (action === 'partial') {
-    c.cc.onPartialAck(acked, t.mss, now);
-    retransmitHead(c);
-  } else c.cc.onRecoveryExit(seqSub(t.sndNxt, t.sndUna), t.mss, now);
+  // Congestion control and loss recovery run once the whole ACK is applied (recovery.ts endAck).
   if (t.sndUna === t.sndMax) {
     if (c.rtxKind === 'rtx') {
       c.rtxKind = 'none';

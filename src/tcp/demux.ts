@@ -57,11 +57,6 @@ export class TupleTable<T> {
     return true;
   }
 
-  /** Is any entry using this local endpoint? */
-  hasLocal(localAddr: number, localPort: number): boolean {
-    return this.byLocal.has(endpointKey(localAddr, localPort));
-  }
-
   *values(): IterableIterator<T> {
     for (const inner of this.byLocal.values()) yield* inner.values();
   }

@@ -1,5 +1,5 @@
 /** The `ss -tni` view of a connection: TcpInfo filled from the TCB and its helpers. */
-import type { TcpInfo } from './api.js';
+import type { TcpInfo, TimerDeadlines } from './api.js';
 import type { Connection } from './connection.js';
 import { rcvWnd } from './output.js';
 import { seqSub } from './seq.js';
@@ -19,8 +19,9 @@ export function connectionInfo(c: Connection): TcpInfo {
     rcvWnd: rcvWnd(c),
     sendQueue: c.snd.length,
     recvQueue: c.rcv.queued,
-    cwnd: c.cc.window,
-    ssthresh: c.cc.ssthresh,
+    cwnd: c.cwndBytes,
+    ssthresh: Math.min(0x7fffffff, c.cc.ssthresh * t.mss),
+    congestionControl: c.cc.name,
     srtt: c.rtt.srtt,
     rttvar: c.rtt.rttvar,
     rto: c.rtt.rto,
@@ -30,11 +31,33 @@ export function connectionInfo(c: Connection): TcpInfo {
     unacked: Math.ceil(seqSub(t.sndNxt, t.sndUna) / Math.max(1, t.mss)),
     retransmits: t.retransmits,
     totalRetrans: t.totalRetrans,
-    caState: c.rtxKind === 'rtx' && t.retransmits > 0 ? 'loss' : c.recovery.inRecovery ? 'recovery' : c.recovery.dupAcks > 0 ? 'disorder' : 'open',
+    caState: c.rtxKind === 'rtx' && t.retransmits > 0 ? 'loss' : c.recovery.caState,
     sacked: Math.ceil(c.sack.sackedBytes / Math.max(1, t.mss)),
     lost: 0,
     reordering: 3,
     timestamps: t.tsOk,
     sackOk: t.sackOk,
+    iss: t.iss,
+    irs: t.irs,
+    bytesAcked: t.bytesAcked,
+    bytesReceived: t.bytesReceived,
+    deliveryRate: t.deliveryRate,
+    ccName: c.cc.name,
+    timers: connectionTimers(c),
   };
+}
+
+/** The connection's armed deadlines, by what they are for (the 'rtx' slot is shared, connection.ts). */
+export function connectionTimers(c: Connection): TimerDeadlines {
+  const out: TimerDeadlines = {};
+  if (c.rtxAt !== Infinity) {
+    if (c.rtxKind === 'rtx') {
+      if (c.probeArmed) out.lossProbe = c.rtxAt;
+      out.retransmit = c.probeArmed ? c.rtoAt : c.rtxAt;
+    } else if (c.rtxKind === 'persist') out.persist = c.rtxAt;
+    else if (c.rtxKind === 'finwait2') out.finWait2 = c.rtxAt;
+  }
+  if (c.delackAt !== Infinity) out.delayedAck = c.delackAt;
+  if (c.kaAt !== Infinity) out.keepalive = c.kaAt;
+  return out;
 }

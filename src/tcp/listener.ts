@@ -165,6 +165,9 @@ export class Listener implements TcpListener {
           retransmits: r.retransmits,
           timestamps: r.tsOk,
           sackOk: r.sackOk,
+          iss: r.iss,
+          irs: r.irs,
+          timers: { retransmit: r.deadline },
         }),
       );
     }

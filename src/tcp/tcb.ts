@@ -60,4 +60,12 @@ export class Tcb implements FourTuple {
   /** Consecutive retransmissions of the same data (backoff count), and the total (tcpi_total_retrans). */
   retransmits = 0;
   totalRetrans = 0;
+
+  /** Bytes acknowledged by the peer / received in order (tcpi_bytes_acked, tcpi_bytes_received). */
+  bytesAcked = 0;
+  bytesReceived = 0;
+  /** Delivery-rate sample (bytes/s over the last completed round trip) and the current round's start. */
+  deliveryRate = 0;
+  rateRoundAt = -1;
+  rateRoundBytes = 0;
 }

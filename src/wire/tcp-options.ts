@@ -46,7 +46,8 @@ export function parseTcpOptions(buf: Buffer, off: number, end: number, out: TcpO
     if (len < 2 || i + len > end) return 'badOptionLength';
     switch (kind) {
       case TCPOPT_MSS:
-        if (len === 4) out.mss = buf.readUInt16BE(i + 2);
+        // Linux tcp_parse_options takes the MSS only `if (in_mss)`: an MSS of 0 is ignored.
+        if (len === 4 && buf.readUInt16BE(i + 2) !== 0) out.mss = buf.readUInt16BE(i + 2);
         break;
       case TCPOPT_WSCALE:
         // RFC 7323 §2.3: a shift above 14 is logged and treated as 14.
@@ -71,34 +72,6 @@ export function parseTcpOptions(buf: Buffer, off: number, end: number, out: TcpO
     i += len;
   }
   return null;
-}
-
-/** One option as it appeared on the wire, for the conformance runner. */
-export interface RawTcpOption {
-  kind: number;
-  /** Bytes after kind and length (empty for NOP/EOL). A subarray of the input. */
-  data: Buffer;
-}
-
-/** The raw ordered list of options (NOPs and EOL included), or a drop reason. */
-export function parseTcpOptionList(buf: Buffer): RawTcpOption[] | string {
-  const list: RawTcpOption[] = [];
-  let i = 0;
-  while (i < buf.length) {
-    const kind = buf[i];
-    if (kind === TCPOPT_EOL || kind === TCPOPT_NOP) {
-      list.push({ kind, data: buf.subarray(i + 1, i + 1) });
-      i++;
-      if (kind === TCPOPT_EOL) break;
-      continue;
-    }
-    if (i + 1 >= buf.length) return 'badOptionLength';
-    const len = buf[i + 1];
-    if (len < 2 || i + len > buf.length) return 'badOptionLength';
-    list.push({ kind, data: buf.subarray(i + 2, i + len) });
-    i += len;
-  }
-  return list;
 }
 
 /** How many SACK blocks fit beside the other options (RFC 2018 §3: 4, or 3 with timestamps). */

@@ -9,8 +9,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, linuxReady } from '../linux/harness.js';
+import { readableCliCopy, type ReadableCopy } from './readable-copy.js';
 
 const ready = linuxReady();
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
@@ -21,9 +22,9 @@ interface Run {
   stderr: string;
 }
 
-function tunstack(args: string[], prefix: string[] = []): Run {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npx tsc -p .' before these tests`);
-  const argv = [...prefix, process.execPath, CLI, ...args];
+function tunstack(args: string[], prefix: string[] = [], cli = CLI): Run {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run 'npx tsc -p .' before these tests`);
+  const argv = [...prefix, process.execPath, cli, ...args];
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 15_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -106,7 +107,7 @@ describe('tunstack up: argument misuse is refused before anything is opened', ()
   });
 
   it('an unknown service lists the known ones', () => {
-    expectMisuse(['up', '--services', 'echo,gopher'], /unknown service 'gopher' \(known: echo, discard, chargen, http, udp-echo, or none\)/);
+    expectMisuse(['up', '--services', 'echo,gopher'], /unknown service 'gopher' \(known: echo, discard, chargen, http, https, dns, udp-echo; or none, or list\)/);
   });
 
   it('an unknown log level lists the levels', () => {
@@ -160,8 +161,16 @@ describe.skipIf(!ready)('tunstack up failing after the namespace exists (linux)'
 const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 
 describe.skipIf(!ready)('tunstack up as an unprivileged user (linux)', () => {
+  // nobody may not be able to read this checkout (a mode-0700 parent): run a readable copy.
+  let copy: ReadableCopy;
+  beforeAll(() => {
+    copy = readableCliCopy();
+  });
+  afterAll(() => copy?.remove());
+  const asNobody = (args: string[], prefix: string[]): Run => tunstack(args, prefix, copy.cli);
+
   it('--netns: says namespaces need root (CAP_SYS_ADMIN) and the device CAP_NET_ADMIN', () => {
-    const r = tunstack(['up', '--netns', 'tsfdnotroot', '--services', 'none'], nobody);
+    const r = asNobody(['up', '--netns', 'tsfdnotroot', '--services', 'none'], nobody);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--netns needs root \(CAP_SYS_ADMIN .*CAP_NET_ADMIN for the device\); run as root/);
     expect(existsSync('/var/run/netns/tsfdnotroot')).toBe(false);
@@ -171,14 +180,67 @@ describe.skipIf(!ready)('tunstack up as an unprivileged user (linux)', () => {
     const ns = await createNetns('tsfd');
     try {
       for (const dev of [['--tun', 'tun0'], ['--tap', 'tap0']]) {
-        const r = tunstack(['up', ...dev, '--services', 'none'], ['ip', 'netns', 'exec', ns.name, ...nobody]);
+        const r = asNobody(['up', ...dev, '--services', 'none'], ['ip', 'netns', 'exec', ns.name, ...nobody]);
         expect(r.code).not.toBe(0);
-        expect(r.stderr).toMatch(new RegExp(`^tunstack: opening TUN/TAP device '${dev[1]}' needs root or CAP_NET_ADMIN: .*Permission denied\\n$`));
+        expect(r.stderr).toMatch(new RegExp(`^tunstack: opening TUN/TAP device '${dev[1]}' needs root or CAP_NET_ADMIN: .*(Permission denied|Operation not permitted)\\n$`));
       }
       const links = await ns.exec('ip', ['-o', 'link'], { check: true });
       expect(links.stdout.trim().split('\n')).toHaveLength(1); // only lo
     } finally {
       ns.destroy();
     }
+  });
+});
+
+describe('tunstack COMMAND --help, --version, conformance, explain', () => {
+  it('every subcommand answers --help (and -h) with its own usage, exit 0, nothing opened', () => {
+    for (const [cmd, opt] of [['up', '--tun'], ['stat', '--info'], ['explain', '--svg'], ['conformance', '--profile']]) {
+      for (const flag of ['--help', '-h']) {
+        const r = tunstack([cmd, flag]);
+        expect(r.code, `${cmd} ${flag}`).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^usage: tunstack ${cmd}`));
+        expect(r.stdout).toContain(opt);
+        expect(r.stderr).toBe('');
+      }
+    }
+  });
+
+  it('--version prints the package version', () => {
+    const r = tunstack(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^tunstack \d+\.\d+\.\d+\n$/);
+  });
+
+  it('conformance runs the packetdrill-syntax runner on the scripts given', () => {
+    const script = fileURLToPath(new URL('../conformance/scripts/', import.meta.url));
+    const r = tunstack(['conformance', script]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^PASS /m);
+    expect(r.stdout).toMatch(/^\d+ passed, 0 failed, \d+ skipped\n$/m);
+  });
+
+  it('explain prints the annotated ladder of a scenario; --list names them', () => {
+    const r = tunstack(['explain', 'handshake']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[S\] seq 0 win \d+ <mss 1460,sackOK,TS,wscale \d+>/);
+    expect(r.stdout).toContain('RFC 9293 §3.10.7.3: SYN-SENT: SYN,ACK acknowledges our SYN → ESTABLISHED');
+    const l = tunstack(['explain', '--list']);
+    expect(l.stdout.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(14);
+    const j = tunstack(['explain', 'time-wait', '--json']);
+    const ladder = JSON.parse(j.stdout) as { items: Array<{ kind: string; label?: string }> };
+    expect(ladder.items.some((i) => i.kind === 'rule' && i.label === 'RFC 9293 §3.10.8')).toBe(true);
+  });
+
+  it('explain misuse names the fix', () => {
+    expectMisuse(['explain'], /name a scenario: handshake, .* \(or --list\)/);
+    expectMisuse(['explain', 'handshak'], /unknown scenario 'handshak': one of handshake, /);
+    expectMisuse(['explain', 'handshake', '--loss', '1.5'], /--loss must be a probability from 0 to below 1, such as 0\.1 \(got '1\.5'\)/);
+    expectMisuse(['explain', 'handshake', '--seed', 'x'], /--seed must be a non-negative integer \(got 'x'\)/);
+    expectMisuse(['explain', '--trace', '/nonexistent/t.jsonl'], /cannot read --trace \/nonexistent\/t\.jsonl/);
+  });
+
+  it('stat -i with -s, and up --dashboard with a bad value, are refused', () => {
+    expectMisuse(['stat', '-i', '-s'], /-i and -s are exclusive/);
+    expectMisuse(['up', '--dashboard', 'maybe'], /--dashboard takes 'on' or 'off' \(got 'maybe'\)/);
   });
 });

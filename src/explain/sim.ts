@@ -1,0 +1,129 @@
+/**
+ * The world of an explain scenario: two whole Stacks (IPv4, ICMP, UDP, TCP)
+ * on an in-memory link in virtual time, with seeded randomness, recorded by
+ * a TraceRecorder. Scenarios act on it through the TCP API (the same one the
+ * sockets use), each action being one recorded event.
+ */
+import { createMemoryLinkPair } from '../link/memory.js';
+import { Stack } from '../stack.js';
+import type { ConnectionHandler, TcpConnection, TcpListener, TcpOptions } from '../tcp/api.js';
+import { VirtualClock } from '../time/virtual-clock.js';
+import { SeededRng } from '../util/random.js';
+import { TraceRecorder, type DropFilter } from './recorder.js';
+import type { Side } from './trace-format.js';
+
+export const ADDRS: Record<Side, string> = { a: '10.0.0.1', b: '10.0.0.2' };
+
+export interface SimOptions {
+  seed: number;
+  rttMs: number;
+  loss: number;
+  mtu?: number;
+  tcp?: Partial<TcpOptions>;
+  /** Options of b's TCP, on top of `tcp`. */
+  tcpB?: Partial<TcpOptions>;
+}
+
+/** What an application end does with its connection. */
+export interface AppBehaviour {
+  /** Read what arrives (default true); false leaves it queued so the window closes. */
+  read?: boolean;
+  /** Close once the peer's FIN has been read (default true). */
+  closeOnEof?: boolean;
+  /** Called once the peer's FIN has been read, before the close. */
+  onEof?: (c: TcpConnection) => void;
+}
+
+export class App implements ConnectionHandler {
+  conn: TcpConnection | undefined;
+  received = 0;
+  events: string[] = [];
+  private eof = false;
+  constructor(readonly behaviour: AppBehaviour = {}) {}
+  onConnect(): void {
+    this.events.push('connect');
+  }
+  onReadable(): void {
+    const c = this.conn;
+    if (!c || this.behaviour.read === false) return;
+    this.drain();
+  }
+  drain(): void {
+    const c = this.conn;
+    if (!c) return;
+    for (let b = c.read(); b; b = c.read()) this.received += b.length;
+    if (c.readEnded && !this.eof) {
+      this.eof = true;
+      this.behaviour.onEof?.(c);
+      if (this.behaviour.closeOnEof !== false) c.close();
+    }
+  }
+  onWritable(): void {}
+  onError(code: string): void {
+    this.events.push(`error ${code}`);
+  }
+  onClose(): void {
+    this.events.push('close');
+  }
+}
+
+export class ExplainSim {
+  readonly clock = new VirtualClock(0);
+  readonly recorder: TraceRecorder;
+  readonly stacks: Record<Side, Stack>;
+
+  constructor(readonly o: SimOptions) {
+    const faults = { delayMs: o.rttMs / 2, loss: o.loss };
+    const [la, lb] = createMemoryLinkPair({ clock: this.clock, rng: new SeededRng(o.seed * 7 + 3), mtu: o.mtu ?? 1500, faults });
+    let a: Stack | undefined;
+    let b: Stack | undefined;
+    this.recorder = new TraceRecorder(this.clock, {
+      a: { connections: () => a?.connections() ?? [], counters: () => a?.counters() ?? {} },
+      b: { connections: () => b?.connections() ?? [], counters: () => b?.counters() ?? {} },
+    });
+    const clock = this.recorder.wrapClock();
+    a = new Stack({ link: this.recorder.wrapLink('a', la), addr: ADDRS.a, clock, rng: new SeededRng(o.seed * 3 + 1), tcp: o.tcp });
+    b = new Stack({ link: this.recorder.wrapLink('b', lb), addr: ADDRS.b, clock, rng: new SeededRng(o.seed * 3 + 2), tcp: { ...o.tcp, ...o.tcpB } });
+    this.stacks = { a, b };
+  }
+
+  /** Drop the packets for which `f` says so (a scripted loss, drawn as ✗). */
+  drop(f: DropFilter): void {
+    this.recorder.dropFilter = f;
+  }
+
+  /** At virtual time `t`, run `fn` as an application action of `side` named `action`. */
+  at(t: number, side: Side, action: string, fn: () => void): void {
+    this.clock.setTimer(t, () => this.recorder.run({ kind: 'app', side, action }, fn));
+  }
+
+  /** `side` listens on `port`; accepted connections get `behaviour`. Returns the apps accepted, in order. */
+  listen(side: Side, port: number, behaviour: AppBehaviour = {}, backlog = 16): { apps: App[]; listener: TcpListener } {
+    const apps: App[] = [];
+    const tcp = this.stacks[side].tcp;
+    const listener: TcpListener = tcp.listen(port, backlog, () => {
+      for (let c = listener.accept(); c; c = listener.accept()) {
+        const app = new App(behaviour);
+        app.conn = c;
+        c.handler = app;
+        apps.push(app);
+        app.onReadable();
+      }
+    });
+    return { apps, listener };
+  }
+
+  /** An active open from `side` to the other end's `port`. */
+  connect(side: Side, port: number, behaviour: AppBehaviour = {}, localPort?: number): App {
+    const app = new App(behaviour);
+    const other = side === 'a' ? 'b' : 'a';
+    app.conn = this.stacks[side].tcp.connect(this.stacks[other].addr, port, app, localPort);
+    return app;
+  }
+
+  runUntil(t: number): void {
+    this.clock.runUntil(t);
+    // Not arrived although due: the link's random loss took it.
+    for (const s of this.recorder.undelivered()) if (!s.dropped && s.t + this.o.rttMs / 2 < t) s.dropped = 'loss';
+  }
+}
