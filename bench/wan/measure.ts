@@ -6,6 +6,7 @@
  * (RTT under load) and the data sender's retransmitted segments.
  */
 import { readFileSync } from 'node:fs';
+import { DEFAULT_TCP_OPTIONS } from '../../src/tcp/api.js';
 import { ADDR, Topology } from './topology.js';
 import { netemArgs, type Scenario } from './scenarios.js';
 
@@ -101,7 +102,7 @@ export async function measure(o: MeasureOptions): Promise<WanResult> {
       where: o.where,
       secs: o.secs,
       rounds: o.rounds,
-      cc: { kernel: 'cubic', tunstack: 'default (NewReno; `tunstack up --cc` does not exist on this branch)' },
+      cc: { kernel: 'cubic', tunstack: `${DEFAULT_TCP_OPTIONS.congestionControl} (its default)` },
       unconstrainedMbit: { tunstack: 0, kernel: 0 },
       scenarios: [],
       transfers: [],
