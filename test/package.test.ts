@@ -31,7 +31,7 @@ describe('npm pack', () => {
 const isGit = existsSync(join(ROOT, '.git'));
 if (!isGit) console.log('SKIP (package): not a git checkout, nothing to clone');
 
-describe.skipIf(!isGit || !linuxReady())('a checkout in a mode-0700 directory (linux)', () => {
+describe.skipIf(!isGit || !linuxReady('git', 'setpriv'))('a checkout in a mode-0700 directory (linux)', () => {
   it('the CLI tests pass there, the unprivileged-user ones included', () => {
     const parent = mkdtempSync(join(tmpdir(), 'tunstack-0700-'));
     try {
