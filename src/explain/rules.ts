@@ -42,10 +42,6 @@ const isSynAck = (s: SegFact): boolean => s.syn && s.ack;
 const count = (f: StepFacts, side: Side, name: string): number => f.counters[side][`Tcp.${name}`] ?? 0;
 const ms = (x: number): string => `${Math.round(x * 1000) / 1000} ms`;
 
-function tr(f: StepFacts, from: string | undefined, to: string | undefined): Transition[] {
-  return f.transitions.filter((t) => t.from === from && t.to === to);
-}
-
 /** Connection state changes, by the RFC 9293 §3.10 event that makes each. */
 const transitions: Rule = (f) => {
   const hits: RuleHit[] = [];
@@ -134,9 +130,18 @@ const synOptions: Rule = (f) => {
     const also: CitationId[] = [];
     const parts: string[] = [];
     if (o.mss !== undefined) parts.push(`MSS ${o.mss} (MTU − 40)`);
-    if (o.wscale !== undefined) (parts.push(`window scale ${o.wscale}`), also.push('wscale'));
-    if (o.sackPermitted) (parts.push('SACK permitted'), also.push('sack-permitted'));
-    if (o.ts) (parts.push('timestamps'), also.push('timestamps'));
+    if (o.wscale !== undefined) {
+      parts.push(`window scale ${o.wscale}`);
+      also.push('wscale');
+    }
+    if (o.sackPermitted) {
+      parts.push('SACK permitted');
+      also.push('sack-permitted');
+    }
+    if (o.ts) {
+      parts.push('timestamps');
+      also.push('timestamps');
+    }
     if (parts.length > 0) hits.push({ side: s.seg.from, cite: 'mss', also, text: `${isSynAck(s) ? 'SYN,ACK' : 'SYN'} offers ${parts.join(', ')}${isSynAck(s) ? ' (only what the SYN offered)' : ''}` });
   }
   return hits;
