@@ -23,6 +23,8 @@ export interface HttpServiceOptions {
   port?: number;
   /** Directory to serve; without it, the built-in index page. */
   root?: string;
+  /** Answers its own paths first (the /_tunstack/ dashboard, src/dashboard/); true = handled. */
+  dashboard?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 export interface RunningHttp extends RunningService {
@@ -71,6 +73,7 @@ process on top of a Linux TUN/TAP device.</p>
 export function startHttp(stack: ServerFactory, opts: HttpServiceOptions = {}): RunningHttp {
   const root = opts.root === undefined ? undefined : path.resolve(opts.root);
   const server = http.createServer((req, res) => {
+    if (opts.dashboard?.(req, res)) return;
     handle(root, req, res).catch(() => {
       if (!res.headersSent) send(res, 500, 'internal error\n');
       else res.destroy();

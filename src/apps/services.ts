@@ -8,7 +8,7 @@ import type { Stack } from '../stack.js';
 import { startEcho } from './echo.js';
 import { startDiscard } from './discard.js';
 import { startChargen } from './chargen.js';
-import { startHttp } from './http.js';
+import { startHttp, type HttpServiceOptions } from './http.js';
 import { startUdpEcho } from './udp-echo.js';
 
 export const SERVICE_NAMES = ['echo', 'discard', 'chargen', 'http', 'udp-echo'];
@@ -27,7 +27,7 @@ interface Started {
 export async function startServices(
   stack: Stack,
   names: readonly string[],
-  opts: { httpRoot?: string; logger?: Logger } = {},
+  opts: { httpRoot?: string; logger?: Logger; dashboard?: HttpServiceOptions['dashboard'] } = {},
 ): Promise<RunningServices> {
   const started: Started[] = [];
   for (const name of names) {
@@ -42,7 +42,7 @@ export async function startServices(
         started.push({ label: 'chargen tcp/19', ...wrap(startChargen(stack, 19)) });
         break;
       case 'http':
-        started.push({ label: `http tcp/80${opts.httpRoot ? ` (root ${opts.httpRoot})` : ''}`, ...wrap(startHttp(stack, { port: 80, root: opts.httpRoot })) });
+        started.push({ label: `http tcp/80${opts.httpRoot ? ` (root ${opts.httpRoot})` : ''}`, ...wrap(startHttp(stack, { port: 80, root: opts.httpRoot, dashboard: opts.dashboard })) });
         break;
       case 'udp-echo':
         started.push({ label: 'udp-echo udp/7', ...wrap(startUdpEcho(stack.udp, 7)) });

@@ -20,6 +20,7 @@ import { startServices, SERVICE_NAMES } from '../apps/services.js';
 import { ControlServer } from './control.js';
 import { CliError } from './errors.js';
 import { liveTrace } from '../explain/trace-writer.js';
+import { createDashboard } from '../dashboard/dashboard.js';
 
 const execFileP = promisify(execFile);
 
@@ -111,8 +112,15 @@ export async function up(opts: UpOptions): Promise<number> {
       const a = await agent.start(stack.tcp, clock);
       cleanups.push(() => a.close());
     }
-    const services = await startServices(stack, opts.services, { httpRoot: opts.httpRoot, logger: log });
+    // The live dashboard at http://ADDR/_tunstack/ rides on the http service (--dashboard off: not served).
+    const dashboard =
+      opts.dashboard !== false && opts.services.includes('http')
+        ? createDashboard({ counters: () => stack.counters(), connections: () => stack.connections(), now: () => stack.clock.now() })
+        : undefined;
+    const services = await startServices(stack, opts.services, { httpRoot: opts.httpRoot, logger: log, dashboard: dashboard?.handle });
     cleanups.push(() => services.close());
+    // Teardown runs in reverse: end the event streams before the http service waits for its connections.
+    if (dashboard) cleanups.push(() => dashboard.close());
 
     const control = new ControlServer(opts.netns, opts.device, {
       report: () => stack.report(),
@@ -126,7 +134,7 @@ export async function up(opts: UpOptions): Promise<number> {
     const where = opts.netns ? ` in netns ${opts.netns}` : '';
     process.stdout.write(
       `tunstack: ${opts.mode} ${opts.device}${where}, host ${opts.hostCidr}, stack ${formatIpv4(addr)}, mtu ${opts.mtu}\n` +
-        `tunstack: services: ${services.describe() || 'none'}\n`,
+        `tunstack: services: ${services.describe() || 'none'}${dashboard ? `\ntunstack: dashboard: http://${formatIpv4(addr)}/_tunstack/` : ''}\n`,
     );
 
     await waitUntilAnswering(opts.netns, formatIpv4(addr), log);
