@@ -170,7 +170,7 @@ export class TraceRecorder {
     else {
       // Sent outside any event (a live application writing from its own
       // callback): an event of its own, closed once the current tick's work is done.
-      this.begin({ kind: 'app', side, action: 'send' }, this.lastAfter);
+      this.begin({ kind: 'app', side, action: 'write (application)' }, this.lastAfter);
       this.open!.step.segments.push(rec);
       queueMicrotask(() => this.end());
     }

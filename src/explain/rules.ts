@@ -274,6 +274,8 @@ const sender: Rule = (f) => {
       hits.push({ side: cause.side, cite: 'nagle', also: ['linux-nagle'], text: 'Nagle: less than an MSS to send while data is unacknowledged → hold it until the ACK arrives' });
     } else if (out.length > 0) {
       hits.push({ side: cause.side, cite: 'send-call', also: ['iw'], text: `SEND: ${out.length} segment(s) of at most MSS, as many as min(cwnd, peer window) allows (initial window 10 MSS)` });
+    } else if (f.sent.some((s) => s.seg.from === cause.side && s.ack && !s.syn && !s.fin)) {
+      hits.push({ side: cause.side, cite: 'sws-receiver', text: 'the application read: the ACK owed (with the reopened window) goes out now' });
     }
   }
   if (cause.kind === 'arrive') {
