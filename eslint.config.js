@@ -2,6 +2,7 @@
 // Type-aware rules are left out to keep the lint fast on a 2-core CI box; tsc --strict covers types.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**', '**/*.d.ts', '../shared/**'] },
@@ -18,6 +19,8 @@ export default tseslint.config(
       'no-useless-assignment': 'off',
     },
   },
+  // Plain-JS helpers run by node (and code they hand to the browser with page.evaluate).
+  { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     // Expected output is matched literally, spaces included.
