@@ -14,24 +14,29 @@ const browser = await chromium.launchPersistentContext(profileDir, {
 const out = {};
 try {
   const page = browser.pages()[0] ?? (await browser.newPage());
-  const resp = await page.goto(`${base}/_tunstack/`, { timeout: 20_000 });
+  const resp = await page.goto(`${base}/_tunstack/`, { timeout: 45_000 });
   out.status = resp?.status();
   out.title = await page.title();
   // The table lists the browser's own event-stream connection, marked "(this page)".
-  await page.waitForSelector('#conns tr.me', { timeout: 20_000 });
+  await page.waitForSelector('#conns tr.me', { timeout: 45_000 });
   out.me = await page.$eval('#conns tr.me', (tr) => ({ peer: tr.dataset.peer, state: tr.dataset.state, text: tr.textContent }));
   out.dropRows = await page.$$eval('#counters tr[data-drop]', (rows) => rows.length);
   out.counterGroups = await page.$$eval('#counters table', (ts) => ts.map((t) => t.dataset.group));
   // A download from the page over the stack; then the charts must have points with data in flight.
   out.downloaded = await page.evaluate(async (p) => (await (await fetch(p, { cache: 'no-store' })).arrayBuffer()).byteLength, bigPath);
+  // The chart of the connection that carried the download has points (in-flight bytes are
+  // sampled four times a second, so a fast download may finish between two samples).
   await page.waitForFunction(
     (size) => {
       const d = window.tunstackDashboard;
-      return d.last && d.last.connections.some((c) => c.bytesAcked >= size) && [...d.series.values()].some((s) => s[0].length >= 3 && Math.max(...s[2]) > 0);
+      const c = d.last && d.last.connections.find((x) => x.bytesAcked >= size);
+      const s = c && d.series.get(c.id);
+      return Boolean(s && s[0].length >= 3);
     },
     Number(bigSize),
-    { timeout: 20_000, polling: 200 },
+    { timeout: 45_000, polling: 200 },
   );
+  out.downloadConnection = await page.evaluate((size) => window.tunstackDashboard.last.connections.find((x) => x.bytesAcked >= size).id, Number(bigSize));
   out.charts = await page.evaluate(() =>
     [...window.tunstackDashboard.series.entries()].map(([id, s]) => ({ id, points: s[0].length, maxCwndKB: Math.max(...s[1]), maxInFlightKB: Math.max(...s[2]), maxSrtt: Math.max(...s[3]) })),
   );
