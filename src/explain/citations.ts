@@ -22,6 +22,7 @@ export type Citation = RfcCitation | LinuxCitation;
 export const CITATIONS = {
   'open-active': { rfc: 9293, section: '3.10.1', title: 'OPEN Call' },
   'close-call': { rfc: 9293, section: '3.10.4', title: 'CLOSE Call' },
+  'abort-call': { rfc: 9293, section: '3.10.5', title: 'ABORT Call' },
   'send-call': { rfc: 9293, section: '3.10.2', title: 'SEND Call' },
   closed: { rfc: 9293, section: '3.10.7.1', title: 'CLOSED STATE' },
   listen: { rfc: 9293, section: '3.10.7.2', title: 'LISTEN STATE' },

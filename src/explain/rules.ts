@@ -107,7 +107,9 @@ const transitions: Rule = (f) => {
         else if (arrivedWith(f, (s) => s.rst)) hits.push({ side, cite: 'syn-sent', text: 'SYN-SENT: an acceptable RST → CLOSED, "connection refused"' });
         break;
       default:
-        if (t.to === undefined && arrivedWith(f, (s) => s.rst)) hits.push({ side, cite: 'other', text: `second, check the RST bit: ${stateName(t.from)} → CLOSED, "connection reset"` });
+        if (t.to === undefined && cause.kind === 'app' && cause.action.startsWith('abort')) {
+          hits.push({ side, cite: 'abort-call', text: `ABORT call in ${stateName(t.from)}: send <SEQ=SND.NXT><CTL=RST>, delete the TCB` });
+        } else if (t.to === undefined && arrivedWith(f, (s) => s.rst)) hits.push({ side, cite: 'other', text: `second, check the RST bit: ${stateName(t.from)} → CLOSED, "connection reset"` });
     }
   }
   return hits;
@@ -309,7 +311,11 @@ const special: Rule = (f) => {
     hits.push({ side, cite: 'other', text: `first, check the sequence number: the segment is not acceptable (it lies before RCV.NXT${syn ? ': the SYN of a SYN,ACK we already answered' : ''} or beyond the window) → drop it and send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>` });
   }
   if (count(f, side, 'TCPChallengeACK') > 0) {
-    hits.push({ side, cite: 'other', also: ['syn-rst-attack'], text: 'SYN (or RST) in window on a synchronized connection → challenge ACK instead of acting on it' });
+    const what = arrivedWith(f, (s) => s.syn) ? 'SYN' : arrivedWith(f, (s) => s.rst) ? 'RST not exactly at RCV.NXT' : 'segment';
+    hits.push({ side, cite: 'other', also: ['syn-rst-attack'], text: `${what} in window on a synchronized connection → challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT> instead of acting on it` });
+  }
+  if (f.step.before[side]?.some((c) => c.state === 'SYN_SENT') && arrivedWith(f, (s) => s.ack && !s.syn && !s.rst) && sentBy(f, side, (s) => s.rst)) {
+    hits.push({ side, cite: 'syn-sent', text: 'SYN-SENT: an ACK that does not acknowledge our SYN is unacceptable → send <SEQ=SEG.ACK><CTL=RST>, stay in SYN-SENT' });
   }
   const rst = sentBy(f, side, (s) => s.rst);
   if (rst && f.transitions.length === 0 && !f.step.before[side]?.some((c) => c.state !== 'LISTEN' && c.state !== 'TIME_WAIT')) {

@@ -95,6 +95,22 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'challenge-ack',
+    title: 'a client restarts on the same port: SYN in window → challenge ACK, RST, and a clean reconnect',
+    durationMs: 1500,
+    setup(sim) {
+      const { client } = handshakeThen(sim);
+      // The client "crashes": its connection vanishes and the RST it sends is lost.
+      sim.drop((s) => s.from === 'a' && s.tcp?.flags.includes('R') === true && s.t < 60);
+      let port = 0;
+      sim.at(50, 'a', 'abort() (the RST is lost)', () => {
+        port = client().conn!.localPort;
+        client().conn!.abort();
+      });
+      sim.at(55, 'a', 'connect() from the same port', () => sim.connect('a', PORT, {}, port));
+    },
+  },
+  {
     name: 'syn-retries',
     title: 'SYN retransmission with exponential backoff until the connect times out',
     durationMs: 200_000,
