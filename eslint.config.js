@@ -20,7 +20,9 @@ export default tseslint.config(
     },
   },
   // Plain-JS helpers run by node (and code they hand to the browser with page.evaluate).
-  { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
+  { files: ['**/*.mjs', '**/*.js', '**/*.cjs'], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
+  // CommonJS helpers (spawned with plain node) may require().
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     // Expected output is matched literally, spaces included.

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Run the packetdrill-language conformance suite.
 #
-#   scripts/conformance.sh [--profile NAME] [--seed N] [FILES or DIRS...]
+#   scripts/conformance.sh [--profile NAME] [--seed N] [--target tunstack|linux|both]
+#                          [--tolerance-ms N] [FILES or DIRS...]
 #       In-process mode: the stack runs in virtual time inside the runner; no
 #       root, no devices, no namespaces. Exit status 1 if any script failed.
+#       --target linux|both also runs each script with the real packetdrill
+#       against the running kernel in a fresh `unshare -n` namespace (root).
 #
 #   scripts/conformance.sh --wire [--no-build] [--tolerance-ms N] [--max-duration S] [--retries N]
 #                          [--profile NAME] [--log-level L] [FILES or DIRS...]

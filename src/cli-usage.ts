@@ -11,15 +11,33 @@ options:
   --host-addr CIDR    the kernel's side of the device (default 10.77.0.1/24)
   --addr IP           the stack's own address (default 10.77.0.2)
   --mtu N             link MTU (default 1500)
-  --services LIST     comma-separated: echo,discard,chargen,http,udp-echo (default all),
-                      or 'none'
-  --http-root DIR     directory served by the http service (default: a built-in page)
+  --services LIST     comma-separated: echo,discard,chargen,http,https,dns,udp-echo
+                      (default all), 'none', or 'list' to print each with its port and purpose
+  --http-root DIR     directory served by http and https (default: a built-in page)
+  --tls-cert FILE     PEM certificate for https (with --tls-key; default: self-signed at start)
+  --tls-key FILE      PEM private key for https
+  --hostname NAME     the stack's DNS name, answered by dns and named in the certificate
+                      (default tunstack.test)
+  --dns-record N=A    an extra A (and PTR) record for the dns service; repeatable
   --dashboard on|off  live dashboard at http://ADDR/_tunstack/ with the http service (default on)
   --pcap FILE         write every packet in and out to FILE (pcap, LINKTYPE_RAW)
   --trace DIR         write each TCP connection's event trace to DIR/*.jsonl
                       (read it with 'tunstack explain --trace FILE')
+  --cc NAME           congestion control: cubic (default) or newreno
+  --cwnd-trace FILE   write each connection's congestion trace (cwnd, ssthresh, in flight,
+                      srtt, rto; JSON lines) to FILE (draw it with 'tunstack chart')
   --log-level LEVEL   pino level: fatal,error,warn,info,debug,trace,silent (default info)
   -h, --help          this text
+`;
+
+export const CHART_USAGE = `usage: tunstack chart TRACE -o FILE.svg [--conn ID]
+  draw a congestion trace written by 'tunstack up --cwnd-trace FILE' as an SVG time
+  series: cwnd, ssthresh, bytes in flight, srtt and rto, with loss/recovery/undo/RTO events
+
+options:
+  -o FILE     the SVG to write
+  --conn ID   which connection (default: the first in the trace)
+  -h, --help  this text
 `;
 
 export const STAT_USAGE = `usage: tunstack stat [--tun NAME | --tap NAME] [--netns NAME] [-i | -s] [--json]
@@ -68,6 +86,7 @@ export const USAGE = `usage:
                              of a running 'tunstack up'
   tunstack explain SCENARIO  a TCP scenario in virtual time as an annotated ladder diagram
   tunstack conformance       run the packetdrill-syntax conformance scripts
+  tunstack chart TRACE -o F  draw a congestion trace (from 'up --cwnd-trace') as an SVG
   tunstack help | --version
   tunstack COMMAND --help    the options of one command
 

@@ -9,9 +9,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { up, type UpOptions } from './run/up.js';
+import { DEFAULT_HOSTNAME, DEFAULT_SERVICES } from './apps/services.js';
 import { stat } from './run/control.js';
 import { CliError } from './run/errors.js';
-import { CONFORMANCE_USAGE, EXPLAIN_USAGE, STAT_USAGE, UP_USAGE, USAGE } from './cli-usage.js';
+import { chartCommand } from './trace/chart-cli.js';
+import { CONGESTION_CONTROLLERS, isCongestionControl } from './tcp/congestion/index.js';
+import { CHART_USAGE, CONFORMANCE_USAGE, EXPLAIN_USAGE, STAT_USAGE, UP_USAGE, USAGE } from './cli-usage.js';
 import { explainCommand } from './explain/command.js';
 
 function version(): string {
@@ -33,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'up':
       return wantsHelp(rest) ? help(UP_USAGE) : up(parseUp(rest));
+    case 'chart':
+      return wantsHelp(rest) ? help(CHART_USAGE) : chartCommand(rest);
     case 'stat':
       return wantsHelp(rest) ? help(STAT_USAGE) : statCommand(rest);
     case 'explain':
@@ -93,12 +98,18 @@ function parseUp(args: string[]): UpOptions {
       'host-addr': { type: 'string', default: '10.77.0.1/24' },
       addr: { type: 'string', default: '10.77.0.2' },
       mtu: { type: 'string', default: '1500' },
-      services: { type: 'string', default: 'echo,discard,chargen,http,udp-echo' },
+      services: { type: 'string', default: DEFAULT_SERVICES.join(',') },
       'http-root': { type: 'string' },
       dashboard: { type: 'string', default: 'on' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      hostname: { type: 'string', default: DEFAULT_HOSTNAME },
+      'dns-record': { type: 'string', multiple: true, default: [] },
       pcap: { type: 'string' },
       trace: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      cc: { type: 'string', default: 'cubic' },
+      'cwnd-trace': { type: 'string' },
       // Hidden: wire-mode conformance agent (src/run/agent.ts); not in USAGE.
       'conformance-agent': { type: 'string' },
     },
@@ -110,6 +121,9 @@ function parseUp(args: string[]): UpOptions {
   const mtu = Number(values.mtu);
   if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) {
     throw new CliError(`--mtu must be an integer from 576 to 65535 (got '${values.mtu}')`);
+  }
+  if (!isCongestionControl(values.cc)) {
+    throw new CliError(`--cc must be one of ${CONGESTION_CONTROLLERS.join(', ')} (got '${values.cc}')`);
   }
   if (values.dashboard !== 'on' && values.dashboard !== 'off') {
     throw new CliError(`--dashboard takes 'on' or 'off' (got '${values.dashboard}')`);
@@ -125,10 +139,16 @@ function parseUp(args: string[]): UpOptions {
     services,
     httpRoot: values['http-root'],
     dashboard: values.dashboard === 'on',
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+    hostname: values.hostname,
+    dnsRecords: values['dns-record'],
     pcap: values.pcap,
     trace: values.trace,
     logLevel: values['log-level'],
     conformanceAgent: values['conformance-agent'],
+    congestionControl: values.cc,
+    cwndTrace: values['cwnd-trace'],
   };
 }
 

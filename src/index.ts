@@ -11,6 +11,7 @@ export { VirtualClock } from './time/virtual-clock.js';
 export { SeededRng, CryptoRng, type Rng } from './util/random.js';
 export type { TcpOptions, TcpInfo, TcpState } from './tcp/api.js';
 export { DEFAULT_TCP_OPTIONS } from './tcp/api.js';
+export { Sysctl, SYSCTLS, setSysctl, getSysctl } from './tcp/sysctl.js';
 export { TcpSocket, TcpServer } from './socket/index.js';
 export { UdpSocket } from './udp/index.js';
 export { formatIpv4, parseIpv4 } from './wire/ip-address.js';

@@ -21,12 +21,15 @@ import { UdpLayer } from './udp/udp.js';
 import type { UdpSocket } from './udp/socket.js';
 import { TcpLayer } from './tcp/tcp-layer.js';
 import type { TcpInfo, TcpOptions } from './tcp/api.js';
+import type { TraceSink } from './tcp/trace.js';
 import { connect, createServer, type ConnectOptions } from './socket/connect.js';
 import type { TcpServer, TcpServerOptions } from './socket/server.js';
 import type { TcpSocket } from './socket/socket.js';
 import { ipv4 } from './wire/ip-address.js';
 import { formatCounters } from './util/counters.js';
 import { formatConnectionTable } from './tcp/format.js';
+import { Sysctl } from './tcp/sysctl.js';
+import { resolve4, type ResolveOptions } from './dns/resolver.js';
 
 export interface StackOptions {
   link: Link;
@@ -39,6 +42,8 @@ export interface StackOptions {
   /** pino logger; silent by default (nothing is logged per packet). */
   logger?: Logger;
   tcp?: Partial<TcpOptions>;
+  /** Receives every connection's congestion trace records (src/tcp/trace.ts). */
+  tcpTrace?: TraceSink;
   ip?: Partial<Omit<Ipv4LayerOptions, 'link' | 'addr' | 'clock' | 'log' | 'prefixLen'>>;
 }
 
@@ -51,6 +56,8 @@ export class Stack {
   readonly ip: Ipv4Layer;
   readonly udp: UdpLayer;
   readonly tcp: TcpLayer;
+  /** Linux-named stack-wide settings over the live TCP options (src/tcp/sysctl.ts; README "Settings"). */
+  readonly sysctl: Sysctl;
   private closed = false;
 
   constructor(opts: StackOptions) {
@@ -69,7 +76,8 @@ export class Stack {
       identStart: opts.ip?.identStart ?? (this.rng.u32() & 0xffff),
     });
     this.udp = new UdpLayer({ ip: this.ip, rng: this.rng });
-    this.tcp = new TcpLayer({ ip: this.ip, clock: this.clock, rng: this.rng, options: opts.tcp, log: this.log });
+    this.tcp = new TcpLayer({ ip: this.ip, clock: this.clock, rng: this.rng, options: opts.tcp, log: this.log, trace: opts.tcpTrace });
+    this.sysctl = new Sysctl(this.tcp.options);
     this.ip.register(IPPROTO_TCP, this.tcp.input);
     // One ACK per connection per received batch instead of one per two segments.
     this.tcp.batching = true;
@@ -89,6 +97,15 @@ export class Stack {
   /** dgram.createSocket('udp4') on this stack. */
   createUdpSocket(): UdpSocket {
     return this.udp.createSocket();
+  }
+
+  /**
+   * A records of `name` from the DNS server `options.server`, asked over this
+   * stack's UDP (TCP if truncated), with retries on the stack's clock
+   * (src/dns/resolver.ts). Rejects with node:dns's codes (ENOTFOUND, ETIMEOUT, ...).
+   */
+  resolve4(name: string, options: ResolveOptions): Promise<string[]> {
+    return resolve4(this, name, options);
   }
 
   /** All counter groups, as `netstat -s` groups them. */

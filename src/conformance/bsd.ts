@@ -137,8 +137,21 @@ export class BsdLayer {
     const s = this.socks.get(fd);
     if (!s) return err('EBADF');
     if (s.boundPort !== undefined) return err('EINVAL');
+    if (this.bindConflict(s, port)) return err('EADDRINUSE');
     s.boundPort = port;
     return ok();
+  }
+
+  /**
+   * Linux inet_csk_bind_conflict: a port another socket of ours is bound to
+   * is taken, unless both set SO_REUSEADDR and the other one is not listening.
+   */
+  private bindConflict(s: BsdSocket, port: number): boolean {
+    for (const o of this.socks.values()) {
+      if (o === s || o.boundPort !== port) continue;
+      if (!(s.opts.reuseAddr && o.opts.reuseAddr) || o.listener) return true;
+    }
+    return false;
   }
 
   listen(fd: number, backlog: number, defaultPort: number): SysResult {

@@ -25,6 +25,12 @@ export interface CompareOptions {
   tolerancePercent: number;
   /** --strict_segments: each scripted segment is exactly one actual segment. */
   strictSegments: boolean;
+  /**
+   * --tcp_ts_tick_usecs: outbound TS val is checked (packetdrill run_packet.c):
+   * mapped to script space from the first one seen, it may differ from the
+   * script's by at most the timing tolerance worth of ticks. Unset: not checked.
+   */
+  tsTickUsecs?: number;
 }
 
 export const DEFAULT_COMPARE: CompareOptions = { toleranceMs: 4, tolerancePercent: 12.5, strictSegments: false };
@@ -66,6 +72,8 @@ export function compareSegment(
   map: SeqMap,
   opts: CompareOptions,
   progress = 0,
+  /** Script time of the segment, ms (for --tcp_ts_tick_usecs' percentage tolerance). */
+  at = 0,
 ): SegmentResult {
   const fail = (error: string): SegmentResult => ({ error, consumed: 0, done: false });
   const offset = map.localOffset ?? (act.flags & SYN ? (act.seq - exp.seq) >>> 0 : 0);
@@ -89,9 +97,26 @@ export function compareSegment(
   for (let i = 0; i < len; i++) {
     if (act.payload[i] !== 0) return fail(`payload byte ${i} is ${act.payload[i]}, expected the zeros the script wrote`);
   }
+  const ts = checkTsVal(exp, act, map, opts, at);
+  if (ts) return fail(ts);
   map.localOffset = offset;
   learnTsVal(exp, act, map);
   return { consumed: len, done: progress + len === exp.len };
+}
+
+/** --tcp_ts_tick_usecs: |mapped live TS val - script TS val| * tick within max(tolerance, percent of script time). */
+function checkTsVal(exp: TcpPacketSpec, act: DecodedTcp, map: SeqMap, opts: CompareOptions, at: number): string | undefined {
+  if (!opts.tsTickUsecs || exp.options === 'any' || !exp.options) return undefined;
+  const s = exp.options.find((o) => o.kind === 'TS');
+  const a = act.options.find((o) => o.kind === OPT_TS);
+  if (!s || s.kind !== 'TS' || !a || a.data.length !== 8) return undefined;
+  const live = a.data.readUInt32BE(0);
+  const first = map.tsFirst ?? { script: s.val >>> 0, live };
+  const mapped = (first.script + (live - first.live)) >>> 0;
+  const tolUs = Math.max(opts.toleranceMs * 1000, (opts.tolerancePercent / 100) * at * 1000);
+  const diff = Math.abs((mapped - (s.val >>> 0)) | 0);
+  if (diff * opts.tsTickUsecs > tolUs) return `bad outbound TCP timestamp value: expected TS val ${s.val >>> 0} vs actual ${mapped} (tolerance ${Math.round(tolUs)} us)`;
+  return undefined;
 }
 
 function learnTsVal(exp: TcpPacketSpec, act: DecodedTcp, map: SeqMap): void {

@@ -89,6 +89,37 @@ function icmpTypeCode(spec: IcmpPacketSpec): [number, number] {
   return [type, code];
 }
 
+const FIN = 0x01;
+const PSH = 0x08;
+const CWR = 0x80;
+
+/**
+ * packetdrill --mss: an inbound TCP line with more payload than that reaches
+ * the stack as GSO pieces of at most `mss` bytes (packetdrill writes it to its
+ * TUN with virtio gso_size = mss, netdev.c; Linux tcp_gso_segment cuts it):
+ * every piece carries the header and options, CWR only the first, FIN and
+ * PSH only the last.
+ */
+export function splitForMss(spec: PacketSpec, mss: number | undefined): PacketSpec[] {
+  if (spec.proto !== 'tcp' || !mss || spec.len <= mss) return [spec];
+  const out: PacketSpec[] = [];
+  for (let off = 0; off < spec.len; off += mss) {
+    const len = Math.min(mss, spec.len - off);
+    const last = off + len === spec.len;
+    let flags = spec.flags;
+    if (!last) flags &= ~(FIN | PSH);
+    if (off > 0) flags &= ~CWR;
+    const seq = (spec.seq + off) >>> 0;
+    out.push({ ...spec, flags, seq, end: (seq + len) >>> 0, len });
+  }
+  return out;
+}
+
+/** The live datagrams for a script packet (several when --mss cuts it). */
+export function buildInboundAll(spec: PacketSpec, flow: Flow, profile: Profile): Buffer[] {
+  return splitForMss(spec, profile.injectMss).map((p) => buildInbound(p, flow, profile));
+}
+
 export function buildInbound(spec: PacketSpec, flow: Flow, profile: Profile): Buffer {
   if (spec.proto === 'tcp') return buildInboundTcp(spec, flow, profile);
   if (spec.proto === 'udp') return buildUdpDatagram(profile.remoteAddr, profile.localAddr, flow.remotePort, profile.port, spec.len);

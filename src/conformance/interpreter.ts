@@ -11,7 +11,8 @@ import { SeededRng } from '../util/random.js';
 import { BsdLayer, WOULD_BLOCK, type BsdSocket, type SysOutcome } from './bsd.js';
 import { checkTime, compareSegment, fmtS, formatSegment, newSeqMap, timeWindow, type CompareOptions, type SeqMap } from './comparator.js';
 import { CaptureLink, type StackFactory } from './harness.js';
-import { buildInbound, checkNonTcp } from './inbound.js';
+import { FdMap } from './fds.js';
+import { buildInboundAll, checkNonTcp } from './inbound.js';
 import { decodeDatagram } from './packet.js';
 import type { Profile } from './profile.js';
 import type { PacketSpec, Script, ScriptEvent, SyscallSpec } from './script.js';
@@ -48,6 +49,8 @@ const ANY_TIME_WAIT_MS = 600_000;
 /** packetdrill: a missing outbound packet fails 2 s after its scripted time. */
 export const MISSING_GRACE_MS = 2_000;
 const MAX_TIMER_STEPS = 1_000_000;
+/** packetdrill waits this long for a blocking call to go idle (run_system_call.c MAX_WAIT_SECS). */
+const AWAIT_IDLE_MS = 1_000;
 
 export class Interpreter {
   readonly clock = new VirtualClock();
@@ -57,6 +60,7 @@ export class Interpreter {
   private last = 0;
   private outIdx = 0;
   private pending: Pending | undefined;
+  private readonly fds = new FdMap();
 
   constructor(
     private readonly script: Script,
@@ -87,9 +91,11 @@ export class Interpreter {
         this.last = t.at;
       } else this.last = t.at; // commands were applied before the run (setup.ts)
     }
-    if (this.pending) this.awaitPending();
-    if (this.link.sent.length > this.outIdx) {
-      const p = this.link.sent[this.outIdx];
+    if (this.pending) this.awaitIdle('exiting while a blocking system call is in progress');
+    // packetdrill never reads what the stack sends after the script's last line (its time or later);
+    // a packet sent before that which no line matched is a failure.
+    const p = this.link.sent[this.outIdx];
+    if (p && p.time < this.last) {
       throw new ScriptFailure(`unexpected extra outbound packet at ${fmtS(p.time)}: ${this.flows.describe(p.bytes)}`);
     }
   }
@@ -132,25 +138,34 @@ export class Interpreter {
     this.finishCall(p.ev, p.call, r, p.start, p.end);
   }
 
-  private finishCall(ev: ScriptEvent, call: SyscallSpec, r: Exclude<SysOutcome, typeof WOULD_BLOCK>, start: number, end: number): void {
+  private finishCall(ev: ScriptEvent, call: SyscallSpec, live: Exclude<SysOutcome, typeof WOULD_BLOCK>, start: number, end: number): void {
+    const r = this.fds.fromLive(call, live);
+    if (typeof r === 'string') this.fail(ev, r);
+    if (call.name === 'socket' && r.ret >= 0) this.flows.noteSocketCreated();
     const bad = checkResult(call, r);
     if (bad) this.fail(ev, bad);
     const late = checkTime({ kind: 'absolute', at: end }, end, undefined, this.clock.now(), start, this.cmp);
     if (late) this.fail(ev, `${call.name}() returned at the wrong time: ${late}`);
   }
 
-  private awaitPending(): void {
+  /**
+   * packetdrill's await_idle_thread (run_system_call.c): at the next system
+   * call, and at the end of the script, a blocking call still in progress gets
+   * at most 1 s more to return; then the script fails with packetdrill's message.
+   */
+  private awaitIdle(why: string): void {
     const p = this.pending;
     if (!p) return;
-    const [, hi] = timeWindow({ kind: 'absolute', at: p.end }, p.end, undefined, p.start, this.cmp);
-    this.advanceTo(hi + MISSING_GRACE_MS);
-    if (this.pending) this.fail(p.ev, `${p.call.name}() still blocked at ${fmtS(this.clock.now())}; expected it to return at ${fmtS(p.end)}`);
+    this.advanceTo(this.clock.now() + AWAIT_IDLE_MS);
+    if (this.pending) this.fail(p.ev, `${why}: ${p.call.name}() still blocked at ${fmtS(this.clock.now())}; expected it to return at ${fmtS(p.end)}`);
   }
 
   private syscall(ev: ScriptEvent, call: SyscallSpec, t: ResolvedTime): void {
-    if (this.pending) this.awaitPending();
     this.advanceTo(t.at);
-    const op = startSyscall(call, {
+    if (this.pending) this.awaitIdle('blocking system call while another blocking system call is already in progress');
+    const live = this.fds.toLive(call);
+    if (typeof live === 'string') this.fail(ev, live);
+    const op = startSyscall(live, {
       bsd: this.bsd,
       profile: this.profile,
       now: () => this.clock.now(),
@@ -171,8 +186,10 @@ export class Interpreter {
   private inbound(ev: ScriptEvent, spec: PacketSpec, t: ResolvedTime): void {
     this.advanceTo(t.at);
     const flow = this.flows.inboundFlow(spec);
-    const dgram = buildInbound(spec, flow, this.profile);
-    if (!this.link.inject(dgram)) this.fail(ev, 'the stack registered no receive handler on its link');
+    if (typeof flow === 'string') this.fail(ev, flow);
+    for (const dgram of buildInboundAll(spec, flow, this.profile)) {
+      if (!this.link.inject(dgram)) this.fail(ev, 'the stack registered no receive handler on its link');
+    }
     this.pollPending();
     this.last = t.at;
   }
@@ -226,6 +243,9 @@ export class FlowTable {
   cur: Flow | undefined;
   private listenPort: number | undefined;
   private nextRemotePort = 40_000;
+  /** The socket under test listens: the next inbound TCP packet opens a new connection. */
+  private listening = false;
+  private sockets = 0;
 
   constructor(
     private readonly profile: Profile,
@@ -234,6 +254,7 @@ export class FlowTable {
 
   noteListen(localPort: number | undefined): void {
     this.listenPort = localPort ?? this.profile.port;
+    this.listening = true;
   }
 
   /** accept() returned or connect() sent its SYN: that connection becomes the current flow. */
@@ -244,32 +265,44 @@ export class FlowTable {
       this.all.push(f);
     }
     if (kind === 'accept') f.accepted = true;
+    else this.listening = false;
     this.cur = f;
     return f;
   }
 
+  /** socket() returned: packetdrill's socket under test is now that (unconnected) socket. */
+  noteSocketCreated(): void {
+    this.sockets++;
+    this.listening = false;
+    this.cur = undefined;
+  }
+
   /**
-   * The flow an inbound packet belongs to (packetdrill's "current socket"):
-   * a SYN whose sequence number a flow already saw is a retransmission to that
-   * flow; another SYN is a new connection to the listener unless the current
-   * flow is established (accepted) or an active open awaiting the peer's SYN
-   * (simultaneous open), where it tests that connection's SYN handling.
+   * The flow an inbound packet belongs to, as packetdrill's single "socket
+   * under test" (run_packet.c find_or_create_socket_for_script_packet): a TCP
+   * packet while that socket listens (or before any socket) creates a new
+   * child connection that becomes the socket under test; every other packet
+   * goes to the socket under test, a second SYN included. A UDP or ICMP
+   * packet before any socket exists has no socket to belong to: a string,
+   * packetdrill's error.
    */
-  inboundFlow(spec: PacketSpec): Flow {
+  inboundFlow(spec: PacketSpec): Flow | string {
     const c = this.cur;
-    if (spec.proto !== 'tcp' || (spec.flags & 0x12) !== 0x02) return c ?? this.newFlow();
-    const again = this.all.find((f) => f.synSeq === spec.seq);
-    if (again) return (this.cur = again);
-    if (c && ((c.passive && c.accepted) || (!c.passive && c.synSeq === undefined))) {
-      if (!c.passive) c.synSeq = spec.seq;
-      return c;
+    if (spec.proto !== 'tcp') {
+      if (c) return c;
+      return this.sockets === 0 ? 'no matching socket for script packet' : this.newFlow();
     }
-    const f = this.newFlow();
-    f.synSeq = spec.seq;
-    return f;
+    if (!c || this.listening) {
+      const f = this.newFlow();
+      if ((spec.flags & 0x12) === 0x02) f.synSeq = spec.seq;
+      return f;
+    }
+    if ((spec.flags & 0x12) === 0x02 && !c.passive && c.synSeq === undefined) c.synSeq = spec.seq;
+    return c;
   }
 
   private newFlow(): Flow {
+    this.listening = false;
     const f: Flow = {
       localPort: this.listenPort ?? this.profile.port,
       remotePort: this.nextRemotePort++,
@@ -303,7 +336,7 @@ export class FlowTable {
     if (!d.tcp) return `expected a TCP segment, got ${d.error ?? `IP protocol ${d.protocol}`}`;
     const seg = d.tcp;
     const flow = this.outboundFlow(seg.srcPort, seg.dstPort);
-    const r = compareSegment(spec, seg, flow.map, this.cmp, progress);
+    const r = compareSegment(spec, seg, flow.map, this.cmp, progress, p.time);
     if (r.error) return `${r.error}\n    actual: ${formatSegment(seg, flow.map)} at ${fmtS(p.time)}`;
     return r;
   }

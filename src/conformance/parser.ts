@@ -69,13 +69,14 @@ function stripComments(src: string): string {
   return out;
 }
 
-/** Group lines into statements: one per line, joined while brackets or a code block are open. */
+/** Group lines into statements: one per line, joined while brackets, a `%{ }%` block or a `` `command` `` are open. */
 function splitStatements(src: string): Statement[] {
   const lines = stripComments(src).split('\n');
   const out: Statement[] = [];
   let cur: Statement | undefined;
   let depth = 0;
   let inCode = false;
+  let inCmd = false;
   for (let n = 0; n < lines.length; n++) {
     const raw = lines[n];
     if (!cur && raw.trim() === '') continue;
@@ -83,7 +84,10 @@ function splitStatements(src: string): Statement[] {
     else cur.text += '\n' + raw;
     for (let i = 0; i < raw.length; i++) {
       const two = raw.slice(i, i + 2);
-      if (!inCode && two === '%{') {
+      if (inCmd) {
+        if (raw[i] === '`') inCmd = false;
+      } else if (!inCode && raw[i] === '`') inCmd = true;
+      else if (!inCode && two === '%{') {
         inCode = true;
         i++;
       } else if (inCode && two === '}%') {
@@ -92,28 +96,47 @@ function splitStatements(src: string): Statement[] {
       } else if (!inCode && '([{'.includes(raw[i])) depth++;
       else if (!inCode && ')]}'.includes(raw[i])) depth--;
     }
-    if (!inCode && depth <= 0) {
+    if (!inCode && !inCmd && depth <= 0) {
       out.push({ line: cur.line, text: cur.text.trim() });
       cur = undefined;
       depth = 0;
     }
   }
-  if (cur) throw new ScriptSyntaxError(inCode ? 'unterminated %{ code block' : 'unbalanced brackets', cur.line);
+  if (cur) throw new ScriptSyntaxError(inCode ? 'unterminated %{ code block' : inCmd ? 'unterminated `command`' : 'unbalanced brackets', cur.line);
   return out;
 }
 
-/** Parse a whole script. Throws ScriptSyntaxError (a FAIL naming the line) or ScriptUnsupported (a SKIP). */
+/**
+ * Parse a whole script. Throws ScriptSyntaxError (a FAIL naming the line) or
+ * ScriptUnsupported (a SKIP). packetdrill's grammar (parser.y: `opt_options
+ * opt_init_command events opt_cleanup_command`): option lines come first, a
+ * backtick command without a time may only be the first statement after them
+ * (run before the script) or the last one (run after it); every other event
+ * has a time.
+ */
 export function parseScript(src: string): Script {
   const script: Script = { options: new Map(), events: [] };
-  for (const st of splitStatements(src)) {
+  const statements = splitStatements(src);
+  let sawEvent = false;
+  statements.forEach((st, i) => {
     if (st.text.startsWith('--')) {
+      if (sawEvent) throw new ScriptSyntaxError('option lines must come before the first event', st.line);
       const m = /^--([A-Za-z0-9_-]+)(?:=(.*))?$/.exec(st.text);
       if (!m) throw new ScriptSyntaxError(`bad option line ${JSON.stringify(st.text)}`, st.line);
       script.options.set(m[1], (m[2] ?? '').trim());
-      continue;
+      return;
+    }
+    if (st.text.startsWith('`') && sawEvent) {
+      if (i !== statements.length - 1) {
+        throw new ScriptSyntaxError('a command without a time is only allowed first (init command) or last (cleanup command); give it a time', st.line);
+      }
+      // The cleanup command runs after the script in packetdrill: nothing of it applies to the run.
+      script.cleanupCommand = st.text.slice(1, st.text.lastIndexOf('`'));
+      return;
     }
     script.events.push(parseEvent(st));
-  }
+    sawEvent = true;
+  });
   return script;
 }
 
@@ -217,6 +240,8 @@ function parseTcp(ts: TokenStream, dir: '<' | '>'): TcpPacketSpec {
   let flagsText = '';
   while (!ts.atEnd() && ts.peek()?.kind !== 'num') flagsText += ts.next().text;
   let flags = 0;
+  // packetdrill writes a segment with no flags at all as `-`.
+  if (flagsText === '-') flagsText = '';
   for (const ch of flagsText) {
     if (ch === 'A' || /[0-7]/.test(ch)) throw new ScriptUnsupported('AccECN flags (A, ACE counts) are not supported');
     const bit = FLAG_BITS[ch];
@@ -239,9 +264,28 @@ function parseTcp(ts: TokenStream, dir: '<' | '>'): TcpPacketSpec {
     else if (k.text === '<') pkt.options = parseOptions(ts);
     else throw ts.error(`unexpected '${k.text}' in TCP packet`);
   }
+  const optBytes = Array.isArray(pkt.options) ? optionBytes(pkt.options) : 0;
+  // packetdrill (tcp_packet.c new_tcp_packet) refuses a script packet whose options do not end on a 32-bit boundary.
+  if (optBytes & 3) {
+    throw ts.error(`TCP options are not padded correctly to ensure TCP header is a multiple of 4 bytes: ${optBytes & 3} excess bytes`);
+  }
   // packetdrill: an inbound packet is built from the line, so its window cannot be left out.
   if (dir === '<' && pkt.win === undefined) throw ts.error('window must be specified for inbound packets');
   return pkt;
+}
+
+/** Encoded length of an option list (RFC 9293 §3.1: kind, length, value; nop and eol one byte). */
+export function optionBytes(opts: OptionSpec[]): number {
+  let n = 0;
+  for (const o of opts) {
+    if (o.kind === 'nop' || o.kind === 'eol') n += 1;
+    else if (o.kind === 'mss') n += 4;
+    else if (o.kind === 'wscale') n += 3;
+    else if (o.kind === 'sackOK') n += 2;
+    else if (o.kind === 'sack') n += 2 + 8 * o.blocks.length;
+    else n += 10;
+  }
+  return n;
 }
 
 function parseOptions(ts: TokenStream): OptionSpec[] | 'any' {
@@ -325,7 +369,8 @@ function parseSyscall(ts: TokenStream, retText: string, line: number): SyscallSp
     }
   }
   endOfLine(ts);
-  const m = /^\s*(.*?)(?:\s+(E[A-Z][A-Z0-9]*)\s*(?:\((.*)\))?)?\s*$/s.exec(retText);
+  // `= RET [ERRNO] [(note)]`: packetdrill takes a parenthesised note after any result, with or without errno.
+  const m = /^\s*(.*?)(?:\s+(E[A-Z][A-Z0-9]*))?\s*(?:\((.*)\))?\s*$/s.exec(retText);
   if (!m || m[1] === '') throw new ScriptSyntaxError(`system call ${name} has an empty result`, line);
   const rs = new TokenStream(tokenize(m[1], line), line);
   const ret = parseExpr(rs);

@@ -11,7 +11,7 @@ import type { Profile } from './profile.js';
 import { prepare } from './setup.js';
 import type { StackFactory } from './harness.js';
 
-export type Outcome = { status: 'PASS' } | { status: 'FAIL'; message: string } | { status: 'SKIP'; reason: string };
+export type Outcome = { status: 'PASS'; ignored?: string[] } | { status: 'FAIL'; message: string } | { status: 'SKIP'; reason: string };
 
 export interface RunOptions {
   profile: Profile;
@@ -25,7 +25,7 @@ export function runScriptText(src: string, o: RunOptions): Outcome {
     const script = parseScript(src);
     const setup = prepare(script, o.profile);
     new Interpreter(script, setup.profile, setup.compare, o.factory, o.seed).run();
-    return { status: 'PASS' };
+    return setup.ignoredSysctls.length ? { status: 'PASS', ignored: setup.ignoredSysctls } : { status: 'PASS' };
   } catch (e) {
     if (e instanceof ScriptUnsupported) return { status: 'SKIP', reason: e.reason };
     if (e instanceof ScriptSyntaxError) return { status: 'FAIL', message: `parse error: ${e.message}` };

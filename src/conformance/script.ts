@@ -105,4 +105,6 @@ export interface Script {
   /** `--name=value` option lines (value '' for bare flags), in order. */
   options: Map<string, string>;
   events: ScriptEvent[];
+  /** A final timeless backtick command: packetdrill runs it after the script (not applied here). */
+  cleanupCommand?: string;
 }

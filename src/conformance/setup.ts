@@ -6,7 +6,8 @@
  */
 import { DEFAULT_COMPARE, type CompareOptions } from './comparator.js';
 import { ScriptUnsupported } from './parser.js';
-import type { Profile } from './profile.js';
+import { getProfile, type Profile } from './profile.js';
+import { applyCommand } from './sysctl.js';
 import type { Script } from './script.js';
 import { SUPPORTED_SYSCALLS } from './syscalls.js';
 import { parseIpv4 } from '../wire/ip-address.js';
@@ -17,6 +18,8 @@ const IGNORED_OPTIONS = new Set(['verbose', 'debug', 'dry_run', 'so_filename', '
 export interface Setup {
   profile: Profile;
   compare: CompareOptions;
+  /** sysctls the script set that tunstack has no equivalent for (reported, not failed). */
+  ignoredSysctls: string[];
 }
 
 function applyOption(name: string, value: string, s: Setup): void {
@@ -57,7 +60,11 @@ function applyOption(name: string, value: string, s: Setup): void {
       s.profile.mtu = num();
       return;
     case 'mss':
-      s.profile.tcp.mss = num();
+      // packetdrill's --mss is the size its injected packets are cut to (GSO), not the stack's MSS.
+      s.profile.injectMss = num();
+      return;
+    case 'tcp_ts_tick_usecs':
+      s.compare.tsTickUsecs = num();
       return;
     default:
       if (IGNORED_OPTIONS.has(name)) return;
@@ -65,75 +72,13 @@ function applyOption(name: string, value: string, s: Setup): void {
   }
 }
 
-/** net.ipv4.* sysctls that map onto TcpOptions (values as Linux's, times in seconds). */
-function applySysctl(key: string, value: string, s: Setup): void {
-  const v = Number(value);
-  const t = s.profile.tcp;
-  switch (key) {
-    case 'net.ipv4.tcp_timestamps':
-      t.timestamps = v !== 0;
-      return;
-    case 'net.ipv4.tcp_sack':
-      t.sack = v !== 0;
-      return;
-    case 'net.ipv4.tcp_window_scaling':
-      t.windowScaling = v !== 0;
-      return;
-    case 'net.ipv4.tcp_syncookies':
-      t.synCookies = v === 0 ? 'never' : v === 2 ? 'always' : 'auto';
-      return;
-    case 'net.ipv4.tcp_syn_retries':
-      t.synRetries = v;
-      return;
-    case 'net.ipv4.tcp_synack_retries':
-      t.synAckRetries = v;
-      return;
-    case 'net.ipv4.tcp_retries2':
-      t.maxRetries = v;
-      return;
-    case 'net.ipv4.tcp_fin_timeout':
-      t.finWait2Timeout = v * 1000;
-      return;
-    case 'net.ipv4.tcp_max_syn_backlog':
-      t.maxSynBacklog = v;
-      return;
-    case 'net.ipv4.tcp_keepalive_time':
-      t.keepAliveIdle = v * 1000;
-      return;
-    case 'net.ipv4.tcp_keepalive_intvl':
-      t.keepAliveInterval = v * 1000;
-      return;
-    case 'net.ipv4.tcp_keepalive_probes':
-      t.keepAliveProbes = v;
-      return;
-    case 'net.ipv4.tcp_challenge_ack_limit':
-      t.challengeAckLimit = v;
-      return;
-    default:
-      throw new ScriptUnsupported(`sysctl ${key} is not supported`);
-  }
-}
-
-/** A backtick command: packetdrill's defaults.sh is the profile itself; sysctl assignments map to options; anything else is unsupported. */
-function applyCommand(cmd: string, s: Setup): void {
-  for (const part of cmd.split(/;|&&|\n/).map((p) => p.trim()).filter(Boolean)) {
-    if (/defaults\.sh$/.test(part)) continue;
-    const m = /^sysctl\s+(?:-[qw]+\s+)*(.+)$/.exec(part);
-    if (!m) throw new ScriptUnsupported(`shell command not supported: ${part}`);
-    for (const a of m[1].trim().split(/\s+/)) {
-      const kv = /^"?([\w.]+)=([^"]*)"?$/.exec(a);
-      if (!kv) throw new ScriptUnsupported(`sysctl argument not supported: ${a}`);
-      applySysctl(kv[1], kv[2].trim(), s);
-    }
-  }
-}
-
 export function prepare(script: Script, base: Profile): Setup {
-  const s: Setup = { profile: base, compare: { ...DEFAULT_COMPARE } };
+  const s: Setup = { profile: base, compare: { ...DEFAULT_COMPARE }, ignoredSysctls: [] };
+  const linux = getProfile('linux')!;
   for (const [k, v] of script.options) applyOption(k, v, s);
   for (const ev of script.events) {
     const b = ev.body;
-    if (b.type === 'command') applyCommand(b.command, s);
+    if (b.type === 'command') s.ignoredSysctls.push(...applyCommand(b.command, s.profile, linux));
     else if (b.type === 'syscall' && !SUPPORTED_SYSCALLS.has(b.call.name)) {
       throw new ScriptUnsupported(`line ${ev.line}: system call ${b.call.name}() is not supported`);
     }

@@ -3,9 +3,11 @@
  * scripts, evaluated against a snapshot of our own connection state
  * (src/tcp/api.ts TcpInfo) named and scaled as Linux's struct tcp_info
  * (include/uapi/linux/tcp.h: times in microseconds, cwnd/ssthresh in
- * segments). Only `assert EXPR[, message]` statements over integers,
- * comparisons, arithmetic and and/or/not are understood; anything else in a
- * block is reported as unsupported (a SKIP), never ignored.
+ * segments). Python that only reads tcpi_* is understood: `assert EXPR[,
+ * message]`, `NAME = EXPR` (usable by later statements), `print(...)` and
+ * `pass`, over integers, comparisons (chained too), arithmetic and
+ * and/or/not; anything else in a block (imports, calls, loops) is reported
+ * as unsupported (a SKIP), never ignored.
  */
 import type { TcpInfo, TcpState } from '../tcp/api.js';
 import { ScriptUnsupported } from './parser.js';
@@ -56,7 +58,7 @@ type Tok = { k: 'num' | 'name' | 'op' | 'str'; v: string };
 
 function lex(src: string): Tok[] {
   const out: Tok[] = [];
-  const re = /\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(==|!=|<=|>=|\/\/|[<>+\-*/%(),])|("[^"]*"|'[^']*'))/y;
+  const re = /\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(==|!=|<=|>=|\/\/|[<>+\-*/%(),&|])|("[^"]*"|'[^']*'))/y;
   let i = 0;
   while (i < src.length) {
     if (/^\s*$/.test(src.slice(i))) break;
@@ -92,6 +94,9 @@ class Eval {
   done(): boolean {
     return this.i >= this.t.length;
   }
+  skip(): void {
+    this.i++;
+  }
 
   or(): number {
     let a = this.and();
@@ -108,20 +113,31 @@ class Eval {
     return this.cmp();
   }
   cmp(): number {
-    let a = this.sum();
+    let a = this.bitOr();
     let compared = false;
     let result = true;
     for (;;) {
       const op = this.peek()?.v;
       if (!op || !['==', '!=', '<', '<=', '>', '>='].includes(op)) break;
       this.i++;
-      const b = this.sum();
+      const b = this.bitOr();
       const r = op === '==' ? a === b : op === '!=' ? a !== b : op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
       compared = true;
       result &&= r;
       a = b;
     }
     return compared ? (result ? 1 : 0) : a;
+  }
+  /** Python's bitwise | and & bind tighter than comparisons, looser than + and -. */
+  bitOr(): number {
+    let a = this.bitAnd();
+    while (this.eat('|')) a |= this.bitAnd();
+    return a;
+  }
+  bitAnd(): number {
+    let a = this.sum();
+    while (this.eat('&')) a &= this.sum();
+    return a;
   }
   sum(): number {
     let a = this.prod();
@@ -164,16 +180,42 @@ class Eval {
  * or the first failing assertion's text with the relevant values.
  * Throws ScriptUnsupported for anything beyond simple assertions.
  */
+/** Comma-separated expressions (print's arguments; strings allowed). */
+function evalList(src: string, vars: Record<string, number>): void {
+  const e = new Eval(lex(src), vars);
+  while (!e.done()) {
+    if (e.peek()?.k === 'str') e.skip();
+    else e.or();
+    if (!e.done() && !e.eat(',')) throw new ScriptUnsupported(`TCP_INFO block: cannot evaluate print(${src})`);
+  }
+}
+
 export function evalTcpInfoBlock(code: string, info: TcpInfo | undefined): string | undefined {
   const stmts = code
     .split(/[\n;]/)
     .map((s) => s.replace(/#.*$/, '').trim())
     .filter((s) => s !== '');
+  const locals: Record<string, number> = {};
   for (const st of stmts) {
-    if (!/^assert\b/.test(st)) throw new ScriptUnsupported(`TCP_INFO block statement not supported: ${JSON.stringify(st)}`);
+    if (st === 'pass') continue;
+    const assign = /^([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$/.exec(st);
+    const print = /^print\s*\((.*)\)$/.exec(st);
+    if (!assign && !print && !/^assert\b/.test(st)) throw new ScriptUnsupported(`TCP_INFO block statement not supported: ${JSON.stringify(st)}`);
     if (!info) throw new ScriptUnsupported('TCP_INFO block with no connection to inspect');
     const fields = tcpInfoFields(info);
-    const vars = { ...TCPINFO_CONSTANTS, ...fields };
+    const vars = { ...TCPINFO_CONSTANTS, ...fields, ...locals };
+    if (print) {
+      // Evaluated (so an unknown name is still a SKIP), printed by packetdrill's Python; nothing to check.
+      evalList(print[1], vars);
+      continue;
+    }
+    if (assign) {
+      if (assign[1] in fields || assign[1] in TCPINFO_CONSTANTS) throw new ScriptUnsupported(`TCP_INFO block assigns to ${assign[1]}`);
+      const e = new Eval(lex(assign[2]), vars);
+      locals[assign[1]] = e.or();
+      if (!e.done()) throw new ScriptUnsupported(`TCP_INFO block: cannot evaluate ${JSON.stringify(st)}`);
+      continue;
+    }
     const e = new Eval(lex(st.slice(6)), vars);
     const v = e.or();
     // An optional ", message" after the condition (Python assert syntax) is evaluated for nothing.

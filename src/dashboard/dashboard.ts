@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
+import type http2 from 'node:http2';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DASHBOARD_PAGE } from './page.js';
@@ -14,9 +15,13 @@ import { snapshot, type DashboardSource } from './snapshot.js';
 
 export const DASHBOARD_PREFIX = '/_tunstack/';
 
+/** HTTP/1.1 or HTTP/2 (compatibility API) request and response: the http service serves both on port 80. */
+type Req = http.IncomingMessage | http2.Http2ServerRequest;
+type Res = http.ServerResponse | http2.Http2ServerResponse;
+
 export interface Dashboard {
   /** Answer `req` if it is for the dashboard; false leaves it to the caller. */
-  handle(req: http.IncomingMessage, res: http.ServerResponse): boolean;
+  handle(req: Req, res: Res): boolean;
   close(): void;
 }
 
@@ -30,17 +35,19 @@ function uplotAssets(): { js: Buffer; css: Buffer } {
 export function createDashboard(src: DashboardSource, intervalMs = 250): Dashboard {
   const startedAt = src.now();
   const assets = uplotAssets();
-  const streams = new Set<{ res: http.ServerResponse; you: string }>();
+  const streams = new Set<{ res: Res; you: string }>();
   let timer: NodeJS.Timeout | undefined;
 
   const tick = (): void => {
     const snap = snapshot(src, startedAt);
-    for (const s of streams) s.res.write(`data: ${JSON.stringify({ ...snap, you: s.you })}\n\n`);
+    // (write is overloaded differently on the two response types; one string argument suits both.)
+    for (const s of streams) (s.res as http.ServerResponse).write(`data: ${JSON.stringify({ ...snap, you: s.you })}\n\n`);
   };
 
-  const send = (res: http.ServerResponse, type: string, body: string | Buffer): void => {
+  const send = (res: Res, type: string, body: string | Buffer): void => {
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
-    res.end(res.req.method === 'HEAD' ? undefined : body);
+    if (res.req.method === 'HEAD') res.end();
+    else (res as http.ServerResponse).end(body);
   };
 
   return {
@@ -72,7 +79,8 @@ export function createDashboard(src: DashboardSource, intervalMs = 250): Dashboa
           send(res, 'application/json', JSON.stringify(snapshot(src, startedAt)));
           return true;
         case 'events': {
-          res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+          // (No Connection header: HTTP/2 forbids it, and HTTP/1.1 keeps the connection open anyway.)
+          res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
           const s = { res, you: `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}` };
           streams.add(s);
           res.on('close', () => {

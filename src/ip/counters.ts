@@ -31,6 +31,11 @@ export const IP_COUNTER_NAMES = [
   'reasmEvicted',
   'reasmTooBig',
   'badFragment',
+  // Options (RFC 791 §3.1): malformed, or source routing (Linux accept_source_route=0).
+  'badOptions',
+  'sourceRouted',
+  // RFC 1858 §3: TCP fragments that split or overlap the TCP header.
+  'tinyFragment',
 ] as const;
 export type IpCounterName = (typeof IP_COUNTER_NAMES)[number];
 export type IpCounters = Counters<IpCounterName>;
@@ -44,6 +49,7 @@ export const ICMP_COUNTER_NAMES = [
   'inEchoReps',
   'inDestUnreachs',
   'inTimeExcds',
+  'inRedirects',
   'inOther',
   'echoIgnoredBroadcast',
   'outMsgs',

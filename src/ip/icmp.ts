@@ -15,6 +15,8 @@ import {
   isIcmpError,
 } from '../wire/icmpv4.js';
 import { IPV4_HEADER_LEN } from '../wire/ipv4.js';
+
+const ICMP_REDIRECT = 5;
 import type { Clock } from '../time/clock.js';
 import type { IcmpCounters } from './counters.js';
 import { TokenBucket } from './rate-limit.js';
@@ -75,6 +77,12 @@ export class Icmp {
       case ICMP_TIME_EXCEEDED:
         c.inTimeExcds++;
         this.o.onError(p.type, p.code, p.data, src);
+        return;
+      case ICMP_REDIRECT:
+        // RFC 1122 §3.2.2.2 has hosts update their route cache; we have one
+        // on-link subnet and no gateway, so there is nothing a redirect could
+        // change: counted (Linux InRedirects) and ignored.
+        c.inRedirects++;
         return;
       default:
         c.inOther++;

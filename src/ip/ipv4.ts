@@ -15,6 +15,7 @@ import { prefixMask } from '../wire/ip-address.js';
 import { makeIcmpCounters, makeIpCounters, type IcmpCounters, type IpCounters } from './counters.js';
 import { fragment } from './fragment.js';
 import { Icmp, type IcmpErrorHandler } from './icmp.js';
+import { checkIpOptions } from './options.js';
 import { Reassembler } from './reassembly.js';
 import { IPPROTO_ICMP, type IpSender, type TransportInput } from './types.js';
 
@@ -148,10 +149,19 @@ export class Ipv4Layer implements IpSender {
     }
     // RFC 1122 §3.2.1.3: discard datagrams whose source is broadcast or
     // multicast; like Linux we also treat 127/8 arriving on a link as martian.
+    // A datagram claiming our own address as its source arrived from outside
+    // (LAND): Linux's fib_validate_source rejects it as martian (accept_local=0).
     const src = p.src;
-    if (this.isBroadcast(src) || src >>> 24 === 127) {
+    if (this.isBroadcast(src) || src >>> 24 === 127 || src === this.localAddr) {
       c.badSource++;
       return;
+    }
+    if (p.headerLen > IPV4_HEADER_LEN) {
+      const verdict = checkIpOptions(p.buf, p.headerLen);
+      if (verdict !== 'ok') {
+        c[verdict]++;
+        return;
+      }
     }
     let datagram = p;
     if (p.isFragment) {

@@ -25,6 +25,8 @@ import { IPV4_MAX_DATAGRAM, Ipv4Packet } from '../wire/ipv4.js';
 import type { IpCounters } from './counters.js';
 
 const PIECE_OVERHEAD = 64;
+const IPPROTO_TCP_FRAG = 6;
+const TCP_MIN_HEADER = 20;
 
 interface Piece {
   off: number;
@@ -92,6 +94,13 @@ export class Reassembler {
     // Every fragment but the last carries a non-empty multiple of 8 bytes (RFC 791 §3.2).
     if (more && (data.length === 0 || (data.length & 7) !== 0)) {
       c.badFragment++;
+      return undefined;
+    }
+    // RFC 1858 §3-4: a TCP first fragment too short to hold the TCP header, or
+    // a fragment at offset 8 (FO=1), exists only to split or rewrite the
+    // header behind a filter's back; no sender with a 68-byte MTU needs either.
+    if (p.protocol === IPPROTO_TCP_FRAG && ((off === 0 && more && data.length < TCP_MIN_HEADER) || off === 8)) {
+      c.tinyFragment++;
       return undefined;
     }
     c.reasmReqds++;

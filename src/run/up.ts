@@ -5,10 +5,12 @@
  * SIGINT/SIGTERM. Process plumbing only; protocol logic is in src/stack.ts.
  */
 import { execFile } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { Stack } from '../stack.js';
+import type { TcpOptions } from '../tcp/api.js';
+import type { TraceSink } from '../tcp/trace.js';
 import { RealClock } from '../time/real-clock.js';
 import { CryptoRng, SeededRng, type Rng } from '../util/random.js';
 import { parseFaultSpec, withFaults } from '../link/faults.js';
@@ -16,7 +18,9 @@ import { parseCidr, parseIpv4, formatIpv4, prefixMask } from '../wire/ip-address
 import type { Link } from '../link/link.js';
 import { openDeviceLink } from './device.js';
 import { ensureNetns, deleteNetns } from './netns.js';
-import { startServices, SERVICE_NAMES } from '../apps/services.js';
+import { startServices, formatServiceList, SERVICE_NAMES } from '../apps/services.js';
+import { loadCredentials, type TlsCredentials } from '../apps/tls-cert.js';
+import { checkHostname, parseRecordSpec } from '../dns/zone.js';
 import { ControlServer } from './control.js';
 import { CliError } from './errors.js';
 import { liveTrace } from '../explain/trace-writer.js';
@@ -33,6 +37,13 @@ export interface UpOptions {
   mtu: number;
   services: string[];
   httpRoot?: string;
+  /** PEM files for https; both or neither (then a self-signed certificate is made). */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** The stack's DNS name (dns service, certificate). */
+  hostname?: string;
+  /** `name=addr` entries for the dns service. */
+  dnsRecords?: string[];
   pcap?: string;
   /** Serve the live dashboard at /_tunstack/ with the http service (default true). */
   dashboard?: boolean;
@@ -41,6 +52,22 @@ export interface UpOptions {
   logLevel: string;
   /** Hidden (wire-mode conformance): JSON AgentConfig; serves the conformance socket layer, see src/run/agent.ts. */
   conformanceAgent?: string;
+  /** Congestion controller for every connection (TcpOptions.congestionControl). */
+  congestionControl?: string;
+  /** Write each connection's congestion trace here as JSON lines (src/tcp/trace.ts). */
+  cwndTrace?: string;
+}
+
+function tcpOptions(opts: UpOptions): Partial<TcpOptions> {
+  return opts.congestionControl ? { congestionControl: opts.congestionControl } : {};
+}
+
+/** --cwnd-trace FILE: one JSON line per trace record, flushed when the stack stops. */
+function openTrace(path: string | undefined, cleanups: Array<() => Promise<void> | void>): TraceSink | undefined {
+  if (path === undefined) return undefined;
+  const out = createWriteStream(path);
+  cleanups.push(() => new Promise<void>((resolve) => out.end(resolve)));
+  return (r) => void out.write(`${JSON.stringify(r)}\n`);
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -60,7 +87,12 @@ function withEnvFaults(link: Link, clock: RealClock, rng: Rng): Link {
 }
 
 export async function up(opts: UpOptions): Promise<number> {
+  if (opts.services.length === 1 && opts.services[0] === 'list') {
+    process.stdout.write(formatServiceList());
+    return 0;
+  }
   validate(opts);
+  const serviceOpts = serviceOptions(opts);
   const log = pino({ level: opts.logLevel, base: undefined }, pino.destination(2));
   const host = parseCidr(opts.hostCidr)!;
   const addr = parseIpv4(opts.addr)!;
@@ -105,7 +137,7 @@ export async function up(opts: UpOptions): Promise<number> {
     const trace = opts.trace === undefined ? undefined : liveTrace(opts.trace, clock, faulty, addr, host.addr);
     const stack = agent
       ? new Stack({ link: agent.hooks.link(faulty), addr, clock: agent.hooks.clock(clock), rng, logger: log, tcp: agent.config.profile.tcp })
-      : new Stack({ link: trace?.link ?? faulty, addr, clock: trace?.clock ?? clock, rng, logger: log });
+      : new Stack({ link: trace?.link ?? faulty, addr, clock: trace?.clock ?? clock, rng, logger: log, tcp: tcpOptions(opts), tcpTrace: openTrace(opts.cwndTrace, cleanups) });
     trace?.attach(stack);
     cleanups.push(() => stack.close());
     if (agent) {
@@ -117,7 +149,7 @@ export async function up(opts: UpOptions): Promise<number> {
       opts.dashboard !== false && opts.services.includes('http')
         ? createDashboard({ counters: () => stack.counters(), connections: () => stack.connections(), now: () => stack.clock.now() })
         : undefined;
-    const services = await startServices(stack, opts.services, { httpRoot: opts.httpRoot, logger: log, dashboard: dashboard?.handle });
+    const services = await startServices(stack, opts.services, { ...serviceOpts, logger: log, dashboard: dashboard?.handle });
     cleanups.push(() => services.close());
     // Teardown runs in reverse: end the event streams before the http service waits for its connections.
     if (dashboard) cleanups.push(() => dashboard.close());
@@ -134,7 +166,11 @@ export async function up(opts: UpOptions): Promise<number> {
     const where = opts.netns ? ` in netns ${opts.netns}` : '';
     process.stdout.write(
       `tunstack: ${opts.mode} ${opts.device}${where}, host ${opts.hostCidr}, stack ${formatIpv4(addr)}, mtu ${opts.mtu}\n` +
-        `tunstack: services: ${services.describe() || 'none'}${dashboard ? `\ntunstack: dashboard: http://${formatIpv4(addr)}/_tunstack/` : ''}\n`,
+        `tunstack: services: ${services.describe() || 'none'}\n` +
+        (dashboard ? `tunstack: dashboard: http://${formatIpv4(addr)}/_tunstack/\n` : '') +
+        (services.tls
+          ? `tunstack: https certificate ${services.tls.generated ? `self-signed for ${opts.hostname ?? 'tunstack.test'} and ${formatIpv4(addr)}` : `from ${opts.tlsCert}`}, SHA-256 ${services.tls.fingerprint256}\n`
+          : ''),
     );
 
     await waitUntilAnswering(opts.netns, formatIpv4(addr), log);
@@ -145,6 +181,31 @@ export async function up(opts: UpOptions): Promise<number> {
   } finally {
     await teardown();
   }
+}
+
+/** The flags the services take, checked (CliError names the fix). */
+function serviceOptions(opts: UpOptions): { httpRoot?: string; hostname?: string; dnsRecords: Array<{ name: string; addr: string }>; tls?: TlsCredentials } {
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+    throw new CliError('--tls-cert and --tls-key go together: give both PEM files, or neither for a self-signed certificate');
+  }
+  let tls: TlsCredentials | undefined;
+  if (opts.tlsCert !== undefined && opts.tlsKey !== undefined) {
+    try {
+      tls = loadCredentials(opts.tlsCert, opts.tlsKey);
+    } catch (err) {
+      throw new CliError(`--tls-cert ${opts.tlsCert} / --tls-key ${opts.tlsKey}: ${(err as Error).message} (give readable PEM files)`);
+    }
+  }
+  if (opts.hostname !== undefined) {
+    const bad = checkHostname(opts.hostname);
+    if (bad) throw new CliError(`--hostname '${opts.hostname}' ${bad} (e.g. tunstack.test)`);
+  }
+  const dnsRecords = (opts.dnsRecords ?? []).map((spec) => {
+    const r = parseRecordSpec(spec);
+    if (typeof r === 'string') throw new CliError(r);
+    return r;
+  });
+  return { httpRoot: opts.httpRoot, hostname: opts.hostname, dnsRecords, tls };
 }
 
 function validate(opts: UpOptions): void {
@@ -174,7 +235,7 @@ function validate(opts: UpOptions): void {
     throw new CliError(`--http-root ${opts.httpRoot} is not a directory: give an existing directory to serve`);
   }
   for (const s of opts.services) {
-    if (!SERVICE_NAMES.includes(s)) throw new CliError(`unknown service '${s}' (known: ${SERVICE_NAMES.join(', ')}, or none)`);
+    if (!SERVICE_NAMES.includes(s)) throw new CliError(`unknown service '${s}' (known: ${SERVICE_NAMES.join(', ')}; or none, or list)`);
   }
   if (process.getuid && process.getuid() !== 0 && opts.netns !== undefined) {
     throw new CliError('--netns needs root (CAP_SYS_ADMIN to create and enter namespaces, CAP_NET_ADMIN for the device); run as root');

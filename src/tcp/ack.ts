@@ -6,7 +6,6 @@
  */
 import type { TcpRepr } from '../wire/tcp.js';
 import type { Connection } from './connection.js';
-import { retransmitHead } from './output.js';
 import { seqGt, seqLe, seqLt, seqSub } from './seq.js';
 
 /**
@@ -51,12 +50,7 @@ export function onNewAck(c: Connection, seg: TcpRepr): void {
   t.retransmits = 0;
   c.probeOut = false; // RFC 8985 §7.4: progress ends the probe episode
   c.sack.advance(seg.ack);
-  const action = c.recovery.onNewAck(seg.ack);
-  if (action === 'none') c.cc.onAck(acked, t.mss, now);
-  else if (action === 'partial') {
-    c.cc.onPartialAck(acked, t.mss, now);
-    retransmitHead(c);
-  } else c.cc.onRecoveryExit(seqSub(t.sndNxt, t.sndUna), t.mss, now);
+  // Congestion control and loss recovery run once the whole ACK is applied (recovery.ts endAck).
   if (t.sndUna === t.sndMax) {
     if (c.rtxKind === 'rtx') {
       c.rtxKind = 'none';

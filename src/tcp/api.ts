@@ -27,6 +27,8 @@ export interface TcpOptions {
   mss?: number;
   /** Initial congestion window in segments (RFC 6928; Linux: 10). */
   initialCwndSegments: number;
+  /** Congestion controller for new connections (Linux tcp_congestion_control): 'cubic' (default) or 'newreno'. */
+  congestionControl: string;
   /** RTO bounds and initial value, ms (RFC 6298 §2: min 1 s; Linux uses 200 ms). */
   rtoMin: number;
   rtoMax: number;
@@ -58,15 +60,49 @@ export interface TcpOptions {
   keepAliveIdle: number;
   keepAliveInterval: number;
   keepAliveProbes: number;
-  /** RFC 5961 §7 challenge ACK limit per second (Linux tcp_challenge_ack_limit). */
+  /**
+   * RFC 5961 §7 challenge ACKs per second for the whole layer (Linux
+   * tcp_challenge_ack_limit); each second's budget is drawn at random from
+   * [limit/2, limit*3/2) as Linux does since CVE-2016-5696, so the count an
+   * off-path attacker could observe leaks nothing. Infinity disables it
+   * (Linux 6.0+'s default, INT_MAX).
+   */
   challengeAckLimit: number;
+  /**
+   * Per connection: at most one challenge ACK (or other out-of-window ACK)
+   * per this many ms (Linux tcp_invalid_ratelimit = 500 ms, __tcp_oow_rate_limited).
+   */
+  invalidRateLimitMs: number;
   /** Ephemeral port range for active opens (Linux ip_local_port_range). */
   ephemeralPortMin: number;
   ephemeralPortMax: number;
+  /**
+   * RFC 1337 TIME-WAIT assassination fix: a RST in TIME_WAIT is ignored.
+   * Linux's tcp_rfc1337 defaults to 0 (the RST kills TIME_WAIT); ours to the RFC.
+   */
+  rfc1337: boolean;
+  /** Report duplicate segments with D-SACK blocks (RFC 2883; Linux tcp_dsack = 1). */
+  dsack: boolean;
+  /** RACK/early retransmit mode (Linux tcp_early_retrans = 3: TLP and RACK); read by loss recovery. */
+  earlyRetrans: number;
+  /** Window of the min-RTT filter, seconds (Linux tcp_min_rtt_wlen = 300). */
+  minRttWlenSec: number;
+  /** Packetization-layer PMTU probing (RFC 4821; Linux tcp_mtu_probing = 0: off). */
+  mtuProbing: number;
+  /**
+   * Path MTU discovery (RFC 1191): DF set and frag-needed honoured. Linux
+   * ip_no_pmtu_disc = 0 means on; any other value turns it off here.
+   */
+  pmtuDisc: boolean;
+  /** Lowest path MTU a frag-needed may set (Linux min_pmtu = 552). */
+  minPmtu: number;
+  /** How long a learnt path MTU holds, ms (Linux mtu_expires = 600 s). */
+  pmtuExpiresMs: number;
 }
 
 export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   initialCwndSegments: 10,
+  congestionControl: 'cubic',
   rtoMin: 200,
   rtoMax: 120_000,
   rtoInitial: 1_000,
@@ -87,8 +123,17 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   keepAliveInterval: 75_000,
   keepAliveProbes: 9,
   challengeAckLimit: 1000,
+  invalidRateLimitMs: 500,
   ephemeralPortMin: 32768,
   ephemeralPortMax: 60999,
+  rfc1337: true,
+  dsack: true,
+  earlyRetrans: 3,
+  minRttWlenSec: 300,
+  mtuProbing: 0,
+  pmtuDisc: true,
+  minPmtu: 552,
+  pmtuExpiresMs: 600_000,
 };
 
 /** Callbacks from a connection to its owner (a socket). All are called synchronously from TCP processing. */
@@ -123,6 +168,8 @@ export interface TcpInfo {
   recvQueue: number;
   cwnd: number;
   ssthresh: number;
+  /** Congestion controller name (tcpi_ca_name / TCP_CONGESTION); absent for listeners and TIME_WAIT. */
+  congestionControl?: string;
   srtt: number;
   rttvar: number;
   rto: number;
@@ -204,6 +251,8 @@ export interface TcpConnection {
   /** Abort: send RST, discard buffers, report nothing further (RFC 9293 §3.10.5). */
   abort(): void;
   setNoDelay(noDelay: boolean): void;
+  /** TCP_CONGESTION: choose this connection's congestion controller by name (throws on an unknown name). */
+  setCongestionControl(name: string): void;
   /**
    * TCP_CORK (Linux tcp(7)): while corked only full-sized segments leave;
    * uncork() sends the remainder, with the FIN if shutdownWrite() came
@@ -215,6 +264,8 @@ export interface TcpConnection {
   setKeepAlive(enable: boolean, idleMs?: number): void;
   /** RFC 5482-style user timeout (TCP_USER_TIMEOUT), ms; 0 = use maxRetries. */
   setUserTimeout(ms: number): void;
+  /** TCP_QUICKACK (Linux): false delays ACKs (interactive mode), true sends an owed ACK now. */
+  setQuickAck(on: boolean): void;
   info(): TcpInfo;
 }
 

@@ -13,8 +13,8 @@ import type { Timer } from '../time/clock.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { ConnectionHandler, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult, TcpEnv } from './env.js';
-import { NewReno } from './congestion/newreno.js';
-import type { CongestionControl } from './congestion/types.js';
+import { createController } from './congestion/index.js';
+import type { CongestionController } from './congestion/types.js';
 import { connectionInfo } from './info.js';
 import { segmentArrives } from './input.js';
 import { windowScaleFor } from './listener.js';
@@ -22,13 +22,15 @@ import { onKeepaliveTimeout, onPersistTimeout, onRetransmitTimeout } from './tim
 import { probeTimeout } from './loss-probe.js';
 import { effectiveMss, rcvWnd, sendAck, sendRst, sendSyn, transmit, updateRcvWindow } from './output.js';
 import { ReceiveBuffer } from './reassembly/receive-buffer.js';
-import { NewRenoRecovery, type LossRecovery } from './recovery.js';
+import { LossRecovery } from './recovery.js';
 import { RttEstimator, RttTiming } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqLt, seqSub } from './seq.js';
+import { AckState, ackAfterRead, onDelayedAckTimeout, setQuickAck } from './ack-policy.js';
 import { bump } from './stats.js';
 import { Tcb } from './tcb.js';
+import { ConnectionTrace } from './trace.js';
 
 const NOOP_HANDLER: ConnectionHandler = Object.freeze({
   onConnect() {},
@@ -46,14 +48,18 @@ export class Connection implements TcpConnection {
   readonly rcv = new ReceiveBuffer();
   readonly rtt: RttEstimator;
   readonly timing = new RttTiming();
-  readonly recovery: LossRecovery = new NewRenoRecovery();
+  readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
-  cc: CongestionControl;
+  cc: CongestionController;
+  /** Congestion trace of this connection, when the stack asked for one (trace.ts). */
+  readonly trace: ConnectionTrace | undefined;
   handler: ConnectionHandler;
 
   noDelay = false;
   /** End of the last runt (sub-MSS segment) sent, for Nagle/Minshall; starts at ISS (a sequence number, not 0). */
   sndSml = 0;
+  /** End of the last segment sent with PSH (Linux pushed_seq, output.ts wantsPush). */
+  pushedSeq = 0;
   /** An ACK is owed now (out-of-order data, FIN, second full segment...). */
   ackPending = false;
   /** TCP_CORK: hold runts and the FIN until uncork() (output.ts transmit). */
@@ -62,7 +68,10 @@ export class Connection implements TcpConnection {
   ackDeferrable = false;
   /** Already queued on the layer's batch-end list. */
   ackDeferred = false;
-  unackedBytes = 0;
+  /** Delayed-ACK engine state (Linux icsk_ack; ack-policy.ts). */
+  readonly acks = new AckState();
+  /** When this connection last sent a challenge ACK (output.ts sendChallengeAck). */
+  lastChallengeAckAt: number | undefined = undefined;
   /** Estimated size of the peer's full segments (Linux rcv_mss), for delayed ACK. */
   rcvMss = 536;
   peerOfferedWscale = false;
@@ -118,9 +127,10 @@ export class Connection implements TcpConnection {
       remotePort: tuple.remotePort,
     });
     this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
-    this.cc = new NewReno(o.initialCwndSegments * this.tcb.mss);
+    this.cc = createController(o.congestionControl, o.initialCwndSegments);
     this.keepAliveIdle = o.keepAliveIdle;
     this.lastRecvAt = env.clock.now();
+    this.trace = env.trace ? new ConnectionTrace(env.trace, this) : undefined;
   }
 
   /** Active open (RFC 9293 §3.10.1): send SYN with our options, return in SYN_SENT. */
@@ -132,6 +142,7 @@ export class Connection implements TcpConnection {
     t.sndNxt = t.iss;
     t.sndMax = t.iss;
     c.sndSml = t.iss;
+    c.pushedSeq = t.iss;
     // Per-tuple, not per-connection: a random offset would make a reconnect's TSval look older than
     // TS.Recent half the time, so the peer's TIME_WAIT answers it with an ACK instead (RFC 6191 §2).
     t.tsOffset = env.tsOffset ? env.tsOffset(tuple) : env.rng.u32();
@@ -160,6 +171,7 @@ export class Connection implements TcpConnection {
     t.sndNxt = t.sndUna;
     t.sndMax = t.sndUna;
     c.sndSml = t.sndUna;
+    c.pushedSeq = t.sndUna;
     t.rcvNxt = seqAdd(t.irs, 1);
     t.lastAckSent = t.rcvNxt;
     t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, env.options.rcvBuf));
@@ -225,7 +237,22 @@ export class Connection implements TcpConnection {
     const t = this.tcb;
     t.mss = effectiveMss(Math.min(t.peerMss, this.env.localMss), t.tsOk);
     // RFC 5681 §3.1 / RFC 6928 initial window, in segments of the negotiated size.
-    this.cc = new NewReno(this.env.options.initialCwndSegments * t.mss);
+    this.cc = createController(this.cc.name, this.env.options.initialCwndSegments);
+  }
+
+  /** The congestion window in bytes, as the sender uses it (the controller counts segments). */
+  get cwndBytes(): number {
+    return Math.floor(this.cc.cwnd * this.tcb.mss);
+  }
+
+  /**
+   * TCP_CONGESTION (Linux tcp_set_congestion_control): switch controllers,
+   * keeping cwnd and ssthresh. Throws naming the choices for an unknown name.
+   */
+  setCongestionControl(name: string): void {
+    const next = createController(name, this.cc.cwnd);
+    next.ssthresh = this.cc.ssthresh;
+    this.cc = next;
   }
 
   /** RTT of the handshake: from TS echo, or by Karn only if the SYN was never retransmitted. */
@@ -317,7 +344,8 @@ export class Connection implements TcpConnection {
     const after = rcvWnd(this);
     // Window update once the window has at least doubled (Linux tcp_cleanup_rbuf);
     // updateRcvWindow already applied the RFC 9293 §3.8.6.2.2 threshold.
-    if (after > before && (before === 0 || after >= 2 * before) && !t.finReceived && this.isSynchronized()) {
+    const windowOpened = after > before && (before === 0 || after >= 2 * before) && !t.finReceived;
+    if ((windowOpened || ackAfterRead(this, b.length)) && this.isSynchronized()) {
       // Inside a receive batch the update rides on the batch-end ACK (TcpEnv.deferAck).
       if (!this.ackPending) this.ackDeferrable = true;
       this.ackPending = true;
@@ -329,6 +357,14 @@ export class Connection implements TcpConnection {
       this.schedule();
     }
     return b;
+  }
+
+  /** TCP_QUICKACK (Linux tcp(7)): 0 delays ACKs (interactive mode), 1 sends an owed ACK now. */
+  setQuickAck(on: boolean): void {
+    if (setQuickAck(this, on) && !this.closed && this.isSynchronized()) {
+      sendAck(this);
+      this.schedule();
+    }
   }
 
   get readEnded(): boolean {
@@ -534,6 +570,7 @@ export class Connection implements TcpConnection {
     if (this.delackAt <= now) {
       this.delackAt = Infinity;
       bump(this.env.stats, 'DelayedACKs');
+      onDelayedAckTimeout(this);
       if (this.isSynchronized()) sendAck(this);
     }
     if (!this.closed && this.rtxAt <= now) {

@@ -8,6 +8,7 @@ import type { Clock } from '../time/clock.js';
 import type { Rng } from '../util/random.js';
 import type { TcpOptions } from './api.js';
 import type { TcpRepr } from '../wire/tcp.js';
+import type { TraceSink } from './trace.js';
 
 export interface TcpEnv {
   readonly clock: Clock;
@@ -15,6 +16,8 @@ export interface TcpEnv {
   readonly options: TcpOptions;
   /** TCP counters (src/tcp/stats.ts); connection code increments named counters. */
   readonly stats: Record<string, number>;
+  /** Congestion trace sink (trace.ts); connections sample into it when set. */
+  readonly trace?: TraceSink;
   /** Our MSS to advertise: options.mss ?? ip.mtu - 40. */
   readonly localMss: number;
   /** Emit one segment (the layer builds the packet and hands it to IPv4). */

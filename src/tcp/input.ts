@@ -11,18 +11,16 @@ import { afterAckStateChanges, finAcked, onNewAck } from './ack.js';
 import type { Connection } from './connection.js';
 import {
   rcvWnd,
-  retransmitHead,
   sendAck,
   sendChallengeAck,
   sendSyn,
   transmit,
 } from './output.js';
-import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
+import { seqAdd, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
-import { DUPACK_THRESHOLD } from './recovery.js';
-
-/** RFC 7323 §5.5: TS.Recent older than 24 days is invalid for PAWS. */
-const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+import { beginAck, endAck } from './recovery.js';
+import { pawsRejects, replaceTsRecent } from './paws.js';
+import { ackSndCheck, enterQuickAck, onDataReceived, onFinReceived } from './ack-policy.js';
 
 export function segmentArrives(c: Connection, seg: TcpRepr): void {
   c.noteReceived();
@@ -51,6 +49,7 @@ export function segmentArrives(c: Connection, seg: TcpRepr): void {
   if (c.isClosed) return;
   processFin(c);
   if (c.isClosed) return;
+  ackSndCheck(c);
   transmit(c);
   if ((c.tcb.state as TcpState) === 'TIME_WAIT') c.finishTimeWait();
 }
@@ -95,7 +94,9 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
     c.inFin = (seg.flags & TCP_FIN) !== 0;
     processText(c);
     if (!c.isClosed) processFin(c);
-    if (!c.isClosed) transmit(c);
+    if (c.isClosed) return;
+    ackSndCheck(c);
+    transmit(c);
     return;
   }
   // Simultaneous open (RFC 9293 §3.5 figure 7): SYN-SENT → SYN-RECEIVED, answer SYN,ACK.
@@ -135,9 +136,7 @@ export function negotiate(c: Connection, seg: TcpRepr): void {
 function checkSequence(c: Connection, seg: TcpRepr): boolean {
   const t = c.tcb;
   const rst = (seg.flags & TCP_RST) !== 0;
-  const ts = seg.options.timestamp;
-  const now = c.env.clock.now();
-  if (t.tsOk && ts && !rst && seqLt(ts.val, t.tsRecent) && now - t.tsRecentAt < PAWS_IDLE_MS) {
+  if (pawsRejects(c, seg)) {
     bump(c.env.stats, 'PAWSEstabRejected');
     sendAck(c);
     return false;
@@ -153,14 +152,23 @@ function checkSequence(c: Connection, seg: TcpRepr): boolean {
   if (!ok) {
     if (!rst) {
       bump(c.env.stats, 'dropOutOfWindow');
+      // RFC 5961 §4.2: a SYN gets a (rate-limited) challenge ACK wherever its
+      // sequence number lies (Linux tcp_validate_incoming: `goto syn_challenge`).
+      if (seg.flags & TCP_SYN) {
+        sendChallengeAck(c);
+        return false;
+      }
+      // Linux tcp_send_dupack: a retransmission of data we already have means
+      // our ACK was lost (DelayedACKLost): ACK quickly for a while.
+      if (segLen > 0 && seqLt(seg.seq, t.rcvNxt)) {
+        bump(c.env.stats, 'DelayedACKLost');
+        enterQuickAck(c);
+        // RFC 2883 §4 case 1: report the duplicate below RCV.NXT with a D-SACK block.
+        if (t.sackOk) c.rcv.noteDuplicate(seg.seq, seqLt(seqAdd(seg.seq, segLen), t.rcvNxt) ? seqAdd(seg.seq, segLen) : t.rcvNxt);
+      }
       sendAck(c);
     }
     return false;
-  }
-  // RFC 7323 §4.3: remember the peer's timestamp if this segment covers Last.ACK.sent.
-  if (t.tsOk && ts && seqLe(seg.seq, t.lastAckSent) && seqGe(ts.val, t.tsRecent)) {
-    t.tsRecent = ts.val;
-    t.tsRecentAt = now;
   }
   // Trim to the window: drop what is already received and what lies beyond the right edge.
   let seq = seg.seq;
@@ -169,6 +177,8 @@ function checkSequence(c: Connection, seg: TcpRepr): boolean {
   if (seg.flags & TCP_SYN) seq = seqAdd(seq, 1);
   if (seqLt(seq, t.rcvNxt)) {
     const skip = Math.min(data.length, seqSub(t.rcvNxt, seq));
+    // RFC 2883 §4: the part already received is reported as a D-SACK (Linux tcp_data_queue).
+    if (t.sackOk && skip > 0) c.rcv.noteDuplicate(seq, seqAdd(seq, skip));
     data = data.subarray(skip);
     seq = seqAdd(seq, skip);
     if (seqLt(seq, t.rcvNxt)) inFin = false; // the FIN too was old
@@ -229,7 +239,11 @@ function checkAck(c: Connection, seg: TcpRepr): boolean {
     c.schedule();
     return false;
   }
+  // Only now, with the ACK known acceptable, may TS.Recent move (paws.ts);
+  // Linux's tcp_ack leaves it alone for an old ACK (below SND.UNA) too.
+  if (!seqLt(seg.ack, t.sndUna)) replaceTsRecent(c, seg);
   const scaledWnd = seg.window * 2 ** t.sndWscale;
+  const prior = beginAck(c);
   const sackBlocks = t.sackOk ? seg.options.sack : undefined;
   const newlySacked = sackBlocks ? c.sack.update(sackBlocks, t.sndUna, t.sndMax) : 0;
   const newAck = seqGt(seg.ack, t.sndUna);
@@ -257,27 +271,8 @@ function checkAck(c: Connection, seg: TcpRepr): boolean {
     c.setSendWindow(scaledWnd, seg.seq, seg.ack);
   }
   if (newAck) onNewAck(c, seg);
-  else if (dupAck) onDupAck(c);
-  if (newlySacked > 0 && c.recovery.retransmitLost(c.sack.highestEnd ?? t.sndUna)) {
-    bump(c.env.stats, 'TCPLostRetransmit');
-    retransmitHead(c);
-  }
+  endAck(c, prior, seg, dupAck, newlySacked);
   return afterAckStateChanges(c);
-}
-
-function onDupAck(c: Connection): void {
-  const t = c.tcb;
-  // RFC 6675 §4 IsLost(SND.UNA): more than (DupThresh - 1) SMSS SACKed above
-  // it. Linux's receiver ACKs coalesced segments, so three duplicate ACKs can
-  // come long after three segments arrived beyond the hole.
-  const sackSaysLost = c.sack.sackedBytes > (DUPACK_THRESHOLD - 1) * t.mss;
-  const action = c.recovery.onDupAck(t.sndMax, sackSaysLost);
-  if (action === 'enter') {
-    c.cc.onLoss(seqSub(t.sndNxt, t.sndUna), t.mss, c.env.clock.now());
-    retransmitHead(c);
-  } else if (action === 'inflate') {
-    c.cc.onDupAck(t.mss, c.env.clock.now());
-  }
 }
 
 /** Seventh: segment text (RFC 9293 §3.10.7.4), with delayed ACK per RFC 1122 §4.2.3.2 / RFC 5681 §4.2. */
@@ -299,18 +294,14 @@ function processText(c: Connection): void {
     const before = t.rcvNxt;
     t.rcvNxt = c.rcv.drain(seqAdd(t.rcvNxt, data.length));
     t.bytesReceived += seqSub(t.rcvNxt, before);
-    c.unackedBytes += data.length;
-    // "Every second full-sized segment": full-sized as Linux's rcv_mss estimate, the largest segment seen.
-    if (data.length > c.rcvMss) c.rcvMss = Math.min(data.length, c.env.localMss);
+    onDataReceived(c, data.length);
     if (hadHole) {
+      // RFC 5681 §4.2: data filling a hole is ACKed at once (Linux ICSK_ACK_NOW /
+      // its first three duplicate ACKs are never compressed). Otherwise
+      // ackSndCheck decides after the FIN step, as Linux's tcp_ack_snd_check.
       c.ackPending = true;
       c.ackDeferrable = false;
-    } else if (c.unackedBytes >= 2 * c.rcvMss) {
-      // Only this ACK may wait for the end of the receive batch (TcpEnv.deferAck);
-      // ACKs for holes, out-of-order data and FINs go at once (RFC 5681 §4.2).
-      if (!c.ackPending) c.ackDeferrable = true;
-      c.ackPending = true;
-    } else if (c.delackAt === Infinity) c.delackAt = c.env.clock.now() + c.env.options.delayedAckMs;
+    }
     c.handler.onReadable();
   } else {
     // Out of order: keep it and send an immediate duplicate ACK (RFC 5681 §4.2).
@@ -337,8 +328,14 @@ function processFin(c: Connection): void {
   t.finReceived = true;
   c.oooFinSeq = -1;
   t.rcvNxt = seqAdd(t.rcvNxt, 1);
-  c.ackPending = true;
-  c.ackDeferrable = false;
+  // Linux tcp_fin: in ESTABLISHED the ACK may wait (ping-pong mode) to ride
+  // on our FIN; in FIN_WAIT_1/2 it goes at once (tcp_send_ack).
+  const established = t.state === 'ESTABLISHED' || t.state === 'SYN_RECEIVED';
+  onFinReceived(c, established);
+  if (!established) {
+    c.ackPending = true;
+    c.ackDeferrable = false;
+  }
   switch (t.state) {
     case 'SYN_RECEIVED':
     case 'ESTABLISHED':

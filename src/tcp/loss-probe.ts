@@ -40,6 +40,7 @@ export function probeTimeout(c: Connection): number {
 export function sendLossProbe(c: Connection): void {
   const t = c.tcb;
   bump(c.env.stats, 'TCPLossProbes');
+  c.trace?.sample(c, 'tlp');
   c.probeOut = true;
   const flight = seqSub(t.sndMax, t.sndUna);
   const unsent = c.snd.length - seqSub(t.sndNxt, t.sndUna);

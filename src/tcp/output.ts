@@ -9,6 +9,8 @@ import { TS_OPTION_SPACE, tcpOptionsLen } from '../wire/tcp-options.js';
 import type { Connection } from './connection.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
+import { onAckSent, onDataSent } from './ack-policy.js';
+import { congestionRoom, sendLostRetransmits } from './recovery.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -46,7 +48,7 @@ function dataOptions(c: Connection): TcpOptionsRepr {
   const t = c.tcb;
   const o: TcpOptionsRepr = {};
   if (t.tsOk) o.timestamp = { val: tsNow(c), ecr: t.tsRecent };
-  if (t.sackOk && c.rcv.hasOutOfOrder) o.sack = c.rcv.sackBlocks(t.tsOk ? 3 : 4);
+  if (t.sackOk && c.rcv.hasSackInfo) o.sack = c.rcv.takeSackBlocks(t.tsOk ? 3 : 4, c.env.options.dsack);
   return o;
 }
 
@@ -68,7 +70,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
     c.ackPending = false;
     c.ackDeferrable = false;
     c.delackAt = Infinity;
-    c.unackedBytes = 0;
+    onAckSent(c);
   }
   c.env.sendSegment(repr, t.localAddr, t.remoteAddr);
 }
@@ -130,15 +132,32 @@ export function sendProbe(c: Connection, seq: number): void {
   emit(c, seq, TCP_ACK, EMPTY, dataOptions(c), windowField(c));
 }
 
-/** <SEQ=seq><CTL=RST> from a synchronized connection (RFC 9293 §3.10.7.4, §3.10.5). */
+/**
+ * <SEQ=seq><CTL=RST> from a synchronized connection (RFC 9293 §3.10.7.4,
+ * §3.10.5). The active reset (`ack`, Linux tcp_send_active_reset) carries
+ * TSopt like any segment of the connection (RFC 7323 §3.2: once negotiated,
+ * on every segment); a RST answering a segment (Linux tcp_v4_send_reset)
+ * carries none.
+ */
 export function sendRst(c: Connection, seq: number, ack = false): void {
   // OutRsts is counted once, where every segment leaves (tcp-layer.ts sendSegment).
   const o: TcpOptionsRepr = {};
+  if (ack && c.tcb.tsOk) o.timestamp = { val: tsNow(c), ecr: c.tcb.tsRecent };
   emit(c, seq, ack ? TCP_RST | TCP_ACK : TCP_RST, EMPTY, o, ack ? windowField(c) : 0);
 }
 
-/** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited by the layer (§7). */
+/**
+ * RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited first per connection
+ * (Linux tcp_send_challenge_ack → __tcp_oow_rate_limited, tcp_invalid_ratelimit)
+ * and then by the layer's randomised per-second budget (§7).
+ */
 export function sendChallengeAck(c: Connection): void {
+  const now = c.env.clock.now();
+  if (c.lastChallengeAckAt !== undefined && now - c.lastChallengeAckAt < c.env.options.invalidRateLimitMs) {
+    bump(c.env.stats, 'TCPACKSkippedChallenge');
+    return;
+  }
+  c.lastChallengeAckAt = now;
   if (!c.env.challengeAckAllowed()) {
     bump(c.env.stats, 'TCPChallengeACKLimited');
     return;
@@ -158,12 +177,30 @@ export function dataEnd(c: Connection): number {
 }
 
 /** Payload bytes per full segment for a connection with/without timestamps. */
+/**
+ * Linux tcp_min_snd_mss (48, since the 2019 SACK-panic fixes, CVE-2019-11479):
+ * a peer announcing a tiny MSS cannot make us cut the stream into 1-byte segments.
+ */
+export const TCP_MIN_SND_MSS = 48;
+
 export function effectiveMss(mssOption: number, tsOk: boolean): number {
-  return Math.max(1, mssOption - (tsOk ? TS_OPTION_SPACE : 0));
+  return Math.max(TCP_MIN_SND_MSS, mssOption) - (tsOk ? TS_OPTION_SPACE : 0);
+}
+
+/**
+ * PSH (RFC 9293 §3.9.1 SEND "PUSH flag") where Linux puts it: on the segment
+ * that empties what was written (tcp_push marks the tail of each write), on
+ * the last segment of a burst the congestion or peer window cuts short
+ * (`burstEnd`), and when more than half the peer's largest window has gone
+ * out since the last PSH (tcp_mark_push after forced_push).
+ */
+function wantsPush(c: Connection, end: number, len: number, unsent: number, burstEnd: boolean): boolean {
+  if (len === 0) return false;
+  return len === unsent || burstEnd || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2;
 }
 
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
-export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean): number {
+export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean, burstEnd = false): number {
   const t = c.tcb;
   const off = seqSub(seq, t.sndUna);
   const unsent = c.snd.length - off;
@@ -175,10 +212,13 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   const len = Math.max(0, Math.min(maxLen, unsent, room));
   const fin = allowFin && t.finQueued && len === unsent;
   let flags = TCP_ACK;
-  if (len > 0 && len === unsent) flags |= TCP_PSH; // PSH on the last segment of what is queued, as Linux
+  const end = seqAdd(seq, len + (fin ? 1 : 0));
+  if (wantsPush(c, end, len, unsent, burstEnd)) {
+    flags |= TCP_PSH;
+    if (seqGt(end, c.pushedSeq)) c.pushedSeq = end;
+  }
   if (fin) flags |= TCP_FIN;
   const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;
-  const end = seqAdd(seq, len + (fin ? 1 : 0));
   if (seqLt(seq, t.sndMax)) {
     bump(c.env.stats, 'RetransSegs');
     c.timing.invalidate(); // Karn (RFC 6298 §3)
@@ -186,6 +226,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   } else if (!t.tsOk) {
     c.timing.start(end, c.env.clock.now());
   }
+  if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
   emit(c, seq, flags, payload, options, windowField(c));
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
@@ -198,6 +239,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
 export function transmit(c: Connection): void {
   const t = c.tcb;
   if (isSynchronizedForData(c)) {
+    sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
       const unsent = c.snd.length - flight;
@@ -212,9 +254,7 @@ export function transmit(c: Connection): void {
           continue;
         }
       }
-      // Congestion window counts bytes in the network: SACKed bytes have left it (RFC 6675 "pipe", roughly).
-      const pipe = flight - (retransmitting ? c.sack.sackedBelow(t.sndNxt) : 0);
-      const usable = Math.min(t.sndWnd - flight, Math.max(c.cc.window + limitedTransmit(c) - pipe, sackRecoveryRoom(c, flight)));
+      const usable = Math.min(t.sndWnd - flight, congestionRoom(c, flight, retransmitting));
       let len = Math.max(0, Math.min(t.mss, unsent, usable));
       if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt));
       if (unsent > 0 && len === 0) {
@@ -230,7 +270,7 @@ export function transmit(c: Connection): void {
       // hold a runt only while an earlier runt is unacknowledged.
       if (fresh && len === unsent && len > 0 && len < t.mss && seqGt(c.sndSml, t.sndUna) && !c.noDelay && !t.finQueued) break;
       if (unsent <= 0) len = 0;
-      const used = sendDataAt(c, t.sndNxt, len, true);
+      const used = sendDataAt(c, t.sndNxt, len, true, fresh && len < unsent && len >= usable);
       t.sndNxt = seqAdd(t.sndNxt, used);
       if (len < t.mss) c.sndSml = t.sndNxt;
       if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
@@ -243,31 +283,6 @@ export function transmit(c: Connection): void {
     else sendAck(c);
   }
   c.schedule();
-}
-
-/**
- * RFC 3042 Limited Transmit: each of the first two duplicate ACKs lets one
- * new segment out beyond cwnd (cwnd itself unchanged), so a small window
- * still collects the three duplicate ACKs fast retransmit needs instead of
- * waiting for the RTO (Linux does the same, tcp_cwnd_test with in_flight
- * reduced by SACKed segments). Only new data: after an RTO dupAcks is zero.
- */
-function limitedTransmit(c: Connection): number {
-  const r = c.recovery;
-  return r.inRecovery ? 0 : Math.min(r.dupAcks, 2) * c.tcb.mss;
-}
-
-/**
- * During fast recovery with SACK, RFC 6675 §5 step (C): send while pipe (the
- * bytes outstanding minus those SACKed) is below cwnd = ssthresh. NewReno's
- * inflation only lets new data out once the duplicate ACKs have re-inflated
- * cwnd past the whole old flight, so with SACK this is the larger allowance.
- * New data flowing during recovery is also what reveals a lost
- * retransmission (recovery.ts retransmitLost) before the RTO would.
- */
-function sackRecoveryRoom(c: Connection, flight: number): number {
-  if (!c.recovery.inRecovery || c.sack.isEmpty) return 0;
-  return c.cc.ssthresh - (flight - c.sack.sackedBytes);
 }
 
 /** Fast retransmit / NewReno partial ACK: resend one segment at SND.UNA (RFC 5681 §3.2, RFC 6582). */

@@ -1,84 +1,304 @@
 /**
- * Loss recovery by duplicate ACKs: RFC 5681 §3.2 fast retransmit and
- * RFC 6582 NewReno fast recovery, kept behind a small interface so SACK-based
- * recovery (RFC 6675) can replace it. It decides; the connection acts.
+ * The sender's congestion state machine, as Linux's tcp_fastretrans_alert
+ * names it (open, disorder, recovery, loss): on every ACK it feeds the
+ * congestion controller (congestion/types.ts), decides when loss recovery
+ * starts and ends (RFC 5681 §3.2, RFC 6675 §5, RFC 6582 without SACK),
+ * sizes cwnd during recovery with PRR (RFC 6937), applies cwnd validation
+ * (RFC 7661, Linux tcp_is_cwnd_limited / tcp_cwnd_restart) and undoes
+ * reductions that timestamps prove spurious (RFC 3522 Eifel, Linux
+ * tcp_try_undo_recovery / tcp_try_undo_loss).
  */
-import { seqGe, seqGt } from './seq.js';
+import type { TcpRepr } from '../wire/tcp.js';
+import type { AckEvent } from './congestion/types.js';
+import type { Connection } from './connection.js';
+import { retransmitHead } from './output.js';
+import { Prr } from './prr.js';
+import { DUPACK_THRESHOLD, RetransmitLog, lostBoundary, pipe } from './sack-recovery.js';
+export { sendLostRetransmits } from './sack-recovery.js';
+import { seqGe, seqGt, seqLt, seqSub } from './seq.js';
+import { bump } from './stats.js';
+import type { Tcb } from './tcb.js';
 
-export type DupAckAction = 'none' | 'enter' | 'inflate';
-export type AckAction = 'none' | 'partial' | 'exit';
+export { DUPACK_THRESHOLD };
+export type CaState = 'open' | 'disorder' | 'recovery' | 'loss';
 
-export interface LossRecovery {
-  readonly inRecovery: boolean;
-  readonly dupAcks: number;
-  /**
-   * A duplicate ACK (RFC 5681 §2 definition) arrived; `sndMax` is the highest
-   * sequence sent; `sackSaysLost` if the SACK scoreboard already shows the
-   * head lost (RFC 6675 §4 IsLost), which starts recovery before DupThresh.
-   */
-  onDupAck(sndMax: number, sackSaysLost?: boolean): DupAckAction;
-  /** SND.UNA advanced to `ack`. */
-  onNewAck(ack: number): AckAction;
-  /** Retransmission timeout: recovery by duplicate ACKs is abandoned. */
-  reset(): void;
-  /** The segment at SND.UNA was just retransmitted while `sndMax` was the highest sequence sent. */
-  noteRetransmit(sndMax: number): void;
-  /** In recovery, the peer SACKed up to `highestSacked`: was our last retransmission lost? */
-  retransmitLost(highestSacked: number): boolean;
+/** What the sender knew before an ACK was processed (Linux prior_snd_una, prior_in_flight). */
+export interface AckSnapshot {
+  una: number;
+  sacked: number;
+  flight: number;
+  samples: number;
 }
 
-export const DUPACK_THRESHOLD = 3;
-
-export class NewRenoRecovery implements LossRecovery {
-  inRecovery = false;
+export class LossRecovery {
+  caState: CaState = 'open';
   dupAcks = 0;
-  /** RFC 6582 "recover": highest sequence sent when recovery began. */
-  private recover = 0;
-  /** SND.MAX when the head was last retransmitted; -1 if not in recovery. */
-  private rtxHigh = -1;
+  /** RFC 6582 "recover" / Linux high_seq: SND.MAX when recovery or loss began. */
+  recover = 0;
+  readonly prr = new Prr();
+  readonly rtx = new RetransmitLog();
+  /** SND.MAX at recovery start and bytes retransmitted since: prr_out. */
+  private prrBaseMax = 0;
+  private rtxBytes = 0;
+  /** For undo: cwnd and ssthresh before the reduction, and the TSval of the episode's first retransmission. */
+  priorCwnd = 0;
+  priorSsthresh = 0;
+  retransStamp: number | undefined;
+  /** cwnd validation: largest flight seen in this window and the last (RFC 7661 pipeACK, roughly). */
+  maxFlight = 0;
+  lastMaxFlight = 0;
+  usageEnd = 0;
+  /** When the flight last drained to zero (for the restart after idle), or -1. */
+  idleSince = -1;
 
-  onDupAck(sndMax: number, sackSaysLost = false): DupAckAction {
-    this.dupAcks++;
-    if (this.inRecovery) return 'inflate';
-    if (this.dupAcks === DUPACK_THRESHOLD || sackSaysLost) {
-      this.inRecovery = true;
-      this.recover = sndMax;
-      return 'enter';
-    }
-    return 'none';
+  constructor(private readonly tcb: Tcb) {}
+
+  get inRecovery(): boolean {
+    return this.caState === 'recovery';
   }
 
-  onNewAck(ack: number): AckAction {
-    this.dupAcks = 0;
-    if (!this.inRecovery) return 'none';
-    if (seqGe(ack, this.recover)) {
-      this.inRecovery = false;
-      this.rtxHigh = -1;
-      return 'exit';
+  /** retransmitHead() (output.ts) reports the segment it resent at SND.UNA. */
+  noteRetransmit(sndMax: number): void {
+    const t = this.tcb;
+    const len = Math.min(t.mss, seqSub(sndMax, t.sndUna));
+    this.noteRetransmitted(t.sndUna, t.sndUna + Math.max(len, 1), sndMax, len);
+  }
+
+  noteRetransmitted(start: number, end: number, sndMax: number, bytes: number): void {
+    if (this.caState === 'recovery') {
+      this.rtx.add(start >>> 0, end >>> 0, sndMax);
+      this.rtxBytes += bytes;
     }
-    return 'partial';
+  }
+
+  /** prr_out: bytes sent since recovery began (new data advances SND.MAX; retransmissions are counted). */
+  prrOut(sndMax: number): number {
+    return seqSub(sndMax, this.prrBaseMax) + this.rtxBytes;
+  }
+
+  startEpisode(state: 'recovery' | 'loss', sndMax: number, flight: number): void {
+    this.caState = state;
+    this.recover = sndMax;
+    this.prrBaseMax = sndMax;
+    this.rtxBytes = 0;
+    this.rtx.clear();
+    this.retransStamp = undefined;
+    if (state === 'recovery') this.prr.start(flight);
   }
 
   reset(): void {
-    this.inRecovery = false;
+    this.caState = 'open';
     this.dupAcks = 0;
-    this.rtxHigh = -1;
+    this.rtx.clear();
   }
+}
 
-  noteRetransmit(sndMax: number): void {
-    this.rtxHigh = this.inRecovery ? sndMax : -1;
-  }
+/** Before the ACK's SACK blocks and cumulative ACK are applied. */
+export function beginAck(c: Connection): AckSnapshot {
+  const t = c.tcb;
+  return { una: t.sndUna, sacked: c.sack.sackedBytes, flight: seqSub(t.sndMax, t.sndUna), samples: c.rtt.samples };
+}
 
-  /**
-   * Data sent after our retransmission has arrived (it is SACKed) while the
-   * retransmission has not: on a path that rarely reorders, it was lost.
-   * NewReno alone cannot see this and waits for the RTO (RFC 6582 §6); Linux
-   * detects it the same way (the former tcp_mark_lost_retrans, now RACK,
-   * RFC 8985 §6.2 step 2).
-   */
-  retransmitLost(highestSacked: number): boolean {
-    if (!this.inRecovery || this.rtxHigh === -1 || !seqGt(highestSacked, this.rtxHigh)) return false;
-    this.rtxHigh = -1;
-    return true;
+/** Window for the controller, segments → bytes, as the sender uses it. */
+function setCwndBytes(c: Connection, bytes: number): void {
+  c.cc.cwnd = Math.max(bytes, c.tcb.mss) / c.tcb.mss;
+}
+
+/** RFC 7661 §4.1-ish, as Linux tcp_is_cwnd_limited: was the window the limit in the last round? */
+function cwndLimited(c: Connection): boolean {
+  const r = c.recovery;
+  const used = Math.max(r.maxFlight, r.lastMaxFlight);
+  if (c.cc.cwnd < c.cc.ssthresh) return c.cwndBytes < 2 * used; // slow start: Linux's 2·max_packets_out
+  return used + c.tcb.mss > c.cwndBytes;
+}
+
+/**
+ * Everything the congestion state machine does on one acceptable ACK, after
+ * SND.UNA and the SACK scoreboard were updated (Linux tcp_ack →
+ * tcp_fastretrans_alert → tcp_cong_control).
+ */
+export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: boolean, newlySacked: number): void {
+  const t = c.tcb;
+  const r = c.recovery;
+  const now = c.env.clock.now();
+  const acked = seqSub(t.sndUna, snap.una);
+  const newAck = acked > 0;
+  // RFC 6937 §3 DeliveredData: change in SND.UNA plus change in SACKed bytes.
+  const delivered = t.sackOk ? acked + c.sack.sackedBytes - snap.sacked : dupAck ? t.mss : acked;
+  if (snap.flight > r.maxFlight) r.maxFlight = snap.flight;
+  if (seqGe(t.sndUna, r.usageEnd) && newAck) {
+    r.lastMaxFlight = r.maxFlight;
+    r.maxFlight = 0;
+    r.usageEnd = t.sndMax;
   }
+  if (newAck) r.dupAcks = 0;
+  else if (dupAck) r.dupAcks++;
+  if (newAck && t.sndMax === t.sndUna) r.idleSince = now;
+  const ev: AckEvent = {
+    now,
+    ackedSegs: Math.max(0, delivered) / t.mss,
+    rtt: c.rtt.samples > snap.samples ? c.rtt.latest : undefined,
+    minRtt: c.rtt.minRtt,
+    srtt: c.rtt.srtt,
+    priorInFlight: snap.flight / t.mss,
+    cwndLimited: cwndLimited(c),
+    ack: t.sndUna,
+    sndMax: t.sndMax,
+    delivered: 0,
+    deliveryRate: undefined,
+    appLimited: false,
+    mss: t.mss,
+  };
+  if (delivered > 0) c.cc.onAckSample?.(ev);
+  if (newlySacked > 0 && r.caState === 'recovery') {
+    const lost = r.rtx.dropLost(t.sndUna, c.sack.highestEnd ?? t.sndUna, c.sack);
+    if (lost > 0) c.env.stats.TCPLostRetransmit = (c.env.stats.TCPLostRetransmit ?? 0) + lost;
+  }
+  const ecr = t.tsOk ? seg.options.timestamp?.ecr : undefined;
+  switch (r.caState) {
+    case 'recovery':
+      if (newAck && seqGe(t.sndUna, r.recover)) exitRecovery(c, ecr); // growth resumes with the next ACK
+      else {
+        if (newAck && !t.sackOk) retransmitHead(c); // RFC 6582 §3.2 step 3: partial ACK
+        reduceCwnd(c, delivered);
+        c.trace?.sample(c);
+      }
+      return;
+    case 'loss':
+      // Linux tcp_try_undo_loss: the first ACK after a timeout may prove it spurious (RFC 3522, RFC 5682 §1).
+      if (newAck && tryUndo(c, ecr, 'TCPLossUndo')) t.sndNxt = t.sndMax;
+      else if (newAck && seqGe(t.sndUna, r.recover)) {
+        r.caState = 'open';
+        c.trace?.sample(c, 'loss-exit');
+      }
+      break;
+    default:
+      break;
+  }
+  // RFC 6675 §5: DupThresh duplicate ACKs, or IsLost(SND.UNA) from the SACK scoreboard.
+  const headLost = t.sackOk && seqGt(lostBoundary(c), t.sndUna);
+  if (r.caState !== 'loss' && t.sndMax !== t.sndUna && (r.dupAcks >= DUPACK_THRESHOLD || headLost)) {
+    enterRecovery(c);
+    reduceCwnd(c, delivered);
+    c.trace?.sample(c, 'recovery');
+    return;
+  }
+  if (r.caState !== 'loss') r.caState = r.dupAcks > 0 || !c.sack.isEmpty ? 'disorder' : 'open';
+  if (newAck) c.cc.congAvoid(ev);
+  c.trace?.sample(c);
+}
+
+/** RFC 6675 §5 step (4) / RFC 5681 §3.2 steps 2–3: fast retransmit and the start of recovery. */
+function enterRecovery(c: Connection): void {
+  const t = c.tcb;
+  const r = c.recovery;
+  bump(c.env.stats, t.sackOk ? 'TCPSackRecovery' : 'TCPRenoRecovery');
+  r.priorCwnd = c.cc.cwnd;
+  r.priorSsthresh = c.cc.ssthresh;
+  c.cc.ssthresh = c.cc.onCongestion(c.env.clock.now());
+  r.startEpisode('recovery', t.sndMax, seqSub(t.sndMax, t.sndUna));
+  retransmitHead(c);
+  if (c.lastRtxTsVal !== undefined) r.retransStamp = c.lastRtxTsVal;
+}
+
+/** PRR (RFC 6937 §3): cwnd = pipe + sndcnt for this ACK (Linux tcp_cwnd_reduction). */
+function reduceCwnd(c: Connection, delivered: number): void {
+  const t = c.tcb;
+  const r = c.recovery;
+  r.prr.out = r.prrOut(t.sndMax);
+  const p = pipe(c);
+  const sndcnt = r.prr.onAck(Math.max(0, delivered), p, c.cc.ssthresh * t.mss, t.mss);
+  setCwndBytes(c, p + sndcnt);
+}
+
+function exitRecovery(c: Connection, ecr: number | undefined): void {
+  const r = c.recovery;
+  r.rtx.clear();
+  if (tryUndo(c, ecr, 'TCPFullUndo')) return;
+  r.caState = 'open';
+  // RFC 6937 §3 / Linux tcp_end_cwnd_reduction: leave recovery at ssthresh.
+  c.cc.cwnd = c.cc.ssthresh;
+  c.trace?.sample(c, 'recovery-exit');
+}
+
+/**
+ * Eifel (RFC 3522 §3.2) as Linux tcp_packet_delayed: an ACK that echoes a
+ * timestamp older than our first retransmission was caused by the original
+ * transmission, so the reduction was spurious: restore cwnd and ssthresh.
+ */
+function tryUndo(c: Connection, ecr: number | undefined, counter: string): boolean {
+  const r = c.recovery;
+  if (ecr === undefined || ecr === 0 || r.retransStamp === undefined || !seqLt(ecr, r.retransStamp)) return false;
+  bump(c.env.stats, counter);
+  c.cc.cwnd = c.cc.undoCwnd(r.priorCwnd);
+  c.cc.ssthresh = Math.max(c.cc.ssthresh, r.priorSsthresh);
+  r.caState = 'open';
+  c.trace?.sample(c, 'undo');
+  return true;
+}
+
+/**
+ * Retransmission timeout (RFC 5681 §3.1 eq. 4, Linux tcp_enter_loss):
+ * ssthresh from the controller on the first timeout outside recovery, cwnd
+ * one segment, recovery by duplicate ACKs abandoned.
+ */
+export function enterLoss(c: Connection, first: boolean): void {
+  const t = c.tcb;
+  const r = c.recovery;
+  const now = c.env.clock.now();
+  if (first && r.caState !== 'recovery' && r.caState !== 'loss') {
+    r.priorCwnd = c.cc.cwnd;
+    r.priorSsthresh = c.cc.ssthresh;
+    c.cc.ssthresh = c.cc.onCongestion(now);
+  }
+  const wasLoss = r.caState === 'loss';
+  c.cc.onRto(now);
+  c.cc.cwnd = 1;
+  r.dupAcks = 0;
+  if (!wasLoss || first) r.startEpisode('loss', t.sndMax, 0);
+  else r.caState = 'loss';
+  c.trace?.sample(c, 'rto');
+}
+
+/** After an RTO retransmission went out: its TSval dates the episode (Eifel). */
+export function noteLossRetransmit(c: Connection): void {
+  if (c.recovery.retransStamp === undefined && c.tcb.retransmits === 1) c.recovery.retransStamp = c.lastRtxTsVal;
+}
+
+/**
+ * Bytes the congestion window lets transmit() send now. In SACK recovery
+ * cwnd − pipe (RFC 6675 §5 step C, after NextSeg rule 1 resent lost
+ * holes); otherwise cwnd + RFC 3042 limited transmit − the flight, SACKed
+ * bytes excluded while going back after a timeout.
+ */
+export function congestionRoom(c: Connection, flight: number, retransmitting: boolean): number {
+  const t = c.tcb;
+  const r = c.recovery;
+  if (t.sndMax === t.sndUna && r.idleSince >= 0) restartAfterIdle(c);
+  if (r.caState === 'recovery') return c.cwndBytes - pipe(c);
+  const limited = r.caState === 'loss' ? 0 : Math.min(r.dupAcks, 2) * t.mss;
+  return c.cwndBytes + limited - (flight - (retransmitting ? c.sack.sackedBelow(t.sndNxt) : 0));
+}
+
+/**
+ * Sending resumes with nothing in flight. RFC 5681 §4.1 / RFC 7661, as
+ * Linux tcp_cwnd_restart (tcp_slow_start_after_idle = 1): after more than
+ * an RTO of silence cwnd halves per RTO idle, not below the initial window;
+ * the controller hears of the idle time (CUBIC shifts its epoch).
+ */
+function restartAfterIdle(c: Connection): void {
+  const r = c.recovery;
+  const now = c.env.clock.now();
+  const idle = now - r.idleSince;
+  r.idleSince = -1;
+  c.cc.onIdleRestart?.(now, idle);
+  const rto = c.rtt.rto;
+  if (idle <= rto) return;
+  const iw = c.env.options.initialCwndSegments;
+  c.cc.ssthresh = Math.max(c.cc.ssthresh, Math.floor((3 * c.cc.cwnd) / 4));
+  let cwnd = c.cc.cwnd;
+  for (let d = idle - rto; d > 0 && cwnd > iw; d -= rto) cwnd /= 2;
+  c.cc.cwnd = Math.max(Math.min(cwnd, c.cc.cwnd), Math.min(iw, c.cc.cwnd));
+  r.maxFlight = 0;
+  r.lastMaxFlight = 0;
 }

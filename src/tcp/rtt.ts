@@ -10,6 +10,10 @@ export class RttEstimator {
   srtt = 0;
   rttvar = 0;
   hasSample = false;
+  /** The latest sample, the lowest seen (Linux tcp_min_rtt, unwindowed) and how many were taken: for congestion control. */
+  latest = 0;
+  minRtt = Infinity;
+  samples = 0;
   /** Number of consecutive timeouts: the RTO is doubled this many times (RFC 6298 §5.5). */
   backoff = 0;
   private base: number;
@@ -32,6 +36,9 @@ export class RttEstimator {
   /** Feed one RTT measurement (ms). RFC 6298 §2.2–2.3 with α = 1/8, β = 1/4. */
   sample(r: number): void {
     const rtt = Math.max(r, 1);
+    this.latest = rtt;
+    this.samples++;
+    if (rtt < this.minRtt) this.minRtt = rtt;
     if (!this.hasSample) {
       this.srtt = rtt;
       this.rttvar = rtt / 2;

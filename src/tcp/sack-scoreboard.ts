@@ -91,6 +91,43 @@ export class SackScoreboard {
     return Infinity;
   }
 
+  /**
+   * RFC 6675 §4 IsLost, reduced to ranges: the sequence number below which
+   * every byte not SACKed is deemed lost — DupThresh discontiguous SACKed
+   * ranges, or more than (DupThresh − 1)·SMSS SACKed bytes, lie above it.
+   * `floor` (SND.UNA) if nothing is lost.
+   */
+  lostBoundary(floor: number, mss: number, dupThresh: number): number {
+    let above = 0;
+    for (let i = this.ranges.length - 1; i >= 0; i--) {
+      above += seqSub(this.ranges[i][1], this.ranges[i][0]);
+      if (above > (dupThresh - 1) * mss || this.ranges.length - i >= dupThresh) return seqMax(floor, this.ranges[i][0]);
+    }
+    return floor;
+  }
+
+  /** The first byte at or after `seq`, below `limit`, that is not SACKed; undefined if none. */
+  nextUnsacked(seq: number, limit: number): number | undefined {
+    let s = seq;
+    for (const [rs, re] of this.ranges) {
+      if (seqLe(re, s)) continue;
+      if (seqGt(rs, s)) break;
+      s = re;
+    }
+    return seqLt(s, limit) ? s : undefined;
+  }
+
+  /** SACKed bytes within [from, to). */
+  sackedWithin(from: number, to: number): number {
+    let n = 0;
+    for (const [s, e] of this.ranges) {
+      const a = seqMax(s, from);
+      const b = seqMin(e, to);
+      if (seqLt(a, b)) n += seqSub(b, a);
+    }
+    return n;
+  }
+
   /** End of the highest SACKed range, or undefined if nothing is SACKed. */
   get highestEnd(): number | undefined {
     const n = this.ranges.length;

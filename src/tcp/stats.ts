@@ -36,6 +36,7 @@ export const TCP_COUNTER_NAMES = [
   'TCPReqQFullDrop',
   'TCPChallengeACK',
   'TCPChallengeACKLimited',
+  'TCPACKSkippedChallenge',
   'TCPTimeWaitReuse',
   'TWRecycled',
   'TW',

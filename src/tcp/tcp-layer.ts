@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../time/clock.js';
-import type { Rng } from '../util/random.js';
+import { randInt, type Rng } from '../util/random.js';
 import type { IpSender, TransportInput } from '../ip/types.js';
 import { IPV4_HEADROOM, IPPROTO_TCP } from '../ip/types.js';
 import { TCP_RST, emitTcpSegment, parseTcpSegment, tcpHeaderLen, type TcpRepr } from '../wire/tcp.js';
@@ -27,6 +27,7 @@ import { resetFor } from './reset.js';
 import { bump, makeTcpStats, type TcpStats } from './stats.js';
 import { SynCookies } from './syn-cookies.js';
 import { TimeWaitTable } from './time-wait.js';
+import type { TraceSink } from './trace.js';
 
 export interface TcpLayerConfig {
   ip: IpSender;
@@ -34,6 +35,8 @@ export interface TcpLayerConfig {
   rng: Rng;
   options?: Partial<TcpOptions>;
   log?: Logger;
+  /** Per-connection congestion trace (trace.ts). */
+  trace?: TraceSink;
 }
 
 function apiError(code: string, msg: string): Error {
@@ -45,6 +48,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
   readonly rng: Rng;
   readonly options: TcpOptions;
   readonly stats: TcpStats = makeTcpStats();
+  readonly trace: TraceSink | undefined;
   readonly cookies: SynCookies;
   private readonly ip: IpSender;
   private readonly log: Logger | undefined;
@@ -59,25 +63,28 @@ export class TcpLayer implements TcpApi, TcpEnv {
   private inBatch = false;
   /** Set by the owner when it calls batchEnd() after every received batch (Stack does). */
   batching = false;
-  /** RFC 5961 §7 token bucket. */
-  private ackTokens: number;
-  private ackTokensAt: number;
+  /** RFC 5961 §7 budget for the current second (Linux tcp_challenge_count / tcp_challenge_timestamp). */
+  private challengeCount = 0;
+  private challengeSecond = -1;
 
   constructor(cfg: TcpLayerConfig) {
     this.ip = cfg.ip;
     this.clock = cfg.clock;
     this.rng = cfg.rng;
     this.log = cfg.log;
+    this.trace = cfg.trace;
     this.options = { ...DEFAULT_TCP_OPTIONS, ...cfg.options };
     this.isn = new IsnGenerator(cfg.clock, cfg.rng);
     this.cookies = new SynCookies(cfg.rng);
     this.tsKey = HalfSipHash.fromRng(cfg.rng);
-    this.ackTokens = this.options.challengeAckLimit;
-    this.ackTokensAt = cfg.clock.now();
+    const options = this.options;
     this.timeWait = new TimeWaitTable({
       clock: cfg.clock,
       stats: this.stats,
       twDurationMs: 2 * this.options.msl,
+      get rfc1337() {
+        return options.rfc1337;
+      },
       sendSegment: (seg, l, r) => this.sendSegment(seg, l, r),
     });
   }
@@ -105,6 +112,13 @@ export class TcpLayer implements TcpApi, TcpEnv {
   readonly input: TransportInput = (src, dst, payload) => {
     if (this.batching) this.inBatch = true;
     this.stats.InSegs++;
+    // RFC 1122 §4.2.3.10 (SYNs) and Linux tcp_v4_rcv (`pkt_type != PACKET_HOST`,
+    // any segment): TCP is unicast only. Answering one addressed to a broadcast
+    // would also forge its source (found by the stack fuzz target).
+    if (dst !== this.ip.localAddr) {
+      bump(this.stats, 'dropBroadcast');
+      return;
+    }
     const seg = parseTcpSegment(payload, src, dst);
     if (typeof seg === 'string') {
       bump(this.stats, seg);
@@ -151,14 +165,23 @@ export class TcpLayer implements TcpApi, TcpEnv {
     this.timeWait.add(tw);
   }
 
-  /** RFC 5961 §7: token bucket refilled at challengeAckLimit per second on the injected clock. */
+  /**
+   * RFC 5961 §7 for the whole layer, as Linux tcp_send_challenge_ack does it
+   * since CVE-2016-5696: each second gets a budget drawn uniformly from
+   * [half, limit + half - 1] (half = ceil(limit / 2)), so how many challenge
+   * ACKs one connection provokes says nothing certain about the others.
+   */
   challengeAckAllowed(): boolean {
-    const now = this.clock.now();
     const limit = this.options.challengeAckLimit;
-    this.ackTokens = Math.min(limit, this.ackTokens + ((now - this.ackTokensAt) * limit) / 1000);
-    this.ackTokensAt = now;
-    if (this.ackTokens >= 1) {
-      this.ackTokens -= 1;
+    if (limit === Infinity) return true;
+    const second = Math.floor(this.clock.now() / 1000);
+    if (second !== this.challengeSecond) {
+      const half = (limit + 1) >>> 1;
+      this.challengeSecond = second;
+      this.challengeCount = half + randInt(this.rng, Math.max(1, limit));
+    }
+    if (this.challengeCount > 0) {
+      this.challengeCount--;
       return true;
     }
     // TCPChallengeACKLimited is counted once, by the caller (output.ts sendChallengeAck).

@@ -26,6 +26,8 @@ export interface TimeWaitHost {
   readonly stats: Record<string, number>;
   /** 2·MSL, ms. */
   readonly twDurationMs: number;
+  /** RFC 1337 fix on (options.rfc1337, Linux tcp_rfc1337): read per segment, the sysctl is live. */
+  readonly rfc1337: boolean;
   sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number): void;
 }
 
@@ -78,8 +80,9 @@ export class TimeWaitTable {
 
   /**
    * RFC 9293 §3.10.7.4 for the TIME-WAIT state, on a segment for `rec`'s tuple:
-   *  - RST: ignored (RFC 1337 "TIME-WAIT assassination" fix). Linux's default
-   *    (tcp_rfc1337 = 0) instead kills the record; we follow the RFC.
+   *  - RST: ignored (RFC 1337 "TIME-WAIT assassination" fix) while
+   *    options.rfc1337; with it off, as Linux's default tcp_rfc1337 = 0
+   *    (tcp_timewait_state_process), the RST kills the record.
    *  - SYN with a sequence number above RCV.NXT (or a newer timestamp): the
    *    tuple may be reused as Linux does (RFC 6191 / RFC 1122 §4.2.2.13) →
    *    'reopen', the record is gone and the caller hands the SYN to the
@@ -92,7 +95,11 @@ export class TimeWaitTable {
     if (!e) return 'reopen';
     const rec = e.rec;
     if (seg.flags & TCP_RST) {
-      bump(this.host.stats, 'dropTimeWaitRst');
+      if (this.host.rfc1337) bump(this.host.stats, 'dropTimeWaitRst');
+      else {
+        bump(this.host.stats, 'TWKilledByRst');
+        this.remove(rec);
+      }
       return 'done';
     }
     if (seg.flags & TCP_SYN) {

@@ -6,9 +6,10 @@
  */
 import type { Connection } from './connection.js';
 import { sendProbe, sendSyn, transmit } from './output.js';
-import { seqAdd, seqSub } from './seq.js';
+import { seqAdd } from './seq.js';
 import { bump } from './stats.js';
 import { probeTimeout, sendLossProbe } from './loss-probe.js';
+import { enterLoss, noteLossRetransmit } from './recovery.js';
 
 function giveUp(c: Connection, now: number, limit: number): boolean {
   if (c.userTimeout > 0) return now - c.headSentAt >= c.userTimeout;
@@ -50,13 +51,13 @@ export function onRetransmitTimeout(c: Connection, now: number): void {
     return;
   }
   bump(c.env.stats, 'TCPTimeouts');
-  c.cc.onRto(seqSub(t.sndNxt, t.sndUna), t.mss, first, now);
-  c.recovery.reset();
+  enterLoss(c, first);
   // RFC 2018 §8: the receiver may have reneged; after a second timeout trust no SACK information.
   if (!first) c.sack.clear();
   t.sndNxt = t.sndUna;
   c.armRetransmit(true);
   transmit(c);
+  noteLossRetransmit(c);
   // The peer shrank its window to zero under data we had sent, so the
   // go-back-N above sent nothing, and with data outstanding the persist timer
   // is not armed: without a segment here the window update, if lost, is

@@ -46,7 +46,8 @@ export function parseTcpOptions(buf: Buffer, off: number, end: number, out: TcpO
     if (len < 2 || i + len > end) return 'badOptionLength';
     switch (kind) {
       case TCPOPT_MSS:
-        if (len === 4) out.mss = buf.readUInt16BE(i + 2);
+        // Linux tcp_parse_options takes the MSS only `if (in_mss)`: an MSS of 0 is ignored.
+        if (len === 4 && buf.readUInt16BE(i + 2) !== 0) out.mss = buf.readUInt16BE(i + 2);
         break;
       case TCPOPT_WSCALE:
         // RFC 7323 §2.3: a shift above 14 is logged and treated as 14.

@@ -109,10 +109,14 @@ describe('comparator: packetdrill matching rules', () => {
     expect(run(t)).toMatch(/TS ecr 200 vs 100/);
   });
 
-  it('fails on an extra packet at the end of the trace', () => {
+  it('fails on an extra packet sent before the last line, and ignores what comes after it (as packetdrill)', () => {
     const t = goodTrace();
-    t.push({ time: 300, seg: seg({ flags: 0x14, seq: ISN + 1002 }) });
-    expect(run(t)).toMatch(/unexpected extra outbound packet at 300ms: > R\. 1002:1002\(0\)/);
+    t.push({ time: 350, seg: seg({ flags: 0x14, seq: ISN + 1002 }) });
+    const longer = `${SCRIPT}+.2 < . 1:1(0) ack 1002 win 502 <nop,nop,TS val 300 ecr 900>\n`;
+    expect(run(t, longer)).toMatch(/unexpected extra outbound packet at 350ms: > R\. 1002:1002\(0\)/);
+    expect(run(t, SCRIPT)).toBeUndefined();
+    t[t.length - 1].time = 500;
+    expect(run(t, longer)).toBeUndefined();
   });
 
   it('fails on an extra packet in the middle (a duplicate SYN-ACK is compared with the data line)', () => {

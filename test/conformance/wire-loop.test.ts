@@ -39,7 +39,7 @@ const HANDSHAKE = `
 /** Run a script in real time against an in-process stack through the agent; undefined = PASS, else the failure message. */
 async function runLoop(src: string, inboundDelayMs = 0): Promise<string | undefined> {
   const script = parseScript(src);
-  const setup = prepare(script, getProfile('linux')!);
+  const setup = prepare(script, getProfile('default')!);
   const cmp = { ...setup.compare, toleranceMs: 50 };
   const clock = new RealClock();
   const dir = mkdtempSync(join(tmpdir(), 'tscw-loop-'));
@@ -82,6 +82,7 @@ describe('wire interpreter + agent over an in-process loopback (seed 1)', () => 
       await runLoop(`${HANDSHAKE}+0 write(4, ..., 100) = 100
 +0  > P. 1:101(100) ack 1
 +.05 < P. 1:11(10) ack 101 win 65535
++0  > . 101:101(0) ack 11
 +0  read(4, ..., 100) = 10
 `),
     ).toBeUndefined();
@@ -96,6 +97,7 @@ describe('wire interpreter + agent over an in-process loopback (seed 1)', () => 
     expect(
       await runLoop(`${HANDSHAKE}+0...0.1 read(4, ..., 100) = 10
 +.1 < P. 1:11(10) ack 1 win 65535
++0  > . 1:1(0) ack 11
 `),
     ).toBeUndefined();
     const late = await runLoop(`${HANDSHAKE}+0...0.3 read(4, ..., 100) = 10

@@ -17,7 +17,7 @@ const SCRIPTS = join(import.meta.dirname, 'scripts');
 
 describe('wire agent config', () => {
   it('round-trips the linux profile (TcpOptions survive JSON unchanged)', () => {
-    const profile = getProfile('linux')!;
+    const profile = getProfile('default')!;
     profile.tcp.timestamps = false; // as a `sysctl net.ipv4.tcp_timestamps=0` line would
     const back = decodeAgentConfig(encodeAgentConfig({ socketPath: '/tmp/x.sock', profile }));
     expect(back).toEqual({ socketPath: '/tmp/x.sock', profile });

@@ -107,7 +107,7 @@ describe('tunstack up: argument misuse is refused before anything is opened', ()
   });
 
   it('an unknown service lists the known ones', () => {
-    expectMisuse(['up', '--services', 'echo,gopher'], /unknown service 'gopher' \(known: echo, discard, chargen, http, udp-echo, or none\)/);
+    expectMisuse(['up', '--services', 'echo,gopher'], /unknown service 'gopher' \(known: echo, discard, chargen, http, https, dns, udp-echo; or none, or list\)/);
   });
 
   it('an unknown log level lists the levels', () => {

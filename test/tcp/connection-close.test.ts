@@ -115,6 +115,7 @@ describe('closing (RFC 9293 §3.6, §3.10.4, state diagram fig. 5)', () => {
     const env = new FakeEnv(PLAIN);
     const { c, h } = established(env);
     c.input(peer({ flags: TCP_PSH | TCP_ACK, seq: R, ack: L, payload: 'unread' }));
+    expectSent(env, { flags: TCP_ACK, ack: R + 6 }); // first data: quick ACK (Linux)
     c.close();
     expectSent(env, { flags: TCP_RST | TCP_ACK, seq: L, ack: R + 6 }); // Linux tcp_send_active_reset sets ACK
     expect(c.state).toBe('CLOSED');
@@ -205,9 +206,26 @@ describe('resets and RFC 5961', () => {
     const { c } = established(env);
     env.challengeOk = false;
     c.input(peer({ flags: TCP_SYN, seq: R }));
+    env.clock.advance(500); // past the per-connection limit (tcp_invalid_ratelimit)
     c.input(peer({ flags: TCP_RST, seq: R + 5 }));
     expectNothing(env);
     expect(env.stats.TCPChallengeACKLimited).toBe(2);
+  });
+
+  it('at most one challenge ACK per connection per 500 ms (Linux tcp_invalid_ratelimit)', () => {
+    const env = new FakeEnv(PLAIN);
+    const { c } = established(env);
+    c.input(peer({ flags: TCP_RST, seq: R + 5 }));
+    c.input(peer({ flags: TCP_RST, seq: R + 6 }));
+    c.input(peer({ flags: TCP_SYN, seq: R }));
+    expect(env.stats.TCPChallengeACK).toBe(1);
+    expect(env.stats.TCPACKSkippedChallenge).toBe(2);
+    env.clock.advance(499);
+    c.input(peer({ flags: TCP_RST, seq: R + 7 }));
+    expect(env.stats.TCPChallengeACK).toBe(1);
+    env.clock.advance(1);
+    c.input(peer({ flags: TCP_RST, seq: R + 8 }));
+    expect(env.stats.TCPChallengeACK).toBe(2);
   });
 
   it('ACK of data never sent → challenge ACK and the segment is dropped (RFC 5961 §5.2)', () => {

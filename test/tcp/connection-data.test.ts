@@ -48,9 +48,9 @@ describe('sending: segmenter, windows, Nagle (RFC 9293 §3.7.4, §3.8.6, RFC 568
     expect(env.sent.length).toBe(10);
     env.sent.length = 0;
     c.input(peer({ flags: TCP_ACK, seq: R, ack: L + 2920, window: 65535 }));
-    // One ACK for 2 segments: cwnd += 1 SMSS (RFC 5681 eq. 2, ABC L=1): 2 freed + 1 new = 3 segments.
-    expect(c.info().cwnd).toBe(14600 + 1460);
-    expect(env.sent.length).toBe(3);
+    // One ACK for 2 segments: cwnd += 2 SMSS (RFC 3465 ABC, L = 2; Linux tcp_slow_start): 2 freed + 2 new = 4 segments.
+    expect(c.info().cwnd).toBe(14600 + 2920);
+    expect(env.sent.length).toBe(4);
   });
 
   it('Nagle: a small write waits while data is unacknowledged; setNoDelay sends it (RFC 9293 §3.7.4)', () => {
@@ -81,14 +81,27 @@ describe('sending: segmenter, windows, Nagle (RFC 9293 §3.7.4, §3.8.6, RFC 568
 });
 
 describe('receiving: delayed ACK, reordering, windows (RFC 1122 §4.2.3.2, RFC 5681 §4.2, RFC 9293 §3.8.6.2.2)', () => {
-  it('delays the ACK of one segment by delayedAckMs and ACKs every second full segment at once', () => {
+  it('ACKs the first data at once (quick-ACK mode, Linux tcp_event_data_recv)', () => {
+    const env = new FakeEnv(PLAIN);
+    const { c } = established(env);
+    c.input(peer({ flags: PA, seq: R, ack: L, payload: bytes(100) }));
+    expectSent(env, { at: 0, flags: TCP_ACK, ack: R + 100 });
+    env.clock.advance(10);
+    c.input(peer({ flags: PA, seq: R + 100, ack: L, payload: bytes(100) }));
+    expectSent(env, { at: 10, flags: TCP_ACK, ack: R + 200 });
+  });
+
+  it('in interactive mode delays the ACK of one segment by delayedAckMs and ACKs a second full segment at once', () => {
     const env = new FakeEnv(PLAIN);
     const { c, h } = established(env);
+    c.setQuickAck(false);
     c.input(peer({ flags: PA, seq: R, ack: L, payload: bytes(100) }));
     expect(h.events).toEqual(['readable']);
     expectNothing(env, 39);
     env.clock.runUntil(40);
     expectSent(env, { at: 40, flags: TCP_ACK, ack: R + 100 });
+    // The timer firing left interactive mode (Linux tcp_delack_timer_handler); re-enter it.
+    c.setQuickAck(false);
     c.input(peer({ flags: TCP_ACK, seq: R + 100, ack: L, payload: bytes(1460) }));
     expectNothing(env);
     c.input(peer({ flags: TCP_ACK, seq: R + 1560, ack: L, payload: bytes(1460) }));
@@ -99,6 +112,7 @@ describe('receiving: delayed ACK, reordering, windows (RFC 1122 §4.2.3.2, RFC 5
   it('counts full-sized by the segments seen: two 1448-byte segments (MSS minus TS option) are ACKed at once', () => {
     const env = new FakeEnv({ sack: false, windowScaling: false });
     const { c } = established(env, 65535, { mss: 1460, timestamp: { val: 1, ecr: 0 } });
+    c.setQuickAck(false);
     const ts = { timestamp: { val: 2, ecr: 0 } };
     c.input(peer({ flags: TCP_ACK, seq: R, ack: L, payload: bytes(1448), options: ts }));
     expectNothing(env);
@@ -154,11 +168,16 @@ describe('receiving: delayed ACK, reordering, windows (RFC 1122 §4.2.3.2, RFC 5
   it('shrinks the window as data goes unread and reopens it with a window update after reads', () => {
     const env = new FakeEnv({ ...PLAIN, rcvBuf: 4000 });
     const { c } = established(env);
+    c.setQuickAck(false);
     c.input(peer({ flags: TCP_ACK, seq: R, ack: L, payload: bytes(1460) }));
     c.input(peer({ flags: TCP_ACK, seq: R + 1460, ack: L, payload: bytes(1460) }));
+    // Two full segments, but an ACK now would offer a smaller window: Linux
+    // (__tcp_ack_snd_check) leaves it to the read or the delayed-ACK timer.
+    expectNothing(env);
+    env.clock.advance(40);
     expectSent(env, { flags: TCP_ACK, ack: R + 2920, window: 4000 - 2920 });
     c.input(peer({ flags: TCP_ACK, seq: R + 2920, ack: L, payload: bytes(1080) }));
-    env.clock.advance(40);
+    env.clock.advance(200);
     expectSent(env, { flags: TCP_ACK, ack: R + 4000, window: 0 });
     // Data beyond a zero window is not accepted; it is answered with an ACK.
     c.input(peer({ flags: TCP_ACK, seq: R + 4000, ack: L, payload: 'x' }));
@@ -196,7 +215,6 @@ describe('options on data segments (RFC 7323 §3)', () => {
     const { c } = established(env, 65535, { mss: 1460, timestamp: { val: 500, ecr: 0 } });
     env.clock.advance(7);
     c.input(peer({ flags: PA, seq: R, ack: L, payload: 'x', options: { timestamp: { val: 600, ecr: 0 } } }));
-    env.clock.advance(40);
     const a = expectSent(env, { flags: TCP_ACK, ack: R + 1 });
     expect(a.options.timestamp?.ecr).toBe(600);
     const a2 = a.options.timestamp!.val;

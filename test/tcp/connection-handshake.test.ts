@@ -171,10 +171,8 @@ describe('passive open via fromHandshake', () => {
     );
     expect(c.state).toBe('ESTABLISHED');
     expect(c.info().srtt).toBe(5);
-    // One small segment: the ACK is delayed (RFC 1122 §4.2.3.2), by delayedAckMs.
-    expectNothing(env, 44);
-    env.clock.runUntil(45);
-    expectSent(env, { at: 45, flags: TCP_ACK, seq: LOCAL_ISS + 1, ack: REMOTE_ISS + 6 });
+    // The connection's first data: quick-ACK mode, ACKed at once (Linux tcp_event_data_recv).
+    expectSent(env, { at: 5, flags: TCP_ACK, seq: LOCAL_ISS + 1, ack: REMOTE_ISS + 6 });
     const h = new RecordingHandler();
     c.handler = h;
     expect(c.read()?.toString()).toBe('GET /');
@@ -189,7 +187,10 @@ describe('passive open via fromHandshake', () => {
       peer({ flags: TCP_ACK | 0x01, seq: REMOTE_ISS + 1, ack: LOCAL_ISS + 1, payload: 'bye' }),
     );
     expect(c.state).toBe('CLOSE_WAIT');
-    expectSent(env, { flags: TCP_ACK, ack: REMOTE_ISS + 5 });
+    // Linux tcp_fin: ping-pong mode, the ACK waits for the delayed-ACK timer (or our FIN).
+    expectNothing(env, 39);
+    env.clock.runUntil(40);
+    expectSent(env, { at: 40, flags: TCP_ACK, ack: REMOTE_ISS + 5 });
     expect(c.read()?.toString()).toBe('bye');
     expect(c.readEnded).toBe(true);
   });

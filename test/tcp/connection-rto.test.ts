@@ -30,7 +30,8 @@ describe('retransmission timeout (RFC 6298)', () => {
     expectNothing(env);
     const i = c.info();
     expect(i.cwnd).toBe(1460);
-    expect(i.ssthresh).toBe(Math.max(3000 / 2, 2 * 1460));
+    // CUBIC (the default, RFC 9438 §4.6): ssthresh = β·cwnd = 0.7 · 10 segments, from cwnd as Linux does.
+    expect(i.ssthresh).toBe(7 * 1460);
     expect(i.caState).toBe('loss');
     env.clock.runUntil(600);
     expectSent(env, { at: 600, seq: L, payloadLen: 1460 });
@@ -80,8 +81,8 @@ describe('retransmission timeout (RFC 6298)', () => {
 });
 
 describe('fast retransmit and NewReno recovery (RFC 5681 §3.2, RFC 6582)', () => {
-  it('retransmits SND.UNA on the third duplicate ACK, inflates, and deflates on the full ACK', () => {
-    const env = new FakeEnv({ ...PLAIN, sndBuf: 1 << 20 });
+  it('retransmits SND.UNA on the third duplicate ACK and leaves recovery at ssthresh on the full ACK', () => {
+    const env = new FakeEnv({ ...PLAIN, sndBuf: 1 << 20, congestionControl: 'newreno' });
     const { c } = established(env);
     c.send(bytes(8 * 1460));
     expect(env.sent.length).toBe(8);
@@ -92,11 +93,12 @@ describe('fast retransmit and NewReno recovery (RFC 5681 §3.2, RFC 6582)', () =
     c.input(peer({ flags: TCP_ACK, seq: R, ack: L }));
     expectSent(env, { seq: L, payloadLen: 1460 });
     expect(c.info().caState).toBe('recovery');
-    expect(c.info().ssthresh).toBe(4 * 1460);
+    // Linux tcp_reno_ssthresh: half of cwnd (10 segments).
+    expect(c.info().ssthresh).toBe(5 * 1460);
     c.input(peer({ flags: TCP_ACK, seq: R, ack: L + 8 * 1460 }));
     expect(c.info().caState).toBe('open');
     // RFC 6582 §3.2 option (2), as Linux: ssthresh, not min(ssthresh, FlightSize + SMSS) = 1 MSS here.
-    expect(c.info().cwnd).toBe(4 * 1460);
+    expect(c.info().cwnd).toBe(5 * 1460);
     expect(env.stats.TCPFastRetrans).toBe(1);
   });
 

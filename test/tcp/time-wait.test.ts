@@ -16,6 +16,7 @@ function setup(rec: Partial<TimeWaitRecord> = {}) {
     clock,
     stats: makeTcpStats(),
     twDurationMs: 2 * MSL,
+    rfc1337: true,
     sendSegment: (seg) => sent.push({ seg, at: clock.now() }),
   };
   const tw = new TimeWaitTable(host);

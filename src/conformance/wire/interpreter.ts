@@ -10,13 +10,14 @@
 import type { Clock } from '../../time/clock.js';
 import { formatIpv4 } from '../../wire/ip-address.js';
 import { checkTime, flagText, fmtS, timeWindow, type CompareOptions } from '../comparator.js';
-import { buildInbound } from '../inbound.js';
+import { buildInboundAll } from '../inbound.js';
 import { FlowTable, MISSING_GRACE_MS, ScriptFailure } from '../interpreter.js';
 import { decodeDatagram } from '../packet.js';
 import { ScriptUnsupported } from '../parser.js';
 import type { Profile } from '../profile.js';
 import type { PacketSpec, Script, ScriptEvent, SyscallSpec } from '../script.js';
 import { checkResult } from '../syscalls.js';
+import { FdMap } from '../fds.js';
 import { evalTcpInfoBlock } from '../tcpinfo.js';
 import { resolveTime, type ResolvedTime, type TracePacket } from '../trace.js';
 import type { AgentClient, CallAnswer, Stamped } from './agent-client.js';
@@ -56,6 +57,7 @@ export class WireInterpreter {
   private last = 0;
   private t0 = 0;
   private pending: Pending | undefined;
+  private readonly fds = new FdMap();
   /** Datagrams injected so far (the agent's ordering barrier, see protocol.ts). */
   private injected = 0;
   private wake: (() => void) | undefined;
@@ -144,8 +146,9 @@ export class WireInterpreter {
     if (this.pending) await this.awaitPending();
     await this.sleepUntil(this.now() + END_SETTLE_MS);
     this.checkPending();
+    // packetdrill never reads what the stack sends after the last line; what it sent before that and nobody matched is a failure.
     const p = this.captured[this.outIdx];
-    if (p) throw new ScriptFailure(`unexpected extra outbound packet at ${fmtS(p.time)}: ${this.flows.describe(p.bytes)}`);
+    if (p && p.time < this.last) throw new ScriptFailure(`unexpected extra outbound packet at ${fmtS(p.time)}: ${this.flows.describe(p.bytes)}`);
   }
 
   private fail(ev: ScriptEvent, msg: string): never {
@@ -155,8 +158,11 @@ export class WireInterpreter {
   private async inbound(spec: PacketSpec, t: ResolvedTime): Promise<void> {
     await this.sleepUntil(t.at);
     const flow = this.flows.inboundFlow(spec);
-    this.peer.send(buildInbound(spec, flow, this.profile));
-    this.injected++;
+    if (typeof flow === 'string') throw new ScriptFailure(flow);
+    for (const d of buildInboundAll(spec, flow, this.profile)) {
+      this.peer.send(d);
+      this.injected++;
+    }
     this.last = t.at;
   }
 
@@ -193,7 +199,9 @@ export class WireInterpreter {
     if (this.pending) await this.awaitPending();
     await this.sleepUntil(t.at);
     const issued = this.now();
-    const { first, final } = this.agent.call(call, this.injected);
+    const live = this.fds.toLive(call);
+    if (typeof live === 'string') this.fail(ev, live);
+    const { first, final } = this.agent.call(live, this.injected);
     const r = await first;
     const end = t.blockingEnd ?? t.at;
     if (r.kind === 'unsupported') throw new ScriptUnsupported(r.reason);
@@ -227,7 +235,10 @@ export class WireInterpreter {
     if (r.kind === 'unsupported') throw new ScriptUnsupported(r.reason);
     if (r.kind === 'error') this.fail(ev, `agent: ${r.message}`);
     if (r.kind !== 'result') this.fail(ev, `agent answered ${r.kind} for a completed call`);
-    const bad = checkResult(call, r);
+    const mapped = this.fds.fromLive(call, r);
+    if (typeof mapped === 'string') this.fail(ev, mapped);
+    if (call.name === 'socket' && mapped.ret >= 0) this.flows.noteSocketCreated();
+    const bad = checkResult(call, mapped);
     if (bad) this.fail(ev, bad);
     const late = checkTime({ kind: 'absolute', at: end }, end, undefined, r.at - this.t0, start, this.cmp);
     if (late) this.fail(ev, `${call.name}() returned at the wrong time: ${late}`);

@@ -3,7 +3,7 @@
  * namespace that script created):
  *
  *   node dist/src/conformance/wire/main.js --netns NS [--tun NAME] [--tolerance-ms N]
- *       [--max-duration S] [--retries N] [--profile linux] [--log-level LEVEL] [FILES or DIRS...]
+ *       [--max-duration S] [--retries N] [--profile default|linux] [--log-level LEVEL] [FILES or DIRS...]
  *
  * Same output as the in-process runner: one PASS/FAIL/SKIP line per script,
  * then `N passed, M failed, K skipped`; exit 1 if any failed, 2 on usage.
@@ -14,7 +14,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getProfile, profileNames } from '../profile.js';
+import { DEFAULT_PROFILE, getProfile, profileNames } from '../profile.js';
 import { WIRE_DEFAULTS, runWireScript } from './runner.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
   let tun = WIRE_DEFAULTS.tun;
   let toleranceMs = WIRE_DEFAULTS.toleranceMs;
   let maxDurationMs = WIRE_DEFAULTS.maxDurationMs;
-  let profileName = 'linux';
+  let profileName = DEFAULT_PROFILE;
   let logLevel = 'warn';
   let retries = 1;
   const paths: string[] = [];

@@ -1,67 +1,58 @@
 /**
- * RFC 5681 slow start and congestion avoidance with the RFC 6582 (NewReno)
- * window adjustments during fast recovery.
+ * Reno/NewReno window sizing (RFC 5681 §3.1, Linux tcp_reno_cong_avoid):
+ * ABC slow start, then one segment per window of acknowledged segments;
+ * ssthresh = cwnd/2 on congestion. Fast-recovery accounting (RFC 6582
+ * partial ACKs, PRR) is in ../recovery.ts, not here.
  */
-import type { CongestionControl } from './types.js';
+import { HyStartPlusPlus } from './hystart.js';
+import { inSlowStart, slowStart } from './slow-start.js';
+import { INFINITE_SSTHRESH, type AckEvent, type CongestionController } from './types.js';
 
-export class NewReno implements CongestionControl {
-  readonly name = 'reno';
-  window: number;
-  ssthresh = 0x7fffffff;
-  /** Bytes acked since the last congestion-avoidance increase (RFC 5681 §3.1, byte counting). */
-  private bytesAcked = 0;
+export class NewReno implements CongestionController {
+  readonly name = 'newreno';
+  cwnd: number;
+  ssthresh = INFINITE_SSTHRESH;
+  /** Segments acknowledged toward the next increase (Linux snd_cwnd_cnt). */
+  private count = 0;
+  private readonly hystart = new HyStartPlusPlus();
 
-  constructor(initialWindow: number) {
-    // RFC 5681 §3.1 / RFC 6928: IW in segments, computed by the caller.
-    this.window = initialWindow;
+  constructor(initialCwnd: number) {
+    this.cwnd = initialCwnd;
   }
 
-  onAck(acked: number, mss: number): void {
-    if (this.window < this.ssthresh) {
-      // Slow start: RFC 5681 §3.1 eq. 2, with L = 1 SMSS per ACK (RFC 3465 ABC, L=1).
-      this.window += Math.min(acked, mss);
-      return;
+  onAckSample(e: AckEvent): void {
+    if (inSlowStart(this)) this.hystart.onAck(this, e);
+  }
+
+  congAvoid(e: AckEvent): void {
+    if (!e.cwndLimited) return; // RFC 7661 / tcp_is_cwnd_limited: no growth while application-limited
+    let acked = e.ackedSegs;
+    if (inSlowStart(this)) {
+      acked = slowStart(this, acked, this.hystart.growthDivisor);
+      if (acked === 0) return;
     }
-    // Congestion avoidance: one SMSS per window of acked data (RFC 5681 §3.1, eq. 3 variant).
-    this.bytesAcked += acked;
-    if (this.bytesAcked >= this.window) {
-      this.bytesAcked -= this.window;
-      this.window += mss;
+    // RFC 5681 §3.1 eq. 3 by counting (tcp_cong_avoid_ai): +1 per cwnd segments acked.
+    this.count += acked;
+    const w = Math.max(1, Math.floor(this.cwnd));
+    if (this.count >= w) {
+      this.cwnd += Math.floor(this.count / w);
+      this.count %= w;
     }
   }
 
-  onDupAck(mss: number): void {
-    // RFC 5681 §3.2 step 4: inflate by one SMSS per further duplicate ACK.
-    this.window += mss;
+  onCongestion(): number {
+    this.count = 0;
+    // RFC 5681 §3.1 eq. 4 (on cwnd, as Linux tcp_reno_ssthresh, rather than FlightSize).
+    return Math.max(Math.floor(this.cwnd / 2), 2);
   }
 
-  onLoss(flight: number, mss: number): void {
-    // RFC 5681 §3.2 steps 2–3.
-    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * mss);
-    this.window = this.ssthresh + 3 * mss;
-    this.bytesAcked = 0;
+  onRto(): void {
+    this.count = 0;
+    this.hystart.reset();
   }
 
-  onPartialAck(acked: number, mss: number): void {
-    // RFC 6582 §3.2 step 3 (partial window deflation).
-    this.window = Math.max(mss, this.window - acked + mss);
-  }
-
-  onRecoveryExit(): void {
-    // RFC 6582 §3.2 step 3 full ACK, option (2): cwnd = ssthresh, as Linux
-    // does (tcp_end_cwnd_reduction). Option (1), min(ssthresh, FlightSize +
-    // SMSS), collapses cwnd to one or two segments whenever the full ACK
-    // covers everything sent, and at one segment the next loss can only be
-    // repaired by the RTO (found by test/linux/stack-loss-linux.test.ts: a
-    // third of all losses at 5% cost a 200 ms timeout). Bursts are no concern:
-    // one flush per turn hands the whole window to the device anyway.
-    this.window = this.ssthresh;
-  }
-
-  onRto(flight: number, mss: number, first: boolean): void {
-    // RFC 5681 §3.1 eq. 4, only on the first timeout of the same data (§3.1 note), then LW = 1 SMSS.
-    if (first) this.ssthresh = Math.max(Math.floor(flight / 2), 2 * mss);
-    this.window = mss;
-    this.bytesAcked = 0;
+  undoCwnd(priorCwnd: number): number {
+    // Linux tcp_reno_undo_cwnd.
+    return Math.max(this.cwnd, priorCwnd);
   }
 }

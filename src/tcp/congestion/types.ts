@@ -1,24 +1,61 @@
 /**
- * Congestion control as a small interface counted in bytes with `now` passed
- * in (smoltcp's Controller). Loss recovery (which segment to resend when) is
- * separate (../recovery.ts); this only sizes the window.
+ * The congestion controller interface, modelled on Linux's
+ * `tcp_congestion_ops` (ssthresh, cong_avoid, pkts_acked, cwnd_event,
+ * undo_cwnd): a controller owns cwnd and ssthresh (and optionally a pacing
+ * rate) and sees every ACK; loss detection and recovery accounting (RFC 6675,
+ * PRR RFC 6937) live outside it in ../recovery.ts, as in Linux and gVisor.
+ *
+ * Windows are counted in segments of the connection's MSS, as Linux counts
+ * snd_cwnd; cwnd may hold a fraction (RFC 9438 works in real numbers), and
+ * the sender uses its integer part.
  */
-export interface CongestionControl {
-  readonly name: string;
-  /** Congestion window, bytes. */
-  readonly window: number;
-  /** Slow start threshold, bytes. */
-  readonly ssthresh: number;
-  /** `acked` new bytes were acknowledged outside recovery. */
-  onAck(acked: number, mss: number, now: number): void;
-  /** A duplicate ACK arrived during fast recovery (window inflation). */
-  onDupAck(mss: number, now: number): void;
-  /** Fast retransmit: loss detected by duplicate ACKs with `flight` bytes outstanding. */
-  onLoss(flight: number, mss: number, now: number): void;
-  /** Partial ACK during recovery: deflate by `acked`, re-add one MSS (RFC 6582 §3.2 step 3). */
-  onPartialAck(acked: number, mss: number, now: number): void;
-  /** Recovery ended with a full ACK; `flight` is what is still outstanding. */
-  onRecoveryExit(flight: number, mss: number, now: number): void;
-  /** Retransmission timeout. `first` is false for repeated timeouts of the same data. */
-  onRto(flight: number, mss: number, first: boolean, now: number): void;
+
+/** What one ACK told the sender (Linux `struct ack_sample` + `rate_sample`). */
+export interface AckEvent {
+  now: number;
+  /** Segments newly acknowledged cumulatively or by SACK (Linux `acked`). */
+  ackedSegs: number;
+  /** RTT sample from this ACK, ms, or undefined (Karn / no timestamp). */
+  rtt: number | undefined;
+  /** Lowest RTT seen on the connection, ms (Infinity before the first sample). */
+  minRtt: number;
+  /** Smoothed RTT, ms (0 before the first sample). */
+  srtt: number;
+  /** Segments in flight before this ACK was processed (Linux prior_in_flight). */
+  priorInFlight: number;
+  /** The window was fully used in the last round (RFC 7661; Linux tcp_is_cwnd_limited). */
+  cwndLimited: boolean;
+  /** Cumulative ACK point after the ACK, and the highest sequence sent (round tracking). */
+  ack: number;
+  sndMax: number;
+  /** Bytes delivered so far on the connection and the delivery rate sample, bytes/ms (BBR). */
+  delivered: number;
+  deliveryRate: number | undefined;
+  appLimited: boolean;
+  mss: number;
 }
+
+export interface CongestionController {
+  readonly name: string;
+  /** Congestion window and slow start threshold, segments. */
+  cwnd: number;
+  ssthresh: number;
+  /** Pacing rate, bytes per ms, if the controller paces (BBR); undefined: no pacing. */
+  readonly pacingRate?: number;
+  /** Linux pkts_acked: every ACK that acknowledged something (RTT samples feed HyStart++). */
+  onAckSample?(e: AckEvent): void;
+  /** Linux cong_avoid: grow cwnd on an ACK outside loss recovery while cwnd-limited. */
+  congAvoid(e: AckEvent): void;
+  /** Linux ssthresh(): a congestion event (loss or ECN); returns the new ssthresh. */
+  onCongestion(now: number): number;
+  /** Linux CA_EVENT_LOSS: retransmission timeout (cwnd is set to 1 by the caller). */
+  onRto(now: number): void;
+  /** Linux CA_EVENT_TX_START: sending resumes after `idleMs` with nothing in flight. */
+  onIdleRestart?(now: number, idleMs: number): void;
+  /** Linux undo_cwnd: the last reduction was spurious; returns the cwnd to restore. */
+  undoCwnd(priorCwnd: number): number;
+  /** tcp_info-style fields the controller wants shown (BBR's model). */
+  info?(): Record<string, number>;
+}
+
+export const INFINITE_SSTHRESH = 0x7fffffff;

@@ -20,6 +20,14 @@ export class ReceiveBuffer {
   private ooo: Range[] = [];
   /** Out-of-order bytes held. */
   oooBytes = 0;
+  /**
+   * A sequence number inside each of the most recently changed out-of-order
+   * blocks, most recent first (Linux selective_acks[], at most 4): RFC 2018
+   * §4 MUST report the block holding the latest segment first.
+   */
+  private recent: number[] = [];
+  /** RFC 2883 D-SACK block owed in the next ACK: a duplicate segment that arrived. */
+  private dsack: [number, number] | undefined;
 
   /** Append in-order data to the read queue. */
   pushInOrder(data: Buffer): void {
@@ -45,18 +53,22 @@ export class ReceiveBuffer {
 
   /**
    * Keep data that starts beyond RCV.NXT. Parts already held are not stored
-   * twice: the new segment is cut around existing ranges.
+   * twice: the new segment is cut around existing ranges, and the bytes that
+   * were already there become the D-SACK block (RFC 2883 §4 case 2; Linux
+   * tcp_data_queue_ofo: tcp_dsack_set / tcp_dsack_extend).
    */
   insertOutOfOrder(seq: number, data: Buffer): void {
     let s = seq;
     let d = data;
     let i = 0;
+    let dupStart: number | undefined;
+    let dupEnd = seq;
     while (d.length > 0) {
       while (i < this.ooo.length && seqLe(seqAdd(this.ooo[i].seq, this.ooo[i].data.length), s)) i++;
       if (i === this.ooo.length) {
         this.ooo.push({ seq: s, data: d });
         this.oooBytes += d.length;
-        return;
+        break;
       }
       const r = this.ooo[i];
       if (seqLt(s, r.seq)) {
@@ -70,10 +82,38 @@ export class ReceiveBuffer {
       } else {
         // Overlaps r: skip what r already holds.
         const skip = Math.min(d.length, seqSub(seqAdd(r.seq, r.data.length), s));
+        dupStart ??= s;
         s = seqAdd(s, skip);
+        dupEnd = s;
         d = d.subarray(skip);
       }
     }
+    if (dupStart !== undefined) this.noteDuplicate(dupStart, dupEnd);
+    this.touch(seq);
+  }
+
+  /** Linux tcp_sack_new_ofo_skb: the block now holding `seq` moves to the front. */
+  private touch(seq: number): void {
+    const block = this.blockHolding(seq, this.mergedBlocks());
+    this.recent = [seq, ...this.recent.filter((x) => !(block && seqInBlock(x, block)))].slice(0, 4);
+  }
+
+  /**
+   * RFC 2883 §4: a duplicate segment [start, end) arrived (below RCV.NXT or
+   * inside a held block); the next ACK reports it first. Several duplicates
+   * before that ACK widen the one block (Linux tcp_dsack_extend).
+   */
+  noteDuplicate(start: number, end: number): void {
+    if (!seqLt(start, end)) return;
+    const cur = this.dsack;
+    if (cur && seqLe(start, cur[1]) && seqLe(cur[0], end)) {
+      this.dsack = [seqLt(start, cur[0]) ? start : cur[0], seqGt(end, cur[1]) ? end : cur[1]];
+    } else this.dsack = [start, end];
+  }
+
+  /** True if the next ACK carries SACK information (out-of-order data or a D-SACK). */
+  get hasSackInfo(): boolean {
+    return this.ooo.length > 0 || this.dsack !== undefined;
   }
 
   /**
@@ -96,21 +136,42 @@ export class ReceiveBuffer {
     return nxt;
   }
 
-  /**
-   * SACK blocks describing the out-of-order data (RFC 2018 §4), adjacent
-   * ranges merged, at most `max`, lowest first.
-   */
-  sackBlocks(max: number): Array<[number, number]> {
+  /** Held out-of-order data as merged [start, end) blocks, lowest first. */
+  private mergedBlocks(): Array<[number, number]> {
     const out: Array<[number, number]> = [];
     for (const r of this.ooo) {
       const end = seqAdd(r.seq, r.data.length);
       const last = out[out.length - 1];
       if (last && seqGe(last[1], r.seq)) last[1] = end;
-      else {
-        if (out.length === max) break;
-        out.push([r.seq, end]);
-      }
+      else out.push([r.seq, end]);
     }
+    return out;
+  }
+
+  private blockHolding(seq: number, blocks: Array<[number, number]>): [number, number] | undefined {
+    return blocks.find((b) => seqInBlock(seq, b));
+  }
+
+  /**
+   * The SACK blocks for the next segment, at most `max` (RFC 2018 §4): the
+   * D-SACK block first when one is owed and `dsack` allows it (RFC 2883 §4,
+   * reported once), then the block holding the most recently received
+   * segment, then the other recently changed blocks in recency order, then
+   * any remaining ones lowest first (RFC 2018 §4: repeat earlier blocks).
+   */
+  takeSackBlocks(max: number, dsack: boolean): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    if (this.dsack && dsack) out.push(this.dsack);
+    this.dsack = undefined;
+    const blocks = this.mergedBlocks();
+    const used = new Set<[number, number]>();
+    for (const seq of this.recent) {
+      const b = this.blockHolding(seq, blocks);
+      if (b && !used.has(b)) used.add(b);
+    }
+    this.recent = this.recent.filter((seq) => this.blockHolding(seq, blocks) !== undefined);
+    for (const b of used) if (out.length < max) out.push(b);
+    for (const b of blocks) if (out.length < max && !used.has(b)) out.push(b);
     return out;
   }
 
@@ -120,5 +181,11 @@ export class ReceiveBuffer {
     this.queued = 0;
     this.ooo = [];
     this.oooBytes = 0;
+    this.recent = [];
+    this.dsack = undefined;
   }
+}
+
+function seqInBlock(seq: number, b: [number, number]): boolean {
+  return seqGe(seq, b[0]) && seqLt(seq, b[1]);
 }

@@ -1,0 +1,170 @@
+/**
+ * `npm run bench:wan -- [--quick] [--rounds N] [--secs S] [--scenario NAME]... [--out DIR] [--vm]`
+ *
+ * tunstack against Linux TCP over emulated WAN paths (sch_netem): the same
+ * kernel client, the same router, the same netem, the server either tunstack
+ * on its TUN or kernel TCP in a namespace (bench/wan/topology.ts). Both
+ * directions, fixed-time transfers, ≥ 3 rounds (1 with --quick). Where the
+ * running kernel has no sch_netem (this machine kind), the measuring half
+ * runs inside `npm run vm` and hands its results back as one JSON line.
+ * Prints the table, writes JSON + SVG, ends with
+ * `wan: median goodput ratio tunstack/kernel X.XX over N scenarios`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { VmError } from '../src/vm/errors.js';
+import { runVm } from '../src/vm/launch.js';
+import { guestEnv } from '../src/vm/main.js';
+import { measure, type WanResult } from './wan/measure.js';
+import { rows, summaryLine, svgChart, table } from './wan/report.js';
+import { pickScenarios, SCENARIOS } from './wan/scenarios.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const RESULT_MARK = 'WAN-RESULT-JSON ';
+
+interface Cli {
+  rounds: number;
+  secs: number;
+  scenarios: string[];
+  out: string;
+  forceVm: boolean;
+  inner: boolean;
+  passthrough: string[];
+}
+
+function usage(msg: string): never {
+  process.stderr.write(`bench:wan: ${msg}\nusage: npm run bench:wan -- [--quick] [--rounds N] [--secs S] [--scenario ${SCENARIOS.map((s) => s.name).join('|')}]... [--out DIR] [--vm]\n`);
+  process.exit(2);
+}
+
+function parse(argv: string[]): Cli {
+  const cli: Cli = { rounds: 3, secs: 6, scenarios: [], out: join(ROOT, 'bench/results'), forceVm: false, inner: false, passthrough: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = (min: number): number => {
+      const n = Number(argv[++i]);
+      if (!Number.isFinite(n) || n < min) usage(`${a} needs a number ≥ ${min}`);
+      cli.passthrough.push(a, String(n));
+      return n;
+    };
+    if (a === '--quick') {
+      cli.rounds = 1;
+      cli.secs = 4;
+      cli.passthrough.push(a);
+    } else if (a === '--rounds') cli.rounds = Math.floor(num(1));
+    else if (a === '--secs') cli.secs = num(3);
+    else if (a === '--scenario') {
+      const n = argv[++i] ?? usage('--scenario needs a name');
+      cli.scenarios.push(n);
+      cli.passthrough.push(a, n);
+    } else if (a === '--out') cli.out = resolve(argv[++i] ?? usage('--out needs a directory'));
+    else if (a === '--vm') cli.forceVm = true;
+    else if (a === '--inner') cli.inner = true;
+    else usage(`unknown option ${a}`);
+  }
+  try {
+    pickScenarios(cli.scenarios);
+  } catch (e) {
+    usage((e as Error).message);
+  }
+  return cli;
+}
+
+/** Does this kernel have sch_netem? Probed on the loopback of a namespace made for the purpose. */
+export function kernelHasNetem(): boolean {
+  const ns = `wprobe-${process.pid}`;
+  if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) return false;
+  try {
+    return spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']).status === 0;
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+const log = (m: string): void => void process.stderr.write(`bench:wan: ${m}\n`);
+
+async function measureHere(cli: Cli, where: string): Promise<WanResult> {
+  return measure({ root: ROOT, scenarios: pickScenarios(cli.scenarios), rounds: cli.rounds, secs: cli.secs, where, kernelRelease: release(), log });
+}
+
+/** Run the measuring half in a VM; its stderr streams through, its result comes back on stdout. */
+async function measureInVm(cli: Cli): Promise<WanResult> {
+  let result: WanResult | undefined;
+  let pending = '';
+  const stdout = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      pending += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line.startsWith(RESULT_MARK)) result = JSON.parse(line.slice(RESULT_MARK.length)) as WanResult;
+        else process.stdout.write(line + '\n');
+      }
+      cb();
+    },
+  });
+  const transfers = pickScenarios(cli.scenarios).length * cli.rounds * 4;
+  const status = await runVm({
+    argv: [process.execPath, join(ROOT, 'dist/bench/wan.js'), '--inner', ...cli.passthrough],
+    cwd: ROOT,
+    env: guestEnv(process.env, {}),
+    accel: 'auto',
+    cpus: 2,
+    memoryMiB: 2048,
+    timeoutMs: (300 + transfers * (cli.secs + 6)) * 1000,
+    bootTimeoutMs: 120_000,
+    stdout,
+    stderr: process.stderr,
+    log: (m) => log(`vm: ${m}`),
+  });
+  if (status !== 0 || !result) throw new VmError(`the measuring run in the VM failed (status ${status}${result ? '' : ', no result'})`, status || 1);
+  return result;
+}
+
+function render(cli: Cli, r: WanResult): void {
+  mkdirSync(cli.out, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const json = join(cli.out, `wan-${stamp}.json`);
+  const svg = join(cli.out, `wan-${stamp}.svg`);
+  writeFileSync(json, JSON.stringify({ ...r, rows: rows(r) }, null, 2) + '\n');
+  writeFileSync(svg, svgChart(r));
+  process.stdout.write(`\nbench:wan on Linux ${r.kernelRelease} (${r.where}); ${r.rounds} round(s) × ${r.secs} s per transfer; kernel ${r.cc.kernel}, tunstack ${r.cc.tunstack}\n`);
+  process.stdout.write(`unconstrained download: tunstack ${r.unconstrainedMbit.tunstack.toFixed(1)} Mbit/s, kernel ${r.unconstrainedMbit.kernel.toFixed(1)} Mbit/s\n`);
+  for (const s of r.scenarios) {
+    process.stdout.write(`  ${s.name}: ${s.label}; ${s.netem}; idle RTT tunstack ${s.idleRttMs.tunstack?.toFixed(1) ?? '-'} ms, kernel ${s.idleRttMs.kernel?.toFixed(1) ?? '-'} ms\n`);
+  }
+  process.stdout.write(`${table(r)}\n\nwrote ${json} and ${svg}\n${summaryLine(rows(r))}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cli = parse(argv);
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) usage('needs root (network namespaces, TUN, tc qdiscs)');
+  if (cli.inner) {
+    const r = await measureHere(cli, 'inside npm run vm');
+    process.stdout.write(RESULT_MARK + JSON.stringify(r) + '\n');
+    return 0;
+  }
+  let r: WanResult;
+  if (!cli.forceVm && kernelHasNetem()) r = await measureHere(cli, 'host kernel with sch_netem');
+  else {
+    log(`${cli.forceVm ? '--vm given' : `this kernel (${release()}) has no sch_netem`}: measuring inside npm run vm`);
+    r = await measureInVm(cli);
+  }
+  render(cli, r);
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (c) => process.exit(c),
+    (e: unknown) => {
+      process.stderr.write(`bench:wan: ${e instanceof VmError ? e.message : e instanceof Error ? e.stack : String(e)}\n`);
+      process.exit(e instanceof VmError ? e.status : 1);
+    },
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * `npm run fuzz -- [--target NAME] [--seconds S] [--seed N] [--path P]`:
+ * run fuzz targets (all when none is named) for S seconds each and end with
+ * one line `fuzz: <inputs> inputs, <failures> failures`. A failure prints the
+ * shrunk input, the broken invariant and the seed/path that replays it, and
+ * is saved under fuzz/crashes/ to become a regression test.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runTarget, type FuzzResult } from './harness.js';
+import { ALL_TARGETS } from './targets.js';
+import { repoRoot } from './corpus.js';
+
+function usage(msg: string): never {
+  process.stderr.write(`fuzz: ${msg}\nusage: npm run fuzz -- [--target NAME] [--seconds S] [--seed N] [--path P]\ntargets: ${ALL_TARGETS.map((t) => t.name).join(', ')}\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): { targets: string[]; seconds: number; seed: number; path?: string } {
+  const targets: string[] = [];
+  let seconds = 10;
+  let seed = Date.now() >>> 0;
+  let path: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    if (a === '--help' || a === '-h') usage('run fuzz targets');
+    if (v === undefined) usage(`${a} needs a value`);
+    i++;
+    if (a === '--target') targets.push(...v.split(','));
+    else if (a === '--seconds') seconds = Number(v);
+    else if (a === '--seed') seed = Number(v) >>> 0;
+    else if (a === '--path') path = v;
+    else usage(`unknown option ${a}`);
+  }
+  if (!Number.isFinite(seconds) || seconds <= 0) usage('--seconds takes a positive number');
+  for (const t of targets) if (!ALL_TARGETS.some((x) => x.name === t)) usage(`no target named '${t}'`);
+  return { targets, seconds, seed, path };
+}
+
+function main(): void {
+  const o = parseArgs(process.argv.slice(2));
+  const chosen = o.targets.length ? ALL_TARGETS.filter((t) => o.targets.includes(t.name)) : ALL_TARGETS;
+  let inputs = 0;
+  let failures = 0;
+  for (const t of chosen) {
+    const r: FuzzResult = runTarget(t, { seconds: o.seconds, seed: o.seed, path: o.path });
+    inputs += r.inputs;
+    failures += r.failures;
+    console.log(`${t.name}: ${r.inputs} inputs, ${r.failures} failures (seed ${r.seed})`);
+    if (r.failures) {
+      console.log(`  replay: npm run fuzz -- --target ${t.name} --seed ${r.seed} --path ${r.path}`);
+      console.log(`  input: ${r.counterexample}`);
+      console.log(`  ${r.error}`);
+      const dir = join(repoRoot(), 'fuzz', 'crashes');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${t.name}-${r.seed}.json`), JSON.stringify(r, null, 2) + '\n');
+    }
+  }
+  console.log(`fuzz: ${inputs} inputs, ${failures} failures`);
+  process.exitCode = failures ? 1 : 0;
+}
+
+main();

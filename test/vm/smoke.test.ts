@@ -1,0 +1,23 @@
+/**
+ * CI's VM smoke: boot the guest, and in it start tunstack in a namespace,
+ * ping it, curl its HTTP service, and run a few conformance scripts in wire
+ * mode (scripts/vm-smoke.sh), all in one boot.
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runInVm, vmReady } from './vm-harness.js';
+
+const built = existsSync('dist/src/cli.js') && existsSync('build/Release/tunstack.node');
+if (!built) console.warn('SKIP (vm smoke): missing dist/ or build/Release — run npm ci / npm run build first');
+
+describe.skipIf(!vmReady() || !built)('VM smoke', () => {
+  it('boots, pings and curls tunstack, and passes wire-mode scripts', async () => {
+    const r = await runInVm(['bash', 'scripts/vm-smoke.sh']);
+    console.log(r.stdout);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/3 packets transmitted, 3 received/);
+    expect(r.stdout).toMatch(/vm-smoke: curl got [1-9]\d* bytes/);
+    expect(r.stdout).toMatch(/vm-smoke: --wire tolerance \d+ ms/);
+    expect(r.stdout).toMatch(/^3 passed, 0 failed, 0 skipped$/m);
+  }, 400_000);
+});
