@@ -53,6 +53,7 @@ export interface CwndFact {
   caAfter: string;
   rtoBefore: number;
   rtoAfter: number;
+  cc: string;
 }
 
 export interface StepFacts {
@@ -206,6 +207,7 @@ function diffConns(step: TraceStep): Pick<StepFacts, 'transitions' | 'fired' | '
           caAfter: a.caState,
           rtoBefore: b.rto,
           rtoAfter: a.rto,
+          cc: a.cc ?? '',
         });
       }
     }

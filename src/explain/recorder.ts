@@ -43,6 +43,7 @@ export function connView(i: TcpInfo): ConnView {
     mss: i.mss,
     retransmits: i.retransmits,
     caState: i.caState,
+    ...(i.ccName ? { cc: i.ccName } : {}),
     timers,
   };
 }

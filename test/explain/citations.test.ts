@@ -26,6 +26,7 @@ const RFC_TOC: Record<number, Record<string, string>> = {
   6928: { '2': 'TCP Modification' },
   7323: { '2.2': 'Window Scale Option', '3.2': 'TCP Timestamps Option' },
   8985: { '7.3': 'Sending a Loss Probe upon PTO Expiration' },
+  9438: { '4.2': 'Window Increase Function', '4.6': 'Multiplicative Decrease', '4.8': 'Timeout' },
   9293: {
     '3.4.2': 'Knowing When to Keep Quiet',
     '3.6.1': 'Half-Closed Connections',
