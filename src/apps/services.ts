@@ -63,6 +63,8 @@ export interface RunningServices {
   describe(): string;
   /** The HTTPS certificate in use, if https runs. */
   readonly tls?: TlsCredentials;
+  /** Counter groups of the services that keep them (`Dns`), for `tunstack stat`. */
+  counters(): Record<string, Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startServices(stack: Stack, names: readonly string[], opts
   const hostname = opts.hostname ?? DEFAULT_HOSTNAME;
   const addr = formatIpv4(stack.addr);
   let tls: TlsCredentials | undefined;
+  const groups: Record<string, Record<string, number>> = {};
   for (const name of names) {
     switch (name) {
       case 'echo':
@@ -98,7 +101,9 @@ export async function startServices(stack: Stack, names: readonly string[], opts
         const zone = new Zone();
         zone.add(hostname, addr);
         for (const r of opts.dnsRecords ?? []) zone.add(r.name, r.addr);
-        started.push({ label: `dns udp/53+tcp/53 (${hostname})`, ...wrap(startDnsServer(stack, zone, 53)) });
+        const dns = startDnsServer(stack, zone, 53);
+        groups.Dns = dns.counters as unknown as Record<string, number>;
+        started.push({ label: `dns udp/53+tcp/53 (${hostname})`, ...wrap(dns) });
         break;
       }
       case 'udp-echo':
@@ -110,6 +115,7 @@ export async function startServices(stack: Stack, names: readonly string[], opts
   }
   return {
     tls,
+    counters: () => groups,
     describe: () => started.map((s) => s.label).join(', '),
     close: async () => {
       for (const s of started.reverse()) await s.close();

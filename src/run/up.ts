@@ -22,6 +22,8 @@ import { startServices, formatServiceList, SERVICE_NAMES } from '../apps/service
 import { loadCredentials, type TlsCredentials } from '../apps/tls-cert.js';
 import { checkHostname, parseRecordSpec } from '../dns/zone.js';
 import { ControlServer } from './control.js';
+import { formatCounters } from '../util/counters.js';
+import { formatConnectionTable } from '../tcp/format.js';
 import { CliError } from './errors.js';
 import { liveTrace } from '../explain/trace-writer.js';
 import { createDashboard } from '../dashboard/dashboard.js';
@@ -145,18 +147,23 @@ export async function up(opts: UpOptions): Promise<number> {
       cleanups.push(() => a.close());
     }
     // The live dashboard at http://ADDR/_tunstack/ rides on the http service (--dashboard off: not served).
+    // It shows the services' counters (Dns) too, once they run.
+    let serviceCounters = (): Record<string, Record<string, number>> => ({});
     const dashboard =
       opts.dashboard !== false && opts.services.includes('http')
-        ? createDashboard({ counters: () => stack.counters(), connections: () => stack.connections(), now: () => stack.clock.now() })
+        ? createDashboard({ counters: () => ({ ...stack.counters(), ...serviceCounters() }), connections: () => stack.connections(), now: () => stack.clock.now() })
         : undefined;
     const services = await startServices(stack, opts.services, { ...serviceOpts, logger: log, dashboard: dashboard?.handle });
     cleanups.push(() => services.close());
+    serviceCounters = () => services.counters();
     // Teardown runs in reverse: end the event streams before the http service waits for its connections.
     if (dashboard) cleanups.push(() => dashboard.close());
 
+    // The stack's counters, then the services' (Dns), then the connection table.
+    const counters = (): Record<string, Record<string, number>> => ({ ...stack.counters(), ...services.counters() });
     const control = new ControlServer(opts.netns, opts.device, {
-      report: () => stack.report(),
-      counters: () => stack.counters(),
+      report: () => formatCounters(counters()) + '\n' + formatConnectionTable(stack.connections()),
+      counters,
       connections: () => stack.connections(),
       now: () => stack.clock.now(),
     });
