@@ -11,7 +11,7 @@ import { formatIpv4 } from '../wire/ip-address.js';
 import { startEcho } from './echo.js';
 import { startDiscard } from './discard.js';
 import { startChargen } from './chargen.js';
-import { startHttp } from './http.js';
+import { startHttp, type HttpServiceOptions } from './http.js';
 import { startHttps } from './https.js';
 import { startUdpEcho } from './udp-echo.js';
 import { makeSelfSigned, type TlsCredentials } from './tls-cert.js';
@@ -54,6 +54,8 @@ export interface ServicesOptions {
   dnsRecords?: ReadonlyArray<{ name: string; addr: string }>;
   /** HTTPS certificate and key; made at start (self-signed) if absent. */
   tls?: TlsCredentials;
+  /** The /_tunstack/ dashboard's request handler, answered first by the http service. */
+  dashboard?: HttpServiceOptions['dashboard'];
 }
 
 export interface RunningServices {
@@ -89,7 +91,7 @@ export async function startServices(stack: Stack, names: readonly string[], opts
         started.push({ label: 'chargen tcp/19', ...wrap(startChargen(stack, 19)) });
         break;
       case 'http':
-        started.push({ label: `http tcp/80${opts.httpRoot ? ` (root ${opts.httpRoot})` : ''}`, ...wrap(startHttp(stack, { port: 80, root: opts.httpRoot })) });
+        started.push({ label: `http tcp/80${opts.httpRoot ? ` (root ${opts.httpRoot})` : ''}`, ...wrap(startHttp(stack, { port: 80, root: opts.httpRoot, dashboard: opts.dashboard })) });
         break;
       case 'https':
         tls = opts.tls ?? (await makeSelfSigned(hostname, [addr]));

@@ -17,7 +17,7 @@ import {
   sendSyn,
   transmitSoon,
 } from './output.js';
-import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
+import { seqAdd, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { beginAck, endAck } from './recovery.js';
 import { pawsRejects, replaceTsRecent } from './paws.js';

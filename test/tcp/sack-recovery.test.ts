@@ -95,7 +95,7 @@ describe('SACK loss recovery (RFC 6675, RFC 3042, RFC 8985)', () => {
   });
 
   it('a lost retransmission is resent as soon as data sent after it is SACKed, not at the RTO (RFC 8985 §6.2, Linux)', () => {
-    const { env, c, first, sackAck } = sackConn();
+    const { env, first, sackAck } = sackConn();
     sackAck(1, 4);
     expectSent(env, { at: 0, seq: L }); // fast retransmit, lost again
     sackAck(1, first); // lets new data out beyond what was sent before the retransmission
