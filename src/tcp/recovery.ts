@@ -21,7 +21,6 @@ import { bump } from './stats.js';
 import type { Tcb } from './tcb.js';
 import { dsackUndo, tryUndo } from './undo.js';
 
-export { DUPACK_THRESHOLD };
 export type CaState = 'open' | 'disorder' | 'recovery' | 'loss';
 
 /** What the sender knew before an ACK was processed (Linux prior_snd_una, prior_in_flight). */
@@ -94,12 +93,6 @@ export class LossRecovery {
     this.rtx.clear();
     this.retransStamp = undefined;
     if (state === 'recovery') this.prr.start(flight);
-  }
-
-  reset(): void {
-    this.caState = 'open';
-    this.dupAcks = 0;
-    this.rtx.clear();
   }
 }
 
