@@ -5,7 +5,14 @@
 //   new TunDevice({ name, mode: 'tun'|'tap', netns?, mtu?, addr?, prefixLen?, up? })
 //     .name .fd .mode .readSize
 //     .start(onBatch(arrayBuffer, pairs: Uint32Array [off, len, off, len, ...]))
-//     .writeBatch(buffers: Buffer[]) -> [sent, dropped, lastErrno]
+//     .writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array) -> [sent, dropped, lastErrno, queued, eagainTotal]
+//   A write that fails with EAGAIN is queued (copied) with every packet after
+//   it and written when the fd polls writable; `queued` counts those.
+//   With { vnetHdr: true } (IFF_VNET_HDR) every packet read starts with a
+//   10-byte virtio_net_hdr, and writeBatch takes one header per packet in
+//   `vnetHdrs` (10 bytes each) and writes [header, packet] with writev.
+//   .offload is the TUN_F_* flags the kernel accepted (TUNSETOFFLOAD), and
+//   .offloadErrno the errno if it refused the requested ones.
 //     .close() .ref() .unref()
 // Errors are thrown as JS Errors with .code ('EPERM'), .errno and .syscall.
 
@@ -24,8 +31,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
+#include <stdlib.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +49,12 @@ namespace {
 constexpr int kLinkHeaderRoom = 32;
 constexpr int kMaxBatch = 256;
 constexpr size_t kSlabPackets = 128;
+// IFF_VNET_HDR: the header in front of each packet, and the largest read
+// (a 64 KiB GSO super-packet plus its header and Ethernet for TAP).
+constexpr size_t kVnetHdrLen = 10;
+constexpr size_t kVnetReadSize = 65536 + 64;
+constexpr size_t kVnetSlabSize = 1 << 20;
+constexpr int kDefaultOffload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
 
 using tunstack::SetupError;
 using tunstack::SysError;
@@ -51,13 +67,39 @@ struct OpenOptions {
   std::string addr;
   int prefixLen = -1;
   bool up = false;
+  bool vnetHdr = false;
+  int sndBuf = 0;
+  // TUN_F_* flags to ask for with TUNSETOFFLOAD (vnetHdr only).
+  int offloadFlags = kDefaultOffload;
+};
+
+struct OpenResult {
+  std::string name;
+  int offload = 0;
+  int offloadErrno = 0;
 };
 
 int Ifreq(int sock, unsigned long req, struct ifreq* ifr) { return ioctl(sock, req, ifr); }
 
 // Create and configure the device in the calling thread's current namespace.
 // Returns the tun fd or -1 with `se` set.
-int CreateDevice(const OpenOptions& o, std::string* actualName, SetupError* se) {
+// IFF_VNET_HDR offloads (Linux drivers/net/tun.c set_offload): ask for
+// `flags`; a kernel that refuses them (EINVAL) leaves the device with no
+// offload, which is what the caller falls back to and reports.
+void SetOffload(int fd, int flags, OpenResult* res) {
+  int sz = static_cast<int>(kVnetHdrLen);
+  ioctl(fd, TUNSETVNETHDRSZ, &sz);
+  if (ioctl(fd, TUNSETOFFLOAD, static_cast<unsigned long>(flags)) == 0) {
+    res->offload = flags;
+    return;
+  }
+  res->offloadErrno = errno;
+  res->offload = 0;
+  ioctl(fd, TUNSETOFFLOAD, 0UL);
+}
+
+int CreateDevice(const OpenOptions& o, OpenResult* res, SetupError* se) {
+  std::string* actualName = &res->name;
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     se->set(errno, "open", "/dev/net/tun");
@@ -69,7 +111,7 @@ int CreateDevice(const OpenOptions& o, std::string* actualName, SetupError* se) 
   // (or Ethernet) header. IFF_VNET_HDR would be OR-ed in here (future work:
   // it prefixes every packet with a virtio_net_hdr and enables GSO/checksum
   // offload; the slab read size and both batch paths would need the prefix).
-  ifr.ifr_flags = (o.tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
+  ifr.ifr_flags = (o.tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (o.vnetHdr ? IFF_VNET_HDR : 0);
   strncpy(ifr.ifr_name, o.name.c_str(), IFNAMSIZ - 1);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     se->set(errno, "ioctl", "TUNSETIFF " + o.name);
@@ -77,6 +119,12 @@ int CreateDevice(const OpenOptions& o, std::string* actualName, SetupError* se) 
     return -1;
   }
   *actualName = ifr.ifr_name;
+  if (o.vnetHdr) SetOffload(fd, o.offloadFlags, res);
+  if (o.sndBuf > 0 && ioctl(fd, TUNSETSNDBUF, &o.sndBuf) < 0) {
+    se->set(errno, "ioctl", "TUNSETSNDBUF");
+    close(fd);
+    return -1;
+  }
 
   bool needSock = o.mtu > 0 || !o.addr.empty() || o.up;
   if (!needSock) return fd;
@@ -142,12 +190,16 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "TunDevice(options) needs an object");
     OpenOptions o = ParseOptions(env, info[0].As<Napi::Object>());
-    std::string actual;
-    fd_ = Open(env, o, &actual);
+    OpenResult res;
+    fd_ = Open(env, o, &res);
     mtu_ = o.mtu > 0 ? o.mtu : 1500;
-    readSize_ = mtu_ + kLinkHeaderRoom;
+    vnet_ = o.vnetHdr;
+    readSize_ = vnet_ ? kVnetReadSize : mtu_ + kLinkHeaderRoom;
     Napi::Object self = info.This().As<Napi::Object>();
-    self.Set("name", Napi::String::New(env, actual));
+    self.Set("name", Napi::String::New(env, res.name));
+    self.Set("vnetHdr", Napi::Boolean::New(env, vnet_));
+    self.Set("offload", Napi::Number::New(env, res.offload));
+    self.Set("offloadErrno", Napi::Number::New(env, res.offloadErrno));
     self.Set("fd", Napi::Number::New(env, fd_));
     self.Set("mode", Napi::String::New(env, o.tap ? "tap" : "tun"));
     self.Set("readSize", Napi::Number::New(env, readSize_));
@@ -170,17 +222,19 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     if (obj.Has("prefixLen") && obj.Get("prefixLen").IsNumber()) o.prefixLen = obj.Get("prefixLen").As<Napi::Number>().Int32Value();
     if (o.prefixLen > 32) throw Napi::RangeError::New(env, "prefixLen must be 0..32");
     if (obj.Has("up")) o.up = obj.Get("up").ToBoolean();
-    if (obj.Has("vnetHdr") && obj.Get("vnetHdr").ToBoolean())
-      throw Napi::Error::New(env, "vnetHdr (IFF_VNET_HDR) is not implemented yet");
+    if (obj.Has("vnetHdr")) o.vnetHdr = obj.Get("vnetHdr").ToBoolean();
+    if (obj.Has("sndBuf") && obj.Get("sndBuf").IsNumber()) o.sndBuf = obj.Get("sndBuf").As<Napi::Number>().Int32Value();
+    if (obj.Has("offloadFlags") && obj.Get("offloadFlags").IsNumber())
+      o.offloadFlags = obj.Get("offloadFlags").As<Napi::Number>().Int32Value();
     return o;
   }
 
   // With `netns`, this thread enters the namespace only for device creation
   // and configuration, then returns: the device (and its fd) stays there
   // while the Node process keeps its own namespace.
-  static int Open(Napi::Env env, const OpenOptions& o, std::string* actual) {
+  static int Open(Napi::Env env, const OpenOptions& o, OpenResult* res) {
     SetupError se;
-    int fd = tunstack::InNetns(env, o.netns, &se, [&](SetupError* e) { return CreateDevice(o, actual, e); });
+    int fd = tunstack::InNetns(env, o.netns, &se, [&](SetupError* e) { return CreateDevice(o, res, e); });
     if (fd < 0) throw SysError(env, se.err, se.syscall, se.what + (o.netns.empty() ? "" : " (in netns " + o.netns + ")"));
     return fd;
   }
@@ -194,20 +248,62 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     onBatch_ = Napi::Persistent(info[0].As<Napi::Function>());
     self_ = Napi::Persistent(info.This().As<Napi::Object>());
     asyncCtx_.reset(new Napi::AsyncContext(env, "tunstack:read"));
-    poll_ = tunstack::StartPoll(env, fd_, this, OnReadable);
+    poll_ = tunstack::StartPoll(env, fd_, this, OnEvents);
     if (!refed_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     return env.Undefined();
   }
 
-  static void OnReadable(uv_poll_t* h, int status, int events) {
+  static void OnEvents(uv_poll_t* h, int status, int events) {
     TunDevice* self = static_cast<TunDevice*>(h->data);
-    if (status < 0 || !(events & UV_READABLE)) return;
-    self->Drain();
+    if (status < 0) return;
+    if (events & UV_WRITABLE) self->FlushPending();
+    if ((events & UV_READABLE) && self->fd_ >= 0) self->Drain();
   }
 
+  // EAGAIN on write: the packet and everything after it wait here (copied:
+  // JS may reuse its buffers once writeBatch returns) until the fd polls
+  // writable, then leave in order. Never a silent drop: only a backlog above
+  // kMaxPendingBytes is dropped, and counted.
+  static constexpr size_t kMaxPendingBytes = 16 << 20;
+
+  void QueuePending(const uint8_t* hdr, size_t hdrLen, const uint8_t* data, size_t len, uint32_t* dropped) {
+    if (pendingBytes_ + hdrLen + len > kMaxPendingBytes) {
+      (*dropped)++;
+      return;
+    }
+    std::vector<uint8_t> v(hdrLen + len);
+    if (hdrLen) memcpy(v.data(), hdr, hdrLen);
+    memcpy(v.data() + hdrLen, data, len);
+    pendingBytes_ += v.size();
+    pending_.push_back(std::move(v));
+  }
+
+  void ArmWritable(bool on) {
+    if (poll_ == nullptr || writableArmed_ == on) return;
+    writableArmed_ = on;
+    uv_poll_start(poll_, UV_READABLE | (on ? UV_WRITABLE : 0), OnEvents);
+  }
+
+  void FlushPending() {
+    while (!pending_.empty() && fd_ >= 0) {
+      std::vector<uint8_t>& v = pending_.front();
+      ssize_t r = write(fd_, v.data(), v.size());
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && errno == EAGAIN) return;  // still full: stay armed
+      if (r < 0) writeErrorsLate_++;
+      pendingBytes_ -= v.size();
+      pending_.pop_front();
+    }
+    ArmWritable(false);
+  }
+
+  // Slabs come from malloc (no zero fill: every byte JS sees was written by
+  // read()) and are freed by V8 when the last view of them is collected.
   void NewSlab() {
-    size_t size = readSize_ * kSlabPackets;
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env_, size);
+    size_t size = vnet_ ? kVnetSlabSize : readSize_ * kSlabPackets;
+    void* mem = malloc(size);
+    if (mem == nullptr) Napi::Error::Fatal("tunstack", "out of memory for a receive slab");
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env_, mem, size, [](Napi::Env, void* p) { free(p); });
     slab_ = Napi::Persistent(ab);
     slabData_ = static_cast<uint8_t*>(ab.Data());
     slabSize_ = size;
@@ -258,8 +354,15 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "writeBatch(buffers[]) needs an array");
     Napi::Array arr = info[0].As<Napi::Array>();
-    uint32_t sent = 0, dropped = 0, lastErrno = 0;
     uint32_t len = arr.Length();
+    const uint8_t* hdrs = nullptr;
+    static const uint8_t kZeroHdr[kVnetHdrLen] = {0};
+    if (vnet_ && info.Length() >= 2 && info[1].IsTypedArray()) {
+      Napi::Uint8Array h = info[1].As<Napi::Uint8Array>();
+      if (h.ByteLength() < len * kVnetHdrLen) throw Napi::RangeError::New(env, "vnetHdrs shorter than 10 bytes per packet");
+      hdrs = h.Data();
+    }
+    uint32_t sent = 0, dropped = 0, lastErrno = 0, queued = 0;
     for (uint32_t i = 0; i < len; i++) {
       Napi::Value v = arr.Get(i);
       if (!v.IsTypedArray() || fd_ < 0) {
@@ -267,25 +370,48 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
         continue;
       }
       Napi::Uint8Array b = v.As<Napi::Uint8Array>();
-      // Drop and count on EAGAIN rather than waiting for POLLOUT: a TUN write
-      // goes straight into the kernel's receive path and only fails when the
-      // kernel is already dropping, so waiting would stall the whole event
-      // loop for no gain; TCP above recovers lost segments anyway.
+      const uint8_t* hdr = vnet_ ? (hdrs ? hdrs + i * kVnetHdrLen : kZeroHdr) : nullptr;
+      size_t hdrLen = vnet_ ? kVnetHdrLen : 0;
+      // Behind a backlog (an earlier EAGAIN) packets queue to keep their order.
+      if (!pending_.empty()) {
+        QueuePending(hdr, hdrLen, b.Data(), b.ByteLength(), &dropped);
+        queued++;
+        continue;
+      }
       ssize_t r;
-      do {
-        r = write(fd_, b.Data(), b.ByteLength());
-      } while (r < 0 && errno == EINTR);
-      if (r < 0) {
+      if (vnet_) {
+        // [virtio_net_hdr, packet] in one writev: the packet is not copied to make room.
+        struct iovec iov[2];
+        iov[0].iov_base = const_cast<uint8_t*>(hdrs ? hdrs + i * kVnetHdrLen : kZeroHdr);
+        iov[0].iov_len = kVnetHdrLen;
+        iov[1].iov_base = b.Data();
+        iov[1].iov_len = b.ByteLength();
+        do {
+          r = writev(fd_, iov, 2);
+        } while (r < 0 && errno == EINTR);
+      } else {
+        do {
+          r = write(fd_, b.Data(), b.ByteLength());
+        } while (r < 0 && errno == EINTR);
+      }
+      if (r < 0 && errno == EAGAIN) {
+        eagain_++;
+        QueuePending(hdr, hdrLen, b.Data(), b.ByteLength(), &dropped);
+        queued++;
+        ArmWritable(true);
+      } else if (r < 0) {
         dropped++;
         lastErrno = errno;
       } else {
         sent++;
       }
     }
-    Napi::Array out = Napi::Array::New(env, 3);
+    Napi::Array out = Napi::Array::New(env, 5);
     out.Set(0u, sent);
     out.Set(1u, dropped);
     out.Set(2u, lastErrno);
+    out.Set(3u, queued);
+    out.Set(4u, static_cast<double>(eagain_));
     return out;
   }
 
@@ -322,6 +448,12 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
 
   int fd_ = -1;
   int mtu_ = 1500;
+  bool vnet_ = false;
+  std::deque<std::vector<uint8_t>> pending_;
+  size_t pendingBytes_ = 0;
+  bool writableArmed_ = false;
+  uint64_t eagain_ = 0;
+  uint64_t writeErrorsLate_ = 0;
   size_t readSize_ = 0;
   bool refed_ = true;
   uv_poll_t* poll_ = nullptr;

@@ -21,6 +21,9 @@ options:
   --dns-record N=A    an extra A (and PTR) record for the dns service; repeatable
   --dashboard on|off  live dashboard at http://ADDR/_tunstack/ with the http service (default on)
   --pcap FILE         write every packet in and out to FILE (pcap, LINKTYPE_RAW)
+  --offload on|off    TUN offloads through IFF_VNET_HDR: checksum, TSO/GSO super-packets
+                      both ways (default on; falls back to off, with a log line, where
+                      the kernel refuses them; TAP: always off)
   --trace DIR         write each TCP connection's event trace to DIR/*.jsonl
                       (read it with 'tunstack explain --trace FILE')
   --cc NAME           congestion control: cubic (default) or newreno

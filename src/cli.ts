@@ -106,6 +106,7 @@ function parseUp(args: string[]): UpOptions {
       hostname: { type: 'string', default: DEFAULT_HOSTNAME },
       'dns-record': { type: 'string', multiple: true, default: [] },
       pcap: { type: 'string' },
+      offload: { type: 'string', default: 'on' },
       trace: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       cc: { type: 'string', default: 'cubic' },
@@ -124,6 +125,9 @@ function parseUp(args: string[]): UpOptions {
   }
   if (!isCongestionControl(values.cc)) {
     throw new CliError(`--cc must be one of ${CONGESTION_CONTROLLERS.join(', ')} (got '${values.cc}')`);
+  }
+  if (values.offload !== 'on' && values.offload !== 'off') {
+    throw new CliError(`--offload must be 'on' or 'off' (got '${values.offload}')`);
   }
   if (values.dashboard !== 'on' && values.dashboard !== 'off') {
     throw new CliError(`--dashboard takes 'on' or 'off' (got '${values.dashboard}')`);
@@ -144,6 +148,7 @@ function parseUp(args: string[]): UpOptions {
     hostname: values.hostname,
     dnsRecords: values['dns-record'],
     pcap: values.pcap,
+    offload: values.offload,
     trace: values.trace,
     logLevel: values['log-level'],
     conformanceAgent: values['conformance-agent'],

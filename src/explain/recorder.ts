@@ -43,6 +43,7 @@ export function connView(i: TcpInfo): ConnView {
     mss: i.mss,
     retransmits: i.retransmits,
     caState: i.caState,
+    ...(i.ccName ? { cc: i.ccName } : {}),
     timers,
   };
 }
@@ -109,7 +110,8 @@ export class TraceRecorder {
       send: (packet: Buffer) => {
         if (this.onSend(side, packet)) link.send(packet);
       },
-      onReceive: (handler: ReceiveHandler) => link.onReceive((batch) => this.onArrive(side, batch, () => handler(batch))),
+      // RxMeta passes through: with TUN offloads it says which checksums the kernel vouched for.
+      onReceive: (handler: ReceiveHandler) => link.onReceive((batch, meta) => this.onArrive(side, batch, () => handler(batch, meta))),
       close: () => link.close(),
     };
   }
@@ -170,7 +172,7 @@ export class TraceRecorder {
     else {
       // Sent outside any event (a live application writing from its own
       // callback): an event of its own, closed once the current tick's work is done.
-      this.begin({ kind: 'app', side, action: 'send' }, this.lastAfter);
+      this.begin({ kind: 'app', side, action: 'write (application)' }, this.lastAfter);
       this.open!.step.segments.push(rec);
       queueMicrotask(() => this.end());
     }

@@ -17,6 +17,7 @@ import { fragment } from './fragment.js';
 import { Icmp, type IcmpErrorHandler } from './icmp.js';
 import { checkIpOptions } from './options.js';
 import { Reassembler } from './reassembly.js';
+import { PmtuCache } from './pmtu.js';
 import { IPPROTO_ICMP, type IpSender, type TransportInput } from './types.js';
 
 export interface Ipv4LayerOptions {
@@ -56,10 +57,13 @@ export class Ipv4Layer implements IpSender {
   private readonly batchEnds: Array<() => void> = [];
   private readonly directedBroadcast: number;
   private readonly defaultTtl: number;
+  private readonly clock: Clock;
+  private readonly pmtu = new PmtuCache();
   private ident: number;
 
   constructor(o: Ipv4LayerOptions) {
     this.link = o.link;
+    this.clock = o.clock;
     this.localAddr = o.addr >>> 0;
     this.log = o.log;
     this.defaultTtl = o.defaultTtl ?? 64;
@@ -77,7 +81,7 @@ export class Ipv4Layer implements IpSender {
       msgsPerSec: o.icmpMsgsPerSec ?? 1000,
       msgsBurst: o.icmpMsgsBurst ?? 50,
       errorMaxLen: o.icmpErrorMaxLen ?? 576,
-      onError: (type, code, quoted, from) => this.deliverError(type, code, quoted, from),
+      onError: (type, code, quoted, from, mtu) => this.deliverError(type, code, quoted, from, mtu),
     });
     this.reasm = new Reassembler({
       clock: o.clock,
@@ -90,14 +94,39 @@ export class Ipv4Layer implements IpSender {
       },
     });
     this.handlers[IPPROTO_ICMP] = (src, dst, payload) => this.icmp.input(src, dst, payload);
-    this.link.onReceive((batch) => {
-      for (const p of batch) this.input(p);
+    this.link.onReceive((batch, meta) => {
+      const verified = meta?.checksumVerified;
+      for (let i = 0; i < batch.length; i++) this.input(batch[i], verified !== undefined && verified[i] === 1);
       for (const end of this.batchEnds) end();
     });
   }
 
   get mtu(): number {
     return this.link.mtu;
+  }
+
+  allocPacket(len: number): Buffer {
+    return this.link.allocTx?.(len) ?? Buffer.allocUnsafe(len);
+  }
+
+  get gsoMaxSize(): number {
+    return this.link.caps?.gsoMaxSize ?? 0;
+  }
+
+  get txChecksumOffload(): boolean {
+    return this.link.caps?.txChecksumOffload ?? false;
+  }
+
+  /** IpSender.pathMtu: the link MTU, or less where a frag-needed taught us so (RFC 1191). */
+  pathMtu(dst: number): number {
+    return Math.min(this.link.mtu, this.pmtu.get(dst, this.clock.now()) ?? Infinity);
+  }
+
+  /** IpSender.learnPathMtu (RFC 1191 §3; Linux __ip_rt_update_pmtu): returns the lowered path MTU, or undefined. */
+  learnPathMtu(dst: number, mtu: number, minPmtu: number, expiresMs: number): number | undefined {
+    const next = this.pmtu.learn(dst, mtu, this.link.mtu, this.clock.now(), minPmtu, expiresMs);
+    if (next !== undefined) this.icmpc.pmtuLearnt++;
+    return next;
   }
 
   /** Counter groups, printable with formatCounters. */
@@ -133,8 +162,12 @@ export class Ipv4Layer implements IpSender {
     return a === IPV4_BROADCAST || a === this.directedBroadcast || a >>> 29 === 7;
   }
 
-  /** Process one received datagram. Never throws. */
-  input(packet: Buffer): void {
+  /**
+   * Process one received datagram. Never throws. `checksumVerified`: the
+   * link vouches for the transport checksum (RxMeta); it may then also be a
+   * GSO super-packet larger than the MTU.
+   */
+  input(packet: Buffer, checksumVerified = false): void {
     const c = this.ipc;
     c.inReceives++;
     const p = Ipv4Packet.parse(packet);
@@ -168,11 +201,12 @@ export class Ipv4Layer implements IpSender {
       const whole = this.reasm.insert(p);
       if (!whole) return;
       datagram = Ipv4Packet.over(whole);
+      checksumVerified = false;
     }
-    this.deliver(datagram);
+    this.deliver(datagram, checksumVerified);
   }
 
-  private deliver(p: Ipv4Packet): void {
+  private deliver(p: Ipv4Packet, checksumVerified: boolean): void {
     const c = this.ipc;
     const handler = this.handlers[p.protocol];
     if (!handler) {
@@ -182,7 +216,7 @@ export class Ipv4Layer implements IpSender {
     }
     c.inDelivers++;
     try {
-      handler(p.src, p.dst, p.payload, p.buf);
+      handler(p.src, p.dst, p.payload, p.buf, checksumVerified);
     } catch (err) {
       // A transport bug must not take the receive loop down with it.
       c.handlerError++;
@@ -190,12 +224,12 @@ export class Ipv4Layer implements IpSender {
     }
   }
 
-  private deliverError(type: number, code: number, quoted: Buffer, from: number): void {
+  private deliverError(type: number, code: number, quoted: Buffer, from: number, mtu: number): void {
     if (quoted.length < IPV4_HEADER_LEN) return;
     const handler = this.errorHandlers[quoted[9]];
     if (!handler) return;
     try {
-      handler(type, code, quoted, from);
+      handler(type, code, quoted, from, mtu);
     } catch (err) {
       this.ipc.handlerError++;
       this.log?.error({ err }, 'transport ICMP error handler threw');
@@ -207,7 +241,7 @@ export class Ipv4Layer implements IpSender {
    * into fragments above the MTU (RFC 791 §3.2) unless `dontFrag`, in which
    * case the datagram is dropped and counted (fragFails).
    */
-  output(packet: Buffer, dst: number, protocol: number, ttl = this.defaultTtl, dontFrag = false): void {
+  output(packet: Buffer, dst: number, protocol: number, ttl = this.defaultTtl, dontFrag = false, gsoSize = 0, csumPartial = false): void {
     const c = this.ipc;
     if (packet.length < IPV4_HEADER_LEN) {
       c.outDiscards++;
@@ -223,7 +257,14 @@ export class Ipv4Layer implements IpSender {
     emitIpv4Header(packet, this.localAddr, dst, protocol, ttl, ident, packet.length - IPV4_HEADER_LEN, dontFrag);
     const mtu = this.link.mtu;
     if (packet.length <= mtu) {
-      this.link.send(packet);
+      this.link.send(packet, 0, csumPartial);
+      return;
+    }
+    if (gsoSize > 0 && packet.length <= this.gsoMaxSize) {
+      // A super-packet the link cuts into ceil(payload / gsoSize) datagrams,
+      // each taking the next identification (Linux TSO4 increments it).
+      this.ident = (ident + Math.ceil((packet.length - IPV4_HEADER_LEN) / gsoSize)) & 0xffff;
+      this.link.send(packet, gsoSize, csumPartial);
       return;
     }
     if (dontFrag) {

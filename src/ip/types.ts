@@ -17,7 +17,7 @@ export const IPPROTO_UDP = 17;
  * transport bytes, a subarray of `datagram`, which includes the IPv4 header so
  * errors can quote it (RFC 792, RFC 1122 §3.2.2).
  */
-export type TransportInput = (src: number, dst: number, payload: Buffer, datagram: Buffer) => void;
+export type TransportInput = (src: number, dst: number, payload: Buffer, datagram: Buffer, checksumVerified?: boolean) => void;
 
 /** What a transport may ask of IPv4 when sending. */
 export interface IpSender {
@@ -25,12 +25,24 @@ export interface IpSender {
   readonly localAddr: number;
   /** Link MTU: the largest datagram sent without fragmenting. */
   readonly mtu: number;
+  /** Largest TCP super-packet the link cuts for us (0: none); see LinkCapabilities. */
+  readonly gsoMaxSize?: number;
+  /** A buffer for one outgoing datagram, from the link's TX slab where it has one (Link.allocTx). */
+  allocPacket?(len: number): Buffer;
+  /** The link completes partial transport checksums (LinkCapabilities.txChecksumOffload). */
+  readonly txChecksumOffload?: boolean;
   /**
    * Send `packet`, whose first IPV4_HEADROOM bytes are free for the IPv4
    * header and whose transport header starts at offset IPV4_HEADROOM.
    * IPv4 fills its header and hands the datagram to the link; ownership of
    * `packet` passes with it. Datagrams larger than the MTU are fragmented
-   * unless `dontFrag` (then dropped and counted).
+   * unless `dontFrag` (then dropped and counted) — except a TCP super-packet
+   * with `gsoSize` up to gsoMaxSize, which the link cuts. `csumPartial`: the
+   * transport checksum is the pseudo-header sum, for the link to finish.
    */
-  output(packet: Buffer, dst: number, protocol: number, ttl?: number, dontFrag?: boolean): void;
+  output(packet: Buffer, dst: number, protocol: number, ttl?: number, dontFrag?: boolean, gsoSize?: number, csumPartial?: boolean): void;
+  /** Path MTU to `dst` (RFC 1191): the link MTU unless a frag-needed lowered it. Optional for test fakes. */
+  pathMtu?(dst: number): number;
+  /** Record a frag-needed's MTU for `dst`; returns the new, lower path MTU or undefined if it did not go down. */
+  learnPathMtu?(dst: number, mtu: number, minPmtu: number, expiresMs: number): number | undefined;
 }

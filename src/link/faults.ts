@@ -158,6 +158,16 @@ export function withFaults(link: Link, opts: WithFaultsOptions): FaultyLink {
   let closed = false;
   // Held received packets by arrival instant: one batch per instant.
   const held = new Map<number, Buffer[]>();
+  // Received packets whose checksum the link vouched for (RxMeta): the mark
+  // follows the packet through delays; copies (duplicates, corruption) lose it
+  // and are verified like any packet. Transmit offloads are not forwarded
+  // (no caps): faults apply to MTU-sized packets with full checksums.
+  const vouched = new WeakSet<Buffer>();
+  const deliver = (h: ReceiveHandler, batch: Buffer[]): void => {
+    const verified = new Uint8Array(batch.length);
+    for (let i = 0; i < batch.length; i++) verified[i] = vouched.has(batch[i]) ? 1 : 0;
+    h(batch, { checksumVerified: verified });
+  };
   let rxNow: Buffer[] = [];
   let rxClock = 0;
   let txClock = 0;
@@ -195,20 +205,21 @@ export function withFaults(link: Link, opts: WithFaultsOptions): FaultyLink {
       held.delete(at);
       if (closed || !batch || !handler) return;
       c.passed += batch.length;
-      handler(batch);
+      deliver(handler, batch);
     });
   };
 
-  link.onReceive((packets) => {
+  link.onReceive((packets, meta) => {
     rxNow = [];
     rxClock = clock.now();
     counters.rx.packets += packets.length;
+    if (meta) for (let i = 0; i < packets.length; i++) if (meta.checksumVerified[i] === 1) vouched.add(packets[i]);
     for (const p of packets) rxShaper.apply(faults.rx, p, rxClock, rxEmit);
     const batch = rxNow;
     rxNow = [];
     if (batch.length === 0 || !handler || closed) return;
     counters.rx.passed += batch.length;
-    handler(batch);
+    deliver(handler, batch);
   });
 
   return {

@@ -15,7 +15,8 @@
  * so no two deliveries share writable bytes.
  */
 import type { Clock } from '../time/clock.js';
-import type { Link, ReceiveHandler } from './link.js';
+import type { Link, LinkCapabilities, ReceiveHandler } from './link.js';
+import { completeChecksum, segmentTcp4 } from './gso.js';
 import { makeCounters, type Counters } from '../util/counters.js';
 import type { Rng } from '../util/random.js';
 import { FaultShaper, type FaultEmit, type LinkFaults } from './faults.js';
@@ -32,6 +33,8 @@ export const MEMORY_LINK_COUNTERS = [
   'queueDropped',
   'oversize',
   'afterClose',
+  'gsoPackets',
+  'gsoSegments',
 ] as const;
 export type MemoryLinkCounter = (typeof MEMORY_LINK_COUNTERS)[number];
 
@@ -47,6 +50,15 @@ export interface MemoryLinkOptions {
   /** Faults for a→b and b→a, overriding `faults`. */
   faultsAtoB?: LinkFaults;
   faultsBtoA?: LinkFaults;
+  /**
+   * GSO mode, so virtual-time tests cover the offloaded paths: the link
+   * offers checksum offload and super-packets up to `maxSize` bytes.
+   * 'segments' (default) cuts each super-packet into the MSS segments it
+   * stands for and completes checksums, as the kernel does behind a TUN
+   * with TSO; 'super' delivers it whole with RxMeta.checksumVerified, as
+   * the kernel hands GRO/TSO super-packets to a TUN reader.
+   */
+  gso?: { maxSize?: number; deliver?: 'segments' | 'super' };
 }
 
 export class MemoryLink implements Link {
@@ -56,8 +68,13 @@ export class MemoryLink implements Link {
   /** Counts for packets sent by this endpoint (the outgoing direction). */
   readonly counters: Counters<MemoryLinkCounter> = makeCounters(MEMORY_LINK_COUNTERS);
   peer: MemoryLink | undefined;
+  readonly caps: LinkCapabilities | undefined;
   private handler: ReceiveHandler | undefined;
   private inbox: Buffer[] = [];
+  /** Parallel to inbox: 1 where the packet's checksum is vouched for. */
+  private inboxVerified: number[] = [];
+  /** Super-packets sent whole in 'super' mode (their checksum is partial). */
+  private readonly vouched = new WeakSet<Buffer>();
   private flushArmed = false;
   private closed = false;
   private readonly shaper: FaultShaper;
@@ -69,18 +86,68 @@ export class MemoryLink implements Link {
     mtu: number,
     private readonly maxLen: number,
     faults: LinkFaults,
+    private readonly gso?: { maxSize?: number; deliver?: 'segments' | 'super' },
   ) {
     this.mtu = mtu;
+    this.caps = gso
+      ? {
+          mtu,
+          headroom: 0,
+          rxChecksumVerified: gso.deliver === 'super',
+          txChecksumOffload: true,
+          gsoMaxSize: Math.min(65535, gso.maxSize ?? 65535),
+        }
+      : undefined;
     this.faults = faults;
     this.shaper = new FaultShaper(rng, this.counters);
   }
 
-  send(packet: Buffer): void {
+  send(packet: Buffer, gsoSize = 0, csumPartial = false): void {
     const c = this.counters;
     if (this.closed) {
       c.afterClose++;
       return;
     }
+    if (this.gso && (gsoSize > 0 || csumPartial)) {
+      this.sendOffloaded(packet, gsoSize, csumPartial);
+      return;
+    }
+    this.sendOne(packet);
+  }
+
+  /** GSO mode: cut and checksum like the kernel, or pass the super-packet whole. */
+  private sendOffloaded(packet: Buffer, gsoSize: number, csumPartial: boolean): void {
+    const c = this.counters;
+    if (packet.length > (this.caps?.gsoMaxSize ?? 0)) {
+      c.oversize++;
+      return;
+    }
+    if (this.gso?.deliver === 'super') {
+      if (packet.length > this.mtu) c.gsoPackets++;
+      if (csumPartial) {
+        // Faults may copy it (duplicate, corrupt) and copies are not vouched
+        // for: give it a real checksum then, so a duplicate still verifies
+        // and a corrupted copy does not.
+        if (this.faults.duplicate || this.faults.corrupt) completeChecksum(packet);
+        this.vouched.add(packet);
+      }
+      c.sent++;
+      this.shaper.apply(this.faults, packet, this.clock.now(), this.emit);
+      return;
+    }
+    if (packet[9] !== 6) {
+      if (csumPartial) completeChecksum(packet);
+      this.sendOne(packet);
+      return;
+    }
+    const segs = segmentTcp4(packet, gsoSize);
+    if (segs.length > 1) c.gsoPackets++;
+    c.gsoSegments += segs.length;
+    for (const s of segs) this.sendOne(s);
+  }
+
+  private sendOne(packet: Buffer): void {
+    const c = this.counters;
     if (packet.length > this.maxLen) {
       c.oversize++;
       return;
@@ -101,20 +168,25 @@ export class MemoryLink implements Link {
   private deliver(p: Buffer): boolean {
     if (this.closed) return false;
     this.inbox.push(p);
+    this.inboxVerified.push(this.peer?.vouched.has(p) ? 1 : 0);
     if (!this.flushArmed) {
       this.flushArmed = true;
       // Timers due at one instant fire in the order set, so this flush runs
       // after every arrival already scheduled for now.
-      this.clock.setTimer(this.clock.now(), () => this.flush());
+      this.clock.setTimer(this.clock.now(), () => this.deliverInbox());
     }
     return true;
   }
 
-  private flush(): void {
+  private deliverInbox(): void {
     this.flushArmed = false;
     const batch = this.inbox;
+    const verified = this.inboxVerified;
     this.inbox = [];
-    if (batch.length > 0 && this.handler && !this.closed) this.handler(batch);
+    this.inboxVerified = [];
+    if (batch.length === 0 || !this.handler || this.closed) return;
+    if (this.caps?.rxChecksumVerified) this.handler(batch, { checksumVerified: Uint8Array.from(verified) });
+    else this.handler(batch);
   }
 
   onReceive(handler: ReceiveHandler): void {
@@ -125,6 +197,7 @@ export class MemoryLink implements Link {
     this.closed = true;
     this.handler = undefined;
     this.inbox = [];
+    this.inboxVerified = [];
   }
 }
 
@@ -132,8 +205,8 @@ export class MemoryLink implements Link {
 export function createMemoryLinkPair(opts: MemoryLinkOptions): [MemoryLink, MemoryLink] {
   const mtu = opts.mtu ?? 1500;
   const maxLen = mtu + (opts.headerRoom ?? 0);
-  const a = new MemoryLink(opts.clock, opts.rng, mtu, maxLen, { ...(opts.faultsAtoB ?? opts.faults ?? {}) });
-  const b = new MemoryLink(opts.clock, opts.rng, mtu, maxLen, { ...(opts.faultsBtoA ?? opts.faults ?? {}) });
+  const a = new MemoryLink(opts.clock, opts.rng, mtu, maxLen, { ...(opts.faultsAtoB ?? opts.faults ?? {}) }, opts.gso);
+  const b = new MemoryLink(opts.clock, opts.rng, mtu, maxLen, { ...(opts.faultsBtoA ?? opts.faults ?? {}) }, opts.gso);
   a.peer = b;
   b.peer = a;
   return [a, b];

@@ -20,7 +20,20 @@ export interface NativeOpenOptions {
   prefixLen?: number;
   /** Bring the interface up (IFF_UP). */
   up?: boolean;
+  /** IFF_VNET_HDR: a virtio_net_hdr in front of every packet both ways (offloads). */
+  vnetHdr?: boolean;
+  /** TUN_F_* flags for TUNSETOFFLOAD with vnetHdr (default CSUM | TSO4 | TSO6). */
+  offloadFlags?: number;
+  /** TUNSETSNDBUF: bytes the device may hold for us in flight (kernel default: unlimited). */
+  sndBuf?: number;
 }
+
+/** linux/if_tun.h TUNSETOFFLOAD flags. */
+export const TUN_F_CSUM = 0x01;
+export const TUN_F_TSO4 = 0x02;
+export const TUN_F_TSO6 = 0x04;
+export const TUN_F_TSO_ECN = 0x08;
+export const TUN_F_UFO = 0x10;
 
 /**
  * Called once per slab used per wake-up: packets are `slab[pairs[2i] ..
@@ -34,9 +47,21 @@ export interface NativeTunDevice {
   readonly fd: number;
   readonly mode: 'tun' | 'tap';
   readonly readSize: number;
+  /** Opened with IFF_VNET_HDR. */
+  readonly vnetHdr?: boolean;
+  /** TUN_F_* flags the kernel accepted (0: none, or refused). */
+  readonly offload?: number;
+  /** errno of a refused TUNSETOFFLOAD, 0 if accepted. */
+  readonly offloadErrno?: number;
   start(onBatch: NativeBatchHandler): void;
-  /** Writes each packet with one write(); returns [sent, dropped, lastErrno]. EAGAIN drops (counted). */
-  writeBatch(buffers: Buffer[]): [number, number, number];
+  /**
+   * Writes each packet with one write() (with vnetHdr: writev of its
+   * 10-byte header from `vnetHdrs` and the packet); returns [sent, dropped,
+   * lastErrno, queued, eagainTotal]: a write refused with EAGAIN is queued
+   * in the addon with every packet after it and written, in order, when the
+   * fd polls writable (`queued` of this batch; `eagainTotal` so far).
+   */
+  writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array): [number, number, number, number, number];
   close(): void;
   ref(): void;
   unref(): void;

@@ -130,14 +130,22 @@ export function withPcap(link: Link, writer: PcapWriter): Link {
     get counterGroups() {
       return link.counterGroups;
     },
-    send(packet: Buffer): void {
+    // Offloads pass through: like tcpdump on a TSO device, the capture shows
+    // super-packets and partial checksums as the stack handed them over.
+    get caps() {
+      return link.caps;
+    },
+    send(packet: Buffer, gsoSize?: number, csumPartial?: boolean): void {
       writer.write(packet);
-      link.send(packet);
+      link.send(packet, gsoSize, csumPartial);
+    },
+    flush(): void {
+      link.flush?.();
     },
     onReceive(handler: ReceiveHandler): void {
-      link.onReceive((packets) => {
+      link.onReceive((packets, meta) => {
         for (const p of packets) writer.write(p);
-        handler(packets);
+        handler(packets, meta);
       });
     },
     async close(): Promise<void> {

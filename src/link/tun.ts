@@ -14,12 +14,27 @@
  * (the rule in link.ts; tested in test/link/tun-linux.test.ts).
  *
  * Send: packets queued during one event-loop turn are written by one native
- * call from a setImmediate, so a burst of TCP segments costs one crossing into
- * C++. A failed write (EAGAIN included) drops the packet and is counted.
+ * call from a setImmediate (or at the end of a received batch, Link.flush), so
+ * a burst of TCP segments costs one crossing into C++. A write refused with
+ * EAGAIN waits in the addon until the fd is writable (txQueuedOnEagain); any
+ * other failed write drops the packet and is counted (txWriteErrors).
  */
-import type { Link, ReceiveHandler } from './link.js';
+import type { Link, LinkCapabilities, ReceiveHandler } from './link.js';
 import { makeCounters } from '../util/counters.js';
-import { openNativeDevice, type NativeOpenOptions, type NativeTunDevice } from './native.js';
+import { openNativeDevice, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, type NativeOpenOptions, type NativeTunDevice } from './native.js';
+import {
+  VIRTIO_NET_HDR_F_DATA_VALID,
+  VIRTIO_NET_HDR_F_NEEDS_CSUM,
+  VIRTIO_NET_HDR_GSO_NONE,
+  VNET_HDR_LEN,
+  writeVnetHdrForIpv4,
+} from '../wire/virtio-net.js';
+
+/** Bytes of the TX slab; a flush normally needs far less (64 KiB packets, a burst per batch). */
+const TX_SLAB = 4 << 20;
+
+/** Largest super-packet we send: the IPv4 total length field's limit. */
+const GSO_MAX_SIZE = 65535;
 
 export const NATIVE_LINK_COUNTERS = [
   'rxPackets',
@@ -31,12 +46,23 @@ export const NATIVE_LINK_COUNTERS = [
   'txBatches',
   'txWriteErrors',
   'txAfterClose',
+  'rxGsoPackets',
+  'rxBadVnetHdr',
+  'txGsoPackets',
+  'txQueuedOnEagain',
+  'txEagain',
 ] as const;
 export type NativeLinkCounter = (typeof NATIVE_LINK_COUNTERS)[number];
 
-export interface TunLinkOptions extends Omit<NativeOpenOptions, 'mode'> {
+export interface TunLinkOptions extends Omit<NativeOpenOptions, 'mode' | 'vnetHdr'> {
   /** IP MTU of the interface (default 1500); also set on the kernel side. */
   mtu?: number;
+  /**
+   * Offloads through IFF_VNET_HDR (checksum, TSO4/6 both ways): 'on' asks
+   * the kernel and falls back to none if it refuses (see offloadNote);
+   * 'off' opens a plain TUN. Default 'on'.
+   */
+  offload?: 'on' | 'off';
   /** Keep the Node process alive while the device is open (default true). */
   ref?: boolean;
 }
@@ -49,8 +75,19 @@ export class NativeLink implements Link {
   readonly counters = makeCounters(NATIVE_LINK_COUNTERS);
   /** errno of the last failed write, 0 if none. */
   lastWriteErrno = 0;
+  readonly caps: LinkCapabilities;
+  /** What became of the offload request, for a log line ('' without vnetHdr). */
+  readonly offloadNote: string;
+  private readonly vnet: boolean;
   private handler: ReceiveHandler | undefined;
   private queue: Buffer[] = [];
+  /** Parallel to queue with vnetHdr: GSO segment size and partial-checksum flag per packet. */
+  private queueGso: number[] = [];
+  private queueCsum: boolean[] = [];
+  private hdrs = new Uint8Array(64 * VNET_HDR_LEN);
+  /** TX slab (allocTx): packets queued since the last flush live here; reused after each flush. */
+  private txSlab = Buffer.allocUnsafeSlow(TX_SLAB);
+  private txPos = 0;
   private flushScheduled = false;
   private closed = false;
 
@@ -58,7 +95,23 @@ export class NativeLink implements Link {
     this.mtu = mtu;
     this.name = dev.name;
     this.mode = dev.mode;
-    dev.start((slab, pairs) => this.onBatch(slab, pairs));
+    this.vnet = dev.vnetHdr === true;
+    const off = dev.offload ?? 0;
+    // TAP frames would need csum_start past the Ethernet header: offloads are TUN only for now.
+    const ipLevel = dev.mode === 'tun';
+    this.caps = {
+      mtu,
+      headroom: this.vnet ? VNET_HDR_LEN : 0,
+      rxChecksumVerified: this.vnet,
+      txChecksumOffload: this.vnet && ipLevel && (off & TUN_F_CSUM) !== 0,
+      gsoMaxSize: this.vnet && ipLevel && (off & TUN_F_CSUM) !== 0 && (off & TUN_F_TSO4) !== 0 ? GSO_MAX_SIZE : 0,
+    };
+    this.offloadNote = !this.vnet
+      ? ''
+      : off !== 0
+        ? `offload on: IFF_VNET_HDR with TUNSETOFFLOAD 0x${off.toString(16)} (csum${off & TUN_F_TSO4 ? ', tso4' : ''}${off & TUN_F_TSO6 ? ', tso6' : ''})`
+        : `offload off: the kernel refused TUNSETOFFLOAD (errno ${dev.offloadErrno ?? 0}); falling back to full checksums and MTU-sized packets`;
+    dev.start((slab, pairs) => (this.vnet ? this.onVnetBatch(slab, pairs) : this.onBatch(slab, pairs)));
   }
 
   static open(opts: NativeOpenOptions & { ref?: boolean }): NativeLink {
@@ -71,6 +124,41 @@ export class NativeLink implements Link {
 
   get counterGroups(): Record<string, Record<string, number>> {
     return { Link: this.counters };
+  }
+
+  /**
+   * IFF_VNET_HDR batches: strip each packet's virtio_net_hdr and pass what
+   * it says as RxMeta (NEEDS_CSUM: the kernel made it and has not summed it;
+   * DATA_VALID: verified). A GSO super-packet goes up whole: TCP takes it as
+   * the run of segments it stands for.
+   */
+  private onVnetBatch(slab: ArrayBuffer, pairs: Uint32Array): void {
+    const n = pairs.length >>> 1;
+    const c = this.counters;
+    c.rxBatches++;
+    const bytes = new Uint8Array(slab);
+    const packets: Buffer[] = [];
+    const verified = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const off = pairs[2 * i];
+      const len = pairs[2 * i + 1];
+      if (len < VNET_HDR_LEN) {
+        c.rxBadVnetHdr++;
+        continue;
+      }
+      const flags = bytes[off];
+      if (bytes[off + 1] !== VIRTIO_NET_HDR_GSO_NONE) c.rxGsoPackets++;
+      verified[packets.length] = flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID) ? 1 : 0;
+      packets.push(Buffer.from(slab, off + VNET_HDR_LEN, len - VNET_HDR_LEN));
+      c.rxBytes += len - VNET_HDR_LEN;
+    }
+    c.rxPackets += packets.length;
+    const h = this.handler;
+    if (!h) {
+      c.rxNoHandler += packets.length;
+      return;
+    }
+    h(packets, { checksumVerified: verified });
   }
 
   private onBatch(slab: ArrayBuffer, pairs: Uint32Array): void {
@@ -92,12 +180,34 @@ export class NativeLink implements Link {
     h(packets);
   }
 
-  send(packet: Buffer): void {
+  /**
+   * Link.allocTx: carve the packet out of the TX slab (8-byte aligned, so the
+   * checksum's 32-bit reads stay aligned). The writes at flush are
+   * synchronous (an EAGAIN backlog is copied in the addon), so the slab is
+   * free again once flush returns. A full slab is replaced, not reused: what
+   * is queued in it keeps it alive until the flush.
+   */
+  allocTx(len: number): Buffer {
+    if (this.txPos + len > this.txSlab.length) {
+      if (len > TX_SLAB / 4) return Buffer.allocUnsafe(len);
+      this.txSlab = Buffer.allocUnsafeSlow(TX_SLAB);
+      this.txPos = 0;
+    }
+    const b = this.txSlab.subarray(this.txPos, this.txPos + len);
+    this.txPos = (this.txPos + len + 7) & ~7;
+    return b;
+  }
+
+  send(packet: Buffer, gsoSize = 0, csumPartial = false): void {
     if (this.closed) {
       this.counters.txAfterClose++;
       return;
     }
     this.queue.push(packet);
+    if (this.vnet) {
+      this.queueGso.push(gsoSize);
+      this.queueCsum.push(csumPartial && this.caps.txChecksumOffload);
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -110,13 +220,35 @@ export class NativeLink implements Link {
     if (this.queue.length === 0 || this.closed) return;
     const batch = this.queue;
     this.queue = [];
-    const [sent, dropped, errno] = this.dev.writeBatch(batch);
     const c = this.counters;
+    let hdrs: Uint8Array | undefined;
+    if (this.vnet) hdrs = this.vnetHeaders(batch);
+    const [sent, dropped, errno, queued, eagain] = this.dev.writeBatch(batch, hdrs);
+    this.txPos = 0; // every queued packet has been written (or copied by the addon)
+    c.txQueuedOnEagain += queued;
+    c.txEagain = eagain;
     c.txBatches++;
     c.txPackets += sent;
     c.txWriteErrors += dropped;
     if (errno !== 0) this.lastWriteErrno = errno;
     for (const p of batch) c.txBytes += p.length;
+  }
+
+  /** One virtio_net_hdr per queued packet, in one reused array (Linux virtio_net_hdr_from_skb). */
+  private vnetHeaders(batch: Buffer[]): Uint8Array {
+    const n = batch.length;
+    if (this.hdrs.length < n * VNET_HDR_LEN) this.hdrs = new Uint8Array(2 * n * VNET_HDR_LEN);
+    const gso = this.queueGso;
+    const csum = this.queueCsum;
+    for (let i = 0; i < n; i++) {
+      const p = batch[i];
+      const g = p.length > this.mtu ? gso[i] : 0;
+      if (g > 0) this.counters.txGsoPackets++;
+      writeVnetHdrForIpv4(this.hdrs, i * VNET_HDR_LEN, p, g, csum[i]);
+    }
+    this.queueGso = [];
+    this.queueCsum = [];
+    return this.hdrs;
   }
 
   onReceive(handler: ReceiveHandler): void {
@@ -144,7 +276,9 @@ export class NativeLink implements Link {
 export class TunLink extends NativeLink {
   static override open(opts: TunLinkOptions): TunLink {
     const mtu = opts.mtu ?? 1500;
-    const dev = openNativeDevice({ ...opts, mtu, mode: 'tun' });
+    const { offload, ...rest } = opts;
+    const vnetHdr = (offload ?? 'on') === 'on';
+    const dev = openNativeDevice({ ...rest, mtu, mode: 'tun', vnetHdr, offloadFlags: opts.offloadFlags ?? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 });
     const link = new TunLink(dev, mtu);
     if (opts.ref === false) dev.unref();
     return link;

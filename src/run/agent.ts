@@ -35,11 +35,13 @@ export class AgentHooks {
       get mtu() {
         return inner.mtu;
       },
+      // No caps: the script sees MTU-sized segments with full checksums.
       send: (p) => inner.send(p),
+      flush: () => inner.flush?.(),
       onReceive: (h) =>
-        inner.onReceive((packets) => {
+        inner.onReceive((packets, meta) => {
           for (const p of packets) if (p.length >= 20 && p.readUInt32BE(12) === this.peerAddr) this.rx++;
-          h(packets);
+          h(packets, meta);
           this.kickFn();
         }),
       close: () => inner.close(),

@@ -21,6 +21,10 @@ export interface DeviceOptions {
   prefixLen: number;
   stackAddr: number;
   pcap?: string;
+  /** TUN offloads (TunLinkOptions.offload); TAP has none. */
+  offload?: 'on' | 'off';
+  /** Where the offload outcome (on, or the kernel refused and we fell back) is reported. */
+  log?: (msg: string) => void;
   clock: Clock;
   rng: Rng;
 }
@@ -32,10 +36,13 @@ export async function openDeviceLink(o: DeviceOptions): Promise<Link> {
   const common = { name: o.name, netns: o.netns, mtu: o.mtu, addr: formatIpv4(o.hostAddr), prefixLen: o.prefixLen, up: true };
   let link: Link;
   try {
-    link =
-      o.mode === 'tun'
-        ? TunLink.open(common)
-        : TapLink.open({ ...common, ipAddr: o.stackAddr, clock: o.clock, rng: o.rng });
+    if (o.mode === 'tun') {
+      const tun = TunLink.open({ ...common, offload: o.offload ?? 'on' });
+      o.log?.(tun.offloadNote || 'offload off (--offload off)');
+      link = tun;
+    } else {
+      link = TapLink.open({ ...common, ipAddr: o.stackAddr, clock: o.clock, rng: o.rng });
+    }
   } catch (err) {
     pcap?.close();
     throw err;

@@ -16,6 +16,7 @@
  *   `process.nextTick`, so no user code ever runs inside TCP and errors are
  *   emitted asynchronously, as Node's are.
  */
+import { WriteArena } from './write-arena.js';
 import { Duplex } from 'node:stream';
 import type { Clock } from '../time/clock.js';
 import type { ConnectionHandler, TcpApi, TcpConnection, TcpErrorCode, TcpState } from '../tcp/api.js';
@@ -64,6 +65,10 @@ const DETACHED: ConnectionHandler = Object.freeze({
   onClose() {},
 });
 
+/** Segments smaller than this are joined into one 'data' chunk of at most COALESCE_MAX bytes. */
+const COALESCE_SMALL = 4096;
+const COALESCE_MAX = 64 * 1024;
+
 export class TcpSocket extends Duplex {
   /** True between `connect()` and ESTABLISHED, as net.Socket#connecting. */
   connecting = false;
@@ -90,6 +95,10 @@ export class TcpSocket extends Duplex {
   private eofPushed = false;
   /** Chunks of the current write not yet accepted by TCP, and its callback. */
   private unsent: Buffer[] = [];
+  /** Where written chunks are copied, packed back to back (write-arena.ts). */
+  private readonly arena = new WriteArena();
+  /** A chunk read while coalescing that did not fit: delivered next (readCoalesced). */
+  private carry: Buffer | null = null;
   private pendingCb: WriteCallback | null = null;
   private resetOnDestroy = false;
 
@@ -249,7 +258,7 @@ export class TcpSocket extends Duplex {
     this.connGone = true;
     if (conn && !this.eofPushed) {
       // The receive buffer is bounded by rcvBuf, so handing it all over ignores push()'s advice harmlessly.
-      for (let chunk = conn.read(); chunk !== null; chunk = conn.read()) this.deliver(chunk);
+      for (let chunk = this.readCoalesced(conn); chunk !== null; chunk = this.readCoalesced(conn)) this.deliver(chunk);
     }
     if (!this.eofPushed) {
       this.eofPushed = true;
@@ -270,15 +279,40 @@ export class TcpSocket extends Duplex {
     const conn = this.conn;
     if (!conn || this.eofPushed || this.connGone) return;
     while (this.wantRead) {
-      const chunk = conn.read();
+      const chunk = this.readCoalesced(conn);
       if (chunk === null) break;
       if (!this.deliver(chunk)) this.wantRead = false;
     }
-    if (conn.readEnded) {
+    if (conn.readEnded && this.carry === null) {
       // RFC 9293 §3.10.7.4 eighth step: FIN means no more data — end of stream.
       this.eofPushed = true;
       this.push(null);
     }
+  }
+
+  /**
+   * The next chunk for 'data': runs of MSS-sized segments that arrived in
+   * one batch are joined (up to COALESCE_MAX) so the reader gets one event
+   * instead of one per segment — a stream push costs more than copying a
+   * segment. Large chunks (GSO super-packets) go as they are.
+   */
+  private readCoalesced(conn: TcpConnection): Buffer | null {
+    const first = this.carry ?? conn.read();
+    this.carry = null;
+    if (first === null || first.length >= COALESCE_SMALL) return first;
+    let parts: Buffer[] | null = null;
+    let total = first.length;
+    for (;;) {
+      const b = conn.read();
+      if (b === null) break;
+      if (b.length >= COALESCE_SMALL || total + b.length > COALESCE_MAX) {
+        this.carry = b; // goes out as the next chunk
+        break;
+      }
+      (parts ??= [first]).push(b);
+      total += b.length;
+    }
+    return parts === null ? first : Buffer.concat(parts, total);
   }
 
   private deliver(chunk: Buffer): boolean {
@@ -294,13 +328,13 @@ export class TcpSocket extends Duplex {
   // contract lets the caller reuse a Buffer once its write callback has run —
   // the same copy the kernel makes for net.Socket.
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
-    this.unsent.push(Buffer.from(chunk));
+    this.unsent.push(this.arena.copy(chunk));
     this.pendingCb = callback;
     this.flushPending();
   }
 
   override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: WriteCallback): void {
-    for (const c of chunks) this.unsent.push(Buffer.from(c.chunk));
+    for (const c of chunks) this.unsent.push(this.arena.copy(c.chunk));
     this.pendingCb = callback;
     this.flushPending();
   }

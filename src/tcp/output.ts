@@ -27,9 +27,9 @@ export function tsNow(c: Connection): number {
 export function updateRcvWindow(c: Connection): void {
   const t = c.tcb;
   const maxWnd = 65535 * 2 ** t.rcvWscale;
-  const free = Math.min(maxWnd, Math.max(0, c.env.options.rcvBuf - c.rcv.queued));
+  const free = Math.min(maxWnd, Math.max(0, c.rcvBuf - c.rcv.queued));
   const cur = Math.max(0, seqSub(t.rcvAdv, t.rcvNxt));
-  const threshold = Math.min(Math.floor(c.env.options.rcvBuf / 2), c.env.localMss);
+  const threshold = Math.min(Math.floor(c.rcvBuf / 2), c.env.localMss);
   if (free > 0 && free - cur >= threshold) t.rcvAdv = seqAdd(t.rcvNxt, free);
   else if (seqLt(t.rcvAdv, t.rcvNxt)) t.rcvAdv = t.rcvNxt;
 }
@@ -52,7 +52,7 @@ function dataOptions(c: Connection): TcpOptionsRepr {
   return o;
 }
 
-function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number): void {
+function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number, gsoSize = 0): void {
   const t = c.tcb;
   const repr: TcpRepr = {
     srcPort: t.localPort,
@@ -72,15 +72,16 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
     c.delackAt = Infinity;
     onAckSent(c);
   }
-  c.env.sendSegment(repr, t.localAddr, t.remoteAddr);
+  c.env.sendSegment(repr, t.localAddr, t.remoteAddr, gsoSize);
 }
 
 /** SYN (active open) or SYN-ACK (simultaneous open) with our options (RFC 9293 §3.10.1; Linux layout). */
 export function sendSyn(c: Connection): void {
   const t = c.tcb;
   const o = c.env.options;
-  const options: TcpOptionsRepr = { mss: c.env.localMss };
-  const synAck = t.state === 'SYN_RECEIVED';
+  const options: TcpOptionsRepr = { mss: c.advMss };
+  // FIN-WAIT-1 with our SYN unacknowledged comes only from SYN-RECEIVED (close() after a simultaneous open).
+  const synAck = t.state === 'SYN_RECEIVED' || t.state === 'FIN_WAIT_1';
   // In a SYN-ACK only echo what the peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
   if (o.sack && (!synAck || t.sackOk)) options.sackPermitted = true;
   if (o.timestamps && (!synAck || t.tsOk)) options.timestamp = { val: tsNow(c), ecr: synAck ? t.tsRecent : 0 };
@@ -94,7 +95,7 @@ export function sendSyn(c: Connection): void {
   if (t.retransmits > 0 && options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   if (o.windowScaling && (!synAck || c.peerOfferedWscale)) options.wscale = t.rcvWscale;
   // RFC 7323 §2.2: the window in a SYN is never scaled.
-  const window = Math.min(65535, o.rcvBuf);
+  const window = Math.min(65535, c.rcvBuf);
   if (!synAck) t.rcvAdv = seqAdd(t.rcvNxt, window);
   emit(c, t.iss, synAck ? TCP_SYN | TCP_ACK : TCP_SYN, EMPTY, options, window);
   t.sndNxt = seqAdd(t.iss, 1);
@@ -147,17 +148,29 @@ export function sendRst(c: Connection, seq: number, ack = false): void {
 }
 
 /**
+ * Linux __tcp_oow_rate_limited: true (and counted) if this connection
+ * answered an invalid segment less than tcp_invalid_ratelimit ago;
+ * otherwise records now and returns false.
+ */
+export function oowRateLimited(c: Connection, counter: string): boolean {
+  const now = c.env.clock.now();
+  const elapsed = now - c.lastOowAckAt;
+  if (elapsed >= 0 && elapsed < c.env.options.invalidRateLimitMs) {
+    bump(c.env.stats, counter);
+    return true;
+  }
+  c.lastOowAckAt = now;
+  return false;
+}
+
+/**
  * RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited first per connection
- * (Linux tcp_send_challenge_ack → __tcp_oow_rate_limited, tcp_invalid_ratelimit)
- * and then by the layer's randomised per-second budget (§7).
+ * (Linux tcp_send_challenge_ack → __tcp_oow_rate_limited, tcp_invalid_ratelimit,
+ * sharing the budget with other ACKs to invalid segments) and then by the
+ * layer's randomised per-second budget (§7).
  */
 export function sendChallengeAck(c: Connection): void {
-  const now = c.env.clock.now();
-  if (c.lastChallengeAckAt !== undefined && now - c.lastChallengeAckAt < c.env.options.invalidRateLimitMs) {
-    bump(c.env.stats, 'TCPACKSkippedChallenge');
-    return;
-  }
-  c.lastChallengeAckAt = now;
+  if (oowRateLimited(c, 'TCPACKSkippedChallenge')) return;
   if (!c.env.challengeAckAllowed()) {
     bump(c.env.stats, 'TCPChallengeACKLimited');
     return;
@@ -169,6 +182,15 @@ export function sendChallengeAck(c: Connection): void {
 function isSynchronizedForData(c: Connection): boolean {
   const s = c.tcb.state;
   return s === 'ESTABLISHED' || s === 'CLOSE_WAIT' || s === 'FIN_WAIT_1' || s === 'CLOSING' || s === 'LAST_ACK';
+}
+
+/**
+ * 1 while our SYN is unacknowledged in a state that sends data or a FIN
+ * (FIN-WAIT-1 entered from SYN-RECEIVED by close()): it occupies the first
+ * sequence number after SND.UNA, ahead of the send buffer.
+ */
+function synInFlight(c: Connection): number {
+  return c.tcb.sndUna === c.tcb.iss && c.tcb.state === 'FIN_WAIT_1' ? 1 : 0;
 }
 
 /** Sequence number just past the last queued data byte (where our FIN goes). */
@@ -199,17 +221,40 @@ function wantsPush(c: Connection, end: number, len: number, unsent: number, burs
   return len === unsent || burstEnd || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2;
 }
 
+/**
+ * Linux tcp_tso_autosize: a super-packet carries about 1 ms of the pacing
+ * rate (the controller's, or cwnd / SRTT doubled in slow start and ×1.2
+ * after, as Linux sets sk_pacing_rate), at least
+ * 2 segments, so a slow or long path gets a smooth stream of small bursts
+ * instead of 64 KiB lumps that overrun shallow queues. Before the first RTT
+ * sample there is no rate: no limit.
+ */
+function tsoAutosize(c: Connection, room: number): number {
+  const srtt = c.rtt.srtt;
+  if (srtt <= 0) return Infinity;
+  const factor = c.cc.cwnd < c.cc.ssthresh ? 2 : 1.2;
+  const perMs = c.cc.pacingRate ?? (factor * c.cwndBytes) / srtt;
+  return Math.max(2, Math.floor(perMs / room));
+}
+
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
 export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean, burstEnd = false): number {
   const t = c.tcb;
-  const off = seqSub(seq, t.sndUna);
+  const off = seqSub(seq, t.sndUna) - synInFlight(c);
   const unsent = c.snd.length - off;
   const options = dataOptions(c);
   // t.mss already leaves room for the timestamp option; SACK blocks (RFC 2018)
   // must come out of the payload too, or the datagram outgrows the MTU and is
   // dropped (DF) — RFC 9293 §3.7.1, RFC 6691; Linux tcp_current_mss.
-  const room = t.mss - (tcpOptionsLen(options) - (t.tsOk ? TS_OPTION_SPACE : 0));
-  const len = Math.max(0, Math.min(maxLen, unsent, room));
+  const optLen = tcpOptionsLen(options);
+  const room = t.mss - (optLen - (t.tsOk ? TS_OPTION_SPACE : 0));
+  // TSO/GSO (Linux tcp_tso_autosize): up to gsoMaxSize bytes of datagram in
+  // one super-packet, which the link cuts into `room`-byte segments, each
+  // with these same options; callers cap maxLen at one MSS where a single
+  // segment is meant (fast retransmit, TLP, zero-window probe).
+  const gsoMax = c.env.gsoMaxSize ?? 0;
+  const segs = gsoMax > 0 && room > 0 ? Math.min(Math.max(1, Math.floor((gsoMax - 40 - optLen) / room)), tsoAutosize(c, room)) : 1;
+  const len = Math.max(0, Math.min(maxLen, unsent, room * segs));
   const fin = allowFin && t.finQueued && len === unsent;
   let flags = TCP_ACK;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
@@ -221,13 +266,15 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;
   if (seqLt(seq, t.sndMax)) {
     bump(c.env.stats, 'RetransSegs');
+    c.retransSegs++;
     c.timing.invalidate(); // Karn (RFC 6298 §3)
     if (options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   } else if (!t.tsOk) {
     c.timing.start(end, c.env.clock.now());
   }
   if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
-  emit(c, seq, flags, payload, options, windowField(c));
+  if (!seqLt(seq, t.sndMax) && end !== seq) c.recovery.rack.onSent(seq, end, c.env.clock.now()); // RFC 8985 §6.1
+  emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0);
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
 }
@@ -238,11 +285,13 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
  */
 export function transmit(c: Connection): void {
   const t = c.tcb;
+  // With GSO one packet may carry many MSS (sendDataAt cuts it to the link's limit).
+  const burstMax = (c.env.gsoMaxSize ?? 0) > 0 ? 0x7fffffff : t.mss;
   if (isSynchronizedForData(c)) {
     sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
-      const unsent = c.snd.length - flight;
+      const unsent = c.snd.length - flight + synInFlight(c);
       const finPending = t.finQueued && (t.finSeq < 0 || seqLe(t.sndNxt, t.finSeq));
       if (unsent <= 0 && !finPending) break;
       const retransmitting = seqLt(t.sndNxt, t.sndMax);
@@ -255,8 +304,11 @@ export function transmit(c: Connection): void {
         }
       }
       const usable = Math.min(t.sndWnd - flight, congestionRoom(c, flight, retransmitting));
-      let len = Math.max(0, Math.min(t.mss, unsent, usable));
+      let len = Math.max(0, Math.min(burstMax, unsent, usable));
       if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt));
+      // A super-packet stops at a whole number of MSS unless it ends the
+      // queued data, so GSO never puts a runt mid-stream (Linux tcp_mss_split_point).
+      if (len > t.mss && len < unsent) len -= len % t.mss;
       if (unsent > 0 && len === 0) {
         if (flight === 0) c.armPersist();
         break;
@@ -283,6 +335,22 @@ export function transmit(c: Connection): void {
     else sendAck(c);
   }
   c.schedule();
+}
+
+/**
+ * The poll boundary (TcpEnv.deferOutput): inside a received batch only mark
+ * the connection; the layer calls transmit once for it when the batch ends.
+ */
+export function transmitSoon(c: Connection): void {
+  // An ACK that may not wait (duplicate ACK for out-of-order data, RFC 5681
+  // §4.2: "immediately") goes now, and whatever data can ride on it.
+  const ackNow = c.ackPending && !c.ackDeferrable;
+  if (!ackNow && c.env.deferOutput?.(c)) {
+    c.outputDeferred = true;
+    c.schedule();
+    return;
+  }
+  transmit(c);
 }
 
 /** Fast retransmit / NewReno partial ACK: resend one segment at SND.UNA (RFC 5681 §3.2, RFC 6582). */

@@ -16,8 +16,18 @@ export class SendBuffer {
 
   push(data: Buffer): void {
     if (data.length === 0) return;
-    this.chunks.push(data);
     this.len += data.length;
+    // Bytes that continue the last chunk in memory (socket writes packed by
+    // WriteArena) extend it, so a segment over both is a subarray, not a copy.
+    const n = this.chunks.length;
+    if (n > this.head) {
+      const last = this.chunks[n - 1];
+      if (last.buffer === data.buffer && last.byteOffset + last.length === data.byteOffset) {
+        this.chunks[n - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + data.length);
+        return;
+      }
+    }
+    this.chunks.push(data);
   }
 
   /** Drop `n` acknowledged bytes from the front. */

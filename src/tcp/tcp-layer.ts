@@ -12,6 +12,7 @@ import { TCP_RST, emitTcpSegment, parseTcpSegment, tcpHeaderLen, type TcpRepr } 
 import {
   DEFAULT_TCP_OPTIONS,
   type ConnectionHandler,
+  type SocketParams,
   type TcpApi,
   type TcpConnection,
   type TcpInfo,
@@ -27,6 +28,8 @@ import { resetFor } from './reset.js';
 import { bump, makeTcpStats, type TcpStats } from './stats.js';
 import { SynCookies } from './syn-cookies.js';
 import { TimeWaitTable } from './time-wait.js';
+import { tcpIcmpError } from './icmp-errors.js';
+import type { IcmpErrorHandler } from '../ip/icmp.js';
 import type { TraceSink } from './trace.js';
 
 export interface TcpLayerConfig {
@@ -57,8 +60,10 @@ export class TcpLayer implements TcpApi, TcpEnv {
   private readonly conns = new TupleTable<Connection>();
   private readonly listeners = new Map<number, Listener>();
   private readonly timeWait: TimeWaitTable;
-  /** Connections whose ACK waits for the end of the current receive batch (deferAck). */
-  private readonly deferredAcks: Array<{ flushDeferredAck(): void }> = [];
+  /** Connections whose ACK or output waits for the end of the current receive batch (deferAck, deferOutput). */
+  private readonly deferred = new Set<{ flushDeferredAck(): void }>();
+  /** Closed by the application, still finishing (tcp_max_orphans). */
+  private readonly orphans = new Set<object>();
   /** Between the first segment of a received batch and batchEnd(). */
   private inBatch = false;
   /** Set by the owner when it calls batchEnd() after every received batch (Stack does). */
@@ -97,19 +102,25 @@ export class TcpLayer implements TcpApi, TcpEnv {
 
   deferAck(c: { flushDeferredAck(): void }): boolean {
     if (!this.inBatch) return false;
-    this.deferredAcks.push(c);
+    this.deferred.add(c);
     return true;
   }
 
-  /** End of a received batch: send the ACKs held back during it (TcpEnv.deferAck). */
-  batchEnd(): void {
-    this.inBatch = false;
-    const list = this.deferredAcks;
-    for (let i = 0; i < list.length; i++) list[i].flushDeferredAck();
-    list.length = 0;
+  deferOutput(c: { flushDeferredAck(): void }): boolean {
+    if (!this.inBatch) return false;
+    this.deferred.add(c);
+    return true;
   }
 
-  readonly input: TransportInput = (src, dst, payload) => {
+  /** End of a received batch: each connection marked during it produces its output once (TcpEnv.deferOutput). */
+  batchEnd(): void {
+    this.inBatch = false;
+    if (this.deferred.size === 0) return;
+    for (const c of this.deferred) c.flushDeferredAck();
+    this.deferred.clear();
+  }
+
+  readonly input: TransportInput = (src, dst, payload, _datagram, checksumVerified) => {
     if (this.batching) this.inBatch = true;
     this.stats.InSegs++;
     // RFC 1122 §4.2.3.10 (SYNs) and Linux tcp_v4_rcv (`pkt_type != PACKET_HOST`,
@@ -119,19 +130,23 @@ export class TcpLayer implements TcpApi, TcpEnv {
       bump(this.stats, 'dropBroadcast');
       return;
     }
-    const seg = parseTcpSegment(payload, src, dst);
+    const seg = parseTcpSegment(payload, src, dst, checksumVerified);
     if (typeof seg === 'string') {
       bump(this.stats, seg);
       this.stats.InErrs++;
       if (seg === 'badChecksum') this.stats.InCsumErrors++;
       return;
     }
+    // A GSO super-packet counts as the segments it stands for, as Linux
+    // counts gso_segs in tcp_v4_rcv's InSegs.
+    const mss = this.localMss;
+    if (seg.payload.length > mss) this.stats.InSegs += Math.ceil(seg.payload.length / mss) - 1;
     const conn = this.conns.get(dst, seg.dstPort, src, seg.srcPort);
     if (conn) {
       conn.input(seg);
       return;
     }
-    if (this.timeWait.get(dst, seg.dstPort, src, seg.srcPort)) {
+    if (this.timeWait.contains(dst, seg.dstPort, src, seg.srcPort)) {
       if (this.timeWait.input(dst, src, seg) === 'done') return;
     }
     const l = this.listeners.get(seg.dstPort);
@@ -145,24 +160,80 @@ export class TcpLayer implements TcpApi, TcpEnv {
     else bump(this.stats, 'dropNoPortRst');
   };
 
+  /** ICMP errors quoting our segments (registered with IPv4 by the stack; icmp-errors.ts). */
+  readonly icmpError: IcmpErrorHandler = (type, code, quoted, _from, nextHopMtu) => {
+    tcpIcmpError(this, type, code, quoted, nextHopMtu);
+  };
+
+  findConnection(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): Connection | undefined {
+    return this.conns.get(localAddr, localPort, remoteAddr, remotePort);
+  }
+
+  learnPathMtu(dst: number, mtu: number, minPmtu: number, expiresMs: number): number | undefined {
+    return this.ip.learnPathMtu?.(dst, mtu, minPmtu, expiresMs);
+  }
+
   // ---- TcpEnv -----------------------------------------------------------
 
-  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number): void {
+  pathMtu(remoteAddr: number): number {
+    return this.ip.pathMtu?.(remoteAddr) ?? this.ip.mtu;
+  }
+
+  /** Largest TCP super-packet the link cuts for us; 0 without GSO (TcpEnv.gsoMaxSize). */
+  get gsoMaxSize(): number {
+    return this.ip.gsoMaxSize ?? 0;
+  }
+
+  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize = 0): void {
     const hl = tcpHeaderLen(seg);
-    const packet = Buffer.allocUnsafe(IPV4_HEADROOM + hl + seg.payload.length);
-    emitTcpSegment(seg, packet, IPV4_HEADROOM, localAddr, remoteAddr);
-    this.stats.OutSegs++;
+    const len = IPV4_HEADROOM + hl + seg.payload.length;
+    const packet = this.ip.allocPacket ? this.ip.allocPacket(len) : Buffer.allocUnsafe(len);
+    const partial = this.ip.txChecksumOffload === true;
+    emitTcpSegment(seg, packet, IPV4_HEADROOM, localAddr, remoteAddr, partial);
+    // OutSegs in MSS units, as Linux counts tcp_skb_pcount for a TSO skb.
+    this.stats.OutSegs += gsoSize > 0 ? Math.max(1, Math.ceil(seg.payload.length / gsoSize)) : 1;
     if (seg.flags & TCP_RST) this.stats.OutRsts++;
-    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, true);
+    // DF on everything while path MTU discovery is on (RFC 1191 §3; Linux ip_no_pmtu_disc = 0).
+    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, this.options.pmtuDisc, gsoSize, partial);
   }
 
   unregister(key: FourTuple): void {
+    const c = this.conns.getTuple(key);
+    if (c) this.orphans.delete(c);
     this.conns.delete(key);
   }
 
   enterTimeWait(tw: TimeWaitRecord): void {
+    const c = this.conns.getTuple(tw);
+    if (c) this.orphans.delete(c);
     this.conns.delete(tw);
+    // Linux tcp_time_wait: with tcp_max_tw_buckets records, the socket just closes.
+    if (this.timeWait.size >= this.options.maxTwBuckets && !this.timeWait.has(tw)) {
+      bump(this.stats, 'TCPTimeWaitOverflow');
+      return;
+    }
     this.timeWait.add(tw);
+  }
+
+  adoptOrphan(c: object): boolean {
+    if (this.orphans.size >= this.options.maxOrphans) return false;
+    this.orphans.add(c);
+    return true;
+  }
+
+  /** Live connections (not TIME_WAIT), for maxConnections. */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** TIME_WAIT records held. */
+  get timeWaitCount(): number {
+    return this.timeWait.size;
+  }
+
+  /** Connections closed by the application and still finishing. */
+  get orphanCount(): number {
+    return this.orphans.size;
   }
 
   /**
@@ -199,7 +270,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
 
   // ---- TcpApi -----------------------------------------------------------
 
-  listen(localPort: number, backlog: number, onAcceptable: () => void): TcpListener {
+  listen(localPort: number, backlog: number, onAcceptable: () => void, buffers?: SocketParams): TcpListener {
     if (this.listeners.has(localPort)) throw apiError('EADDRINUSE', `port ${localPort} has a listener`);
     const l = new Listener(
       {
@@ -212,6 +283,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
         allocateIss: (t) => this.allocateIss(t),
         tsOffset: (t) => this.tsOffset(t),
         establish: (r, ack) => this.establish(r, ack),
+        atConnectionLimit: () => this.conns.size >= this.options.maxConnections,
         listenerClosed: (x) => {
           if (this.listeners.get(x.localPort) === x) this.listeners.delete(x.localPort);
         },
@@ -220,6 +292,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
       localPort,
       backlog,
       onAcceptable,
+      buffers,
     );
     this.listeners.set(localPort, l);
     return l;
@@ -233,12 +306,13 @@ export class TcpLayer implements TcpApi, TcpEnv {
     return conn;
   }
 
-  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number): TcpConnection {
+  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number, buffers?: SocketParams): TcpConnection {
     const localAddr = this.ip.localAddr;
     const inUse = (p: number): boolean => {
       const t = { localAddr, localPort: p, remoteAddr, remotePort };
       return this.conns.has(t) || this.timeWait.has(t);
     };
+    if (this.conns.size >= this.options.maxConnections) throw apiError('EADDRNOTAVAIL', `maxConnections (${this.options.maxConnections}) reached`);
     let port = localPort;
     if (port !== undefined) {
       if (inUse(port)) throw apiError('EADDRINUSE', `${port} is in use for that peer`);
@@ -252,7 +326,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
       if (port === undefined) throw apiError('EADDRNOTAVAIL', 'no free ephemeral port');
     }
     const tuple: FourTuple = { localAddr, localPort: port, remoteAddr, remotePort };
-    const conn = Connection.connect(this, tuple, this.allocateIss(tuple), handler);
+    const conn = Connection.connect(this, tuple, this.allocateIss(tuple), handler, buffers);
     // Inserted right after the SYN is handed to IPv4: links deliver asynchronously, so no answer can precede this.
     if (conn.state !== 'CLOSED') this.conns.set(tuple, conn);
     this.stats.ActiveOpens++;

@@ -57,7 +57,7 @@ export class UdpLayer {
     this.rng = o.rng;
     this.low = o.ephemeralLow ?? 32768;
     this.high = o.ephemeralHigh ?? 60999;
-    this.ip.register(IPPROTO_UDP, (src, dst, payload, datagram) => this.input(src, dst, payload, datagram));
+    this.ip.register(IPPROTO_UDP, (src, dst, payload, datagram, verified) => this.input(src, dst, payload, datagram, verified));
   }
 
   /** A new, unbound socket (dgram.createSocket('udp4') equivalent). */
@@ -65,9 +65,9 @@ export class UdpLayer {
     return new UdpSocket(this);
   }
 
-  input(src: number, dst: number, payload: Buffer, datagram: Buffer): void {
+  input(src: number, dst: number, payload: Buffer, datagram: Buffer, checksumVerified = false): void {
     const c = this.stats;
-    const p = UdpPacket.parse(payload, src, dst);
+    const p = UdpPacket.parse(payload, src, dst, checksumVerified);
     if (typeof p === 'string') {
       c.InErrors++;
       if (p === 'badChecksum') c.InCsumErrors++;

@@ -33,15 +33,16 @@ export class UdpPacket {
    * Checked constructor. The length field must cover the header and fit in
    * the IP payload (RFC 768; Linux drops a datagram whose length exceeds the
    * IP payload and trims IP payload beyond it, as we do). A non-zero checksum
-   * must verify against the pseudo header of `src`/`dst`.
+   * must verify against the pseudo header of `src`/`dst`, unless the link
+   * vouches for it (`checksumVerified`, virtio NEEDS_CSUM/DATA_VALID).
    */
-  static parse(buf: Buffer, src: number, dst: number): UdpPacket | UdpDropReason {
+  static parse(buf: Buffer, src: number, dst: number, checksumVerified = false): UdpPacket | UdpDropReason {
     if (buf.length < UDP_HEADER_LEN) return 'truncated';
     const len = buf.readUInt16BE(LENGTH);
     if (len < UDP_HEADER_LEN || len > buf.length) return 'badLength';
     const p = new UdpPacket(len === buf.length ? buf : buf.subarray(0, len));
     const field = p.checksum;
-    if (field !== 0) {
+    if (field !== 0 && !checksumVerified) {
       const acc = sumBytes(p.buf, 0, len, pseudoHeaderSum(src, dst, IPPROTO_UDP, len));
       if (finish(acc) !== 0) return 'badChecksum';
     }

@@ -6,6 +6,10 @@
  *
  * Every run is reproducible from its seed; test names carry "seed N" so
  * `npx vitest run test/sim/<file> -t "seed N"` reruns one.
+ *
+ * TUNSTACK_SIM_GSO=segments|super runs every stress test over the link's GSO
+ * mode (super-packets with partial checksums, cut by the link or delivered
+ * whole), the offloaded paths a TUN with `--offload on` exercises.
  */
 import { expect } from 'vitest';
 import { createMemoryLinkPair, type LinkFaults, type MemoryLink } from '../../src/link/memory.js';
@@ -32,6 +36,11 @@ export interface Pair {
   b: Stack;
 }
 
+const SIM_GSO = ((): 'segments' | 'super' | undefined => {
+  const v = process.env.TUNSTACK_SIM_GSO;
+  return v === 'segments' || v === 'super' ? v : undefined;
+})();
+
 /** MSL short enough that TIME_WAIT ends quickly in virtual time (2·MSL = 2 s). */
 export const STRESS_MSL = 1000;
 
@@ -44,6 +53,7 @@ export function makePair(cfg: PairConfig): Pair {
     faults: cfg.faults,
     faultsAtoB: cfg.faultsAtoB,
     faultsBtoA: cfg.faultsBtoA,
+    gso: SIM_GSO ? { deliver: SIM_GSO } : undefined,
   });
   const a = new Stack({ link: la, addr: '10.0.0.1', clock, rng: new SeededRng(cfg.seed + 1), tcp: { msl: STRESS_MSL, ...cfg.tcpA } });
   const b = new Stack({ link: lb, addr: '10.0.0.2', clock, rng: new SeededRng(cfg.seed + 2), tcp: { msl: STRESS_MSL, ...cfg.tcpB } });

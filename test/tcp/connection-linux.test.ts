@@ -22,7 +22,7 @@ import { Connection } from '../../src/tcp/connection.js';
 import type { FourTuple, TcpEnv, TimeWaitRecord } from '../../src/tcp/env.js';
 import { Sink } from '../sim/wire-tap.js';
 
-const READY = linuxReady();
+const READY = linuxReady('socat');
 const KERNEL = '10.203.0.1';
 const OURS = '10.203.0.2';
 
@@ -37,8 +37,8 @@ class OneConnEnv implements TcpEnv {
   rsts: TcpRepr[] = [];
   constructor(readonly ip: Ipv4Layer) {
     this.localMss = ip.mtu - 40;
-    ip.register(6, (src, dst, payload) => {
-      const seg = parseTcpSegment(payload, src, dst);
+    ip.register(6, (src, dst, payload, _datagram, checksumVerified) => {
+      const seg = parseTcpSegment(payload, src, dst, checksumVerified);
       if (typeof seg === 'string') {
         this.stats[seg] = (this.stats[seg] ?? 0) + 1;
         return;
