@@ -28,7 +28,6 @@ const MIB = Number(values.mib ?? (QUICK ? 64 : 256));
 const STREAMS = QUICK ? [1] : [1, 4];
 const MTUS = QUICK ? [1500] : [1500, 9000];
 const BYTES = MIB * 1024 * 1024;
-let port = 20000;
 
 async function main(): Promise<void> {
   const cases: Case[] = [];

@@ -228,7 +228,7 @@ const windowGrowth: Rule = (f) => {
     const seg = (x: number): string => (c.mss > 0 ? `${Math.round((x / c.mss) * 10) / 10} MSS` : `${x} B`);
     if (seg(c.cwndBefore) === seg(c.cwndAfter)) continue;
     if (c.cwndBefore < c.ssthreshBefore) {
-      hits.push({ side: c.side, cite: 'ss-ca', text: `slow start (cwnd < ssthresh): cwnd += min(acked, SMSS): ${seg(c.cwndBefore)} → ${seg(c.cwndAfter)}` });
+      hits.push({ side: c.side, cite: 'ss-ca', text: `slow start (cwnd < ssthresh): cwnd grows by the bytes each ACK acknowledges (at most L·SMSS per ACK, RFC 3465): ${seg(c.cwndBefore)} → ${seg(c.cwndAfter)}` });
     } else if (c.cc === 'cubic') {
       hits.push({ side: c.side, cite: 'cubic-increase', text: `congestion avoidance, CUBIC: cwnd follows W(t) = C·(t−K)³ + W_max, concave up to the window before the last loss, then convex: ${seg(c.cwndBefore)} → ${seg(c.cwndAfter)}` });
     } else {

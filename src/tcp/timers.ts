@@ -6,7 +6,7 @@
  */
 import type { Connection } from './connection.js';
 import { sendProbe, sendRst, sendSyn, transmit } from './output.js';
-import { seqAdd, seqSub } from './seq.js';
+import { seqAdd } from './seq.js';
 import { bump } from './stats.js';
 import { probeTimeout, sendLossProbe } from './loss-probe.js';
 import { enterLoss, noteLossRetransmit, onReorderTimeout } from './recovery.js';

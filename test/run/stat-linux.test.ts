@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, linuxReady, type Netns } from '../linux/harness.js';
 import { CLI, startUp, type UpProcess } from './up-process.js';
 import type { ConnectionStat } from '../../src/run/stat-format.js';
-import { DEFAULT_TCP_OPTIONS } from '../../src/tcp/api.js';
 
 const ready = linuxReady('ping');
 const HOST = '10.77.33.1';
