@@ -110,7 +110,7 @@ export class TraceRecorder {
         if (this.onSend(side, packet)) link.send(packet);
       },
       // RxMeta passes through: with TUN offloads it says which checksums the kernel vouched for.
-      onReceive: (handler: ReceiveHandler) => link.onReceive((batch, meta) => this.onArrive(side, batch, () => handler(batch, meta))),
+      onReceive: (handler: ReceiveHandler) => link.onReceive((batch, meta) => this.onArrive(side, batch, () => handler(batch, meta), meta?.checksumVerified)),
       close: () => link.close(),
     };
   }
@@ -178,15 +178,16 @@ export class TraceRecorder {
     return !drop;
   }
 
-  private onArrive(side: Side, batch: Buffer[], deliver: () => void): void {
+  private onArrive(side: Side, batch: Buffer[], deliver: () => void, verified?: Uint8Array): void {
     const ids: number[] = [];
     const unseen: TraceSegment[] = [];
     const now = this.clock.now();
     const other: Side = side === 'a' ? 'b' : 'a';
-    for (const p of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i];
       let rec = this.bySegment.get(p);
       if (!rec) {
-        rec = recordPacket(this.nextId++, other, now, p);
+        rec = recordPacket(this.nextId++, other, now, p, verified?.[i] === 1);
         if (!rec) continue;
         this.bySegment.set(p, rec);
         if (this.retain) this.segments.push(rec);
