@@ -50,6 +50,7 @@ function run(cc: string, loss: number, rttMs: number, queueBdp: number, trace?: 
   const b = new Stack({ link: lb, addr: '10.0.0.2', clock, rng: new SeededRng(2), tcp });
   const total = MIB << 20;
   let received = 0;
+  // eslint-disable-next-line prefer-const -- the writer closure above the connect() refers to it
   let conn: TcpConnection | undefined;
   const listener = b.tcp.listen(9, 8, () => {
     const c = listener.accept();

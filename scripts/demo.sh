@@ -59,6 +59,9 @@ Try, in another terminal (as root):
   ip netns exec $NS ping -s 4000 -c 3 $ADDR           # fragmented both ways
   ip netns exec $NS traceroute -n $ADDR
   ip netns exec $NS curl -v http://$ADDR/
+  ip netns exec $NS curl -k --http2 https://$ADDR/      # HTTPS, h2 by ALPN (certificate fingerprint above)
+  ip netns exec $NS curl --http2-prior-knowledge http://$ADDR/gen/100000 | wc -c
+  ip netns exec $NS dig @$ADDR tunstack.test            # DNS (also +tcp, -x $ADDR)
   ip netns exec $NS socat - TCP:$ADDR:7                 # echo
   ip netns exec $NS socat - UDP:$ADDR:7                 # udp echo
   ip netns exec $NS socat -u TCP:$ADDR:19 - | head      # chargen

@@ -5,12 +5,15 @@
 # scripts run in wire mode against the real binary over a TUN.
 #
 # The wire runner's timing tolerance: 50 ms suits a host; under TCG JavaScript
-# runs ~20x slower, so the smoke uses TUNSTACK_VM_WIRE_TOLERANCE_MS (default
-# 250 ms) and says so.
+# runs ~20x slower, and a freshly started tunstack answered its first SYN
+# 0.3-0.9 s late on a loaded 2-core machine, so the smoke uses
+# TUNSTACK_VM_WIRE_TOLERANCE_MS (default 1000 ms) and says so. The three
+# scripts below check packets and their order, not delays, so the wide
+# tolerance costs them nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "${TUNSTACK_VM:-}" = 1 ] || { echo "vm-smoke.sh runs inside the VM: npm run vm -- bash scripts/vm-smoke.sh" >&2; exit 2; }
-tol="${TUNSTACK_VM_WIRE_TOLERANCE_MS:-250}"
+tol="${TUNSTACK_VM_WIRE_TOLERANCE_MS:-1000}"
 echo "vm-smoke: kernel $(uname -r)"
 
 NS="smoke-$$"

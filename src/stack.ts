@@ -78,7 +78,7 @@ export class Stack {
     this.udp = new UdpLayer({ ip: this.ip, rng: this.rng });
     this.tcp = new TcpLayer({ ip: this.ip, clock: this.clock, rng: this.rng, options: opts.tcp, log: this.log, trace: opts.tcpTrace });
     this.sysctl = new Sysctl(this.tcp.options);
-    this.ip.register(IPPROTO_TCP, this.tcp.input);
+    this.ip.register(IPPROTO_TCP, this.tcp.input, this.tcp.icmpError);
     // One ACK per connection per received batch instead of one per two segments.
     this.tcp.batching = true;
     // The poll boundary: input over the whole batch, then each marked

@@ -40,9 +40,10 @@ function transfer(r: Request): Promise<{ bytes: number; ms: number } | { error: 
     sock.on('connect', () => {
       start = performance.now();
       setTimeout(() => {
-        const ms = performance.now() - start;
-        if (r.op === 'down') return finish({ bytes, ms });
+        if (r.op === 'down') return finish({ bytes, ms: performance.now() - start });
         const ss = spawnSync('ss', ['-tinH', 'dst', `${r.host}:${r.port}`], { encoding: 'utf8' });
+        // Time taken after ss returns: its snapshot is no later than that (spawning is slow under TCG).
+        const ms = performance.now() - start;
         const acked = parseBytesAcked(ss.stdout ?? '');
         finish(acked === undefined ? { error: `no bytes_acked in ss output: ${ss.stdout}${ss.stderr}` } : { bytes: acked, ms });
       }, r.secs * 1000);

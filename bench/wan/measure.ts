@@ -5,6 +5,8 @@
  * transfers from the same kernel client, with pings during each transfer
  * (RTT under load) and the data sender's retransmitted segments.
  */
+import { readFileSync } from 'node:fs';
+import { DEFAULT_TCP_OPTIONS } from '../../src/tcp/api.js';
 import { ADDR, Topology } from './topology.js';
 import { netemArgs, type Scenario } from './scenarios.js';
 
@@ -20,7 +22,30 @@ export interface Transfer {
   retrans: number;
   /** Median ping RTT during the transfer, ms (undefined if no reply came back). */
   rttLoadMs?: number;
+  /**
+   * Packets the receiving kernel dropped from its per-CPU input backlog
+   * (/proc/net/softnet_stat, 2nd column, all CPUs; netdev_max_backlog) during
+   * the transfer: a TUN writer that bursts faster than a slow guest's softirq
+   * drains loses packets here, before netem.
+   */
+  backlogDrops?: number;
 }
+
+/** Sum of the `dropped` column of /proc/net/softnet_stat (hex, one line per CPU). */
+export function softnetDrops(text: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.trim().length > 0)
+    .reduce((sum, l) => sum + parseInt(l.trim().split(/\s+/)[1] ?? '0', 16), 0);
+}
+
+const readSoftnetDrops = (): number | undefined => {
+  try {
+    return softnetDrops(readFileSync('/proc/net/softnet_stat', 'utf8'));
+  } catch {
+    return undefined;
+  }
+};
 
 export interface WanResult {
   kernelRelease: string;
@@ -46,11 +71,14 @@ async function oneTransfer(t: Topology, sc: string, stack: StackName, dir: Direc
   // The data sender's count: the server for downloads, the (kernel) client for uploads.
   const retrans = async (): Promise<number> => (dir === 'up' ? t.kernelRetrans(t.cli) : stack === 'kernel' ? t.kernelRetrans(t.srv) : t.tunstackRetrans());
   const before = await retrans();
+  const dropsBefore = readSoftnetDrops();
   const pings = new Promise<number[]>((res) => setTimeout(() => void t.ping(host(stack), secs - 1.5).then(res), 1000));
   const r = await t.transfer(dir, host(stack), secs);
   const rtts = await pings;
   const after = await retrans();
-  return { scenario: sc, stack, dir, round, goodputMbit: (r.bytes * 8) / (r.ms * 1000), retrans: after - before, rttLoadMs: median(rtts) };
+  const dropsAfter = readSoftnetDrops();
+  const backlogDrops = dropsBefore !== undefined && dropsAfter !== undefined ? dropsAfter - dropsBefore : undefined;
+  return { scenario: sc, stack, dir, round, goodputMbit: (r.bytes * 8) / (r.ms * 1000), retrans: after - before, rttLoadMs: median(rtts), backlogDrops };
 }
 
 export interface MeasureOptions {
@@ -74,7 +102,7 @@ export async function measure(o: MeasureOptions): Promise<WanResult> {
       where: o.where,
       secs: o.secs,
       rounds: o.rounds,
-      cc: { kernel: 'cubic', tunstack: 'default (NewReno; `tunstack up --cc` does not exist on this branch)' },
+      cc: { kernel: 'cubic', tunstack: `${DEFAULT_TCP_OPTIONS.congestionControl} (its default)` },
       unconstrainedMbit: { tunstack: 0, kernel: 0 },
       scenarios: [],
       transfers: [],
@@ -102,7 +130,7 @@ export async function measure(o: MeasureOptions): Promise<WanResult> {
           for (const stack of ['tunstack', 'kernel'] as const) {
             const x = await oneTransfer(t, sc.name, stack, dir, round, o.secs);
             result.transfers.push(x);
-            o.log(`  ${sc.name} r${round} ${dir} ${stack}: ${x.goodputMbit.toFixed(2)} Mbit/s, ${x.retrans} retrans, RTT under load ${x.rttLoadMs?.toFixed(0) ?? '-'} ms`);
+            o.log(`  ${sc.name} r${round} ${dir} ${stack}: ${x.goodputMbit.toFixed(2)} Mbit/s, ${x.retrans} retrans, RTT under load ${x.rttLoadMs?.toFixed(0) ?? '-'} ms, ${x.backlogDrops ?? '-'} backlog drops`);
           }
         }
       }

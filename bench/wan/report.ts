@@ -74,15 +74,15 @@ export function svgChart(r: WanResult): string {
   const max = Math.max(1, ...rs.flatMap((x) => [x.goodput.tunstack.max, x.goodput.kernel.max]));
   const groupW = 64;
   const left = 50;
-  const top = 40;
+  const top = 56;
   const h = 260;
   const width = left + rs.length * groupW + 20;
   const y = (v: number): number => top + h - (v / max) * h;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + h + 110}" font-family="sans-serif" font-size="11">`,
     `<text x="${left}" y="20" font-size="14">bench:wan goodput (Mbit/s, median, whiskers min–max, ${r.rounds} rounds × ${r.secs} s) — ${esc(summaryLine(rs))}</text>`,
-    `<rect x="${left}" y="${top - 30 + 8}" width="10" height="10" fill="#2a7ab9"/><text x="${left + 14}" y="${top - 13}">tunstack</text>`,
-    `<rect x="${left + 80}" y="${top - 30 + 8}" width="10" height="10" fill="#c8553d"/><text x="${left + 94}" y="${top - 13}">Linux ${esc(r.kernelRelease)} (cubic)</text>`,
+    `<rect x="${left}" y="28" width="10" height="10" fill="#2a7ab9"/><text x="${left + 14}" y="37">tunstack</text>`,
+    `<rect x="${left + 80}" y="28" width="10" height="10" fill="#c8553d"/><text x="${left + 94}" y="37">Linux ${esc(r.kernelRelease)} (cubic)</text>`,
   ];
   for (let t = 0; t <= 4; t++) {
     const v = (max * t) / 4;

@@ -9,6 +9,9 @@
  */
 import type { Duplex } from 'node:stream';
 
+/** A connection that sends nothing decidable for this long is closed (Node's servers time out only once they have it). */
+export const PREFACE_TIMEOUT_MS = 30_000;
+
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /** 'h2' once `seen` is the whole preface, 'http1' once it cannot be, 'more' while it is a proper prefix. */
@@ -18,13 +21,17 @@ export function classifyPreface(seen: Buffer): 'h2' | 'http1' | 'more' {
   return seen.length >= H2_PREFACE.length ? 'h2' : 'more';
 }
 
+/** What routeByPreface needs: a Duplex with net.Socket's setTimeout (ours runs on the stack's clock). */
+export type PeekableSocket = Duplex & { setTimeout(ms: number, cb?: () => void): unknown };
+
 /** Peek at the first bytes of `socket` and call `route(isH2)` once, with the bytes unread again. */
-export function routeByPreface(socket: Duplex, route: (isH2: boolean) => void): void {
+export function routeByPreface(socket: PeekableSocket, route: (isH2: boolean) => void): void {
   const seen: Buffer[] = [];
   let decided = false;
   const decide = (isH2: boolean): void => {
     if (decided) return;
     decided = true;
+    socket.setTimeout(0);
     socket.off('data', onData);
     socket.off('end', onEnd);
     socket.pause();
@@ -42,4 +49,7 @@ export function routeByPreface(socket: Duplex, route: (isH2: boolean) => void): 
   const onEnd = (): void => decide(false);
   socket.on('data', onData);
   socket.on('end', onEnd);
+  socket.setTimeout(PREFACE_TIMEOUT_MS, () => {
+    if (!decided) socket.destroy();
+  });
 }

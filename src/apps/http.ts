@@ -30,6 +30,8 @@ export interface HttpServiceOptions {
   port?: number;
   /** Directory to serve; without it, the built-in index page. */
   root?: string;
+  /** Answers its own paths first (the /_tunstack/ dashboard, src/dashboard/); true = handled. */
+  dashboard?: (req: Req, res: Res) => boolean;
 }
 
 export interface RunningHttp extends RunningService {
@@ -73,7 +75,8 @@ export function webHandler(rootDir: string | undefined): (req: Req, res: Res) =>
 }
 
 export function startHttp(stack: ServerFactory, opts: HttpServiceOptions = {}): RunningHttp {
-  const handler = webHandler(opts.root);
+  const web = webHandler(opts.root);
+  const handler = (req: Req, res: Res): void => void (opts.dashboard?.(req, res) || web(req, res));
   const server = http.createServer(handler);
   const h2 = http2.createServer(handler);
   h2.on('sessionError', () => {});

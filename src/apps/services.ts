@@ -11,7 +11,7 @@ import { formatIpv4 } from '../wire/ip-address.js';
 import { startEcho } from './echo.js';
 import { startDiscard } from './discard.js';
 import { startChargen } from './chargen.js';
-import { startHttp } from './http.js';
+import { startHttp, type HttpServiceOptions } from './http.js';
 import { startHttps } from './https.js';
 import { startUdpEcho } from './udp-echo.js';
 import { makeSelfSigned, type TlsCredentials } from './tls-cert.js';
@@ -54,6 +54,8 @@ export interface ServicesOptions {
   dnsRecords?: ReadonlyArray<{ name: string; addr: string }>;
   /** HTTPS certificate and key; made at start (self-signed) if absent. */
   tls?: TlsCredentials;
+  /** The /_tunstack/ dashboard's request handler, answered first by the http service. */
+  dashboard?: HttpServiceOptions['dashboard'];
 }
 
 export interface RunningServices {
@@ -61,6 +63,8 @@ export interface RunningServices {
   describe(): string;
   /** The HTTPS certificate in use, if https runs. */
   readonly tls?: TlsCredentials;
+  /** Counter groups of the services that keep them (`Dns`), for `tunstack stat`. */
+  counters(): Record<string, Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -74,6 +78,7 @@ export async function startServices(stack: Stack, names: readonly string[], opts
   const hostname = opts.hostname ?? DEFAULT_HOSTNAME;
   const addr = formatIpv4(stack.addr);
   let tls: TlsCredentials | undefined;
+  const groups: Record<string, Record<string, number>> = {};
   for (const name of names) {
     switch (name) {
       case 'echo':
@@ -86,7 +91,7 @@ export async function startServices(stack: Stack, names: readonly string[], opts
         started.push({ label: 'chargen tcp/19', ...wrap(startChargen(stack, 19)) });
         break;
       case 'http':
-        started.push({ label: `http tcp/80${opts.httpRoot ? ` (root ${opts.httpRoot})` : ''}`, ...wrap(startHttp(stack, { port: 80, root: opts.httpRoot })) });
+        started.push({ label: `http tcp/80${opts.httpRoot ? ` (root ${opts.httpRoot})` : ''}`, ...wrap(startHttp(stack, { port: 80, root: opts.httpRoot, dashboard: opts.dashboard })) });
         break;
       case 'https':
         tls = opts.tls ?? (await makeSelfSigned(hostname, [addr]));
@@ -96,7 +101,9 @@ export async function startServices(stack: Stack, names: readonly string[], opts
         const zone = new Zone();
         zone.add(hostname, addr);
         for (const r of opts.dnsRecords ?? []) zone.add(r.name, r.addr);
-        started.push({ label: `dns udp/53+tcp/53 (${hostname})`, ...wrap(startDnsServer(stack, zone, 53)) });
+        const dns = startDnsServer(stack, zone, 53);
+        groups.Dns = dns.counters as unknown as Record<string, number>;
+        started.push({ label: `dns udp/53+tcp/53 (${hostname})`, ...wrap(dns) });
         break;
       }
       case 'udp-echo':
@@ -108,6 +115,7 @@ export async function startServices(stack: Stack, names: readonly string[], opts
   }
   return {
     tls,
+    counters: () => groups,
     describe: () => started.map((s) => s.label).join(', '),
     close: async () => {
       for (const s of started.reverse()) await s.close();

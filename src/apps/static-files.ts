@@ -131,6 +131,9 @@ function sendMultipart(file: string, st: Stats, ranges: rangeParser.Ranges, req:
   }
   const w = res as http.ServerResponse;
   let i = 0;
+  let part: ReturnType<typeof createReadStream> | undefined;
+  // A client that goes away mid-answer must not leave a paused file stream (and its fd) behind.
+  w.on('close', () => part?.destroy());
   const next = (): void => {
     if (i === ranges.length) {
       w.end(tail);
@@ -138,7 +141,7 @@ function sendMultipart(file: string, st: Stats, ranges: rangeParser.Ranges, req:
     }
     const r = ranges[i];
     w.write(heads[i++]);
-    const part = createReadStream(file, { start: r.start, end: r.end });
+    part = createReadStream(file, { start: r.start, end: r.end });
     part.on('error', () => w.destroy());
     part.on('end', next);
     part.pipe(w, { end: false });

@@ -9,6 +9,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { generate } from 'selfsigned';
 
 export interface TlsCredentials {
@@ -39,9 +40,10 @@ export async function makeSelfSigned(hostname: string, addrs: readonly string[],
   return { key: pems.private, cert: pems.cert, fingerprint256: new X509Certificate(pems.cert).fingerprint256, generated: true };
 }
 
-/** Load PEM files; throws with the file named if either cannot be read or parsed. */
+/** Load PEM files; throws if either cannot be read or parsed, or the key is not the certificate's. */
 export function loadCredentials(certPath: string, keyPath: string): TlsCredentials {
   const cert = readFileSync(certPath, 'utf8');
   const key = readFileSync(keyPath, 'utf8');
+  createSecureContext({ key, cert }); // OpenSSL checks the pair here ("key values mismatch")
   return { key, cert, fingerprint256: new X509Certificate(cert).fingerprint256, generated: false };
 }

@@ -7,7 +7,7 @@
  * WOULD_BLOCK into EAGAIN/EINPROGRESS for non-blocking sockets, or retries
  * the call as virtual time advances for blocking ones.
  */
-import type { ConnectionHandler, TcpApi, TcpConnection, TcpErrorCode, TcpListener } from '../tcp/api.js';
+import type { ConnectionHandler, TcpApi, TcpConnection, TcpErrorCode, TcpListener, SocketParams } from '../tcp/api.js';
 
 export const ERRNO: Record<string, number> = {
   EPERM: 1, ENOENT: 2, EINTR: 4, EBADF: 9, EAGAIN: 11, EWOULDBLOCK: 11, ENOMEM: 12, EFAULT: 14, EINVAL: 22,
@@ -34,6 +34,16 @@ export interface SockOpts {
   noDelay: boolean;
   keepAlive: boolean;
   userTimeout: number;
+  /** SO_RCVBUF/SO_SNDBUF as getsockopt reports them: Linux doubles the value set (socket(7)). */
+  rcvBuf?: number;
+  sndBuf?: number;
+  /** TCP_MAXSEG set before listen()/connect(). */
+  maxSeg?: number;
+}
+
+/** What TCP gets from SO_RCVBUF/SO_SNDBUF/TCP_MAXSEG: Linux keeps half the doubled size for data (tcp_win_from_space, 50%). */
+export function socketParams(o: SockOpts): SocketParams {
+  return { rcvBuf: o.rcvBuf && o.rcvBuf / 2, sndBuf: o.sndBuf && o.sndBuf / 2, maxSeg: o.maxSeg };
 }
 
 export class BsdSocket implements ConnectionHandler {
@@ -160,9 +170,14 @@ export class BsdLayer {
     if (s.conn) return err('EINVAL');
     if (s.listener) return ok();
     try {
-      s.listener = this.tcp.listen(s.boundPort ?? defaultPort, Math.max(1, backlog), () => {
-        s.acceptable = true;
-      });
+      s.listener = this.tcp.listen(
+        s.boundPort ?? defaultPort,
+        Math.max(1, backlog),
+        () => {
+          s.acceptable = true;
+        },
+        socketParams(s.opts),
+      );
     } catch (e) {
       return err(errnoOf(e, 'EADDRINUSE'));
     }
@@ -197,7 +212,7 @@ export class BsdLayer {
       if (s.connecting) return s.connected ? err('EISCONN') : s.error ? takeError(s) : err('EALREADY');
       s.connecting = true;
       try {
-        s.conn = this.tcp.connect(addr, port, s, s.boundPort);
+        s.conn = this.tcp.connect(addr, port, s, s.boundPort, socketParams(s.opts));
       } catch (e) {
         return err(errnoOf(e, 'EADDRNOTAVAIL'));
       }

@@ -28,10 +28,15 @@ export class CaptureLink implements Link {
     this.handler = handler;
   }
 
-  /** Inject one inbound datagram; false if the stack never registered a receiver. */
-  inject(datagram: Buffer): boolean {
+  /**
+   * Inject inbound datagrams as one receive batch; false if the stack never
+   * registered a receiver. The `--mss` pieces of one script line travel
+   * together, as Linux's GRO merges them on packetdrill's TUN (one ACK for
+   * the line there, one batch-end ACK here).
+   */
+  inject(...datagrams: Buffer[]): boolean {
     if (!this.handler) return false;
-    this.handler([datagram]);
+    this.handler(datagrams);
     return true;
   }
 

@@ -187,9 +187,7 @@ export class Interpreter {
     this.advanceTo(t.at);
     const flow = this.flows.inboundFlow(spec);
     if (typeof flow === 'string') this.fail(ev, flow);
-    for (const dgram of buildInboundAll(spec, flow, this.profile)) {
-      if (!this.link.inject(dgram)) this.fail(ev, 'the stack registered no receive handler on its link');
-    }
+    if (!this.link.inject(...buildInboundAll(spec, flow, this.profile))) this.fail(ev, 'the stack registered no receive handler on its link');
     this.pollPending();
     this.last = t.at;
   }

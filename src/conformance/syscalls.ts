@@ -3,7 +3,7 @@
  * sockaddr_in, iovec and pollfd) and dispatch onto the BSD socket layer, with
  * Linux's constant values so scripts written for Linux read the same.
  */
-import { BsdLayer, ERRNO, WOULD_BLOCK, err, ok, type BsdSocket, type SysOutcome, type SysResult } from './bsd.js';
+import { BsdLayer, ERRNO, WOULD_BLOCK, err, ok, socketParams, type BsdSocket, type SysOutcome, type SysResult } from './bsd.js';
 import { ScriptUnsupported } from './parser.js';
 import type { Profile } from './profile.js';
 import type { Expr, SyscallSpec } from './script.js';
@@ -227,6 +227,12 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
   const c = s.conn;
   if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_REUSEADDR) s.opts.reuseAddr = v !== 0;
   else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_REUSEPORT) s.opts.reuseAddr = v !== 0;
+  else if (level === SYMBOLS.SOL_SOCKET && (name === SYMBOLS.SO_RCVBUF || name === SYMBOLS.SO_SNDBUF)) {
+    // socket(7): the kernel doubles the value (bookkeeping overhead) and getsockopt returns that.
+    if (name === SYMBOLS.SO_RCVBUF) s.opts.rcvBuf = 2 * Math.max(0, v);
+    else s.opts.sndBuf = 2 * Math.max(0, v);
+    c?.setBuffers(socketParams(s.opts));
+  }
   else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_KEEPALIVE) {
     s.opts.keepAlive = v !== 0;
     c?.setKeepAlive(v !== 0);
@@ -238,6 +244,14 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
     c?.setUserTimeout(v);
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPIDLE) {
     c?.setKeepAlive(s.opts.keepAlive, v * 1000);
+  } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_MAXSEG && !c) {
+    // Linux do_tcp_setsockopt: 88 (TCP_MIN_MSS) .. 65535, else EINVAL; applies to the handshake.
+    if (v < 88 || v > 65535) return err('EINVAL');
+    s.opts.maxSeg = v;
+  } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPINTVL && c) {
+    c.setKeepAliveProbes(v * 1000, undefined);
+  } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPCNT && c) {
+    c.setKeepAliveProbes(undefined, v);
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_QUICKACK && c) {
     c.setQuickAck(v !== 0);
   } else throw new ScriptUnsupported(`setsockopt(${optName(level, name)}) is not supported by the stack's socket API`);
@@ -253,9 +267,13 @@ function getsockopt(bsd: BsdLayer, fd: number, level: number, name: number): Sys
     s.error = undefined;
   } else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_REUSEADDR) v = s.opts.reuseAddr ? 1 : 0;
   else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_KEEPALIVE) v = s.opts.keepAlive ? 1 : 0;
+  else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_RCVBUF && s.opts.rcvBuf) v = s.opts.rcvBuf;
+  else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_SNDBUF && s.opts.sndBuf) v = s.opts.sndBuf;
   else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_NODELAY) v = s.opts.noDelay ? 1 : 0;
   else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_USER_TIMEOUT) v = s.opts.userTimeout;
   else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_MAXSEG && s.conn) v = s.conn.info().mss;
+  // Linux: before the handshake, the TCP_MAXSEG set, else mss_cache's initial 536.
+  else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_MAXSEG) v = s.opts.maxSeg ?? 536;
   else throw new ScriptUnsupported(`getsockopt(${optName(level, name)}) is not supported`);
   return { ret: 0, out: [v] };
 }

@@ -36,6 +36,7 @@ export interface DnsCounters {
   truncated: number;
   formerr: number;
   notimp: number;
+  refused: number;
   /** Dropped: not decodable, or a response rather than a query. */
   malformed: number;
   droppedResponses: number;
@@ -95,7 +96,7 @@ function decode(buf: Buffer): DecodedPacket | undefined {
 }
 
 export function startDnsServer(stack: Stack, zone: Zone, port = 53): DnsServer {
-  const counters: DnsCounters = { udpQueries: 0, tcpQueries: 0, answered: 0, nxdomain: 0, truncated: 0, formerr: 0, notimp: 0, malformed: 0, droppedResponses: 0 };
+  const counters: DnsCounters = { udpQueries: 0, tcpQueries: 0, answered: 0, nxdomain: 0, truncated: 0, formerr: 0, notimp: 0, refused: 0, malformed: 0, droppedResponses: 0 };
 
   /** Decode, answer and encode one query; undefined means drop. */
   const respond = (msg: Buffer, limit: ((q: DecodedPacket) => number) | undefined): Buffer | undefined => {
@@ -108,16 +109,26 @@ export function startDnsServer(stack: Stack, zone: Zone, port = 53): DnsServer {
       counters.droppedResponses++;
       return undefined;
     }
-    const { packet, rcode } = answer(zone, q);
+    let out: Buffer;
+    let reply: { packet: Packet; rcode: number };
+    try {
+      reply = answer(zone, q);
+      out = dnsPacket.encode(reply.packet);
+      if (limit && out.length > limit(q)) {
+        counters.truncated++;
+        out = dnsPacket.encode({ ...reply.packet, flags: (reply.packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [] });
+      }
+    } catch {
+      // A question dns-packet decoded but cannot encode back (a mangled name): not answerable.
+      counters.malformed++;
+      return undefined;
+    }
+    const rcode = reply.rcode;
     if (rcode === RCODE.NXDOMAIN) counters.nxdomain++;
     else if (rcode === RCODE.FORMERR) counters.formerr++;
     else if (rcode === RCODE.NOTIMP) counters.notimp++;
+    else if (rcode === RCODE.REFUSED) counters.refused++;
     else counters.answered++;
-    let out = dnsPacket.encode(packet);
-    if (limit && out.length > limit(q)) {
-      counters.truncated++;
-      out = dnsPacket.encode({ ...packet, flags: (packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [] });
-    }
     return out;
   };
 
@@ -134,29 +145,10 @@ export function startDnsServer(stack: Stack, zone: Zone, port = 53): DnsServer {
   const tcp = stack.createServer({ allowHalfOpen: true }, (socket) => {
     live.add(socket);
     socket.on('close', () => live.delete(socket));
-    socket.on('error', () => {});
-    socket.setTimeout(TCP_IDLE_MS, () => socket.end());
-    let pending: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      // RFC 1035 §4.2.2: each message is preceded by its length in two octets.
-      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
-        const len = pending.readUInt16BE(0);
-        const msg = pending.subarray(2, 2 + len);
-        pending = pending.subarray(2 + len);
-        counters.tcpQueries++;
-        const out = respond(Buffer.from(msg), undefined);
-        if (!out) {
-          socket.destroy();
-          return;
-        }
-        const framed = Buffer.allocUnsafe(2 + out.length);
-        framed.writeUInt16BE(out.length, 0);
-        out.copy(framed, 2);
-        socket.write(framed);
-      }
+    serveTcp(socket, (msg) => {
+      counters.tcpQueries++;
+      return respond(msg, undefined);
     });
-    socket.on('end', () => socket.end());
   });
   tcp.listen(port);
 
@@ -171,4 +163,33 @@ export function startDnsServer(stack: Stack, zone: Zone, port = 53): DnsServer {
         for (const s of live) s.destroy();
       }),
   };
+}
+
+/**
+ * One DNS-over-TCP client: length-prefixed messages (RFC 1035 §4.2.2), split
+ * or joined anyhow by TCP, answered in order; closed after TCP_IDLE_MS idle
+ * or on a message we will not answer.
+ */
+function serveTcp(socket: TcpSocket, respond: (msg: Buffer) => Buffer | undefined): void {
+  socket.on('error', () => {});
+  socket.setTimeout(TCP_IDLE_MS, () => socket.end());
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+      const len = pending.readUInt16BE(0);
+      const msg = Buffer.from(pending.subarray(2, 2 + len));
+      pending = pending.subarray(2 + len);
+      const out = respond(msg);
+      if (!out) {
+        socket.destroy();
+        return;
+      }
+      const framed = Buffer.allocUnsafe(2 + out.length);
+      framed.writeUInt16BE(out.length, 0);
+      out.copy(framed, 2);
+      socket.write(framed);
+    }
+  });
+  socket.on('end', () => socket.end());
 }

@@ -22,6 +22,7 @@ export type Citation = RfcCitation | LinuxCitation;
 export const CITATIONS = {
   'open-active': { rfc: 9293, section: '3.10.1', title: 'OPEN Call' },
   'close-call': { rfc: 9293, section: '3.10.4', title: 'CLOSE Call' },
+  'abort-call': { rfc: 9293, section: '3.10.5', title: 'ABORT Call' },
   'send-call': { rfc: 9293, section: '3.10.2', title: 'SEND Call' },
   closed: { rfc: 9293, section: '3.10.7.1', title: 'CLOSED STATE' },
   listen: { rfc: 9293, section: '3.10.7.2', title: 'LISTEN STATE' },
@@ -49,6 +50,9 @@ export const CITATIONS = {
   timestamps: { rfc: 7323, section: '3.2', title: 'TCP Timestamps Option' },
   iw: { rfc: 6928, section: '2', title: 'TCP Modification' },
   newreno: { rfc: 6582, section: '3.2', title: 'Specification' },
+  'cubic-increase': { rfc: 9438, section: '4.2', title: 'Window Increase Function' },
+  'cubic-decrease': { rfc: 9438, section: '4.6', title: 'Multiplicative Decrease' },
+  'cubic-timeout': { rfc: 9438, section: '4.8', title: 'Timeout' },
   tlp: { rfc: 8985, section: '7.3', title: 'Sending a Loss Probe upon PTO Expiration' },
   'syn-rst-attack': { rfc: 5961, section: '4.2', title: 'Mitigation' },
   'syn-cookies': { rfc: 4987, section: '3.6', title: 'SYN Cookies' },

@@ -53,6 +53,7 @@ export interface CwndFact {
   caAfter: string;
   rtoBefore: number;
   rtoAfter: number;
+  cc: string;
 }
 
 export interface StepFacts {
@@ -69,8 +70,8 @@ export interface StepFacts {
   counters: Record<Side, Record<string, number>>;
 }
 
-const SEQ_MOD = 2 ** 32;
-const rel = (x: number, base: number | undefined): number => (base === undefined ? x : (((x - base) % SEQ_MOD) + SEQ_MOD) % SEQ_MOD);
+/** x relative to base, as a signed 32-bit distance (a number from an older incarnation shows negative). */
+const rel = (x: number, base: number | undefined): number => (base === undefined ? x : ((x - base) | 0));
 
 interface DirState {
   isn?: number;
@@ -104,15 +105,27 @@ export class FactTracker {
     return d;
   }
 
+  private restart(s: TraceSegment): DirState {
+    const t = s.tcp!;
+    const fresh: DirState = { maxEnd: 0 };
+    this.dirs.set(`${s.from}:${t.srcPort}>${t.dstPort}`, fresh);
+    return fresh;
+  }
+
   /** Classify a segment the first time it is seen (it is sent before it can arrive). */
   segment(s: TraceSegment): SegFact | undefined {
     const known = this.byId.get(s.id);
     if (known) return known;
     const t = s.tcp;
     if (!t) return undefined;
-    const d = this.dir(s);
+    let d = this.dir(s);
     const r = this.reverse(s);
     const syn = t.flags.includes('S');
+    if (syn && d.isn !== undefined && t.seq !== d.isn) {
+      // A SYN with another ISN on the same ports: a new incarnation of the connection.
+      // (The other direction restarts with its own SYN; until then its numbers are the old ones.)
+      d = this.restart(s);
+    }
     const fin = t.flags.includes('F');
     const rst = t.flags.includes('R');
     const ack = t.flags.includes('.');
@@ -194,6 +207,7 @@ function diffConns(step: TraceStep): Pick<StepFacts, 'transitions' | 'fired' | '
           caAfter: a.caState,
           rtoBefore: b.rto,
           rtoAfter: a.rto,
+          cc: a.cc ?? '',
         });
       }
     }

@@ -83,11 +83,12 @@ export function buildLadder(header: TraceHeader, steps: readonly TraceStep[]): L
   for (const step of steps) {
     const f = tracker.facts(step);
     const t = step.t;
-    if (step.cause.kind === 'app' && step.cause.action !== 'send') items.push({ kind: 'app', t, side: step.cause.side, text: step.cause.action });
+    if (step.cause.kind === 'app' && step.cause.action !== 'write (application)') items.push({ kind: 'app', t, side: step.cause.side, text: step.cause.action });
     for (const x of f.fired) items.push({ kind: 'timer', t, side: x.side, text: `⏰ ${TIMER_NAMES[x.timer] ?? x.timer} fired` });
     for (const s of step.segments) {
       const sf = f.sent.find((x) => x.seg.id === s.id) ?? f.arrived.find((x) => x.seg.id === s.id);
-      items.push({ kind: 'segment', t: s.t, side: s.from, text: segmentLabel(sf, s) + (sf?.retransmit ? ' (retransmission)' : ''), fate: fate(s), arrivedAt: s.arrivedAt, id: s.id });
+      // At the event's time: in a live trace a packet leaves a little after the event began.
+      items.push({ kind: 'segment', t, side: s.from, text: segmentLabel(sf, s) + (sf?.retransmit ? ' (retransmission)' : ''), fate: fate(s), arrivedAt: s.arrivedAt, id: s.id });
     }
     for (const x of f.transitions) {
       const port = multi[x.side] ? `${x.key.split('>')[0]}↔${x.key.split(':').pop()} ` : '';
@@ -103,7 +104,7 @@ export function buildLadder(header: TraceHeader, steps: readonly TraceStep[]): L
     for (const c of f.cwnd) {
       const mss = (b: number): string => (b >= 0x7fffffff ? '∞' : c.mss > 0 ? `${Math.round((b / c.mss) * 10) / 10}` : String(b));
       if (mss(c.cwndAfter) === mss(c.cwndBefore) && c.ssthreshAfter === c.ssthreshBefore) continue;
-      const initial = f.transitions.some((x) => x.side === c.side && x.key === c.key);
+      const initial = f.transitions.some((x) => x.side === c.side && x.key === c.key && (x.to === 'ESTABLISHED' || x.to === 'SYN_RECEIVED'));
       const text = initial ? `cwnd ${mss(c.cwndAfter)} MSS (initial window)` : `cwnd ${mss(c.cwndBefore)} → ${mss(c.cwndAfter)} MSS, ssthresh ${mss(c.ssthreshAfter)}`;
       items.push({ kind: 'cwnd', t, side: c.side, text });
     }

@@ -1,6 +1,7 @@
 /** An IPv4 packet on the link as a TraceSegment (for the ladder); never throws on bad bytes. */
 import { Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
-import { parseTcpSegment, TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpRepr } from '../wire/tcp.js';
+import { TcpView, TCP_HEADER_LEN, TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpOptionsRepr, type TcpRepr } from '../wire/tcp.js';
+import { parseTcpOptions } from '../wire/tcp-options.js';
 import type { Side, TcpFields, TraceSegment } from './trace-format.js';
 
 const FLAG_LETTERS: Array<[number, string]> = [
@@ -39,7 +40,7 @@ function tcpFields(seg: TcpRepr): TcpFields {
 }
 
 /** Describe `packet` (an IPv4 datagram) sent by `from` at `t`; undefined for bytes that are not IPv4. */
-export function recordPacket(id: number, from: Side, t: number, packet: Buffer, checksumVerified = false): TraceSegment | undefined {
+export function recordPacket(id: number, from: Side, t: number, packet: Buffer): TraceSegment | undefined {
   const p = Ipv4Packet.parse(packet);
   if (typeof p === 'string') return undefined;
   const ip = Ipv4Repr.parse(p);
@@ -59,9 +60,16 @@ export function recordPacket(id: number, from: Side, t: number, packet: Buffer, 
     return rec;
   }
   if (ip.protocol === 6) {
-    // A checksum the link vouched for (TUN offloads: NEEDS_CSUM) is partial, not wrong.
-    const seg = parseTcpSegment(payload, ip.src, ip.dst, checksumVerified);
-    if (typeof seg !== 'string') rec.tcp = tcpFields(seg);
+    // Header fields without the checksum check: with checksum offload the
+    // checksum is finished later (by the kernel), and a corrupted segment is
+    // still worth drawing (its receiver counts it as badChecksum).
+    const v = TcpView.parse(payload);
+    if (typeof v !== 'string') {
+      const options: TcpOptionsRepr = {};
+      if (parseTcpOptions(payload, TCP_HEADER_LEN, v.headerLen, options) === null) {
+        rec.tcp = tcpFields({ srcPort: v.srcPort, dstPort: v.dstPort, seq: v.seq, ack: v.ack, flags: v.flags, window: v.window, urgent: v.urgent, options, payload: payload.subarray(v.headerLen) });
+      }
+    }
   } else if (ip.protocol === 17 && payload.length >= 8) {
     rec.udp = { srcPort: payload.readUInt16BE(0), dstPort: payload.readUInt16BE(2), len: payload.readUInt16BE(4) };
   } else if (ip.protocol === 1 && payload.length >= 4) {

@@ -43,6 +43,7 @@ export function connView(i: TcpInfo): ConnView {
     mss: i.mss,
     retransmits: i.retransmits,
     caState: i.caState,
+    ...(i.ccName ? { cc: i.ccName } : {}),
     timers,
   };
 }
@@ -110,7 +111,7 @@ export class TraceRecorder {
         if (this.onSend(side, packet)) link.send(packet);
       },
       // RxMeta passes through: with TUN offloads it says which checksums the kernel vouched for.
-      onReceive: (handler: ReceiveHandler) => link.onReceive((batch, meta) => this.onArrive(side, batch, () => handler(batch, meta), meta?.checksumVerified)),
+      onReceive: (handler: ReceiveHandler) => link.onReceive((batch, meta) => this.onArrive(side, batch, () => handler(batch, meta))),
       close: () => link.close(),
     };
   }
@@ -171,23 +172,22 @@ export class TraceRecorder {
     else {
       // Sent outside any event (a live application writing from its own
       // callback): an event of its own, closed once the current tick's work is done.
-      this.begin({ kind: 'app', side, action: 'send' }, this.lastAfter);
+      this.begin({ kind: 'app', side, action: 'write (application)' }, this.lastAfter);
       this.open!.step.segments.push(rec);
       queueMicrotask(() => this.end());
     }
     return !drop;
   }
 
-  private onArrive(side: Side, batch: Buffer[], deliver: () => void, verified?: Uint8Array): void {
+  private onArrive(side: Side, batch: Buffer[], deliver: () => void): void {
     const ids: number[] = [];
     const unseen: TraceSegment[] = [];
     const now = this.clock.now();
     const other: Side = side === 'a' ? 'b' : 'a';
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i];
+    for (const p of batch) {
       let rec = this.bySegment.get(p);
       if (!rec) {
-        rec = recordPacket(this.nextId++, other, now, p, verified?.[i] === 1);
+        rec = recordPacket(this.nextId++, other, now, p);
         if (!rec) continue;
         this.bySegment.set(p, rec);
         if (this.retain) this.segments.push(rec);

@@ -1,12 +1,29 @@
 /** The ladder as an SVG picture: two timelines, slanted arrows from send to arrival, rules in grey. */
 import type { Ladder } from './ladder.js';
 
-const W = 1100;
+const W = 1320;
 const ROW = 18;
-const XA = 170;
-const XB = 760;
+const XA = 330;
+const XB = 930;
+/** Characters per rule line (monospace 11px is about 6.6 px a character). */
+const RULE_CHARS = 145;
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Timer glyphs are for terminals; SVG fonts often lack them, and the words say it anyway. */
+const plain = (s: string): string => s.replace(/^[⏱⏰⏹]\s*/u, '');
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
 
 export function renderSvg(ladder: Ladder): string {
   const h = ladder.header;
@@ -21,25 +38,30 @@ export function renderSvg(ladder: Ladder): string {
     if (item.kind === 'segment') {
       const [x1, x2] = item.side === 'a' ? [XA, XB] : [XB, XA];
       const lost = item.fate === 'lost' || item.fate === 'dropped';
+      // Label above, arrow slanting down one row: send time to arrival.
+      body.push(`<text x="${(XA + XB) / 2}" y="${y + 4}" class="lbl" text-anchor="middle">${esc(item.text)}${lost ? ` ✗ ${item.fate}` : ''}</text>`);
+      const y1 = y + 9;
       const xEnd = lost ? x1 + (x2 - x1) * 0.6 : x2;
-      const yEnd = y + ROW * (lost ? 0.6 : 1);
-      body.push(`<line x1="${x1}" y1="${y}" x2="${xEnd}" y2="${yEnd}" class="${lost ? 'lost' : 'seg'}" marker-end="url(#${lost ? 'x' : 'arrow'})"/>`);
-      body.push(`<text x="${(XA + XB) / 2}" y="${y + ROW / 2 - 3}" class="lbl" text-anchor="middle">${esc(item.text)}${lost ? ` ✗ ${item.fate}` : ''}</text>`);
-      y += ROW * 1.3;
+      const yEnd = y1 + ROW * (lost ? 0.6 : 1);
+      body.push(`<line x1="${x1}" y1="${y1}" x2="${xEnd}" y2="${yEnd}" class="${lost ? 'lost' : 'seg'}" marker-end="url(#${lost ? 'x' : 'arrow'})"/>`);
+      y += ROW * 1.6;
     } else if (item.kind === 'rule') {
       const who = item.side ? `${h.sides[item.side].label}: ` : '';
       const also = item.also.length ? ` (${item.also.join('; ')})` : '';
-      body.push(`<text x="${XA + 10}" y="${y + 4}" class="rule">↳ ${esc(`${who}${item.label}: ${item.text}${also}`)}</text>`);
-      y += ROW;
+      wrap(`${who}${item.label}: ${item.text}${also}`, RULE_CHARS).forEach((line, i) => {
+        body.push(`<text x="${XA - 150}" y="${y + 4}" class="rule">${i === 0 ? '↳ ' : '  '}${esc(line)}</text>`);
+        y += ROW * 0.85;
+      });
+      y += ROW * 0.15;
     } else {
       const x = item.side === 'a' ? XA - 8 : XB + 8;
       const anchor = item.side === 'a' ? 'end' : 'start';
-      body.push(`<text x="${x}" y="${y + 4}" class="${item.kind}" text-anchor="${anchor}">${esc(item.kind === 'state' ? `[${item.text}]` : item.text)}</text>`);
+      body.push(`<text x="${x}" y="${y + 4}" class="${item.kind}" text-anchor="${anchor}">${esc(item.kind === 'state' ? `[${item.text}]` : plain(item.text))}</text>`);
       y += ROW;
     }
   }
   const height = y + 30;
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="monospace" font-size="12">`);
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" xml:space="preserve" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="monospace" font-size="12">`);
   out.push(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#1f4e9c"/></marker>` +
     `<marker id="x" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="9" markerHeight="9"><path d="M0,0 L10,10 M10,0 L0,10" stroke="#c0392b" stroke-width="2"/></marker></defs>`);
   out.push(`<style>.seg{stroke:#1f4e9c;stroke-width:1.3}.lost{stroke:#c0392b;stroke-width:1.3;stroke-dasharray:4 3}.lbl{fill:#111}.rule{fill:#777;font-size:11px}.t{fill:#555}.state{fill:#0a7d32;font-weight:bold}.timer{fill:#8a5a00}.cwnd{fill:#6a1b9a}.app{fill:#000;font-style:italic}.hdr{font-weight:bold;font-size:14px}</style>`);

@@ -42,10 +42,6 @@ const isSynAck = (s: SegFact): boolean => s.syn && s.ack;
 const count = (f: StepFacts, side: Side, name: string): number => f.counters[side][`Tcp.${name}`] ?? 0;
 const ms = (x: number): string => `${Math.round(x * 1000) / 1000} ms`;
 
-function tr(f: StepFacts, from: string | undefined, to: string | undefined): Transition[] {
-  return f.transitions.filter((t) => t.from === from && t.to === to);
-}
-
 /** Connection state changes, by the RFC 9293 §3.10 event that makes each. */
 const transitions: Rule = (f) => {
   const hits: RuleHit[] = [];
@@ -111,7 +107,9 @@ const transitions: Rule = (f) => {
         else if (arrivedWith(f, (s) => s.rst)) hits.push({ side, cite: 'syn-sent', text: 'SYN-SENT: an acceptable RST → CLOSED, "connection refused"' });
         break;
       default:
-        if (t.to === undefined && arrivedWith(f, (s) => s.rst)) hits.push({ side, cite: 'other', text: `second, check the RST bit: ${stateName(t.from)} → CLOSED, "connection reset"` });
+        if (t.to === undefined && cause.kind === 'app' && cause.action.startsWith('abort')) {
+          hits.push({ side, cite: 'abort-call', text: `ABORT call in ${stateName(t.from)}: send <SEQ=SND.NXT><CTL=RST>, delete the TCB` });
+        } else if (t.to === undefined && arrivedWith(f, (s) => s.rst)) hits.push({ side, cite: 'other', text: `second, check the RST bit: ${stateName(t.from)} → CLOSED, "connection reset"` });
     }
   }
   return hits;
@@ -134,9 +132,18 @@ const synOptions: Rule = (f) => {
     const also: CitationId[] = [];
     const parts: string[] = [];
     if (o.mss !== undefined) parts.push(`MSS ${o.mss} (MTU − 40)`);
-    if (o.wscale !== undefined) (parts.push(`window scale ${o.wscale}`), also.push('wscale'));
-    if (o.sackPermitted) (parts.push('SACK permitted'), also.push('sack-permitted'));
-    if (o.ts) (parts.push('timestamps'), also.push('timestamps'));
+    if (o.wscale !== undefined) {
+      parts.push(`window scale ${o.wscale}`);
+      also.push('wscale');
+    }
+    if (o.sackPermitted) {
+      parts.push('SACK permitted');
+      also.push('sack-permitted');
+    }
+    if (o.ts) {
+      parts.push('timestamps');
+      also.push('timestamps');
+    }
     if (parts.length > 0) hits.push({ side: s.seg.from, cite: 'mss', also, text: `${isSynAck(s) ? 'SYN,ACK' : 'SYN'} offers ${parts.join(', ')}${isSynAck(s) ? ' (only what the SYN offered)' : ''}` });
   }
   return hits;
@@ -164,7 +171,8 @@ const timerExpiry: Rule = (f) => {
       const what = rtx.syn ? (rtx.ack ? 'the SYN,ACK' : 'the SYN') : rtx.fin && !hasData(rtx) ? 'the FIN' : 'the earliest unacknowledged segment';
       hits.push({ side, cite: 'rto-manage', also: ['linux-rtx-timer'], text: `retransmission timer expired: retransmit ${what}${backoff}` });
       if (c && c.cwndAfter < c.cwndBefore) {
-        hits.push({ side, cite: 'ss-ca', text: `timeout: ssthresh = max(FlightSize/2, 2·SMSS) = ${c.ssthreshAfter}, cwnd = 1 SMSS (loss window), slow start again` });
+        if (c.cc === 'cubic') hits.push({ side, cite: 'cubic-timeout', also: ['ss-ca'], text: `timeout: CUBIC reduces by β_cubic = 0.7: ssthresh ${c.ssthreshAfter} bytes (${(c.ssthreshAfter / Math.max(1, c.cwndBefore)).toFixed(2)} of cwnd before), cwnd = 1 SMSS (loss window), slow start again` });
+        else hits.push({ side, cite: 'ss-ca', text: `timeout: ssthresh = max(FlightSize/2, 2·SMSS) = ${c.ssthreshAfter}, cwnd = 1 SMSS (loss window), slow start again` });
       }
     } else if (t.timer === 'lossProbe') {
       hits.push({ side, cite: 'tlp', text: 'probe timeout (≈2·SRTT) with no ACK: send a loss probe — new data, or the last segment again — to get an ACK or SACK before the RTO' });
@@ -191,8 +199,13 @@ const lossRecovery: Rule = (f) => {
         side: c.side,
         cite: sack ? 'sack-recovery' : 'fast-rtx',
         also: sack ? ['fast-rtx'] : [],
-        text: `${sack ? 'SACK blocks show DupThresh segments above a hole' : 'third duplicate ACK'}: the hole is lost → ${rtx ? 'retransmit it at once, ' : ''}enter fast recovery, ssthresh = FlightSize/2 = ${c.ssthreshAfter} bytes`,
+        text: `${sack ? 'SACK blocks show DupThresh segments above a hole' : 'third duplicate ACK'}: the hole is lost → ${rtx ? 'retransmit it at once, ' : ''}enter fast recovery`,
       });
+      hits.push(
+        c.cc === 'cubic'
+          ? { side: c.side, cite: 'cubic-decrease', text: `CUBIC multiplicative decrease, β_cubic = 0.7 (Reno halves): ssthresh ${c.ssthreshAfter} bytes, ${(c.ssthreshAfter / Math.max(1, c.cwndBefore)).toFixed(2)} of cwnd before` }
+          : { side: c.side, cite: 'fast-rtx', text: `ssthresh = max(FlightSize/2, 2·SMSS) = ${c.ssthreshAfter} bytes` },
+      );
     } else if (c.caBefore === 'recovery' && c.caAfter !== 'recovery') {
       hits.push({ side: c.side, cite: 'newreno', also: ['fast-rtx'], text: `full ACK: everything outstanding at the loss is acknowledged → leave fast recovery, cwnd = ssthresh = ${c.cwndAfter}` });
     } else if (rtx && c.caAfter === 'recovery') {
@@ -216,6 +229,8 @@ const windowGrowth: Rule = (f) => {
     if (seg(c.cwndBefore) === seg(c.cwndAfter)) continue;
     if (c.cwndBefore < c.ssthreshBefore) {
       hits.push({ side: c.side, cite: 'ss-ca', text: `slow start (cwnd < ssthresh): cwnd += min(acked, SMSS): ${seg(c.cwndBefore)} → ${seg(c.cwndAfter)}` });
+    } else if (c.cc === 'cubic') {
+      hits.push({ side: c.side, cite: 'cubic-increase', text: `congestion avoidance, CUBIC: cwnd follows W(t) = C·(t−K)³ + W_max, concave up to the window before the last loss, then convex: ${seg(c.cwndBefore)} → ${seg(c.cwndAfter)}` });
     } else {
       hits.push({ side: c.side, cite: 'ss-ca', text: `congestion avoidance: cwnd grows by one SMSS per window acknowledged: ${seg(c.cwndBefore)} → ${seg(c.cwndAfter)}` });
     }
@@ -247,9 +262,9 @@ const receiverAcks: Rule = (f) => {
   } else if (advanced > 0 && acks.length > withSack.length) {
     const full = data.filter((s) => (s.seg.tcp?.len ?? 0) >= (before?.mss ?? 536)).length;
     if (full >= 2) hits.push({ side, cite: 'gen-acks', text: 'a second full-sized segment arrived: ACK at once (an ACK at least every second full-sized segment)' });
-    else hits.push({ side, cite: 'linux-quickack', also: ['gen-acks'], text: 'quick-ACK mode: early in a connection (and after a delayed ACK fired) Linux acknowledges data at once' });
+    else hits.push({ side, cite: 'linux-quickack', also: ['gen-acks'], text: 'ACK at once: quick-ACK mode (the first data of a connection, as many segments as half the window holds, at most 16, and data after an idle gap), or the application read a short pushed segment at once (tcp_cleanup_rbuf)' });
   } else if (acks.length === 0 && f.armed.some((t) => t.side === side && t.timer === 'delayedAck')) {
-    hits.push({ side, cite: 'delayed-ack', also: ['ack-delay-1122', 'linux-delack'], text: 'one segment of data: delay the ACK (at most 500 ms; 40 ms as Linux) hoping to piggyback it or cover a second segment' });
+    hits.push({ side, cite: 'delayed-ack', also: ['ack-delay-1122', 'linux-delack'], text: 'data, but not two full segments unacknowledged (nor a window to advance): delay the ACK (less than 500 ms; at least 40 ms in Linux) hoping to piggyback it or cover a second segment' });
   }
   return hits;
 };
@@ -269,6 +284,8 @@ const sender: Rule = (f) => {
       hits.push({ side: cause.side, cite: 'nagle', also: ['linux-nagle'], text: 'Nagle: less than an MSS to send while data is unacknowledged → hold it until the ACK arrives' });
     } else if (out.length > 0) {
       hits.push({ side: cause.side, cite: 'send-call', also: ['iw'], text: `SEND: ${out.length} segment(s) of at most MSS, as many as min(cwnd, peer window) allows (initial window 10 MSS)` });
+    } else if (f.sent.some((s) => s.seg.from === cause.side && s.ack && !s.syn && !s.fin)) {
+      hits.push({ side: cause.side, cite: 'sws-receiver', text: 'the application read: the ACK owed (with the reopened window) goes out now' });
     }
   }
   if (cause.kind === 'arrive') {
@@ -302,7 +319,11 @@ const special: Rule = (f) => {
     hits.push({ side, cite: 'other', text: `first, check the sequence number: the segment is not acceptable (it lies before RCV.NXT${syn ? ': the SYN of a SYN,ACK we already answered' : ''} or beyond the window) → drop it and send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>` });
   }
   if (count(f, side, 'TCPChallengeACK') > 0) {
-    hits.push({ side, cite: 'other', also: ['syn-rst-attack'], text: 'SYN (or RST) in window on a synchronized connection → challenge ACK instead of acting on it' });
+    const what = arrivedWith(f, (s) => s.syn) ? 'SYN' : arrivedWith(f, (s) => s.rst) ? 'RST not exactly at RCV.NXT' : 'segment';
+    hits.push({ side, cite: 'other', also: ['syn-rst-attack'], text: `${what} in window on a synchronized connection → challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT> instead of acting on it` });
+  }
+  if (f.step.before[side]?.some((c) => c.state === 'SYN_SENT') && arrivedWith(f, (s) => s.ack && !s.syn && !s.rst) && sentBy(f, side, (s) => s.rst)) {
+    hits.push({ side, cite: 'syn-sent', text: 'SYN-SENT: an ACK that does not acknowledge our SYN is unacceptable → send <SEQ=SEG.ACK><CTL=RST>, stay in SYN-SENT' });
   }
   const rst = sentBy(f, side, (s) => s.rst);
   if (rst && f.transitions.length === 0 && !f.step.before[side]?.some((c) => c.state !== 'LISTEN' && c.state !== 'TIME_WAIT')) {

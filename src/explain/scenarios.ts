@@ -95,6 +95,22 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'challenge-ack',
+    title: 'a client restarts on the same port: SYN in window → challenge ACK, RST, and a clean reconnect',
+    durationMs: 1500,
+    setup(sim) {
+      const { client } = handshakeThen(sim);
+      // The client "crashes": its connection vanishes and the RST it sends is lost.
+      sim.drop((s) => s.from === 'a' && s.tcp?.flags.includes('R') === true && s.t < 60);
+      let port = 0;
+      sim.at(50, 'a', 'abort() (the RST is lost)', () => {
+        port = client().conn!.localPort;
+        client().conn!.abort();
+      });
+      sim.at(55, 'a', 'connect() from the same port', () => sim.connect('a', PORT, {}, port));
+    },
+  },
+  {
     name: 'syn-retries',
     title: 'SYN retransmission with exponential backoff until the connect times out',
     durationMs: 200_000,
@@ -166,13 +182,21 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'delayed-ack',
-    title: 'quick ACKs at first, then a delayed ACK for a lone segment, an immediate ACK for every second full one',
-    durationMs: 300,
+    title: 'quick ACKs at first, then a delayed ACK for a lone small segment, an immediate ACK for every second full one',
+    // A small receive window: Linux's quick-ACK allowance is half the window in segments (tcp_incr_quickack).
+    tcpB: { rcvBuf: 4096 },
+    durationMs: 500,
     setup(sim) {
-      const { client } = handshakeThen(sim);
-      sim.at(50, 'a', 'write(100 bytes)', () => client().conn!.send(Buffer.alloc(100, 0x61)));
-      sim.at(100, 'a', 'write(100 bytes)', () => client().conn!.send(Buffer.alloc(100, 0x61)));
-      sim.at(200, 'a', 'write(2 full segments)', () => client().conn!.send(Buffer.alloc(2 * 1448, 0x61)));
+      // The server does not read: an application read of a short pushed segment is ACKed at once (tcp_cleanup_rbuf).
+      const { client, server } = handshakeThen(sim, { read: false });
+      for (let i = 0; i < 4; i++) sim.at(50 + 50 * i, 'a', 'write(100 bytes)', () => client().conn!.send(Buffer.alloc(100, 0x61)));
+      sim.at(260, 'b', 'read()', () => {
+        for (const app of server()) {
+          app.behaviour.read = true;
+          app.drain();
+        }
+      });
+      sim.at(300, 'a', 'write(2 full segments)', () => client().conn!.send(Buffer.alloc(2 * 1448, 0x61)));
     },
   },
   {

@@ -75,15 +75,17 @@ export class ExplainSim {
   constructor(readonly o: SimOptions) {
     const faults = { delayMs: o.rttMs / 2, loss: o.loss };
     const [la, lb] = createMemoryLinkPair({ clock: this.clock, rng: new SeededRng(o.seed * 7 + 3), mtu: o.mtu ?? 1500, faults });
-    let a: Stack | undefined;
-    let b: Stack | undefined;
+    // The recorder reads the stacks, which are built on the recorder's clock and links.
+    const built: Partial<Record<Side, Stack>> = {};
     this.recorder = new TraceRecorder(this.clock, {
-      a: { connections: () => a?.connections() ?? [], counters: () => a?.counters() ?? {} },
-      b: { connections: () => b?.connections() ?? [], counters: () => b?.counters() ?? {} },
+      a: { connections: () => built.a?.connections() ?? [], counters: () => built.a?.counters() ?? {} },
+      b: { connections: () => built.b?.connections() ?? [], counters: () => built.b?.counters() ?? {} },
     });
     const clock = this.recorder.wrapClock();
-    a = new Stack({ link: this.recorder.wrapLink('a', la), addr: ADDRS.a, clock, rng: new SeededRng(o.seed * 3 + 1), tcp: o.tcp });
-    b = new Stack({ link: this.recorder.wrapLink('b', lb), addr: ADDRS.b, clock, rng: new SeededRng(o.seed * 3 + 2), tcp: { ...o.tcp, ...o.tcpB } });
+    const a = new Stack({ link: this.recorder.wrapLink('a', la), addr: ADDRS.a, clock, rng: new SeededRng(o.seed * 3 + 1), tcp: o.tcp });
+    const b = new Stack({ link: this.recorder.wrapLink('b', lb), addr: ADDRS.b, clock, rng: new SeededRng(o.seed * 3 + 2), tcp: { ...o.tcp, ...o.tcpB } });
+    built.a = a;
+    built.b = b;
     this.stacks = { a, b };
   }
 

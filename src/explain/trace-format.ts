@@ -83,6 +83,8 @@ export interface ConnView {
   mss: number;
   retransmits: number;
   caState: string;
+  /** Congestion controller name ('cubic', 'reno', ...). */
+  cc?: string;
   timers: Record<string, number>;
 }
 

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { Stack } from '../stack.js';
 import { VirtualClock } from '../time/virtual-clock.js';
 import { SeededRng } from '../util/random.js';
-import type { TcpConnection } from '../tcp/api.js';
+import type { TcpConnection, TcpOptions } from '../tcp/api.js';
 import { parseTcpSegment, TCP_ACK, type TcpRepr } from '../wire/tcp.js';
 import { bytes, rawTcpOptionsArea, u16, u32 } from './arbitraries.js';
 import { loadHexCorpus } from './corpus.js';
@@ -46,10 +46,10 @@ function serve(c: TcpConnection): void {
 }
 
 /** A fresh stack listening on 80 and 7 (TCP) and 7 (UDP), with one connection established from PEER:syn.srcPort. */
-export function buildFuzzStack(corpus: Buffer[], onAccept: (c: TcpConnection) => void = serve): FuzzStack {
+export function buildFuzzStack(corpus: Buffer[], onAccept: (c: TcpConnection) => void = serve, tcp: Partial<TcpOptions> = {}): FuzzStack {
   const link = new InjectLink(1500);
   const clock = new VirtualClock(0);
-  const stack = new Stack({ link, addr: US, clock, rng: new SeededRng(1), ip: { reassemblyMaxBytes: BOUNDS.reassemblyMaxBytes }, tcp: { maxSynBacklog: 16 } });
+  const stack = new Stack({ link, addr: US, clock, rng: new SeededRng(1), ip: { reassemblyMaxBytes: BOUNDS.reassemblyMaxBytes }, tcp: { maxSynBacklog: 16, ...tcp } });
   const accepted: TcpConnection[] = [];
   for (const port of [80, 7]) {
     const l = stack.tcp.listen(port, 8, () => {

@@ -58,6 +58,8 @@ export const ICMP_COUNTER_NAMES = [
   'outTimeExcds',
   'outRateLimited',
   'errorSuppressed',
+  // Path MTU estimates lowered by a frag-needed (RFC 1191; Linux counts no such thing, ip route get shows it).
+  'pmtuLearnt',
 ] as const;
 export type IcmpCounterName = (typeof ICMP_COUNTER_NAMES)[number];
 export type IcmpCounters = Counters<IcmpCounterName>;

@@ -9,6 +9,7 @@ import {
   ICMP_ECHO_REPLY,
   ICMP_ECHO_REQUEST,
   ICMP_TIME_EXCEEDED,
+  ICMP_UNREACH_FRAG_NEEDED,
   ICMPV4_HEADER_LEN,
   Icmpv4Packet,
   Icmpv4Repr,
@@ -22,8 +23,11 @@ import type { IcmpCounters } from './counters.js';
 import { TokenBucket } from './rate-limit.js';
 import { IPPROTO_ICMP } from './types.js';
 
-/** Handler for ICMP errors about a datagram we sent: `quoted` starts at its IP header. */
-export type IcmpErrorHandler = (type: number, code: number, quoted: Buffer, from: number) => void;
+/**
+ * Handler for ICMP errors about a datagram we sent: `quoted` starts at its IP
+ * header; `nextHopMtu` is the frag-needed MTU field (RFC 1191 §4), else 0.
+ */
+export type IcmpErrorHandler = (type: number, code: number, quoted: Buffer, from: number, nextHopMtu: number) => void;
 
 export interface IcmpOptions {
   localAddr: number;
@@ -36,7 +40,7 @@ export interface IcmpOptions {
   msgsBurst: number;
   /** Largest ICMP error datagram, IP header included. */
   errorMaxLen: number;
-  onError(type: number, code: number, quoted: Buffer, from: number): void;
+  onError: IcmpErrorHandler;
 }
 
 /** Types that are not errors (RFC 792, RFC 950, RFC 1256); anything else unknown is treated as an error. */
@@ -72,11 +76,11 @@ export class Icmp {
         return;
       case ICMP_DEST_UNREACHABLE:
         c.inDestUnreachs++;
-        this.o.onError(p.type, p.code, p.data, src);
+        this.o.onError(p.type, p.code, p.data, src, p.code === ICMP_UNREACH_FRAG_NEEDED ? p.seq : 0);
         return;
       case ICMP_TIME_EXCEEDED:
         c.inTimeExcds++;
-        this.o.onError(p.type, p.code, p.data, src);
+        this.o.onError(p.type, p.code, p.data, src, 0);
         return;
       case ICMP_REDIRECT:
         // RFC 1122 §3.2.2.2 has hosts update their route cache; we have one

@@ -17,6 +17,7 @@ import { fragment } from './fragment.js';
 import { Icmp, type IcmpErrorHandler } from './icmp.js';
 import { checkIpOptions } from './options.js';
 import { Reassembler } from './reassembly.js';
+import { PmtuCache } from './pmtu.js';
 import { IPPROTO_ICMP, type IpSender, type TransportInput } from './types.js';
 
 export interface Ipv4LayerOptions {
@@ -56,10 +57,13 @@ export class Ipv4Layer implements IpSender {
   private readonly batchEnds: Array<() => void> = [];
   private readonly directedBroadcast: number;
   private readonly defaultTtl: number;
+  private readonly clock: Clock;
+  private readonly pmtu = new PmtuCache();
   private ident: number;
 
   constructor(o: Ipv4LayerOptions) {
     this.link = o.link;
+    this.clock = o.clock;
     this.localAddr = o.addr >>> 0;
     this.log = o.log;
     this.defaultTtl = o.defaultTtl ?? 64;
@@ -77,7 +81,7 @@ export class Ipv4Layer implements IpSender {
       msgsPerSec: o.icmpMsgsPerSec ?? 1000,
       msgsBurst: o.icmpMsgsBurst ?? 50,
       errorMaxLen: o.icmpErrorMaxLen ?? 576,
-      onError: (type, code, quoted, from) => this.deliverError(type, code, quoted, from),
+      onError: (type, code, quoted, from, mtu) => this.deliverError(type, code, quoted, from, mtu),
     });
     this.reasm = new Reassembler({
       clock: o.clock,
@@ -111,6 +115,18 @@ export class Ipv4Layer implements IpSender {
 
   get txChecksumOffload(): boolean {
     return this.link.caps?.txChecksumOffload ?? false;
+  }
+
+  /** IpSender.pathMtu: the link MTU, or less where a frag-needed taught us so (RFC 1191). */
+  pathMtu(dst: number): number {
+    return Math.min(this.link.mtu, this.pmtu.get(dst, this.clock.now()) ?? Infinity);
+  }
+
+  /** IpSender.learnPathMtu (RFC 1191 §3; Linux __ip_rt_update_pmtu): returns the lowered path MTU, or undefined. */
+  learnPathMtu(dst: number, mtu: number, minPmtu: number, expiresMs: number): number | undefined {
+    const next = this.pmtu.learn(dst, mtu, this.link.mtu, this.clock.now(), minPmtu, expiresMs);
+    if (next !== undefined) this.icmpc.pmtuLearnt++;
+    return next;
   }
 
   /** Counter groups, printable with formatCounters. */
@@ -208,12 +224,12 @@ export class Ipv4Layer implements IpSender {
     }
   }
 
-  private deliverError(type: number, code: number, quoted: Buffer, from: number): void {
+  private deliverError(type: number, code: number, quoted: Buffer, from: number, mtu: number): void {
     if (quoted.length < IPV4_HEADER_LEN) return;
     const handler = this.errorHandlers[quoted[9]];
     if (!handler) return;
     try {
-      handler(type, code, quoted, from);
+      handler(type, code, quoted, from, mtu);
     } catch (err) {
       this.ipc.handlerError++;
       this.log?.error({ err }, 'transport ICMP error handler threw');

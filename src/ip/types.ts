@@ -41,4 +41,8 @@ export interface IpSender {
    * transport checksum is the pseudo-header sum, for the link to finish.
    */
   output(packet: Buffer, dst: number, protocol: number, ttl?: number, dontFrag?: boolean, gsoSize?: number, csumPartial?: boolean): void;
+  /** Path MTU to `dst` (RFC 1191): the link MTU unless a frag-needed lowered it. Optional for test fakes. */
+  pathMtu?(dst: number): number;
+  /** Record a frag-needed's MTU for `dst`; returns the new, lower path MTU or undefined if it did not go down. */
+  learnPathMtu?(dst: number, mtu: number, minPmtu: number, expiresMs: number): number | undefined;
 }

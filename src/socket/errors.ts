@@ -16,6 +16,8 @@ export const ERRNO = {
   ECONNRESET: -104,
   ETIMEDOUT: -110,
   ECONNREFUSED: -111,
+  ENETUNREACH: -101,
+  EHOSTUNREACH: -113,
 } as const;
 
 export type SocketErrorCode = keyof typeof ERRNO;
@@ -31,6 +33,8 @@ const DESCRIPTION: Record<SocketErrorCode, string> = {
   ECONNRESET: 'connection reset by peer',
   ETIMEDOUT: 'connection timed out',
   ECONNREFUSED: 'connection refused',
+  ENETUNREACH: 'network is unreachable',
+  EHOSTUNREACH: 'host is unreachable',
 };
 
 export interface SocketError extends Error {

@@ -83,7 +83,7 @@ export function onDataReceived(c: Connection, len: number): void {
   const atoMin = c.env.options.delayedAckMs;
   a.scheduled = true;
   // Linux rcv_mss: the largest segment seen, capped by our MSS; a shorter one marks a push.
-  if (len >= c.rcvMss) c.rcvMss = Math.min(len, c.env.localMss);
+  if (len >= c.rcvMss) c.rcvMss = Math.min(len, c.advMss);
   else {
     if (a.pushed) a.pushed2 = true;
     a.pushed = true;
@@ -124,7 +124,7 @@ export function ackNow(c: Connection): boolean {
 function windowWouldNotShrink(c: Connection): boolean {
   const t = c.tcb;
   const maxWnd = 65535 * 2 ** t.rcvWscale;
-  const free = Math.min(maxWnd, Math.max(0, c.env.options.rcvBuf - c.rcv.queued));
+  const free = Math.min(maxWnd, Math.max(0, c.rcvBuf - c.rcv.queued));
   return free >= seqSub(t.rcvAdv, t.lastAckSent);
 }
 

@@ -21,6 +21,8 @@ function sampleDeliveryRate(c: Connection, now: number): void {
     return;
   }
   const elapsed = now - t.rateRoundAt;
+  // Until the first full round, a partial sample (short transfers never complete one).
+  if (elapsed > 0 && t.deliveryRate === 0) t.deliveryRate = Math.round(((t.bytesAcked - t.rateRoundBytes) * 1000) / elapsed);
   if (elapsed > 0 && elapsed >= c.rtt.srtt) {
     t.deliveryRate = Math.round(((t.bytesAcked - t.rateRoundBytes) * 1000) / elapsed);
     t.rateRoundAt = now;

@@ -19,7 +19,7 @@ export type TcpState =
   | 'TIME_WAIT';
 
 /** Error codes TCP reports to the application, as Node's `net` names them. */
-export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE';
+export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE' | 'EHOSTUNREACH' | 'ENETUNREACH';
 
 /** Tunables, with defaults chosen as Linux's (see DEFAULT_TCP_OPTIONS). */
 export interface TcpOptions {
@@ -73,6 +73,20 @@ export interface TcpOptions {
    * per this many ms (Linux tcp_invalid_ratelimit = 500 ms, __tcp_oow_rate_limited).
    */
   invalidRateLimitMs: number;
+  /**
+   * Connections (SYN_RECEIVED and later, TIME_WAIT excluded) the layer holds
+   * at most; SYNs beyond it are dropped (TCPMaxConnDrop), connect() fails
+   * with EADDRNOTAVAIL. Linux bounds this through memory and file limits.
+   */
+  maxConnections: number;
+  /** TIME_WAIT records at most (Linux tcp_max_tw_buckets); beyond it a closing connection skips TIME_WAIT (TCPTimeWaitOverflow). */
+  maxTwBuckets: number;
+  /**
+   * Connections the application closed that are still finishing (FIN_WAIT_*,
+   * CLOSING, LAST_ACK) at most (Linux tcp_max_orphans); a close() beyond it
+   * resets instead (TCPAbortOnMemory, as tcp_check_oom → tcp_close).
+   */
+  maxOrphans: number;
   /** Ephemeral port range for active opens (Linux ip_local_port_range). */
   ephemeralPortMin: number;
   ephemeralPortMax: number;
@@ -124,6 +138,9 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   keepAliveProbes: 9,
   challengeAckLimit: 1000,
   invalidRateLimitMs: 500,
+  maxConnections: 1_000_000,
+  maxTwBuckets: 262_144,
+  maxOrphans: 65_536,
   ephemeralPortMin: 32768,
   ephemeralPortMax: 60999,
   rfc1337: true,
@@ -187,6 +204,9 @@ export interface TcpInfo {
   reordering: number;
   timestamps: boolean;
   sackOk: boolean;
+  /** MSS we advertised (tcpi_advmss) and Linux's estimate of the peer's segment size (tcpi_rcv_mss). */
+  advmss?: number;
+  rcvMss?: number;
   /** Initial sequence numbers (ours, the peer's); 0 where unknown. */
   iss?: number;
   irs?: number;
@@ -262,6 +282,10 @@ export interface TcpConnection {
   cork(): void;
   uncork(): void;
   setKeepAlive(enable: boolean, idleMs?: number): void;
+  /** TCP_KEEPINTVL (ms) and TCP_KEEPCNT for this connection; undefined keeps the current value. */
+  setKeepAliveProbes(intervalMs?: number, count?: number): void;
+  /** SO_RCVBUF/SO_SNDBUF after the connection exists (usable bytes; the window scale and MSS stay as negotiated). */
+  setBuffers(buffers: SocketParams): void;
   /** RFC 5482-style user timeout (TCP_USER_TIMEOUT), ms; 0 = use maxRetries. */
   setUserTimeout(ms: number): void;
   /** TCP_QUICKACK (Linux): false delays ACKs (interactive mode), true sends an owed ACK now. */
@@ -281,6 +305,18 @@ export interface TcpListener {
   close(): void;
 }
 
+/**
+ * Per-socket buffer sizes set before listen()/connect() (SO_RCVBUF/SO_SNDBUF,
+ * in usable bytes: what Linux keeps after doubling the value and reserving
+ * half for overhead). The receive size also picks the window scale.
+ */
+export interface SocketParams {
+  rcvBuf?: number;
+  sndBuf?: number;
+  /** TCP_MAXSEG set before the handshake (Linux user_mss): caps the MSS we advertise and send. */
+  maxSeg?: number;
+}
+
 /** What TCP offers the layers above it; implemented by src/tcp/tcp-layer.ts. */
 export interface TcpApi {
   /**
@@ -288,13 +324,13 @@ export interface TcpApi {
    * packet processing) whenever the accept queue becomes non-empty.
    * Throws an Error with code 'EADDRINUSE' if the port has a listener.
    */
-  listen(localPort: number, backlog: number, onAcceptable: () => void): TcpListener;
+  listen(localPort: number, backlog: number, onAcceptable: () => void, buffers?: SocketParams): TcpListener;
   /**
    * Active open (RFC 9293 §3.10.1): sends SYN now. Throws with code
    * 'EADDRINUSE' if `localPort` is taken for that 4-tuple, 'EADDRNOTAVAIL' if
    * no ephemeral port is free.
    */
-  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number): TcpConnection;
+  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number, buffers?: SocketParams): TcpConnection;
   /** Snapshot of every connection, listeners and TIME_WAIT entries included (`ss -tan`). */
   connections(): TcpInfo[];
 }

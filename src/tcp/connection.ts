@@ -11,7 +11,7 @@
  */
 import type { Timer } from '../time/clock.js';
 import type { TcpRepr } from '../wire/tcp.js';
-import type { ConnectionHandler, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
+import type { ConnectionHandler, SocketParams, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult, TcpEnv } from './env.js';
 import { createController } from './congestion/index.js';
 import type { CongestionController } from './congestion/types.js';
@@ -42,6 +42,9 @@ const NOOP_HANDLER: ConnectionHandler = Object.freeze({
 
 type SlotKind = 'none' | 'rtx' | 'persist' | 'finwait2';
 
+/** Shared empty payload: a Buffer per idle connection would cost a few hundred bytes (bench:scale). */
+const NO_DATA = Buffer.alloc(0);
+
 export class Connection implements TcpConnection {
   readonly tcb = new Tcb();
   readonly snd = new SendBuffer();
@@ -51,6 +54,8 @@ export class Connection implements TcpConnection {
   readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
   cc: CongestionController;
+  /** Segments retransmitted on this connection (the per-connection RetransSegs; D-SACK undo counts against it). */
+  retransSegs = 0;
   /** Congestion trace of this connection, when the stack asked for one (trace.ts). */
   readonly trace: ConnectionTrace | undefined;
   handler: ConnectionHandler;
@@ -72,15 +77,13 @@ export class Connection implements TcpConnection {
   outputDeferred = false;
   /** Delayed-ACK engine state (Linux icsk_ack; ack-policy.ts). */
   readonly acks = new AckState();
-  /** When this connection last sent a challenge ACK (output.ts sendChallengeAck). */
-  lastChallengeAckAt: number | undefined = undefined;
   /** Estimated size of the peer's full segments (Linux rcv_mss), for delayed ACK. */
   rcvMss = 536;
   peerOfferedWscale = false;
   /** Segment being processed, trimmed to the window (input.ts scratch, no per-segment object). */
   inSeq = 0;
   inAck = 0;
-  inData: Buffer = Buffer.alloc(0);
+  inData: Buffer = NO_DATA;
   inFin = false;
   /** TSval carried by our latest retransmission (RTT samples must echo it or later). */
   lastRtxTsVal: number | undefined;
@@ -98,6 +101,9 @@ export class Connection implements TcpConnection {
   probesOut = 0;
   keepAlive = false;
   keepAliveIdle: number;
+  /** TCP_KEEPINTVL / TCP_KEEPCNT (Linux per-socket overrides of the sysctls), ms and count. */
+  keepAliveInterval: number;
+  keepAliveProbes: number;
   kaProbes = 0;
   userTimeout = 0;
   lastRecvAt: number;
@@ -105,10 +111,21 @@ export class Connection implements TcpConnection {
   /** The 'rtx' slot holds a tail loss probe due before the RTO deadline `rtoAt`; whether one is out (loss-probe.ts). */
   probeArmed = false;
   rtoAt = Infinity;
+  /** RACK reordering timer deadline (RFC 8985 §6.3), served from the same slot before the RTO (rack.ts). */
+  reoAt = Infinity;
   probeOut = false;
   /** When the oldest unacknowledged data was (about) first sent: the user timeout's origin. */
   headSentAt = 0;
   wantWritable = false;
+  /** Receive and send buffer sizes (options.rcvBuf/sndBuf unless SO_RCVBUF/SO_SNDBUF set them). */
+  rcvBuf: number;
+  sndBuf: number;
+  /** TCP_MAXSEG before the handshake (Linux user_mss), if set. */
+  maxSeg: number | undefined;
+  /** When we last answered an invalid segment (Linux last_oow_ack_time; output.ts oowRateLimited). */
+  lastOowAckAt = -Infinity;
+  /** An ICMP error seen on a synchronized connection (Linux sk_err_soft): reported instead of ETIMEDOUT. */
+  softError: TcpErrorCode | undefined;
   private closed = false;
 
   private constructor(
@@ -130,14 +147,20 @@ export class Connection implements TcpConnection {
     });
     this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
     this.cc = createController(o.congestionControl, o.initialCwndSegments);
+    this.rcvBuf = o.rcvBuf;
+    this.sndBuf = o.sndBuf;
     this.keepAliveIdle = o.keepAliveIdle;
+    this.keepAliveInterval = o.keepAliveInterval;
+    this.keepAliveProbes = o.keepAliveProbes;
     this.lastRecvAt = env.clock.now();
     this.trace = env.trace ? new ConnectionTrace(env.trace, this) : undefined;
   }
 
   /** Active open (RFC 9293 §3.10.1): send SYN with our options, return in SYN_SENT. */
-  static connect(env: TcpEnv, tuple: FourTuple, iss: number, handler: ConnectionHandler): Connection {
+  static connect(env: TcpEnv, tuple: FourTuple, iss: number, handler: ConnectionHandler, buffers?: SocketParams): Connection {
     const c = new Connection(env, tuple, handler);
+    if (buffers) c.setBuffers(buffers);
+    c.maxSeg = buffers?.maxSeg;
     const t = c.tcb;
     t.iss = iss >>> 0;
     t.sndUna = t.iss;
@@ -148,7 +171,7 @@ export class Connection implements TcpConnection {
     // Per-tuple, not per-connection: a random offset would make a reconnect's TSval look older than
     // TS.Recent half the time, so the peer's TIME_WAIT answers it with an ACK instead (RFC 6191 §2).
     t.tsOffset = env.tsOffset ? env.tsOffset(tuple) : env.rng.u32();
-    t.rcvWscale = env.options.windowScaling ? windowScaleFor(env.options.rcvBuf) : 0;
+    t.rcvWscale = env.options.windowScaling ? windowScaleFor(c.rcvBuf) : 0;
     t.state = 'SYN_SENT';
     c.synSentAt = env.clock.now();
     sendSyn(c);
@@ -165,6 +188,8 @@ export class Connection implements TcpConnection {
    */
   static fromHandshake(env: TcpEnv, r: HandshakeResult, ack: TcpRepr): Connection {
     const c = new Connection(env, r, NOOP_HANDLER);
+    if (r.buffers) c.setBuffers(r.buffers);
+    c.maxSeg = r.buffers?.maxSeg;
     const t = c.tcb;
     t.passive = true;
     t.iss = r.iss >>> 0;
@@ -176,7 +201,7 @@ export class Connection implements TcpConnection {
     c.pushedSeq = t.sndUna;
     t.rcvNxt = seqAdd(t.irs, 1);
     t.lastAckSent = t.rcvNxt;
-    t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, env.options.rcvBuf));
+    t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.rcvBuf));
     t.peerMss = r.peerMss;
     t.sndWscale = r.sndWscale;
     t.rcvWscale = r.rcvWscale;
@@ -224,6 +249,9 @@ export class Connection implements TcpConnection {
   input(seg: TcpRepr): void {
     if (this.closed) return;
     segmentArrives(this, seg);
+    // Let go of the segment: a slice kept here would pin the whole received
+    // batch (the device's read slab) for as long as the connection sits idle.
+    this.inData = NO_DATA;
   }
 
   noteReceived(): void {
@@ -234,10 +262,21 @@ export class Connection implements TcpConnection {
     if (this.keepAlive) this.kaAt = now + this.keepAliveIdle;
   }
 
+  /** MSS option value our segments may use: the peer's, ours, and the path MTU's (RFC 1191 §3, RFC 9293 §3.7.1). */
+  private mssLimit(): number {
+    const pmtu = this.env.pathMtu?.(this.tcb.remoteAddr);
+    return Math.min(this.tcb.peerMss, this.advMss, pmtu === undefined ? Infinity : pmtu - 40);
+  }
+
+  /** The MSS we advertise: the link's (env.localMss) unless TCP_MAXSEG lowered it (Linux tp->advmss). */
+  get advMss(): number {
+    return Math.min(this.env.localMss, this.maxSeg ?? Infinity);
+  }
+
   /** Segment size and initial window once MSS and timestamps are known. */
   setMss(): void {
     const t = this.tcb;
-    t.mss = effectiveMss(Math.min(t.peerMss, this.env.localMss), t.tsOk);
+    t.mss = effectiveMss(this.mssLimit(), t.tsOk);
     // RFC 5681 §3.1 / RFC 6928 initial window, in segments of the negotiated size.
     this.cc = createController(this.cc.name, this.env.options.initialCwndSegments);
   }
@@ -255,6 +294,23 @@ export class Connection implements TcpConnection {
     const next = createController(name, this.cc.cwnd);
     next.ssthresh = this.cc.ssthresh;
     this.cc = next;
+  }
+
+  /**
+   * The path MTU went down (icmp-errors.ts): smaller segments from now on, and
+   * what is in flight is resent in them at once without a congestion
+   * response (Linux tcp_sync_mss + tcp_simple_retransmit; RFC 1191 §6.4).
+   */
+  pathMtuChanged(): void {
+    const t = this.tcb;
+    const mss = effectiveMss(this.mssLimit(), t.tsOk);
+    if (mss >= t.mss) return;
+    t.mss = mss;
+    bump(this.env.stats, 'TCPPMTUShrunk');
+    if (this.isSynchronized() && t.sndMax !== t.sndUna) {
+      t.sndNxt = t.sndUna;
+      transmit(this);
+    }
   }
 
   /** RTT of the handshake: from TS echo, or by Karn only if the SYN was never retransmitted. */
@@ -325,7 +381,7 @@ export class Connection implements TcpConnection {
   // ---- application API ------------------------------------------------------
 
   get sendSpace(): number {
-    return Math.max(0, this.env.options.sndBuf - this.snd.length);
+    return Math.max(0, this.sndBuf - this.snd.length);
   }
 
   send(data: Buffer): number {
@@ -381,6 +437,9 @@ export class Connection implements TcpConnection {
     t.finQueued = true;
     if (t.state === 'ESTABLISHED') this.enter('FIN_WAIT_1');
     else if (t.state === 'CLOSE_WAIT') this.enter('LAST_ACK');
+    // RFC 9293 §3.10.4 CLOSE in SYN-RECEIVED with nothing to send: FIN now,
+    // FIN-WAIT-1 (Linux tcp_close_state), while our SYN may still be unacknowledged.
+    else if (t.state === 'SYN_RECEIVED' && this.snd.length === 0) t.state = 'FIN_WAIT_1';
     transmit(this);
   }
 
@@ -394,6 +453,11 @@ export class Connection implements TcpConnection {
     if (this.rcv.queued > 0 || this.rcv.hasOutOfOrder) {
       // RFC 9293 §3.10.4 / RFC 2525 §2.17, Linux tcp_close: unread data means RST, not FIN.
       bump(this.env.stats, 'TCPAbortOnClose');
+      this.resetAndClose();
+      return;
+    }
+    if (this.env.adoptOrphan && !this.env.adoptOrphan(this)) {
+      bump(this.env.stats, 'TCPAbortOnMemory');
       this.resetAndClose();
       return;
     }
@@ -435,6 +499,16 @@ export class Connection implements TcpConnection {
     this.kaProbes = 0;
     this.kaAt = enable ? this.lastRecvAt + this.keepAliveIdle : Infinity;
     this.schedule();
+  }
+
+  setKeepAliveProbes(intervalMs?: number, count?: number): void {
+    if (intervalMs !== undefined && intervalMs > 0) this.keepAliveInterval = intervalMs;
+    if (count !== undefined && count > 0) this.keepAliveProbes = count;
+  }
+
+  setBuffers(b: SocketParams): void {
+    if (b.rcvBuf !== undefined && b.rcvBuf > 0) this.rcvBuf = b.rcvBuf;
+    if (b.sndBuf !== undefined && b.sndBuf > 0) this.sndBuf = b.sndBuf;
   }
 
   setUserTimeout(ms: number): void {
@@ -546,6 +620,7 @@ export class Connection implements TcpConnection {
       this.probeArmed = true;
       this.rtxAt = now + pto;
     }
+    if (this.reoAt < this.rtxAt) this.rtxAt = this.reoAt;
   }
 
   /** RFC 9293 §3.8.6.1 persist timer, backing off like the RTO. */

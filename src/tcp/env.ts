@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../time/clock.js';
 import type { Rng } from '../util/random.js';
-import type { TcpOptions } from './api.js';
+import type { SocketParams, TcpOptions } from './api.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { TraceSink } from './trace.js';
 
@@ -20,6 +20,8 @@ export interface TcpEnv {
   readonly trace?: TraceSink;
   /** Our MSS to advertise: options.mss ?? ip.mtu - 40. */
   readonly localMss: number;
+  /** Path MTU to `remoteAddr` (RFC 1191, src/ip/pmtu.ts); absent in test fakes (then the link MTU). */
+  pathMtu?(remoteAddr: number): number;
   /**
    * Largest TCP super-packet (IP header included) the link cuts into
    * segments for us (GSO/TSO); 0 or absent: one segment per packet.
@@ -61,6 +63,12 @@ export interface TcpEnv {
    * Returns false outside a batch: the caller transmits at once.
    */
   deferOutput?(c: { flushDeferredAck(): void }): boolean;
+  /**
+   * The application closed `c` while it still has a FIN exchange to finish:
+   * may it live on as an orphan (Linux tcp_max_orphans)? Optional: without
+   * it (tests) orphans are unbounded.
+   */
+  adoptOrphan?(c: object): boolean;
   /** RFC 6528 §3 initial sequence number for a new connection on `tuple`. */
   allocateIss(tuple: FourTuple): number;
   /**
@@ -111,4 +119,6 @@ export interface HandshakeResult extends FourTuple {
   synAckRetransmits: number;
   /** When the SYN-ACK was first sent (for the first RTT sample if not retransmitted). */
   synAckSentAt: number;
+  /** The listener's SO_RCVBUF/SO_SNDBUF, inherited by the connection (Linux). */
+  buffers?: SocketParams;
 }

@@ -37,6 +37,8 @@ export function connectionInfo(c: Connection): TcpInfo {
     reordering: 3,
     timestamps: t.tsOk,
     sackOk: t.sackOk,
+    advmss: c.advMss,
+    rcvMss: c.rcvMss,
     iss: t.iss,
     irs: t.irs,
     bytesAcked: t.bytesAcked,

@@ -11,12 +11,13 @@ import { afterAckStateChanges, finAcked, onNewAck } from './ack.js';
 import type { Connection } from './connection.js';
 import {
   rcvWnd,
+  oowRateLimited,
   sendAck,
   sendChallengeAck,
   sendSyn,
   transmitSoon,
 } from './output.js';
-import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
+import { seqAdd, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { beginAck, endAck } from './recovery.js';
 import { pawsRejects, replaceTsRecent } from './paws.js';
@@ -72,7 +73,7 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
   negotiate(c, seg);
   t.irs = seg.seq;
   t.rcvNxt = seqAdd(seg.seq, 1);
-  t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.env.options.rcvBuf));
+  t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.rcvBuf));
   if (ackOk) {
     c.sampleHandshakeRtt(seg);
     t.sndUna = seg.ack;
@@ -136,9 +137,11 @@ export function negotiate(c: Connection, seg: TcpRepr): void {
 function checkSequence(c: Connection, seg: TcpRepr): boolean {
   const t = c.tcb;
   const rst = (seg.flags & TCP_RST) !== 0;
+  // Linux tcp_oow_rate_limited: only segments without data (or a SYN) can be an ACK loop.
+  const pure = seg.payload.length === 0 && !(seg.flags & TCP_FIN);
   if (pawsRejects(c, seg)) {
     bump(c.env.stats, 'PAWSEstabRejected');
-    sendAck(c);
+    if (!(pure && oowRateLimited(c, 'TCPACKSkippedPAWS'))) sendAck(c);
     return false;
   }
   const fin = (seg.flags & TCP_FIN) !== 0;
@@ -166,7 +169,7 @@ function checkSequence(c: Connection, seg: TcpRepr): boolean {
         // RFC 2883 §4 case 1: report the duplicate below RCV.NXT with a D-SACK block.
         if (t.sackOk) c.rcv.noteDuplicate(seg.seq, seqLt(seqAdd(seg.seq, segLen), t.rcvNxt) ? seqAdd(seg.seq, segLen) : t.rcvNxt);
       }
-      sendAck(c);
+      if (!((pure || seg.flags & TCP_SYN) && oowRateLimited(c, 'TCPACKSkippedSeq'))) sendAck(c);
     }
     return false;
   }
@@ -239,6 +242,8 @@ function checkAck(c: Connection, seg: TcpRepr): boolean {
     c.schedule();
     return false;
   }
+  // Linux tcp_ack: "we passed data and got it acked, remove any soft error log".
+  c.softError = undefined;
   // Only now, with the ACK known acceptable, may TS.Recent move (paws.ts);
   // Linux's tcp_ack leaves it alone for an old ACK (below SND.UNA) too.
   if (!seqLt(seg.ack, t.sndUna)) replaceTsRecent(c, seg);

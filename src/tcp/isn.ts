@@ -13,18 +13,11 @@ import type { Clock } from '../time/clock.js';
 import type { Rng } from '../util/random.js';
 import type { FourTuple } from './env.js';
 
-const rotl = (x: number, b: number): number => ((x << b) | (x >>> (32 - b))) >>> 0;
-
 /**
  * A 64-bit HalfSipHash key plus the working state, so hashing allocates
  * nothing. One instance per owner (never shared at module level).
  */
 export class HalfSipHash {
-  private v0 = 0;
-  private v1 = 0;
-  private v2 = 0;
-  private v3 = 0;
-
   constructor(
     private readonly k0: number,
     private readonly k1: number,
@@ -34,49 +27,50 @@ export class HalfSipHash {
     return new HalfSipHash(rng.u32(), rng.u32());
   }
 
-  private round(): void {
-    this.v0 = (this.v0 + this.v1) >>> 0;
-    this.v1 = rotl(this.v1, 5) ^ this.v0;
-    this.v0 = rotl(this.v0, 16);
-    this.v2 = (this.v2 + this.v3) >>> 0;
-    this.v3 = rotl(this.v3, 8) ^ this.v2;
-    this.v0 = (this.v0 + this.v3) >>> 0;
-    this.v3 = rotl(this.v3, 7) ^ this.v0;
-    this.v2 = (this.v2 + this.v1) >>> 0;
-    this.v1 = rotl(this.v1, 13) ^ this.v2;
-    this.v2 = rotl(this.v2, 16);
-  }
-
-  private compress(m: number): void {
-    this.v3 = (this.v3 ^ m) >>> 0;
-    this.round();
-    this.round();
-    this.v0 = (this.v0 ^ m) >>> 0;
-  }
-
   /**
-   * HalfSipHash-2-4 with 32-bit output over `n` (0..4) 32-bit words taken as
+   * HalfSipHash-2-4 with 32-bit output over `n` (0..5) 32-bit words taken as
    * little-endian 4-byte blocks, i.e. the message bytes are w0 LE, w1 LE, ...
-   * Fixed arity keeps the hot path free of arrays.
+   * Fixed arity keeps the hot path free of arrays; the state lives in local
+   * int32 variables (not object fields, which would box every uint32 above
+   * 2^30), since this runs for every SYN of a flood (cookies and ISNs).
    */
   hash(n: number, w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0): number {
-    this.v0 = this.k0 >>> 0;
-    this.v1 = this.k1 >>> 0;
-    this.v2 = (0x6c796765 ^ this.k0) >>> 0;
-    this.v3 = (0x74656462 ^ this.k1) >>> 0;
-    if (n > 0) this.compress(w0 >>> 0);
-    if (n > 1) this.compress(w1 >>> 0);
-    if (n > 2) this.compress(w2 >>> 0);
-    if (n > 3) this.compress(w3 >>> 0);
-    if (n > 4) this.compress(w4 >>> 0);
-    // Final block: message length in bytes in the top byte, no tail bytes.
-    this.compress(((4 * n) << 24) >>> 0);
-    this.v2 = (this.v2 ^ 0xff) >>> 0;
-    this.round();
-    this.round();
-    this.round();
-    this.round();
-    return (this.v1 ^ this.v3) >>> 0;
+    let v0 = this.k0 | 0;
+    let v1 = this.k1 | 0;
+    let v2 = (0x6c796765 ^ this.k0) | 0;
+    let v3 = (0x74656462 ^ this.k1) | 0;
+    // n message words, then the final block (length in bytes in the top byte).
+    for (let i = 0; i <= n; i++) {
+      const m = i === n ? (4 * n) << 24 : i === 0 ? w0 | 0 : i === 1 ? w1 | 0 : i === 2 ? w2 | 0 : i === 3 ? w3 | 0 : w4 | 0;
+      v3 ^= m;
+      for (let r = 0; r < 2; r++) {
+        v0 = (v0 + v1) | 0;
+        v1 = ((v1 << 5) | (v1 >>> 27)) ^ v0;
+        v0 = (v0 << 16) | (v0 >>> 16);
+        v2 = (v2 + v3) | 0;
+        v3 = ((v3 << 8) | (v3 >>> 24)) ^ v2;
+        v0 = (v0 + v3) | 0;
+        v3 = ((v3 << 7) | (v3 >>> 25)) ^ v0;
+        v2 = (v2 + v1) | 0;
+        v1 = ((v1 << 13) | (v1 >>> 19)) ^ v2;
+        v2 = (v2 << 16) | (v2 >>> 16);
+      }
+      v0 ^= m;
+    }
+    v2 ^= 0xff;
+    for (let r = 0; r < 4; r++) {
+      v0 = (v0 + v1) | 0;
+      v1 = ((v1 << 5) | (v1 >>> 27)) ^ v0;
+      v0 = (v0 << 16) | (v0 >>> 16);
+      v2 = (v2 + v3) | 0;
+      v3 = ((v3 << 8) | (v3 >>> 24)) ^ v2;
+      v0 = (v0 + v3) | 0;
+      v3 = ((v3 << 7) | (v3 >>> 25)) ^ v0;
+      v2 = (v2 + v1) | 0;
+      v1 = ((v1 << 13) | (v1 >>> 19)) ^ v2;
+      v2 = (v2 << 16) | (v2 >>> 16);
+    }
+    return (v1 ^ v3) >>> 0;
   }
 
   /** F over a connection's identity: both addresses and both ports. */

@@ -13,7 +13,7 @@
  */
 import type { Clock, Timer } from '../time/clock.js';
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpOptionsRepr, type TcpRepr } from '../wire/tcp.js';
-import type { TcpConnection, TcpInfo, TcpListener, TcpOptions, TcpState } from './api.js';
+import type { SocketParams, TcpConnection, TcpInfo, TcpListener, TcpOptions, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult } from './env.js';
 import { TupleTable } from './demux.js';
 import { resetFor } from './reset.js';
@@ -38,6 +38,8 @@ export interface ListenerHost {
   tsOffset(t: FourTuple): number;
   /** Create the Connection (Connection.fromHandshake) and put it in the demux table. */
   establish(result: HandshakeResult, ack: TcpRepr): TcpConnection;
+  /** The layer holds options.maxConnections connections already (optional: unbounded without it). */
+  atConnectionLimit?(): boolean;
   /** The listener was closed: remove it from the port table. */
   listenerClosed(l: Listener): void;
 }
@@ -100,6 +102,8 @@ export function placeholderInfo(state: TcpState, t: FourTuple, extra: Partial<Tc
     reordering: 0,
     timestamps: false,
     sackOk: false,
+    advmss: 0,
+    rcvMss: 0,
     ...extra,
   };
 }
@@ -119,9 +123,15 @@ export class Listener implements TcpListener {
     readonly localPort: number,
     backlog: number,
     private readonly onAcceptable: () => void,
+    /** SO_RCVBUF/SO_SNDBUF of the listening socket: SYN-ACK window and scale, inherited by connections. */
+    private readonly buffers: SocketParams = {},
   ) {
     this.acceptLimit = Math.max(1, Math.floor(backlog));
     this.synQueueLimit = Math.max(1, Math.min(this.acceptLimit, host.options.maxSynBacklog));
+  }
+
+  private get rcvBuf(): number {
+    return this.buffers.rcvBuf ?? this.host.options.rcvBuf;
   }
 
   get synQueueLength(): number {
@@ -204,6 +214,11 @@ export class Listener implements TcpListener {
 
   private syn(t: FourTuple, seg: TcpRepr): void {
     const s = this.host.stats;
+    if (this.host.atConnectionLimit?.()) {
+      bump(s, 'TCPMaxConnDrop');
+      bump(s, 'ListenDrops');
+      return;
+    }
     if (this.acceptQueue.length >= this.acceptLimit) {
       // Linux tcp_conn_request: a full accept queue drops SYNs, cookies or not.
       bump(s, 'ListenOverflows');
@@ -241,7 +256,7 @@ export class Listener implements TcpListener {
       peerMss: so.mss ?? DEFAULT_PEER_MSS,
       wsOk,
       sndWscale: wsOk ? (so.wscale ?? 0) : 0,
-      rcvWscale: wsOk ? windowScaleFor(o.rcvBuf) : 0,
+      rcvWscale: wsOk ? windowScaleFor(this.rcvBuf) : 0,
       sackOk: o.sack && so.sackPermitted === true,
       tsOk,
       tsRecent: so.timestamp?.val ?? 0,
@@ -255,7 +270,7 @@ export class Listener implements TcpListener {
 
   /** Our SYN-ACK options, only those the SYN offered (RFC 7323 §2.2/§3.2, RFC 2018 §2). */
   private sendSynAck(r: RequestEntry): void {
-    const options: TcpOptionsRepr = { mss: this.host.localMss };
+    const options: TcpOptionsRepr = { mss: Math.min(this.host.localMss, this.buffers.maxSeg ?? Infinity) };
     if (r.sackOk) options.sackPermitted = true;
     if (r.tsOk) options.timestamp = { val: this.tsNow(r.tsOffset), ecr: r.tsRecent };
     if (r.wsOk) options.wscale = r.rcvWscale;
@@ -271,7 +286,7 @@ export class Listener implements TcpListener {
         ack: seqAdd(irs, 1),
         flags: TCP_SYN | TCP_ACK,
         // RFC 7323 §2.2: the window in a SYN segment is never scaled.
-        window: Math.min(this.host.options.rcvBuf, 0xffff),
+        window: Math.min(this.rcvBuf, 0xffff),
         urgent: 0,
         options,
         payload: EMPTY,
@@ -326,7 +341,7 @@ export class Listener implements TcpListener {
     }
     // First: sequence acceptability against RCV.NXT = IRS+1 and our SYN-ACK window.
     const rcvNxt = seqAdd(r.irs, 1);
-    const wnd = Math.min(this.host.options.rcvBuf, 0xffff);
+    const wnd = Math.min(this.rcvBuf, 0xffff);
     if (!seqInRange(seg.seq, rcvNxt, seqAdd(rcvNxt, wnd))) {
       bump(s, 'dropSynRecvOutOfWindow');
       return;
@@ -378,6 +393,7 @@ export class Listener implements TcpListener {
       tsOffset: r.tsOffset,
       synAckRetransmits: r.retransmits,
       synAckSentAt: r.sentAt,
+      buffers: this.buffers,
     };
   }
 
@@ -395,7 +411,7 @@ export class Listener implements TcpListener {
     const o = this.host.options;
     const so = seg.options;
     const iss = this.host.cookies.make(t, seg.seq, so.mss ?? DEFAULT_PEER_MSS, this.host.clock.now());
-    const options: TcpOptionsRepr = { mss: this.host.localMss };
+    const options: TcpOptionsRepr = { mss: Math.min(this.host.localMss, this.buffers.maxSeg ?? Infinity) };
     // Without timestamps there is nowhere to keep wscale and SACK: offer neither (Linux).
     if (o.timestamps && so.timestamp) {
       const wscale = o.windowScaling ? so.wscale : undefined;
@@ -403,7 +419,7 @@ export class Listener implements TcpListener {
       const val = encodeCookieTs(this.tsNow(this.host.tsOffset(t)), { wscale, sackOk });
       options.timestamp = { val, ecr: so.timestamp.val };
       if (sackOk) options.sackPermitted = true;
-      if (wscale !== undefined) options.wscale = windowScaleFor(o.rcvBuf);
+      if (wscale !== undefined) options.wscale = windowScaleFor(this.rcvBuf);
     }
     this.sendSynAckRepr(t, iss, seg.seq, options);
     this.lastCookieAt = this.host.clock.now();
@@ -456,7 +472,7 @@ export class Listener implements TcpListener {
       irs,
       peerMss,
       sndWscale: wsOk ? (opts.wscale ?? 0) : 0,
-      rcvWscale: wsOk ? windowScaleFor(o.rcvBuf) : 0,
+      rcvWscale: wsOk ? windowScaleFor(this.rcvBuf) : 0,
       sackOk: o.sack && opts.sackOk,
       tsOk: ts !== undefined,
       tsRecent: ts?.val ?? 0,
@@ -464,6 +480,7 @@ export class Listener implements TcpListener {
       // Karn (RFC 6298 §3): an undatable SYN-ACK is reported as retransmitted so no RTT sample is taken from it.
       synAckRetransmits: dated ? 0 : 1,
       synAckSentAt: dated ? now - elapsed : now,
+      buffers: this.buffers,
     };
   }
 

@@ -51,7 +51,10 @@ export function sendLossProbe(c: Connection): void {
     // The data end (our FIN, if sent, goes with the last segment).
     const end = t.finSeq >= 0 && seqGt(t.sndMax, t.finSeq) ? t.finSeq : t.sndMax;
     const len = Math.min(t.mss, seqSub(end, t.sndUna));
-    if (len > 0 || end !== t.sndMax) sendDataAt(c, seqAdd(end, -len), len, true);
+    if (len > 0 || end !== t.sndMax) {
+      t.totalRetrans++; // a retransmission, counted as Linux's __tcp_retransmit_skb does
+      sendDataAt(c, seqAdd(end, -len), len, true);
+    }
   }
   c.armRetransmit(true);
 }

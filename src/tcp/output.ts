@@ -27,9 +27,9 @@ export function tsNow(c: Connection): number {
 export function updateRcvWindow(c: Connection): void {
   const t = c.tcb;
   const maxWnd = 65535 * 2 ** t.rcvWscale;
-  const free = Math.min(maxWnd, Math.max(0, c.env.options.rcvBuf - c.rcv.queued));
+  const free = Math.min(maxWnd, Math.max(0, c.rcvBuf - c.rcv.queued));
   const cur = Math.max(0, seqSub(t.rcvAdv, t.rcvNxt));
-  const threshold = Math.min(Math.floor(c.env.options.rcvBuf / 2), c.env.localMss);
+  const threshold = Math.min(Math.floor(c.rcvBuf / 2), c.env.localMss);
   if (free > 0 && free - cur >= threshold) t.rcvAdv = seqAdd(t.rcvNxt, free);
   else if (seqLt(t.rcvAdv, t.rcvNxt)) t.rcvAdv = t.rcvNxt;
 }
@@ -79,8 +79,9 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
 export function sendSyn(c: Connection): void {
   const t = c.tcb;
   const o = c.env.options;
-  const options: TcpOptionsRepr = { mss: c.env.localMss };
-  const synAck = t.state === 'SYN_RECEIVED';
+  const options: TcpOptionsRepr = { mss: c.advMss };
+  // FIN-WAIT-1 with our SYN unacknowledged comes only from SYN-RECEIVED (close() after a simultaneous open).
+  const synAck = t.state === 'SYN_RECEIVED' || t.state === 'FIN_WAIT_1';
   // In a SYN-ACK only echo what the peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
   if (o.sack && (!synAck || t.sackOk)) options.sackPermitted = true;
   if (o.timestamps && (!synAck || t.tsOk)) options.timestamp = { val: tsNow(c), ecr: synAck ? t.tsRecent : 0 };
@@ -94,7 +95,7 @@ export function sendSyn(c: Connection): void {
   if (t.retransmits > 0 && options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   if (o.windowScaling && (!synAck || c.peerOfferedWscale)) options.wscale = t.rcvWscale;
   // RFC 7323 §2.2: the window in a SYN is never scaled.
-  const window = Math.min(65535, o.rcvBuf);
+  const window = Math.min(65535, c.rcvBuf);
   if (!synAck) t.rcvAdv = seqAdd(t.rcvNxt, window);
   emit(c, t.iss, synAck ? TCP_SYN | TCP_ACK : TCP_SYN, EMPTY, options, window);
   t.sndNxt = seqAdd(t.iss, 1);
@@ -147,17 +148,29 @@ export function sendRst(c: Connection, seq: number, ack = false): void {
 }
 
 /**
+ * Linux __tcp_oow_rate_limited: true (and counted) if this connection
+ * answered an invalid segment less than tcp_invalid_ratelimit ago;
+ * otherwise records now and returns false.
+ */
+export function oowRateLimited(c: Connection, counter: string): boolean {
+  const now = c.env.clock.now();
+  const elapsed = now - c.lastOowAckAt;
+  if (elapsed >= 0 && elapsed < c.env.options.invalidRateLimitMs) {
+    bump(c.env.stats, counter);
+    return true;
+  }
+  c.lastOowAckAt = now;
+  return false;
+}
+
+/**
  * RFC 5961 §3.2/§4.2/§5.2 challenge ACK, rate limited first per connection
- * (Linux tcp_send_challenge_ack → __tcp_oow_rate_limited, tcp_invalid_ratelimit)
- * and then by the layer's randomised per-second budget (§7).
+ * (Linux tcp_send_challenge_ack → __tcp_oow_rate_limited, tcp_invalid_ratelimit,
+ * sharing the budget with other ACKs to invalid segments) and then by the
+ * layer's randomised per-second budget (§7).
  */
 export function sendChallengeAck(c: Connection): void {
-  const now = c.env.clock.now();
-  if (c.lastChallengeAckAt !== undefined && now - c.lastChallengeAckAt < c.env.options.invalidRateLimitMs) {
-    bump(c.env.stats, 'TCPACKSkippedChallenge');
-    return;
-  }
-  c.lastChallengeAckAt = now;
+  if (oowRateLimited(c, 'TCPACKSkippedChallenge')) return;
   if (!c.env.challengeAckAllowed()) {
     bump(c.env.stats, 'TCPChallengeACKLimited');
     return;
@@ -169,6 +182,15 @@ export function sendChallengeAck(c: Connection): void {
 function isSynchronizedForData(c: Connection): boolean {
   const s = c.tcb.state;
   return s === 'ESTABLISHED' || s === 'CLOSE_WAIT' || s === 'FIN_WAIT_1' || s === 'CLOSING' || s === 'LAST_ACK';
+}
+
+/**
+ * 1 while our SYN is unacknowledged in a state that sends data or a FIN
+ * (FIN-WAIT-1 entered from SYN-RECEIVED by close()): it occupies the first
+ * sequence number after SND.UNA, ahead of the send buffer.
+ */
+function synInFlight(c: Connection): number {
+  return c.tcb.sndUna === c.tcb.iss && c.tcb.state === 'FIN_WAIT_1' ? 1 : 0;
 }
 
 /** Sequence number just past the last queued data byte (where our FIN goes). */
@@ -218,7 +240,7 @@ function tsoAutosize(c: Connection, room: number): number {
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
 export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean, burstEnd = false): number {
   const t = c.tcb;
-  const off = seqSub(seq, t.sndUna);
+  const off = seqSub(seq, t.sndUna) - synInFlight(c);
   const unsent = c.snd.length - off;
   const options = dataOptions(c);
   // t.mss already leaves room for the timestamp option; SACK blocks (RFC 2018)
@@ -244,12 +266,14 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;
   if (seqLt(seq, t.sndMax)) {
     bump(c.env.stats, 'RetransSegs');
+    c.retransSegs++;
     c.timing.invalidate(); // Karn (RFC 6298 §3)
     if (options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   } else if (!t.tsOk) {
     c.timing.start(end, c.env.clock.now());
   }
   if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
+  if (!seqLt(seq, t.sndMax) && end !== seq) c.recovery.rack.onSent(seq, end, c.env.clock.now()); // RFC 8985 §6.1
   emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0);
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
@@ -267,7 +291,7 @@ export function transmit(c: Connection): void {
     sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
-      const unsent = c.snd.length - flight;
+      const unsent = c.snd.length - flight + synInFlight(c);
       const finPending = t.finQueued && (t.finSeq < 0 || seqLe(t.sndNxt, t.finSeq));
       if (unsent <= 0 && !finPending) break;
       const retransmitting = seqLt(t.sndNxt, t.sndMax);

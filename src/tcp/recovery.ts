@@ -11,13 +11,15 @@
 import type { TcpRepr } from '../wire/tcp.js';
 import type { AckEvent } from './congestion/types.js';
 import type { Connection } from './connection.js';
-import { retransmitHead } from './output.js';
+import { retransmitHead, transmit } from './output.js';
 import { Prr } from './prr.js';
+import { Rack } from './rack.js';
 import { DUPACK_THRESHOLD, RetransmitLog, lostBoundary, pipe } from './sack-recovery.js';
 export { sendLostRetransmits } from './sack-recovery.js';
-import { seqGe, seqGt, seqLt, seqSub } from './seq.js';
+import { seqGe, seqGt, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import type { Tcb } from './tcb.js';
+import { dsackUndo, tryUndo } from './undo.js';
 
 export { DUPACK_THRESHOLD };
 export type CaState = 'open' | 'disorder' | 'recovery' | 'loss';
@@ -37,6 +39,7 @@ export class LossRecovery {
   recover = 0;
   readonly prr = new Prr();
   readonly rtx = new RetransmitLog();
+  readonly rack = new Rack();
   /** SND.MAX at recovery start and bytes retransmitted since: prr_out. */
   private prrBaseMax = 0;
   private rtxBytes = 0;
@@ -44,6 +47,10 @@ export class LossRecovery {
   priorCwnd = 0;
   priorSsthresh = 0;
   retransStamp: number | undefined;
+  /** D-SACK undo (undo.ts): RetransSegs when the episode began, segments D-SACKed since, and whether undo is still possible. */
+  rtxBase = 0;
+  dsacked = 0;
+  undoArmed = false;
   /** cwnd validation: largest flight seen in this window and the last (RFC 7661 pipeACK, roughly). */
   maxFlight = 0;
   lastMaxFlight = 0;
@@ -76,8 +83,11 @@ export class LossRecovery {
     return seqSub(sndMax, this.prrBaseMax) + this.rtxBytes;
   }
 
-  startEpisode(state: 'recovery' | 'loss', sndMax: number, flight: number): void {
+  startEpisode(state: 'recovery' | 'loss', sndMax: number, flight: number, retransSegs: number): void {
     this.caState = state;
+    this.rtxBase = retransSegs;
+    this.dsacked = 0;
+    this.undoArmed = true;
     this.recover = sndMax;
     this.prrBaseMax = sndMax;
     this.rtxBytes = 0;
@@ -126,6 +136,8 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
   // RFC 6937 §3 DeliveredData: change in SND.UNA plus change in SACKed bytes.
   const delivered = t.sackOk ? acked + c.sack.sackedBytes - snap.sacked : dupAck ? t.mss : acked;
   if (snap.flight > r.maxFlight) r.maxFlight = snap.flight;
+  const limited = cwndLimited(c);
+  // A new usage window once the last one is acknowledged (Linux max_packets_seq).
   if (seqGe(t.sndUna, r.usageEnd) && newAck) {
     r.lastMaxFlight = r.maxFlight;
     r.maxFlight = 0;
@@ -141,7 +153,7 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
     minRtt: c.rtt.minRtt,
     srtt: c.rtt.srtt,
     priorInFlight: snap.flight / t.mss,
-    cwndLimited: cwndLimited(c),
+    cwndLimited: limited,
     ack: t.sndUna,
     sndMax: t.sndMax,
     delivered: 0,
@@ -155,6 +167,8 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
     if (lost > 0) c.env.stats.TCPLostRetransmit = (c.env.stats.TCPLostRetransmit ?? 0) + lost;
   }
   const ecr = t.tsOk ? seg.options.timestamp?.ecr : undefined;
+  if (t.sackOk && seg.options.sack) dsackUndo(c, seg.ack, seg.options.sack);
+  if (t.sackOk) rackOnAck(c, snap, newlySacked, now);
   switch (r.caState) {
     case 'recovery':
       if (newAck && seqGe(t.sndUna, r.recover)) exitRecovery(c, ecr); // growth resumes with the next ACK
@@ -175,17 +189,93 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
     default:
       break;
   }
-  // RFC 6675 §5: DupThresh duplicate ACKs, or IsLost(SND.UNA) from the SACK scoreboard.
-  const headLost = t.sackOk && seqGt(lostBoundary(c), t.sndUna);
-  if (r.caState !== 'loss' && t.sndMax !== t.sndUna && (r.dupAcks >= DUPACK_THRESHOLD || headLost)) {
-    enterRecovery(c);
-    reduceCwnd(c, delivered);
-    c.trace?.sample(c, 'recovery');
-    return;
-  }
+  if (startRecoveryIfLost(c, delivered)) return;
   if (r.caState !== 'loss') r.caState = r.dupAcks > 0 || !c.sack.isEmpty ? 'disorder' : 'open';
   if (newAck) c.cc.congAvoid(ev);
   c.trace?.sample(c);
+}
+
+/**
+ * RFC 6675 §5: DupThresh duplicate ACKs, or IsLost(SND.UNA) from the SACK
+ * scoreboard or RACK's time-based marks, start recovery. Returns whether it did.
+ */
+function startRecoveryIfLost(c: Connection, delivered: number): boolean {
+  const t = c.tcb;
+  const r = c.recovery;
+  const headLost = t.sackOk && seqGt(lostBoundary(c), t.sndUna);
+  if (r.caState === 'loss' || r.caState === 'recovery' || t.sndMax === t.sndUna) return false;
+  if (r.dupAcks < DUPACK_THRESHOLD && !headLost) return false;
+  enterRecovery(c);
+  reduceCwnd(c, delivered);
+  c.trace?.sample(c, 'recovery');
+  return true;
+}
+
+/**
+ * RACK per ACK (RFC 8985 §6.2): the most recently sent segment delivered
+ * (not a retransmission: ambiguous), reordering seen when a hole below
+ * SACKed data is filled by its original transmission, then detection and
+ * the reordering timer.
+ */
+function rackOnAck(c: Connection, snap: AckSnapshot, newlySacked: number, now: number): void {
+  const t = c.tcb;
+  const r = c.recovery;
+  const k = r.rack;
+  if (r.caState !== 'loss') {
+    const high = c.sack.highestEnd;
+    if (newlySacked > 0 && high !== undefined && r.rtx.coveredEnd(high - 1) === undefined) k.delivered((high - 1) >>> 0, now);
+    if (t.sndUna !== snap.una && r.rtx.coveredEnd((t.sndUna - 1) >>> 0) === undefined) {
+      k.delivered((t.sndUna - 1) >>> 0, now);
+      if (snap.sacked > 0 && r.rtx.coveredEnd(snap.una) === undefined) k.reorderSeen = true;
+    }
+  }
+  k.advance(t.sndUna);
+  k.detect(now, reoWnd(c));
+  armReorderTimer(c);
+}
+
+/**
+ * RFC 8985 §6.2 step 4 as Linux tcp_rack_reo_wnd: a quarter of the min RTT
+ * (at most SRTT); zero — DupThresh behaviour — until reordering has been
+ * seen, once in recovery or with DupThresh segments SACKed.
+ */
+function reoWnd(c: Connection): number {
+  const k = c.recovery.rack;
+  if (!k.reorderSeen && (c.recovery.caState === 'recovery' || c.sack.sackedBytes >= DUPACK_THRESHOLD * c.tcb.mss)) return 0;
+  const minRtt = c.rtt.minRtt === Infinity ? 0 : c.rtt.minRtt;
+  return Math.min(minRtt / 4, c.rtt.srtt);
+}
+
+/** Linux arms the RACK timer TCP_TIMEOUT_MIN (2 ms) past the window's end (tcp_rack_reo_timeout), as for the TLP. */
+const REO_TIMER_SLACK_MS = 2;
+
+function reorderDeadline(c: Connection): number {
+  return c.recovery.rack.deadline + REO_TIMER_SLACK_MS;
+}
+
+function armReorderTimer(c: Connection): void {
+  c.reoAt = reorderDeadline(c);
+  if (c.reoAt < c.rtxAt && c.rtxKind === 'rtx') {
+    c.rtxAt = c.reoAt;
+    c.schedule();
+  }
+}
+
+/**
+ * RFC 8985 §6.3 RACK reordering timer: run detection again; what is now
+ * lost starts or feeds recovery. Returns true if the RTO is not due yet
+ * (the slot was re-armed); false lets the RTO run.
+ */
+export function onReorderTimeout(c: Connection, now: number): boolean {
+  c.reoAt = Infinity;
+  c.recovery.rack.detect(now, reoWnd(c));
+  if (c.recovery.inRecovery || startRecoveryIfLost(c, 0)) transmit(c);
+  c.reoAt = reorderDeadline(c);
+  if (c.rtoAt <= now) return false;
+  c.rtxKind = 'rtx';
+  c.rtxAt = c.rtoAt;
+  c.armRetransmit();
+  return true;
 }
 
 /** RFC 6675 §5 step (4) / RFC 5681 §3.2 steps 2–3: fast retransmit and the start of recovery. */
@@ -196,7 +286,7 @@ function enterRecovery(c: Connection): void {
   r.priorCwnd = c.cc.cwnd;
   r.priorSsthresh = c.cc.ssthresh;
   c.cc.ssthresh = c.cc.onCongestion(c.env.clock.now());
-  r.startEpisode('recovery', t.sndMax, seqSub(t.sndMax, t.sndUna));
+  r.startEpisode('recovery', t.sndMax, seqSub(t.sndMax, t.sndUna), c.retransSegs);
   retransmitHead(c);
   if (c.lastRtxTsVal !== undefined) r.retransStamp = c.lastRtxTsVal;
 }
@@ -222,22 +312,6 @@ function exitRecovery(c: Connection, ecr: number | undefined): void {
 }
 
 /**
- * Eifel (RFC 3522 §3.2) as Linux tcp_packet_delayed: an ACK that echoes a
- * timestamp older than our first retransmission was caused by the original
- * transmission, so the reduction was spurious: restore cwnd and ssthresh.
- */
-function tryUndo(c: Connection, ecr: number | undefined, counter: string): boolean {
-  const r = c.recovery;
-  if (ecr === undefined || ecr === 0 || r.retransStamp === undefined || !seqLt(ecr, r.retransStamp)) return false;
-  bump(c.env.stats, counter);
-  c.cc.cwnd = c.cc.undoCwnd(r.priorCwnd);
-  c.cc.ssthresh = Math.max(c.cc.ssthresh, r.priorSsthresh);
-  r.caState = 'open';
-  c.trace?.sample(c, 'undo');
-  return true;
-}
-
-/**
  * Retransmission timeout (RFC 5681 §3.1 eq. 4, Linux tcp_enter_loss):
  * ssthresh from the controller on the first timeout outside recovery, cwnd
  * one segment, recovery by duplicate ACKs abandoned.
@@ -252,10 +326,12 @@ export function enterLoss(c: Connection, first: boolean): void {
     c.cc.ssthresh = c.cc.onCongestion(now);
   }
   const wasLoss = r.caState === 'loss';
+  r.rack.reset();
+  c.reoAt = Infinity;
   c.cc.onRto(now);
   c.cc.cwnd = 1;
   r.dupAcks = 0;
-  if (!wasLoss || first) r.startEpisode('loss', t.sndMax, 0);
+  if (!wasLoss || first) r.startEpisode('loss', t.sndMax, 0, c.retransSegs);
   else r.caState = 'loss';
   c.trace?.sample(c, 'rto');
 }

@@ -65,7 +65,9 @@ export class RetransmitLog {
 
 /** RFC 6675 §4 IsLost boundary for this connection: unSACKed bytes below it are lost. */
 export function lostBoundary(c: Connection): number {
-  return c.sack.lostBoundary(c.tcb.sndUna, c.tcb.mss, DUPACK_THRESHOLD);
+  const b = c.sack.lostBoundary(c.tcb.sndUna, c.tcb.mss, DUPACK_THRESHOLD);
+  const rack = c.recovery.rack.boundary; // RFC 8985 §6: time-based marks
+  return rack !== undefined && seqGt(rack, b) ? rack : b;
 }
 
 /**

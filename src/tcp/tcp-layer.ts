@@ -12,6 +12,7 @@ import { TCP_RST, emitTcpSegment, parseTcpSegment, tcpHeaderLen, type TcpRepr } 
 import {
   DEFAULT_TCP_OPTIONS,
   type ConnectionHandler,
+  type SocketParams,
   type TcpApi,
   type TcpConnection,
   type TcpInfo,
@@ -27,6 +28,8 @@ import { resetFor } from './reset.js';
 import { bump, makeTcpStats, type TcpStats } from './stats.js';
 import { SynCookies } from './syn-cookies.js';
 import { TimeWaitTable } from './time-wait.js';
+import { tcpIcmpError } from './icmp-errors.js';
+import type { IcmpErrorHandler } from '../ip/icmp.js';
 import type { TraceSink } from './trace.js';
 
 export interface TcpLayerConfig {
@@ -59,6 +62,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
   private readonly timeWait: TimeWaitTable;
   /** Connections whose ACK or output waits for the end of the current receive batch (deferAck, deferOutput). */
   private readonly deferred = new Set<{ flushDeferredAck(): void }>();
+  /** Closed by the application, still finishing (tcp_max_orphans). */
+  private readonly orphans = new Set<object>();
   /** Between the first segment of a received batch and batchEnd(). */
   private inBatch = false;
   /** Set by the owner when it calls batchEnd() after every received batch (Stack does). */
@@ -141,7 +146,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
       conn.input(seg);
       return;
     }
-    if (this.timeWait.get(dst, seg.dstPort, src, seg.srcPort)) {
+    if (this.timeWait.contains(dst, seg.dstPort, src, seg.srcPort)) {
       if (this.timeWait.input(dst, src, seg) === 'done') return;
     }
     const l = this.listeners.get(seg.dstPort);
@@ -155,7 +160,24 @@ export class TcpLayer implements TcpApi, TcpEnv {
     else bump(this.stats, 'dropNoPortRst');
   };
 
+  /** ICMP errors quoting our segments (registered with IPv4 by the stack; icmp-errors.ts). */
+  readonly icmpError: IcmpErrorHandler = (type, code, quoted, _from, nextHopMtu) => {
+    tcpIcmpError(this, type, code, quoted, nextHopMtu);
+  };
+
+  findConnection(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): Connection | undefined {
+    return this.conns.get(localAddr, localPort, remoteAddr, remotePort);
+  }
+
+  learnPathMtu(dst: number, mtu: number, minPmtu: number, expiresMs: number): number | undefined {
+    return this.ip.learnPathMtu?.(dst, mtu, minPmtu, expiresMs);
+  }
+
   // ---- TcpEnv -----------------------------------------------------------
+
+  pathMtu(remoteAddr: number): number {
+    return this.ip.pathMtu?.(remoteAddr) ?? this.ip.mtu;
+  }
 
   /** Largest TCP super-packet the link cuts for us; 0 without GSO (TcpEnv.gsoMaxSize). */
   get gsoMaxSize(): number {
@@ -171,16 +193,47 @@ export class TcpLayer implements TcpApi, TcpEnv {
     // OutSegs in MSS units, as Linux counts tcp_skb_pcount for a TSO skb.
     this.stats.OutSegs += gsoSize > 0 ? Math.max(1, Math.ceil(seg.payload.length / gsoSize)) : 1;
     if (seg.flags & TCP_RST) this.stats.OutRsts++;
-    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, true, gsoSize, partial);
+    // DF on everything while path MTU discovery is on (RFC 1191 §3; Linux ip_no_pmtu_disc = 0).
+    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, this.options.pmtuDisc, gsoSize, partial);
   }
 
   unregister(key: FourTuple): void {
+    const c = this.conns.getTuple(key);
+    if (c) this.orphans.delete(c);
     this.conns.delete(key);
   }
 
   enterTimeWait(tw: TimeWaitRecord): void {
+    const c = this.conns.getTuple(tw);
+    if (c) this.orphans.delete(c);
     this.conns.delete(tw);
+    // Linux tcp_time_wait: with tcp_max_tw_buckets records, the socket just closes.
+    if (this.timeWait.size >= this.options.maxTwBuckets && !this.timeWait.has(tw)) {
+      bump(this.stats, 'TCPTimeWaitOverflow');
+      return;
+    }
     this.timeWait.add(tw);
+  }
+
+  adoptOrphan(c: object): boolean {
+    if (this.orphans.size >= this.options.maxOrphans) return false;
+    this.orphans.add(c);
+    return true;
+  }
+
+  /** Live connections (not TIME_WAIT), for maxConnections. */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** TIME_WAIT records held. */
+  get timeWaitCount(): number {
+    return this.timeWait.size;
+  }
+
+  /** Connections closed by the application and still finishing. */
+  get orphanCount(): number {
+    return this.orphans.size;
   }
 
   /**
@@ -217,7 +270,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
 
   // ---- TcpApi -----------------------------------------------------------
 
-  listen(localPort: number, backlog: number, onAcceptable: () => void): TcpListener {
+  listen(localPort: number, backlog: number, onAcceptable: () => void, buffers?: SocketParams): TcpListener {
     if (this.listeners.has(localPort)) throw apiError('EADDRINUSE', `port ${localPort} has a listener`);
     const l = new Listener(
       {
@@ -230,6 +283,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
         allocateIss: (t) => this.allocateIss(t),
         tsOffset: (t) => this.tsOffset(t),
         establish: (r, ack) => this.establish(r, ack),
+        atConnectionLimit: () => this.conns.size >= this.options.maxConnections,
         listenerClosed: (x) => {
           if (this.listeners.get(x.localPort) === x) this.listeners.delete(x.localPort);
         },
@@ -238,6 +292,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
       localPort,
       backlog,
       onAcceptable,
+      buffers,
     );
     this.listeners.set(localPort, l);
     return l;
@@ -251,12 +306,13 @@ export class TcpLayer implements TcpApi, TcpEnv {
     return conn;
   }
 
-  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number): TcpConnection {
+  connect(remoteAddr: number, remotePort: number, handler: ConnectionHandler, localPort?: number, buffers?: SocketParams): TcpConnection {
     const localAddr = this.ip.localAddr;
     const inUse = (p: number): boolean => {
       const t = { localAddr, localPort: p, remoteAddr, remotePort };
       return this.conns.has(t) || this.timeWait.has(t);
     };
+    if (this.conns.size >= this.options.maxConnections) throw apiError('EADDRNOTAVAIL', `maxConnections (${this.options.maxConnections}) reached`);
     let port = localPort;
     if (port !== undefined) {
       if (inUse(port)) throw apiError('EADDRINUSE', `${port} is in use for that peer`);
@@ -270,7 +326,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
       if (port === undefined) throw apiError('EADDRNOTAVAIL', 'no free ephemeral port');
     }
     const tuple: FourTuple = { localAddr, localPort: port, remoteAddr, remotePort };
-    const conn = Connection.connect(this, tuple, this.allocateIss(tuple), handler);
+    const conn = Connection.connect(this, tuple, this.allocateIss(tuple), handler, buffers);
     // Inserted right after the SYN is handed to IPv4: links deliver asynchronously, so no answer can precede this.
     if (conn.state !== 'CLOSED') this.conns.set(tuple, conn);
     this.stats.ActiveOpens++;

@@ -5,11 +5,11 @@
  * connection.ts.
  */
 import type { Connection } from './connection.js';
-import { sendProbe, sendSyn, transmit } from './output.js';
+import { sendProbe, sendRst, sendSyn, transmit } from './output.js';
 import { seqAdd, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { probeTimeout, sendLossProbe } from './loss-probe.js';
-import { enterLoss, noteLossRetransmit } from './recovery.js';
+import { enterLoss, noteLossRetransmit, onReorderTimeout } from './recovery.js';
 
 function giveUp(c: Connection, now: number, limit: number): boolean {
   if (c.userTimeout > 0) return now - c.headSentAt >= c.userTimeout;
@@ -18,6 +18,13 @@ function giveUp(c: Connection, now: number, limit: number): boolean {
 
 /** RFC 6298 §5.4–5.7 with go-back-N from SND.UNA and RFC 5681 §3.1 eq. 4. */
 export function onRetransmitTimeout(c: Connection, now: number): void {
+  if (c.reoAt <= now && onReorderTimeout(c, now)) return;
+  // The slot also serves the RACK timer: a wake-up for a reordering deadline that has
+  // since moved is no timeout (rtoAt is the RTO's own deadline).
+  if (!c.probeArmed && c.rtoAt > now) {
+    c.setSlot('rtx', Math.min(c.rtoAt, c.reoAt));
+    return;
+  }
   if (c.probeArmed) {
     c.probeArmed = false;
     if (probeTimeout(c) !== Infinity) {
@@ -32,10 +39,12 @@ export function onRetransmitTimeout(c: Connection, now: number): void {
   }
   const t = c.tcb;
   const o = c.env.options;
-  const handshake = t.state === 'SYN_SENT' || t.state === 'SYN_RECEIVED';
+  // Our SYN still unacknowledged: also FIN-WAIT-1 entered by close() in SYN-RECEIVED.
+  const handshake = t.state === 'SYN_SENT' || t.state === 'SYN_RECEIVED' || t.sndUna === t.iss;
   if (giveUp(c, now, handshake ? o.synRetries : o.maxRetries)) {
     bump(c.env.stats, 'TCPAbortOnTimeout');
-    c.fail('ETIMEDOUT');
+    // Linux tcp_write_err: the soft error an ICMP left, if any, names the cause.
+    c.fail(c.softError ?? 'ETIMEDOUT');
     return;
   }
   const first = t.retransmits === 0;
@@ -46,6 +55,8 @@ export function onRetransmitTimeout(c: Connection, now: number): void {
   if (handshake) {
     bump(c.env.stats, 'TCPSynRetrans');
     bump(c.env.stats, 'RetransSegs');
+    // In FIN-WAIT-1 from SYN-RECEIVED the SYN-ACK alone goes again; the FIN
+    // waits until the SYN is acknowledged (as Linux, which resends its head skb).
     sendSyn(c);
     c.armRetransmit(true);
     return;
@@ -89,19 +100,21 @@ export function onPersistTimeout(c: Connection): void {
 /** RFC 1122 §4.2.3.6: probe with SEG.SEQ = SND.NXT-1 (SND.MAX-1 here, see sendAck) after idle, then every interval, then give up. */
 export function onKeepaliveTimeout(c: Connection, now: number): void {
   const t = c.tcb;
-  const o = c.env.options;
   c.kaAt = Infinity;
   if (!c.keepAlive || !c.isSynchronized() || t.state === 'SYN_RECEIVED') return;
   if (t.sndMax !== t.sndUna || c.snd.length > 0) {
     c.kaAt = now + c.keepAliveIdle; // data outstanding: the RTO is in charge
     return;
   }
-  if (c.kaProbes >= o.keepAliveProbes) {
-    c.fail('ETIMEDOUT');
+  if (c.kaProbes >= c.keepAliveProbes) {
+    // Linux tcp_keepalive_timer: tcp_send_active_reset, then tcp_write_err.
+    bump(c.env.stats, 'TCPKeepAliveAbort');
+    sendRst(c, t.sndMax, true);
+    c.fail(c.softError ?? 'ETIMEDOUT');
     return;
   }
   c.kaProbes++;
   bump(c.env.stats, 'TCPKeepAlive');
   sendProbe(c, seqAdd(t.sndMax, -1));
-  c.kaAt = now + o.keepAliveInterval;
+  c.kaAt = now + c.keepAliveInterval;
 }

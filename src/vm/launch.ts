@@ -29,6 +29,8 @@ export interface VmOptions {
   bootTimeoutMs: number;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Where the per-run directory (job share, sockets, console log) goes; default os.tmpdir(). */
+  tmpRoot?: string;
   /** Launcher messages (progress, boot time, fallback). */
   log: (msg: string) => void;
 }
@@ -38,7 +40,8 @@ type AttemptResult =
   | { kind: 'boot-timeout'; consoleTail: string; qemuStderr: string }
   | { kind: 'boot-failed'; code: number | null; consoleTail: string; qemuStderr: string }
   | { kind: 'died'; consoleTail: string; qemuStderr: string }
-  | { kind: 'timeout'; consoleTail: string };
+  | { kind: 'timeout'; consoleTail: string }
+  | { kind: 'interrupted'; signal: NodeJS.Signals };
 
 function tail(file: string, lines = 15): string {
   if (!existsSync(file)) return '(no console output)';
@@ -60,7 +63,7 @@ function listen(path: string, onData: (d: Buffer) => void, sockets: Socket[]): P
 
 interface Supervised {
   code: number | null;
-  verdict?: 'boot-timeout' | 'timeout';
+  verdict?: 'boot-timeout' | 'timeout' | NodeJS.Signals;
   qemuStderr: string;
   upAt: number;
 }
@@ -77,7 +80,10 @@ function superviseQemu(args: string[], bootTimeoutMs: number, timeoutMs: number,
   const kill = (): void => {
     if (qemu.exitCode === null && qemu.signalCode === null && qemu.pid !== undefined) process.kill(qemu.pid, 'SIGKILL');
   };
-  const onSignal = (): void => kill();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    r.verdict = sig;
+    kill();
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const bootTimer = setTimeout(() => {
@@ -111,7 +117,7 @@ function superviseQemu(args: string[], bootTimeoutMs: number, timeoutMs: number,
 }
 
 async function runAttempt(p: Prepared, o: VmOptions, at: Attempt): Promise<AttemptResult> {
-  const base = mkdtempSync(join(tmpdir(), 'tunstack-vm-'));
+  const base = mkdtempSync(join(o.tmpRoot ?? tmpdir(), 'tunstack-vm-'));
   const jobDir = join(base, 'job');
   mkdirSync(jobDir);
   writeFileSync(join(jobDir, 'job.sh'), jobScript({ argv: o.argv, cwd: o.cwd, env: o.env }), { mode: 0o755 });
@@ -139,6 +145,7 @@ async function runAttempt(p: Prepared, o: VmOptions, at: Attempt): Promise<Attem
     const ctl = parseControl(ctlText);
     const consoleTail = tail(consoleLog);
     if (q.verdict === 'timeout') return { kind: 'timeout', consoleTail };
+    if (q.verdict === 'SIGINT' || q.verdict === 'SIGTERM') return { kind: 'interrupted', signal: q.verdict };
     if (ctl.status !== undefined) return { kind: 'done', status: ctl.status, bootMs: q.upAt - started };
     if (q.verdict === 'boot-timeout') return { kind: 'boot-timeout', consoleTail, qemuStderr: q.qemuStderr };
     if (!ctl.up) return { kind: 'boot-failed', code: q.code, consoleTail, qemuStderr: q.qemuStderr };
@@ -156,7 +163,11 @@ const indent = (s: string): string => s.split('\n').map((l) => `    ${l}`).join(
 export async function runVm(o: VmOptions): Promise<number> {
   const p = prepare({ kernelPackage: o.kernelPackage, progress: o.log });
   const key = verdictKey(p.qemuVersion, release());
-  const attempts = planAttempts(o.accel, { kvmDevice: kvmDeviceUsable(), kvmVerdict: readVerdict(p.cacheDir, key) }, o.bootTimeoutMs);
+  const facts = { kvmDevice: kvmDeviceUsable(), kvmVerdict: readVerdict(p.cacheDir, key) };
+  const attempts = planAttempts(o.accel, facts, o.bootTimeoutMs);
+  if (o.accel === 'auto' && attempts[0].accel === 'tcg') {
+    o.log(facts.kvmDevice ? `using TCG: KVM failed its boot probe before (${p.cacheDir}/kvm-probe.json; delete it to probe again)` : 'using TCG: /dev/kvm is missing or not accessible');
+  }
   for (const at of attempts) {
     o.log(`booting ${p.kernel.release} (${at.accel}${at.probe ? ' probe' : ''}, ${o.cpus} CPUs, ${o.memoryMiB} MiB): ${o.argv.join(' ')}`);
     const r = await runAttempt(p, o, at);
@@ -168,6 +179,7 @@ export async function runVm(o: VmOptions): Promise<number> {
     if (r.kind === 'timeout') {
       throw new VmError(`the command ran over its wall-clock limit of ${o.timeoutMs / 1000} s (--timeout); VM stopped. Console's last lines:\n${indent(r.consoleTail)}`, 124);
     }
+    if (r.kind === 'interrupted') throw new VmError(`interrupted by ${r.signal}; VM stopped`, r.signal === 'SIGINT' ? 130 : 143);
     if (r.kind === 'died') {
       throw new VmError(`the guest stopped before the command finished (kernel panic or out of memory? try --memory). Console's last lines:\n${indent(r.consoleTail)}${r.qemuStderr ? `\n  qemu: ${r.qemuStderr.trim()}` : ''}`, 3);
     }

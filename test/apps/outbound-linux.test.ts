@@ -3,7 +3,8 @@
  * namespace: node:http (StackHttpAgent) and undici (undiciConnector) against
  * `python3 -m http.server`; node:https (StackHttpsAgent) and undici over TLS
  * against `openssl s_server -WWW`; tls.connect over our TCP against a socat
- * TLS echo; and a `ws` client against a kernel-side ws server.
+ * TLS echo; a `ws` client against a kernel-side ws server; and names
+ * resolved by our stub resolver against `dnsmasq` before fetching.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
@@ -109,6 +110,24 @@ describe.skipIf(!ready)('outbound clients through our sockets to kernel-side ser
     expect(r.statusCode).toBe(200);
     expect(createHash('sha256').update(Buffer.from(await r.body.arrayBuffer())).digest('hex')).toBe(sha);
     await dispatcher.close();
+  });
+
+  it('by name: dnsmasq on the kernel side resolves it, then http.get and undici fetch from python3 -m http.server', async () => {
+    const dnsmasq = ns.spawn('dnsmasq', [
+      '--keep-in-foreground', '--no-resolv', '--no-hosts', '--conf-file=/dev/null', '--pid-file=',
+      `--listen-address=${HOST}`, '--bind-interfaces', '--port=53', `--address=/files.test/${HOST}`,
+    ]);
+    ns.spawn('python3', ['-m', 'http.server', '8001', '--bind', HOST, '--directory', dir]);
+    await listening(8001);
+    await listening(53);
+    const dns = { server: HOST };
+    const a = await get(http, 'http://files.test:8001/data.bin', new StackHttpAgent(stack, { dns }));
+    expect(createHash('sha256').update(a.body).digest('hex')).toBe(sha);
+    const dispatcher = new UndiciAgent({ connect: undiciConnector(stack, {}, dns) });
+    const r = await undiciRequest('http://files.test:8001/data.bin', { dispatcher });
+    expect(createHash('sha256').update(Buffer.from(await r.body.arrayBuffer())).digest('hex')).toBe(sha);
+    await dispatcher.close();
+    if (dnsmasq.pid !== undefined && dnsmasq.exitCode === null) process.kill(dnsmasq.pid, 'SIGTERM');
   });
 
   it('tls.connect over our TCP to a socat TLS echo', async () => {

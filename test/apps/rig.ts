@@ -11,7 +11,7 @@ import type { LinkFaults } from '../../src/link/memory.js';
 import { startHttp, type RunningHttp } from '../../src/apps/http.js';
 import { startHttps, type RunningHttps } from '../../src/apps/https.js';
 import { makeSelfSigned, type TlsCredentials } from '../../src/apps/tls-cert.js';
-import { makePair, type Pair } from '../sim/stress-harness.js';
+import { makePair, type Pair, type PairConfig } from '../sim/stress-harness.js';
 
 export const SERVER = '10.0.0.2';
 
@@ -49,8 +49,8 @@ export interface WebRig {
   drive<T>(p: Promise<T>, maxMs?: number): Promise<T>;
 }
 
-export async function webRig(seed: number, faults?: LinkFaults): Promise<WebRig> {
-  const pair = makePair({ seed, faults });
+export async function webRig(seed: number, faults?: LinkFaults, tcpA?: PairConfig['tcpA']): Promise<WebRig> {
+  const pair = makePair({ seed, faults, tcpA });
   const root = docroot();
   const c = await credentials();
   const http = startHttp(pair.b, { port: 80, root: root.dir });

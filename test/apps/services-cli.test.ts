@@ -7,7 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SERVICES } from '../../src/apps/services.js';
+import { makeSelfSigned } from '../../src/apps/tls-cert.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 
@@ -41,9 +45,20 @@ describe('tunstack up: service flags', () => {
     for (const opt of ['--tls-cert', '--tls-key', '--hostname', '--dns-record', 'https', 'dns']) expect(r.stdout).toContain(opt);
   });
 
-  it('--tls-cert without --tls-key (and unreadable files) are refused with the fix', () => {
+  it('--tls-cert without --tls-key, unreadable files and a mismatched pair are refused with the fix', async () => {
     expectMisuse(['up', '--tls-cert', '/tmp/x.pem'], /--tls-cert and --tls-key go together/);
     expectMisuse(['up', '--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem'], /--tls-cert \/nonexistent\/c\.pem.*give readable PEM files/);
+    // A key that is not the certificate's is refused before anything starts.
+    const dir = mkdtempSync(join(tmpdir(), 'tunstack-clitls-'));
+    try {
+      const a = await makeSelfSigned('a.test', []);
+      const b = await makeSelfSigned('b.test', []);
+      writeFileSync(join(dir, 'cert.pem'), a.cert);
+      writeFileSync(join(dir, 'key.pem'), b.key);
+      expectMisuse(['up', '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')], /key values mismatch/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a bad --hostname or --dns-record names the rule', () => {

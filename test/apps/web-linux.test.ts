@@ -134,6 +134,11 @@ describe.skipIf(!ready)('web services over a real TUN, kernel-side clients (linu
     const [body, wire] = [rest.slice(0, rest.lastIndexOf('\n')), Number(rest.slice(rest.lastIndexOf('\n') + 1))];
     expect(body).toBe(text);
     expect(wire).toBeLessThan(text.length / 10);
+    // The same over HTTP/2 and TLS (the handler is shared).
+    const h2 = await curl(['--http2', '-k', '--compressed', '-D', '-', '-o', '/dev/null', '-w', '%{http_version} %{size_download}', `https://${ADDR}/page.txt`]);
+    expect(h2.stdout).toMatch(/^HTTP\/2 200/);
+    expect(h2.stdout).toMatch(/content-encoding: gzip/i);
+    expect(Number(h2.stdout.split(' ').pop())).toBeLessThan(text.length / 10);
     const bin = await curl(['--compressed', '-o', '/dev/null', '-D', '-', `http://${ADDR}/data.bin`]);
     expect(bin.stdout).not.toMatch(/content-encoding/i); // octet-stream is not compressed
     expect(bin.stdout).toMatch(/content-type: application\/octet-stream/i);

@@ -12,6 +12,7 @@ import { checkHostname, parseRecordSpec, reverseName, Zone } from '../../src/dns
 import { DnsError, reverse } from '../../src/dns/resolver.js';
 import type { UdpSocket } from '../../src/udp/socket.js';
 import { makePair, type Pair } from '../sim/stress-harness.js';
+import { randBytes, SeededRng } from '../../src/util/random.js';
 import { drive } from '../apps/rig.js';
 
 const SERVER = '10.0.0.2';
@@ -90,6 +91,33 @@ describe('server on a stack (UDP and TCP 53)', () => {
     expect(dns.counters.malformed).toBe(3);
     expect(dns.counters.droppedResponses).toBe(1);
     expect(dns.counters.answered).toBe(1);
+    await dns.close();
+  });
+
+  it('fuzz: 3000 random and mutated datagrams never stop it; each is answered or counted (seeded)', async () => {
+    const seed = 77;
+    console.log(`dns fuzz seed=${seed}`);
+    const rng = new SeededRng(seed);
+    const p = makePair({ seed });
+    const dns = startDnsServer(p.b, zone());
+    const base = [q('web.test'), q('many.test'), q(reverseName(SERVER), 'PTR'), q('nope.test', 'AAAA')];
+    const inputs: Buffer[] = [];
+    for (let i = 0; i < 3000; i++) {
+      if (i % 3 === 0) inputs.push(randBytes(rng, 1 + (rng.u32() % 80)));
+      else {
+        const m = Buffer.from(base[i % base.length]);
+        for (let k = 0; k < 1 + (rng.u32() % 4); k++) m[rng.u32() % m.length] = rng.u32() & 0xff;
+        inputs.push(i % 7 === 0 ? m.subarray(0, rng.u32() % m.length) : m);
+      }
+    }
+    for (let i = 0; i < inputs.length; i += 100) await udpExchange(p, inputs.slice(i, i + 100), 5);
+    const c = dns.counters;
+    expect(c.udpQueries).toBe(3000);
+    expect(c.answered + c.nxdomain + c.formerr + c.notimp + c.refused + c.malformed + c.droppedResponses).toBe(3000);
+    expect(c.malformed).toBeGreaterThan(500);
+    // Still serving.
+    const [ok] = await udpExchange(p, [q('web.test')]);
+    expect(dnsPacket.decode(ok).answers?.[0]).toMatchObject({ data: '10.0.0.80' });
     await dns.close();
   });
 

@@ -5,7 +5,7 @@
  * every citation the scenarios produce is one of them.
  */
 import { describe, expect, it } from 'vitest';
-import { CITATIONS, type Citation } from '../../src/explain/citations.js';
+import { CITATIONS, citeLabel, type Citation, type CitationId } from '../../src/explain/citations.js';
 import { buildLadder } from '../../src/explain/ladder.js';
 import { runScenario } from '../../src/explain/run-scenario.js';
 import { SCENARIOS } from '../../src/explain/scenarios.js';
@@ -26,6 +26,7 @@ const RFC_TOC: Record<number, Record<string, string>> = {
   6928: { '2': 'TCP Modification' },
   7323: { '2.2': 'Window Scale Option', '3.2': 'TCP Timestamps Option' },
   8985: { '7.3': 'Sending a Loss Probe upon PTO Expiration' },
+  9438: { '4.2': 'Window Increase Function', '4.6': 'Multiplicative Decrease', '4.8': 'Timeout' },
   9293: {
     '3.4.2': 'Knowing When to Keep Quiet',
     '3.6.1': 'Half-Closed Connections',
@@ -38,6 +39,7 @@ const RFC_TOC: Record<number, Record<string, string>> = {
     '3.10.1': 'OPEN Call',
     '3.10.2': 'SEND Call',
     '3.10.4': 'CLOSE Call',
+    '3.10.5': 'ABORT Call',
     '3.10.7.1': 'CLOSED STATE',
     '3.10.7.2': 'LISTEN STATE',
     '3.10.7.3': 'SYN-SENT STATE',
@@ -75,10 +77,16 @@ describe('explain citations', () => {
         if (i.kind !== 'rule') continue;
         expect(Object.keys(CITATIONS)).toContain(i.cite);
         used.add(i.cite);
+        // Secondary sources are printed labels: map each back to its table entry.
+        for (const label of i.also) {
+          const id = (Object.keys(CITATIONS) as CitationId[]).find((k) => citeLabel(k) === label);
+          expect(id, label).toBeDefined();
+          used.add(id!);
+        }
       }
     }
     // The behaviours the scenarios exist for are each explained by their own rule.
-    for (const id of ['listen', 'syn-sent', 'other', 'close-call', 'timeouts', 'rto-manage', 'syn-cookies', 'sack-recovery', 'zero-window-probe', 'nagle', 'delayed-ack', 'ss-ca', 'ip-fragment', 'ip-reassembly', 'conn-failures']) {
+    for (const id of ['listen', 'syn-sent', 'other', 'close-call', 'timeouts', 'rto-manage', 'syn-cookies', 'sack-recovery', 'zero-window-probe', 'nagle', 'delayed-ack', 'ss-ca', 'ip-fragment', 'ip-reassembly', 'conn-failures', 'abort-call', 'syn-rst-attack']) {
       expect(used, id).toContain(id);
     }
   });

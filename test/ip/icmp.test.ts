@@ -74,7 +74,7 @@ describe('ICMP echo (RFC 792, RFC 1122 §3.2.2.6)', () => {
   });
 
   it('answers a fragmented 3000-byte Linux ping (fragments out of order) with a fragmented reply that reassembles', () => {
-    const { link, ip } = setup();
+    const { link } = setup();
     const [f1, f2, f3] = linuxBigEchoFragments();
     expect(checksum(linuxBigEchoMessage(), 0, 3008)).toBe(0); // the rebuild matches the capture
     link.inject(f3, f1, f2);

@@ -12,7 +12,7 @@ import { ipv4 } from '../../src/wire/ip-address.js';
 import { formatMac } from '../../src/wire/ethernet.js';
 import { checksum } from '../../src/wire/checksum.js';
 
-const READY = linuxReady();
+const READY = linuxReady('ping');
 
 function echoReply(req: Buffer): Buffer | undefined {
   if (req.length < 28 || req[0] !== 0x45 || req[9] !== 1 || req[20] !== 8) return undefined;

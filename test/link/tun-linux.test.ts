@@ -8,7 +8,7 @@ import { linuxReady, withNetns } from '../linux/harness.js';
 import { NativeLink, TunLink } from '../../src/link/tun.js';
 import { checksum } from '../../src/wire/checksum.js';
 
-const READY = linuxReady();
+const READY = linuxReady('ping');
 
 /** Turn an IPv4 ICMP echo request into its reply in place (test-local, RFC 792). */
 function echoReplyFrom(req: Buffer): Buffer | undefined {

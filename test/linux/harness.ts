@@ -29,15 +29,67 @@ export function canRunLinuxTests(): LinuxCheck {
     return { ok: false, reason: '/dev/net/tun is missing or not accessible (modprobe tun)' };
   }
   const ip = spawnSync('ip', ['-V'], { encoding: 'utf8' });
-  if (ip.error || ip.status !== 0) return { ok: false, reason: "'ip' (iproute2) is not installed" };
+  if (ip.error || ip.status !== 0) return { ok: false, reason: 'missing ip (apt-get install iproute2)' };
   return { ok: true };
 }
 
-/** The check plus the loud SKIP line; use with `describe.skipIf(!linuxReady())`. */
-export function linuxReady(): boolean {
+/** The Debian package that provides each tool a test drives (README "Requirements", .ci/run). */
+export const TOOL_PACKAGES: Record<string, string> = {
+  ip: 'iproute2',
+  iptables: 'iptables',
+  ping: 'iputils-ping',
+  traceroute: 'traceroute',
+  curl: 'curl',
+  socat: 'socat',
+  hping3: 'hping3',
+  tcpdump: 'tcpdump',
+  tshark: 'tshark',
+  openssl: 'openssl',
+  dig: 'dnsutils',
+  setpriv: 'util-linux',
+  git: 'git',
+  chromium: 'chromium',
+};
+
+/** Is `tool` on PATH (or, for an absolute path, executable)? */
+export function haveTool(tool: string): boolean {
+  if (tool.startsWith('/')) {
+    try {
+      accessSync(tool, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  const r = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() !== '';
+}
+
+/** The first of `tools` that is missing, as the SKIP reason naming its package; undefined if all are there. */
+export function missingTool(tools: readonly string[]): string | undefined {
+  for (const t of tools) {
+    if (!haveTool(t)) {
+      const name = t.split('/').pop()!;
+      return `missing ${name} (apt-get install ${TOOL_PACKAGES[name] ?? name})`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Root, /dev/net/tun, iproute2, and the Debian `tools` the test drives; a
+ * loud `SKIP (linux): ...` line naming what is missing (and the package to
+ * install) otherwise. Use with `describe.skipIf(!linuxReady('ping', 'curl'))`.
+ */
+export function linuxReady(...tools: string[]): boolean {
   const c = canRunLinuxTests();
-  if (!c.ok) console.warn('SKIP (linux): ' + c.reason);
-  return c.ok;
+  if (!c.ok) {
+    console.warn('SKIP (linux): ' + c.reason);
+    return false;
+  }
+  const missing = missingTool(tools);
+  if (missing) console.warn(`SKIP (linux): ${missing}`);
+  return missing === undefined;
 }
 
 export interface ExecResult {

@@ -10,7 +10,7 @@ import { Stack } from '../../src/stack.js';
 import { TunLink } from '../../src/link/tun.js';
 import { startUdpEcho } from '../../src/apps/udp-echo.js';
 
-const ready = linuxReady();
+const ready = linuxReady('ping', 'traceroute', 'socat');
 const HOST = '10.77.9.1';
 const ADDR = '10.77.9.2';
 

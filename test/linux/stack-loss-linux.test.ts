@@ -24,7 +24,7 @@ import { RealClock } from '../../src/time/real-clock.js';
 import { SeededRng } from '../../src/util/random.js';
 import { startServices, type RunningServices } from '../../src/apps/services.js';
 
-const ready = linuxReady();
+const ready = linuxReady('curl');
 const HOST = '10.77.9.1';
 const ADDR = '10.77.9.2';
 const MiB = 1024 * 1024;

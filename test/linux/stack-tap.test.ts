@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, linuxReady, type Netns } from './harness.js';
 import { CLI, startUp, type UpProcess } from '../run/up-process.js';
 
-const ready = linuxReady();
+const ready = linuxReady('ping', 'tcpdump', 'socat');
 const HOST = '10.77.31.1';
 const ADDR = '10.77.31.2';
 

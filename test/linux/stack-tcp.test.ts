@@ -13,7 +13,7 @@ import { Stack } from '../../src/stack.js';
 import { TunLink } from '../../src/link/tun.js';
 import { startServices, type RunningServices } from '../../src/apps/services.js';
 
-const ready = linuxReady();
+const ready = linuxReady('curl', 'hping3', 'socat');
 const HOST = '10.77.8.1';
 const ADDR = '10.77.8.2';
 const SPOOFED = '10.77.8.3';

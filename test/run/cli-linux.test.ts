@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, linuxReady, type Netns } from '../linux/harness.js';
 import { CLI, startUp, type UpProcess } from './up-process.js';
 
-const ready = linuxReady();
+const ready = linuxReady('ping', 'tshark');
 const HOST = '10.77.32.1';
 const ADDR = '10.77.32.2';
 

@@ -4,6 +4,7 @@
  * in the namespace sends 3000 bytes to the echo service, reads them back and
  * holds the connection open while stat looks at it. Runs the BUILT CLI.
  */
+import { DEFAULT_TCP_OPTIONS } from '../../src/tcp/api.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, linuxReady, type Netns } from '../linux/harness.js';
 import { CLI, startUp, type UpProcess } from './up-process.js';
 import type { ConnectionStat } from '../../src/run/stat-format.js';
+import { DEFAULT_TCP_OPTIONS } from '../../src/tcp/api.js';
 
-const ready = linuxReady();
+const ready = linuxReady('ping');
 const HOST = '10.77.33.1';
 const ADDR = '10.77.33.2';
 
@@ -82,7 +84,7 @@ describe.skipIf(!ready)('tunstack stat -i / --json / -s and explain --trace on a
     expect(c!.timestamps).toBe(true);
     expect(c!.sackOk).toBe(true);
     expect(c!.sndWscale).toBeGreaterThan(0); // Linux always offers window scaling
-    expect(c!.cc).toBe('reno');
+    expect(c!.cc).toBe(DEFAULT_TCP_OPTIONS.congestionControl); // cubic, as Linux
     expect(c!.srttMs).toBeGreaterThan(0);
     expect(c!.rtoMs).toBeGreaterThanOrEqual(200);
     expect(c!.cwnd).toBeGreaterThanOrEqual(10);
@@ -93,7 +95,7 @@ describe.skipIf(!ready)('tunstack stat -i / --json / -s and explain --trace on a
     const r = cli(['stat', '--tun', 'tun0', '--netns', ns.name, '-i']);
     expect(r.code, r.stderr).toBe(0);
     const esc = (s: string): string => s.replace(/\./g, '\\.');
-    expect(r.stdout).toMatch(new RegExp(`^ESTAB\\s+0\\s+0\\s+${esc(ADDR)}:7\\s+${esc(HOST)}:${clientPort}\\n\\t reno sack ts wscale:\\d+,\\d+ rto:\\d+(\\.\\d+)? rtt:[\\d.]+/[\\d.]+ mss:1448 cwnd:\\d+ bytes_acked:3000 bytes_received:3000 `, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^ESTAB\\s+0\\s+0\\s+${esc(ADDR)}:7\\s+${esc(HOST)}:${clientPort}\\n\\t ${DEFAULT_TCP_OPTIONS.congestionControl} sack ts wscale:\\d+,\\d+ rto:\\d+(\\.\\d+)? rtt:[\\d.]+/[\\d.]+ mss:1448 cwnd:\\d+ bytes_acked:3000 bytes_received:3000 `, 'm'));
   });
 
   it('stat -s: counter deltas since the previous -s', async () => {

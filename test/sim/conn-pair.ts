@@ -125,6 +125,7 @@ export function makeConnPair(seed: number, faults: FaultOptions, options: Partia
   const opts = { ...DEFAULT_TCP_OPTIONS, ...options };
   const ab = new FaultPipe(clock, rng, faults);
   const ba = new FaultPipe(clock, rng, faults);
+  // eslint-disable-next-line prefer-const -- envA's closure refers to envB before it exists
   let envB!: PairEnv;
   const envA: PairEnv = new PairEnv(clock, rng, opts, 1460, ab, () => envB);
   envB = new PairEnv(clock, rng, opts, 1460, ba, () => envA);

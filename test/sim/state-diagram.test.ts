@@ -13,7 +13,7 @@
  *   SYN_RCVD→ESTABLISHED ........ sd › same test (entry becomes an accepted connection)
  *   SYN_SENT→SYN_RCVD ........... sd › simultaneous open ...; ch › simultaneous open (unit)
  *   SYN_RCVD→CLOSED on RST (active) sd › RST in SYN_RECEIVED of an active (simultaneous) open → ECONNREFUSED
- *   SYN_RCVD→FIN_WAIT_1 ......... sd › close() in SYN_RECEIVED ...
+ *   SYN_RCVD→FIN_WAIT_1 ......... sd › close() in SYN_RECEIVED ... (FIN at once, as Linux)
  *   SYN_RCVD→LISTEN on RST ...... sd › RST in SYN_RECEIVED returns a passive open to LISTEN ...
  *   ESTABLISHED→FIN_WAIT_1 ...... sd › active close / passive close ...
  *   ESTABLISHED→CLOSE_WAIT ...... sd › active close / passive close ...
@@ -133,10 +133,11 @@ describe('RFC 9293 Figure 5: opening', () => {
     expect(tap.log.some((t) => t.seg.flags & TCP_RST), tap.dump()).toBe(false);
   });
 
-  it('close() in SYN_RECEIVED → FIN_WAIT_1 once our SYN is ACKed, FIN sent then (RFC 9293 §3.10.4; BSD TF_NEEDFIN)', async () => {
-    // RFC 9293 §3.10.4 SYN-RECEIVED: "queue for processing after entering
-    // ESTABLISHED"; like BSD, we hold the FIN until our SYN is acknowledged
-    // so it never races the handshake, and never surface ESTABLISHED.
+  it('close() in SYN_RECEIVED → FIN_WAIT_1 with the FIN sent at once (RFC 9293 §3.10.4; Linux tcp_close_state)', async () => {
+    // RFC 9293 §3.10.4 SYN-RECEIVED: "If no SENDs have been issued and there
+    // is no pending data to send, then form a FIN segment and send it, and
+    // enter FIN-WAIT-1 state" — what Linux does (checked with packetdrill,
+    // test/conformance/scripts/close/syn-received-close-sends-fin.pkt).
     const seed = 3;
     const p = await makeTcpPair(seed);
     const tap = new WireTap(p);
@@ -151,7 +152,8 @@ describe('RFC 9293 Figure 5: opening', () => {
     expect(a.state).toBe('SYN_RECEIVED');
     a.close();
     tap.sample();
-    expect(tap.sent('ab', TCP_FIN)).toEqual([]);
+    expect(a.state).toBe('FIN_WAIT_1');
+    expect(tap.sent('ab', TCP_FIN).length).toBe(1);
     p.clock.runUntil(100);
     expect(pa.slice(0, 3)).toEqual(['SYN_SENT', 'SYN_RECEIVED', 'FIN_WAIT_1']);
     expect(tap.sent('ab', TCP_FIN).length, tap.dump()).toBe(1);

@@ -34,6 +34,7 @@ function makeCert(): { key: Buffer; cert: Buffer } | undefined {
 }
 
 const creds = makeCert();
+if (!creds) console.warn('SKIP (tls): missing openssl (apt-get install openssl)');
 
 describe.skipIf(!creds)('tls.TLSSocket over TcpSocket', () => {
   it('handshakes with a verified self-signed certificate and carries data both ways', async () => {

@@ -202,7 +202,7 @@ describe('resets and RFC 5961', () => {
   });
 
   it('challenge ACKs obey the layer limiter (RFC 5961 §7)', () => {
-    const env = new FakeEnv(PLAIN);
+    const env = new FakeEnv({ ...PLAIN, invalidRateLimitMs: 0 });
     const { c } = established(env);
     env.challengeOk = false;
     c.input(peer({ flags: TCP_SYN, seq: R }));

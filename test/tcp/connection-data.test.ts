@@ -223,6 +223,33 @@ describe('options on data segments (RFC 7323 §3)', () => {
     expect(d.options.timestamp?.val).toBe(a2);
   });
 
+  it('TS.Recent attack: an in-window segment acknowledging unsent data does not move TS.Recent, so the real data passes PAWS (RFC 7323 §4.3, Linux tcp_replace_ts_recent)', () => {
+    const env = new FakeEnv({ sack: false, windowScaling: false });
+    const { c } = established(env, 65535, { mss: 1460, timestamp: { val: 500, ecr: 0 } });
+    const forged = { timestamp: { val: 2_000_000_000, ecr: 0 } };
+    c.input(peer({ flags: PA, seq: R, ack: L + 90_000, payload: 'evil', options: forged }));
+    const challenge = expectSent(env, { flags: TCP_ACK, ack: R });
+    expect(challenge.options.timestamp?.ecr).toBe(500);
+    expect(c.read()).toBeNull();
+    env.clock.advance(600); // past the per-connection challenge-ACK rate limit
+    c.input(peer({ flags: PA, seq: R, ack: L, payload: 'real', options: { timestamp: { val: 600, ecr: 0 } } }));
+    const a = expectSent(env, { flags: TCP_ACK, ack: R + 4 });
+    expect(a.options.timestamp?.ecr).toBe(600);
+    expect(c.read()?.toString()).toBe('real');
+  });
+
+  it('PAWS exempts a reordered pure duplicate ACK (Linux tcp_disordered_ack) but not data', () => {
+    const env = new FakeEnv({ sack: false, windowScaling: false });
+    const { c } = established(env, 65535, { mss: 1460, timestamp: { val: 500, ecr: 0 } });
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: L, options: { timestamp: { val: 510, ecr: 0 } } }));
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: L, options: { timestamp: { val: 505, ecr: 0 } } }));
+    expectNothing(env);
+    expect(env.stats.PAWSEstabRejected ?? 0).toBe(0);
+    c.input(peer({ flags: PA, seq: R, ack: L, payload: 'x', options: { timestamp: { val: 505, ecr: 0 } } }));
+    expectSent(env, { flags: TCP_ACK, ack: R });
+    expect(env.stats.PAWSEstabRejected).toBe(1);
+  });
+
   it('PAWS: drops a segment with an older timestamp and re-ACKs (RFC 7323 §5.3)', () => {
     const env = new FakeEnv({ sack: false, windowScaling: false });
     const { c } = established(env, 65535, { mss: 1460, timestamp: { val: 500, ecr: 0 } });

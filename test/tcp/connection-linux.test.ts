@@ -22,7 +22,7 @@ import { Connection } from '../../src/tcp/connection.js';
 import type { FourTuple, TcpEnv, TimeWaitRecord } from '../../src/tcp/env.js';
 import { Sink } from '../sim/wire-tap.js';
 
-const READY = linuxReady();
+const READY = linuxReady('socat');
 const KERNEL = '10.203.0.1';
 const OURS = '10.203.0.2';
 

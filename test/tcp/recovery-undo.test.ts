@@ -85,3 +85,34 @@ describe('undo (RFC 3522 Eifel, Linux tcp_try_undo_*)', () => {
     expect(env.sent.every((s) => s.seg.seq >= sndMax)).toBe(true);
   });
 });
+
+describe('D-SACK undo (RFC 2883 §4, RFC 3708, Linux tcp_try_undo_dsack)', () => {
+  it('when every retransmission of the episode comes back D-SACKed, cwnd and ssthresh are restored', () => {
+    const { env, c } = conn(false);
+    const cwnd = c.info().cwnd;
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: L, options: { sack: [[L + MSS, L + 4 * MSS]] } }));
+    expect(env.sent.filter((s) => s.seg.seq === L)).toHaveLength(1); // one retransmission
+    const end = c.tcb.sndMax;
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: end }));
+    expect(c.info().caState).toBe('open');
+    expect(c.info().cwnd).toBeLessThan(cwnd);
+    // The original arrived after all (it was only delayed): the retransmission is reported as a duplicate.
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: end, options: { sack: [[L, L + MSS]] } }));
+    expect(env.stats.TCPDSACKUndo).toBe(1);
+    expect(c.info().cwnd).toBeGreaterThanOrEqual(cwnd);
+  });
+
+  it('a D-SACK for only some of the retransmissions undoes nothing', () => {
+    const { env, c } = conn(false);
+    // Two holes: segments 0 and 4 are resent.
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: L, options: { sack: [[L + 5 * MSS, L + 8 * MSS], [L + MSS, L + 4 * MSS]] } }));
+    expect(env.sent.filter((s) => s.seg.seq === L || s.seg.seq === L + 4 * MSS)).toHaveLength(2);
+    const end = c.tcb.sndMax;
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: end }));
+    const after = c.info().cwnd;
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: end, options: { sack: [[L, L + MSS]] } }));
+    expect(env.stats.TCPDSACKRecv).toBe(1);
+    expect(env.stats.TCPDSACKUndo ?? 0).toBe(0);
+    expect(c.info().cwnd).toBe(after);
+  });
+});

@@ -7,7 +7,8 @@ import { KVM_PROBE_MS, planAttempts, readVerdict, verdictKey, writeVerdict } fro
 import { VmError } from '../../src/vm/errors.js';
 import { jobScript, parseControl, shq, stage1Init, UP_MARKER } from '../../src/vm/guest-scripts.js';
 import { initramfsListing, isDynamicElf } from '../../src/vm/initramfs.js';
-import { parseMetapackageDepends } from '../../src/vm/kernel.js';
+import { ensureKernel, parseMetapackageDepends } from '../../src/vm/kernel.js';
+import { qemuVersion } from '../../src/vm/prepare.js';
 import { guestEnv, parseVmArgs } from '../../src/vm/main.js';
 import { qemuArgs, shares, type QemuSpec } from '../../src/vm/qemu-args.js';
 
@@ -152,6 +153,11 @@ describe('launcher pieces', () => {
     expect(parseControl('')).toEqual({ up: false });
     expect(parseControl(`${UP_MARKER}\n`)).toEqual({ up: true });
     expect(parseControl(`${UP_MARKER}\nexit 42\n`)).toEqual({ up: true, status: 42 });
+  });
+
+  it('names the Debian package when QEMU is missing, and refuses a bad kernel package name', () => {
+    expect(() => qemuVersion('/nonexistent/qemu-system-x86_64')).toThrow(/apt-get install qemu-system-x86/);
+    expect(() => ensureKernel(tmp, 'linux-image-$(reboot)', () => undefined)).toThrow(/not a linux-image-\* package name/);
   });
 
   it('finds the kernel behind linux-image-amd64', () => {

@@ -22,11 +22,13 @@ describe.skipIf(!vmReady() || !built)('netem scenario in the VM', () => {
     const res = JSON.parse(line!.slice('WAN-RESULT-JSON '.length)) as WanResult;
     const idle = res.scenarios[0].idleRttMs;
     console.log(`configured RTT ${sc.rttMs} ms; idle ping RTT kernel ${idle.kernel} ms, tunstack ${idle.tunstack} ms`);
-    // netem cannot deliver early; a TCG guest and a JS stack add a few ms at most.
+    // netem cannot deliver early; a TCG guest adds a few ms, a JS stack under TCG on a
+    // loaded machine a few tens (measured 302–322 ms). Either bound catches a delay
+    // applied once instead of per direction (150 ms) or twice (600 ms).
     expect(idle.kernel).toBeGreaterThanOrEqual(sc.rttMs);
-    expect(idle.kernel).toBeLessThanOrEqual(sc.rttMs + 15);
+    expect(idle.kernel).toBeLessThanOrEqual(sc.rttMs + 20);
     expect(idle.tunstack).toBeGreaterThanOrEqual(sc.rttMs);
-    expect(idle.tunstack).toBeLessThanOrEqual(sc.rttMs + 25);
+    expect(idle.tunstack).toBeLessThanOrEqual(sc.rttMs + 50);
     expect(res.transfers).toHaveLength(4);
     for (const t of res.transfers) {
       expect(t.goodputMbit).toBeGreaterThan(0);

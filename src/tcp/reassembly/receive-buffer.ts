@@ -128,6 +128,8 @@ export class ReceiveBuffer {
       this.ooo.shift();
       this.oooBytes -= r.data.length;
       const end = seqAdd(r.seq, r.data.length);
+      // Held bytes the in-order segment brought again: a D-SACK (Linux tcp_ofo_queue).
+      if (seqLt(r.seq, nxt)) this.noteDuplicate(r.seq, seqLt(end, nxt) ? end : nxt);
       if (seqGt(end, nxt)) {
         this.pushInOrder(r.data.subarray(seqSub(nxt, r.seq)));
         nxt = end;

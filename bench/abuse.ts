@@ -1,0 +1,168 @@
+/**
+ * Abuse benchmarks (figures, not a test). Root; everything in namespaces this
+ * script creates and removes; every flood bounded by `timeout` and run only
+ * after checking the namespace has no default route (spoofed answers cannot
+ * leave). `npm run bench:abuse -- [--seconds S] [--connects N] [--requests N]`
+ *
+ *  1. SYN flood: `hping3 --flood --rand-source -S -p 80` for S seconds at
+ *     tunstack (TUN) and, for the ratio, at the kernel (veth, tcp_syncookies=1,
+ *     node:http listening; its SYN-ACKs to spoofed sources go back into the
+ *     flooding namespace and die there), while a kernel client makes N legitimate connects
+ *     20 ms apart: SYNs offered/s, read by the device under test/s, answered/s,
+ *     legitimate connects succeeded, p50/p99 connect time.
+ *  2. New HTTP connections per second (`ab`, HTTP/1.0, one request per
+ *     connection): tunstack's HTTP service vs node:http on kernel TCP over veth.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { Stack } from '../src/stack.js';
+import { TunLink } from '../src/link/tun.js';
+import { startServices } from '../src/apps/services.js';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const SECONDS = arg('--seconds', 5);
+const CONNECTS = arg('--connects', 200);
+const REQUESTS = arg('--requests', 5000);
+const tag = `tsab${process.pid}`;
+const made: string[] = [];
+
+function sh(args: string[]): string {
+  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function netns(name: string): string {
+  sh(['ip', 'netns', 'add', name]);
+  made.push(name);
+  sh(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
+  return name;
+}
+
+function refuseIfRouted(ns: string): void {
+  const r = sh(['ip', '-n', ns, 'route', 'show', 'default']).trim();
+  if (r !== '') throw new Error(`namespace ${ns} has a default route (${r}); refusing to flood with spoofed sources`);
+}
+
+function run(ns: string, args: string[]): Promise<{ out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('exit', () => resolve({ out, err }));
+  });
+}
+
+/** Legitimate connects from the kernel: JSON {ok, fail, p50, p99} (ms). */
+function connectsScript(host: string): string {
+  return `
+    const net = require('net'); const times = []; let fail = 0;
+    const one = () => new Promise((res) => { const t0 = process.hrtime.bigint();
+      const s = net.connect(80, '${host}'); const to = setTimeout(() => { fail++; s.destroy(); res(); }, 3000);
+      s.on('connect', () => { clearTimeout(to); times.push(Number(process.hrtime.bigint() - t0) / 1e6); s.destroy(); res(); });
+      s.on('error', () => { clearTimeout(to); fail++; res(); }); });
+    (async () => { await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < ${CONNECTS}; i++) { await one(); await new Promise((r) => setTimeout(r, 20)); }
+      times.sort((a, b) => a - b); const q = (p) => times.length ? times[Math.min(times.length - 1, Math.floor(p * times.length))] : NaN;
+      console.log(JSON.stringify({ ok: times.length, fail, p50: q(0.5), p99: q(0.99) })); })();`;
+}
+
+interface FloodResult {
+  offered: number;
+  legit: { ok: number; fail: number; p50: number; p99: number };
+}
+
+async function flood(ns: string, target: string): Promise<FloodResult> {
+  refuseIfRouted(ns);
+  const [h, c] = await Promise.all([
+    run(ns, ['timeout', '-s', 'INT', String(SECONDS), 'hping3', '--flood', '--rand-source', '-S', '-p', '80', target]),
+    run(ns, [process.execPath, '-e', connectsScript(target)]),
+  ]);
+  const m = /(\d+) packets transmitted/.exec(h.out + h.err);
+  return { offered: m ? Number(m[1]) : NaN, legit: JSON.parse(c.out.trim().split('\n').pop() ?? '{}') };
+}
+
+const HTTP_SERVER = `require('http').createServer((q, r) => r.end('hello\\n')).listen(80, process.argv[1], () => console.log('up'))`;
+
+async function ab(ns: string, url: string): Promise<number> {
+  const r = await run(ns, ['ab', '-q', '-n', String(REQUESTS), '-c', '32', url]);
+  const m = /Requests per second:\s+([\d.]+)/.exec(r.out);
+  const failed = /Failed requests:\s+(\d+)/.exec(r.out);
+  if (failed && Number(failed[1]) > 0) console.log(`  (ab: ${failed[1]} failed requests at ${url})`);
+  return m ? Number(m[1]) : NaN;
+}
+
+async function tunstack(): Promise<{ flood: FloodResult; read: number; answered: number; cps: number }> {
+  const ns = netns(`${tag}t`);
+  const link = TunLink.open({ name: 'tun0', netns: ns, mtu: 1500, addr: '10.79.4.1', prefixLen: 24, up: true });
+  const stack = new Stack({ link, addr: '10.79.4.2' });
+  const services = await startServices(stack, ['http']);
+  try {
+    // Connections per second first, on a fresh stack; then the flood.
+    const cps = await ab(ns, 'http://10.79.4.2/');
+    const before = { ...stack.counters().Tcp };
+    const f = await flood(ns, '10.79.4.2');
+    const after = { ...stack.counters().Tcp };
+    return { flood: f, read: after.InSegs - before.InSegs, answered: after.OutSegs - before.OutSegs, cps };
+  } finally {
+    await services.close();
+    await stack.close();
+  }
+}
+
+async function kernel(): Promise<{ flood: FloodResult; read: number; answered: number; cps: number }> {
+  const a = netns(`${tag}a`);
+  const b = netns(`${tag}b`);
+  sh(['ip', 'link', 'add', 'veth0', 'netns', a, 'type', 'veth', 'peer', 'name', 'veth1', 'netns', b]);
+  sh(['ip', '-n', a, 'addr', 'add', '10.79.5.1/24', 'dev', 'veth0']);
+  sh(['ip', '-n', b, 'addr', 'add', '10.79.5.2/24', 'dev', 'veth1']);
+  sh(['ip', '-n', a, 'link', 'set', 'veth0', 'up']);
+  sh(['ip', '-n', b, 'link', 'set', 'veth1', 'up']);
+  sh(['ip', 'netns', 'exec', b, 'sysctl', '-qw', 'net.ipv4.tcp_syncookies=1']);
+  // The kernel under test must be able to answer spoofed sources, as tunstack (which routes
+  // nothing) always does: its default route leads into the flooding namespace, which has no
+  // route out and does not forward, so the SYN-ACKs end there.
+  sh(['ip', '-n', b, 'route', 'add', 'default', 'dev', 'veth1']);
+  const server = spawn('ip', ['netns', 'exec', b, process.execPath, '-e', HTTP_SERVER, '10.79.5.2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => server.stdout!.once('data', r));
+  const snmp = (): Record<string, number> => {
+    const t = sh(['ip', 'netns', 'exec', b, 'nstat', '-az', 'TcpInSegs', 'TcpOutSegs']);
+    const o: Record<string, number> = {};
+    for (const l of t.split('\n')) {
+      const m = /^(\w+)\s+(\d+)/.exec(l);
+      if (m) o[m[1]] = Number(m[2]);
+    }
+    return o;
+  };
+  try {
+    const cps = await ab(a, 'http://10.79.5.2/');
+    const s0 = snmp();
+    const f = await flood(a, '10.79.5.2');
+    const s1 = snmp();
+    return { flood: f, read: s1.TcpInSegs - s0.TcpInSegs, answered: s1.TcpOutSegs - s0.TcpOutSegs, cps };
+  } finally {
+    if (server.pid) process.kill(server.pid);
+  }
+}
+
+function line(name: string, r: { flood: FloodResult; read: number; answered: number }): string {
+  const l = r.flood.legit;
+  return `  ${name}: offered ${Math.round(r.flood.offered / SECONDS)}/s, TCP segments read ${Math.round(r.read / SECONDS)}/s, sent ${Math.round(r.answered / SECONDS)}/s; legitimate connects ${l.ok}/${l.ok + l.fail}, p50 ${l.p50?.toFixed(2)} ms, p99 ${l.p99?.toFixed(2)} ms`;
+}
+
+try {
+  if (process.getuid?.() !== 0) throw new Error('bench:abuse needs root (namespaces, TUN, hping3)');
+  const ours = await tunstack();
+  const theirs = await kernel();
+  console.log(`SYN flood (hping3 --flood --rand-source, ${SECONDS} s) with ${CONNECTS} legitimate connects 20 ms apart:`);
+  console.log(line('tunstack over TUN  ', ours));
+  console.log(line('kernel over veth   ', theirs));
+  console.log(`New HTTP connections per second (ab -n ${REQUESTS} -c 32, one request per connection):`);
+  console.log(`  tunstack HTTP service: ${ours.cps.toFixed(0)}/s; node:http on kernel TCP: ${theirs.cps.toFixed(0)}/s; ratio ${(ours.cps / theirs.cps).toFixed(2)}`);
+} finally {
+  for (const n of made.reverse()) spawnSync('ip', ['netns', 'del', n]);
+}

@@ -1,0 +1,115 @@
+/**
+ * RACK (RFC 8985 §6): time-based loss detection. A segment is lost once a
+ * segment sent after it has been delivered and a reordering window has
+ * passed since; until then a timer waits out the window. Kept over original
+ * transmissions in sequence order, whose send times are then non-decreasing,
+ * so "sent before the latest delivered segment and older than RACK.rtt +
+ * reo_wnd" is a prefix: the unSACKed bytes below one boundary. (A
+ * retransmission that is lost again is found by sack-recovery.ts's
+ * RetransmitLog.) Linux: tcp_rack_detect_loss, tcp_rack_reo_wnd.
+ */
+import { seqGt, seqLe, seqLt } from './seq.js';
+
+export class Rack {
+  /** Original transmissions: [start, end) and send time, parallel arrays from `head`. */
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private ats: number[] = [];
+  private head = 0;
+  /** RACK.xmit_ts, RACK.end_seq, RACK.rtt of the most recently sent segment delivered (§6.2 step 2). */
+  xmitTs = -Infinity;
+  endSeq = 0;
+  rtt = 0;
+  /** Reordering was observed on this connection (§6.2 step 3). */
+  reorderSeen = false;
+  /** Unsacked bytes below this are lost; undefined if RACK marks nothing. */
+  boundary: number | undefined;
+  /** When the reordering window of the next candidate ends (§6.3 RACK timer); Infinity if none. */
+  deadline = Infinity;
+
+  /** A segment of new data [start, end) left at `at`. */
+  onSent(start: number, end: number, at: number): void {
+    const n = this.ends.length;
+    if (n > this.head && !seqGt(end, this.ends[n - 1])) return;
+    this.starts.push(start);
+    this.ends.push(end);
+    this.ats.push(at);
+  }
+
+  /** SND.UNA moved: forget what is acknowledged. */
+  advance(una: number): void {
+    while (this.head < this.ends.length && seqLe(this.ends[this.head], una)) this.head++;
+    if (this.head > 256 && this.head * 2 > this.ends.length) {
+      this.starts = this.starts.slice(this.head);
+      this.ends = this.ends.slice(this.head);
+      this.ats = this.ats.slice(this.head);
+      this.head = 0;
+    }
+    if (this.boundary !== undefined && seqLe(this.boundary, una)) this.boundary = undefined;
+  }
+
+  /** Index of the record holding byte `seq`, or -1. */
+  private find(seq: number): number {
+    let lo = this.head;
+    let hi = this.ends.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (seqLt(seq, this.starts[mid])) hi = mid - 1;
+      else if (!seqLt(seq, this.ends[mid])) lo = mid + 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  /** §6.2 step 2: byte `seq` (not retransmitted) was just delivered at `now`. Call before advance(). */
+  delivered(seq: number, now: number): void {
+    const i = this.find(seq);
+    if (i < 0) return;
+    const at = this.ats[i];
+    if (at > this.xmitTs || (at === this.xmitTs && seqGt(this.ends[i], this.endSeq))) {
+      this.xmitTs = at;
+      this.endSeq = this.ends[i];
+    }
+    if (at === this.xmitTs) this.rtt = now - at;
+  }
+
+  /**
+   * §6.2 step 5 over the prefix: everything sent before RACK.xmit_ts (or at
+   * it, lower in sequence) and older than RACK.rtt + reoWnd is lost; the
+   * first younger one sets the timer.
+   */
+  detect(now: number, reoWnd: number): void {
+    this.deadline = Infinity;
+    if (this.xmitTs === -Infinity) return;
+    // First record whose window has not passed (send times are non-decreasing). The
+    // deadline itself is compared, not now − rtt, so a timer due now always finds it due.
+    const wait = this.rtt + reoWnd;
+    let lo = this.head;
+    let hi = this.ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ats[mid] + wait <= now) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > this.head) {
+      const end = this.ends[lo - 1];
+      const b = seqLt(this.endSeq, end) ? this.endSeq : end;
+      if (this.boundary === undefined || seqGt(b, this.boundary)) this.boundary = b;
+    }
+    // Records up to RACK.end_seq still inside the window: wait for it to pass.
+    if (lo < this.ends.length && seqLe(this.ends[lo], this.endSeq) && this.ats[lo] <= this.xmitTs) {
+      this.deadline = this.ats[lo] + wait;
+    }
+  }
+
+  /** After a timeout everything outstanding is resent in order: start over (§6.3, Linux tcp_timeout_mark_lost). */
+  reset(): void {
+    this.starts = [];
+    this.ends = [];
+    this.ats = [];
+    this.head = 0;
+    this.xmitTs = -Infinity;
+    this.boundary = undefined;
+    this.deadline = Infinity;
+  }
+}

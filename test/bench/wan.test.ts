@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { parseBytesAcked } from '../../bench/wan/client.js';
+import { median, softnetDrops, type WanResult } from '../../bench/wan/measure.js';
+import { rows, summaryLine, svgChart, table } from '../../bench/wan/report.js';
+import { netemArgs, pickScenarios, queueLimit, SCENARIOS } from '../../bench/wan/scenarios.js';
+
+describe('bench:wan scenarios', () => {
+  it('has the paths issue 14 asks for', () => {
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['clean', 'loss1', 'loss05-80', 'jitter-reorder', 'gemodel', 'long-fat', 'deep-buffer']);
+  });
+
+  it('splits the RTT into one-way delays and puts jitter right after the delay', () => {
+    expect(netemArgs(pickScenarios(['loss1'])[0])).toEqual(['netem', 'limit', '134', 'delay', '20ms', 'loss', 'random', '1%', 'rate', '20mbit']);
+    expect(netemArgs(pickScenarios(['jitter-reorder'])[0])).toEqual(['netem', 'limit', '134', 'delay', '20ms', '10ms', 'reorder', '5%', '50%', 'rate', '20mbit']);
+    expect(netemArgs(pickScenarios(['gemodel'])[0]).join(' ')).toContain('loss gemodel 1% 30% 50% 0%');
+  });
+
+  it('sizes queues at twice the BDP (at least 50), except the deep buffer', () => {
+    expect(queueLimit(pickScenarios(['clean'])[0])).toBe(67); // 20 Mbit/s × 20 ms = 33.3 packets
+    expect(queueLimit(pickScenarios(['long-fat'])[0])).toBe(250);
+    expect(queueLimit(pickScenarios(['deep-buffer'])[0])).toBe(2000);
+    expect(() => pickScenarios(['nope'])).toThrow(/unknown scenario 'nope'/);
+  });
+
+  it('sums the dropped column of softnet_stat over CPUs', () => {
+    expect(softnetDrops('00629ea3 00000001 00000000\n00554db5 00000055 00000003\n')).toBe(1 + 0x55);
+  });
+
+  it('reads bytes_acked from ss -ti', () => {
+    expect(parseBytesAcked('ESTAB 0 0 10.88.1.2:40000 10.88.3.2:9\n\t cubic wscale:7,7 bytes_sent:123 bytes_acked:4567 segs_out:9')).toBe(4567);
+    expect(parseBytesAcked('')).toBeUndefined();
+  });
+});
+
+describe('bench:wan report', () => {
+  const result: WanResult = {
+    kernelRelease: '6.1.0-57-amd64', where: 'test', secs: 6, rounds: 3,
+    cc: { kernel: 'cubic', tunstack: 'default' },
+    unconstrainedMbit: { tunstack: 60, kernel: 500 },
+    scenarios: [{ name: 'clean', label: 'x', netem: 'netem delay 10ms', idleRttMs: { tunstack: 21, kernel: 20.5 } }],
+    transfers: [
+      ...[10, 12, 11].map((g, i) => ({ scenario: 'clean', stack: 'tunstack' as const, dir: 'down' as const, round: i + 1, goodputMbit: g, retrans: i, rttLoadMs: 30 })),
+      ...[20, 18, 19].map((g, i) => ({ scenario: 'clean', stack: 'kernel' as const, dir: 'down' as const, round: i + 1, goodputMbit: g, retrans: 5, rttLoadMs: 40 })),
+      ...[16, 16, 16].map((g, i) => ({ scenario: 'clean', stack: 'tunstack' as const, dir: 'up' as const, round: i + 1, goodputMbit: g, retrans: 0 })),
+      ...[16, 16, 16].map((g, i) => ({ scenario: 'clean', stack: 'kernel' as const, dir: 'up' as const, round: i + 1, goodputMbit: g, retrans: 0 })),
+    ],
+  };
+
+  it('takes medians and min–max per path and direction', () => {
+    const [down, up] = rows(result);
+    expect(down.goodput.tunstack).toEqual({ median: 11, min: 10, max: 12 });
+    expect(down.goodput.kernel).toEqual({ median: 19, min: 18, max: 20 });
+    expect(down.retrans).toEqual({ tunstack: 1, kernel: 5 });
+    expect(down.ratio).toBeCloseTo(11 / 19);
+    expect(up.rttLoadMs.tunstack).toBeUndefined();
+    expect(median([1, 2, 3, 4])).toBe(2.5);
+  });
+
+  it('ends with the summary line and renders a table and an SVG', () => {
+    expect(summaryLine(rows(result))).toBe(`wan: median goodput ratio tunstack/kernel ${((11 / 19 + 1) / 2).toFixed(2)} over 2 scenarios`);
+    expect(table(result).split('\n')).toHaveLength(4);
+    const svg = svgChart(result);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(4);
+  });
+});

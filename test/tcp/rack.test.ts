@@ -1,0 +1,72 @@
+/** RACK time-based loss detection (RFC 8985 §6): lost after the reordering window, not before. */
+import { describe, expect, it } from 'vitest';
+import { Rack } from '../../src/tcp/rack.js';
+import { TCP_ACK } from '../../src/wire/tcp.js';
+import { FakeEnv, LOCAL_ISS, REMOTE_ISS, bytes, established, peer } from './helpers.js';
+
+const L = LOCAL_ISS + 1;
+const R = REMOTE_ISS + 1;
+const MSS = 1460;
+
+describe('Rack (RFC 8985 §6.2)', () => {
+  function sent(): Rack {
+    const k = new Rack();
+    for (let i = 0; i < 10; i++) k.onSent(i * 100, (i + 1) * 100, i); // segment i leaves at t = i ms
+    return k;
+  }
+
+  it('a segment sent before a delivered one is lost once RACK.rtt + reo_wnd has passed since it was sent', () => {
+    const k = sent();
+    k.delivered(550, 100); // segment 5 (sent at 5) arrives at 100: RACK.rtt = 95
+    expect(k.rtt).toBe(95);
+    k.detect(104.9, 10);
+    expect(k.boundary).toBeUndefined(); // segment 0 is still inside the window
+    expect(k.deadline).toBe(0 + 95 + 10);
+    k.detect(105, 10);
+    expect(k.boundary).toBe(100); // segment 0 lost
+    expect(k.deadline).toBe(1 + 95 + 10); // segment 1 next
+    k.detect(200, 10);
+    expect(k.boundary).toBe(600); // everything sent up to the delivered segment; nothing after it
+    expect(k.deadline).toBe(Infinity);
+  });
+
+  it('segments sent after the latest delivered one are never marked', () => {
+    const k = sent();
+    k.delivered(150, 50);
+    k.detect(1000, 0);
+    expect(k.boundary).toBe(200);
+  });
+});
+
+describe('RACK in a connection', () => {
+  it('one SACKed segment: the hole is retransmitted when the reordering timer fires, not before (§6.3)', () => {
+    const env = new FakeEnv({ timestamps: false, windowScaling: false, sndBuf: 1 << 20 });
+    const { c } = established(env, 65535, { mss: MSS, sackPermitted: true });
+    env.clock.advance(10);
+    c.send(bytes(10 * MSS));
+    env.sent.length = 0;
+    env.clock.advance(10);
+    // Segment 1 arrives, segment 0 does not (yet): RACK.rtt = 10 ms, reo_wnd = min RTT / 4.
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: L, options: { sack: [[L + MSS, L + 2 * MSS]] } }));
+    const reo = c.rtt.minRtt / 4;
+    expect(c.reoAt).toBeCloseTo(10 + 10 + reo + 2, 6); // + TCP_TIMEOUT_MIN, as Linux
+    env.clock.runUntil(c.reoAt - 0.01);
+    expect(env.sent.filter((s) => s.seg.seq === L)).toHaveLength(0);
+    expect(c.info().caState).toBe('disorder');
+    env.clock.runUntil(c.reoAt);
+    expect(env.sent.filter((s) => s.seg.seq === L)).toHaveLength(1);
+    expect(c.info().caState).toBe('recovery');
+    expect(env.stats.TCPTimeouts ?? 0).toBe(0);
+  });
+
+  it('the late original filling the hole first is reordering, and widens the window from then on (§6.2 step 3)', () => {
+    const env = new FakeEnv({ timestamps: false, windowScaling: false, sndBuf: 1 << 20 });
+    const { c } = established(env, 65535, { mss: MSS, sackPermitted: true });
+    c.send(bytes(10 * MSS));
+    env.clock.advance(5);
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: L, options: { sack: [[L + MSS, L + 2 * MSS]] } }));
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: L + 2 * MSS }));
+    expect(c.recovery.rack.reorderSeen).toBe(true);
+    expect(env.stats.TCPFastRetrans ?? 0).toBe(0);
+  });
+});
