@@ -74,7 +74,6 @@ describe('whole Stacks under 20% loss both ways, with duplication, reordering an
       const client = new Side(up);
       client.conn = a.tcp.connect(b.addr, 9, client);
       clock.runUntil(30 * 60_000);
-      console.log("DBG", seed, Buffer.concat(server.got).length, Buffer.concat(client.got).length, client.events, server.events, client.conn.state, server.conn?.state, a.tcp.stats, b.tcp.stats);
       expect(Buffer.concat(server.got).equals(up), `seed ${seed}: client→server bytes`).toBe(true);
       expect(Buffer.concat(client.got).equals(down), `seed ${seed}: server→client bytes`).toBe(true);
       expect(client.events, `seed ${seed}`).toEqual(['eof', 'close']);
