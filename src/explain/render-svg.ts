@@ -1,5 +1,6 @@
 /** The ladder as an SVG picture: two timelines, slanted arrows from send to arrival, rules in grey. */
 import type { Ladder } from './ladder.js';
+import { wrap } from './render-text.js';
 
 const W = 1320;
 const ROW = 18;
@@ -12,18 +13,6 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 /** Timer glyphs are for terminals; SVG fonts often lack them, and the words say it anyway. */
 const plain = (s: string): string => s.replace(/^[⏱⏰⏹]\s*/u, '');
 
-function wrap(text: string, width: number): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) out.push(line);
-  return out;
-}
 
 export function renderSvg(ladder: Ladder): string {
   const h = ladder.header;

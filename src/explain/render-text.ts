@@ -8,7 +8,8 @@ import type { Ladder, LadderItem } from './ladder.js';
 const LANE = 90;
 const TIME = 14;
 
-function wrap(text: string, width: number): string[] {
+/** Greedy word wrap to `width` columns (the SVG renderer uses it too). */
+export function wrap(text: string, width: number): string[] {
   const out: string[] = [];
   let line = '';
   for (const word of text.split(' ')) {
