@@ -62,7 +62,8 @@ mount -t devtmpfs dev /newroot/dev
 mkdir -p /newroot/dev/pts /newroot/dev/shm /newroot/dev/virtio-ports
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /newroot/dev/pts
 mount -t tmpfs tmpfs /newroot/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
+# /tmp stays the overlay's (host /tmp read-only, guest writes in RAM), not a fresh tmpfs:
+# a checkout under /tmp (CI clones there) must be visible at the same path in the guest.
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
 mkdir -p /newroot/run/netns /newroot${GUEST_JOB_DIR}
 mount -t 9p -o trans=virtio,version=9p2000.L,ro ${JOB_TAG} /newroot${GUEST_JOB_DIR} || fail "cannot mount the job share"
