@@ -431,6 +431,10 @@ export class Connection implements TcpConnection {
     return this.tcb.finReceived && this.rcv.queued === 0;
   }
 
+  get recvQueue(): number {
+    return this.rcv.queued;
+  }
+
   shutdownWrite(): void {
     const t = this.tcb;
     if (this.closed || t.finQueued) return;
