@@ -1,21 +1,25 @@
 /**
- * Memory per connection (figures, not a test). Run with `npm run bench:scale
- * -- [--n N] [--real N]` (node --expose-gc):
+ * Memory per connection and connection rate (figures, not a test). Run with
+ * `npm run bench:scale -- [--n N] [--real N,N...] [--cps ROUNDS]
+ * [--requests N] [--concurrency C]` (node --expose-gc):
  *
- *  1. TCP layer alone, in virtual time, no device: N passively opened idle
+ *  1. With root, the real TUN part (bench/scale-real.ts): idle connections
+ *     from kernel clients in a namespace (several client processes and
+ *     source addresses, RLIMIT_NOFILE raised inside the namespace) to a
+ *     stack.createServer() that keeps its Duplex sockets, checkpoints
+ *     `--real` (default 10000,100000): heap and RSS per connection, then
+ *     every connection served once.
+ *  2. TCP layer alone, in virtual time, no device: N passively opened idle
  *     connections (raw handshakes injected, Connection objects, no Duplex
  *     sockets): heap bytes per connection; then the same N closed by us into
  *     TIME_WAIT: heap bytes per TIME_WAIT record and records per MB.
- *  2. With root: the stack on a TUN in a namespace this script creates (and
- *     removes), `--real N` idle connections from kernel clients (several
- *     client processes, RLIMIT_NOFILE raised with `ulimit -n` inside the
- *     namespace) to a stack.createServer() that keeps its Duplex sockets:
- *     heap and RSS per connection, and connections opened per second.
+ *  3. With root, new HTTP connections per second with Connection: close
+ *     (bench/conn-rate.ts): tunstack's HTTP service vs node:http on kernel
+ *     TCP, `--cps` alternating rounds (default 3; 0 skips).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { Stack } from '../src/stack.js';
-import { TunLink } from '../src/link/tun.js';
+import { realTun } from './scale-real.js';
+import { connRate, formatConnRate } from './conn-rate.js';
 import { VirtualClock } from '../src/time/virtual-clock.js';
 import { SeededRng } from '../src/util/random.js';
 import { InjectLink } from '../src/fuzz/inject-link.js';
@@ -29,7 +33,18 @@ function arg(name: string, dflt: number): number {
 }
 
 const N = arg('--n', 10_000);
-const REAL = arg('--real', 10_000);
+/** Checkpoints of the real TUN part, e.g. `--real 10000,100000`; `--real 0` skips it. */
+const REAL = (() => {
+  const i = process.argv.indexOf('--real');
+  const list = (i >= 0 ? process.argv[i + 1] : '10000,100000').split(',').map(Number);
+  if (list.some((x) => !Number.isInteger(x) || x < 0)) {
+    console.error(`--real takes connection counts separated by commas (e.g. 10000,100000), not ${process.argv[i + 1]}`);
+    process.exit(2);
+  }
+  return list.filter((x) => x > 0);
+})();
+/** Rounds of the connection-rate part (bench/conn-rate.ts); 0 skips it. */
+const CPS_ROUNDS = arg('--cps', 3);
 
 function heap(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -95,72 +110,10 @@ function layerAlone(n: number): void {
   void stack.close();
 }
 
-function sh(args: string[]): void {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-}
-
-/** A kernel client process holding `count` idle connections; prints 'ready <ms>' when all are open. */
-function clientScript(host: string, count: number): string {
-  return `
-    const net = require('net');
-    let open = 0, started = 0, inflight = 0; const t0 = Date.now(); const socks = [];
-    const more = () => { while (started < ${count} && inflight < 200) { started++; inflight++;
-      const s = net.connect(7, '${host}', () => { inflight--; open++; if (open === ${count}) console.log('ready ' + (Date.now() - t0)); else more(); });
-      s.on('error', (e) => { console.error(e.message); process.exit(1); }); socks.push(s); } };
-    more();
-    process.stdin.on('end', () => process.exit(0)); process.stdin.resume();`;
-}
-
-async function realTun(n: number): Promise<void> {
-  if (process.getuid?.() !== 0) {
-    console.log(`SKIP real TUN part: not root (needed for a namespace and a TUN device)`);
-    return;
-  }
-  const ns = `tsscale${process.pid}`;
-  const host = '10.77.13.1';
-  const addr = '10.77.13.2';
-  sh(['ip', 'netns', 'add', ns]);
-  const clients: ChildProcess[] = [];
-  try {
-    sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    const link = TunLink.open({ name: 'tun0', netns: ns, mtu: 1500, addr: host, prefixLen: 24, up: true });
-    const stack = new Stack({ link, addr, tcp: { maxSynBacklog: 4096 } });
-    const sockets: unknown[] = [];
-    const server = stack.createServer((s) => sockets.push(s));
-    server.listen({ port: 7, backlog: 4096 });
-    const heap0 = heap();
-    const rss0 = process.memoryUsage().rss;
-    const procs = Math.max(1, Math.ceil(n / 20_000));
-    const t0 = Date.now();
-    const ready = await Promise.all(
-      Array.from({ length: procs }, (_, i) => {
-        const count = Math.floor(n / procs) + (i < n % procs ? 1 : 0);
-        const p = spawn('ip', ['netns', 'exec', ns, 'sh', '-c', `ulimit -n ${count + 1000} && exec ${process.execPath} -e "$0"`, clientScript(addr, count)], { stdio: ['pipe', 'pipe', 'inherit'] });
-        clients.push(p);
-        return new Promise<void>((resolve, reject) => {
-          createInterface({ input: p.stdout! }).on('line', (l) => l.startsWith('ready') && resolve());
-          p.on('exit', (code) => reject(new Error(`client ${i} exited ${code}`)));
-        });
-      }),
-    );
-    void ready;
-    const openMs = Date.now() - t0;
-    while (sockets.length < n) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 500));
-    const heap1 = heap();
-        const rss1 = process.memoryUsage().rss;
-    console.log(`real TUN, ${n} idle connections from ${procs} kernel client process(es): opened in ${openMs} ms (${Math.round((n * 1000) / openMs)}/s)`);
-    console.log(`  heap ${((heap1 - heap0) / n).toFixed(0)} B per connection (Duplex socket included), RSS ${((rss1 - rss0) / n).toFixed(0)} B per connection`);
-    for (const p of clients) p.stdin?.end();
-    await new Promise((r) => setTimeout(r, 300));
-    await stack.close();
-  } finally {
-    for (const p of clients) if (p.pid !== undefined && p.exitCode === null) process.kill(p.pid, 'SIGKILL');
-    spawnSync('ip', ['netns', 'del', ns]);
-  }
-}
-
 // The real TUN part first: its baseline must not include the layer part's garbage.
-if (REAL > 0) await realTun(REAL);
+if (REAL.length > 0) await realTun(REAL, (l) => console.log(l));
 layerAlone(N);
+if (CPS_ROUNDS > 0) {
+  const o = { requests: arg('--requests', 5000), concurrency: arg('--concurrency', 32), rounds: CPS_ROUNDS };
+  console.log(formatConnRate(o, await connRate(o)));
+}
