@@ -10,11 +10,14 @@
  */
 import { seqGt, seqLe, seqLt } from './seq.js';
 
+/** Shared by every Rack with nothing recorded yet (frozen): no arrays per idle connection (bench/scale.ts). */
+const NO_RECORDS: number[] = Object.freeze([]) as unknown as number[];
+
 export class Rack {
   /** Original transmissions: [start, end) and send time, parallel arrays from `head`. */
-  private starts: number[] = [];
-  private ends: number[] = [];
-  private ats: number[] = [];
+  private starts: number[] = NO_RECORDS;
+  private ends: number[] = NO_RECORDS;
+  private ats: number[] = NO_RECORDS;
   private head = 0;
   /** RACK.xmit_ts, RACK.end_seq, RACK.rtt of the most recently sent segment delivered (§6.2 step 2). */
   xmitTs = -Infinity;
@@ -31,6 +34,11 @@ export class Rack {
   onSent(start: number, end: number, at: number): void {
     const n = this.ends.length;
     if (n > this.head && !seqGt(end, this.ends[n - 1])) return;
+    if (this.ends === NO_RECORDS) {
+      this.starts = [];
+      this.ends = [];
+      this.ats = [];
+    }
     this.starts.push(start);
     this.ends.push(end);
     this.ats.push(at);
@@ -104,9 +112,9 @@ export class Rack {
 
   /** After a timeout everything outstanding is resent in order: start over (§6.3, Linux tcp_timeout_mark_lost). */
   reset(): void {
-    this.starts = [];
-    this.ends = [];
-    this.ats = [];
+    this.starts = NO_RECORDS;
+    this.ends = NO_RECORDS;
+    this.ats = NO_RECORDS;
     this.head = 0;
     this.xmitTs = -Infinity;
     this.boundary = undefined;
