@@ -3,16 +3,17 @@
  * `npm run bench:scale -- [--n N] [--real N,N...] [--cps ROUNDS]
  * [--requests N] [--concurrency C]` (node --expose-gc):
  *
- *  1. With root, the real TUN part (bench/scale-real.ts): idle connections
+ *  1. TCP layer alone, in virtual time, no device: N passively opened idle
+ *     connections (raw handshakes injected, Connection objects, no Duplex
+ *     sockets), after a warm-up: heap bytes per connection; then the same N
+ *     closed by us into TIME_WAIT: heap bytes per TIME_WAIT record and
+ *     records per MB.
+ *  2. With root, the real TUN part (bench/scale-real.ts): idle connections
  *     from kernel clients in a namespace (several client processes and
  *     source addresses, RLIMIT_NOFILE raised inside the namespace) to a
  *     stack.createServer() that keeps its Duplex sockets, checkpoints
  *     `--real` (default 10000,100000): heap and RSS per connection, then
  *     every connection served once.
- *  2. TCP layer alone, in virtual time, no device: N passively opened idle
- *     connections (raw handshakes injected, Connection objects, no Duplex
- *     sockets): heap bytes per connection; then the same N closed by us into
- *     TIME_WAIT: heap bytes per TIME_WAIT record and records per MB.
  *  3. With root, new HTTP connections per second with Connection: close
  *     (bench/conn-rate.ts): tunstack's HTTP service vs node:http on kernel
  *     TCP, `--cps` alternating rounds (default 3; 0 skips).
@@ -117,9 +118,8 @@ function layerAlone(n: number): void {
   void stack.close();
 }
 
-// The real TUN part first: its baseline must not include the layer part's garbage.
-if (REAL.length > 0) await realTun(REAL, (l) => console.log(l));
 layerAlone(N);
+if (REAL.length > 0) await realTun(REAL, (l) => console.log(l));
 if (CPS_ROUNDS > 0) {
   const o = { requests: arg('--requests', 5000), concurrency: arg('--concurrency', 32), rounds: CPS_ROUNDS };
   console.log(formatConnRate(o, await connRate(o)));

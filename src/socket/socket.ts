@@ -400,6 +400,7 @@ export class TcpSocket extends Duplex {
       return; // send buffer full: onWritable resumes
     }
     this.pendingCb = null;
+    this.unsent = null; // drained: an idle socket keeps no array
     this.idle?.touch();
     cb();
   }

@@ -47,7 +47,13 @@ export class Rack {
   /** SND.UNA moved: forget what is acknowledged. */
   advance(una: number): void {
     while (this.head < this.ends.length && seqLe(this.ends[this.head], una)) this.head++;
-    if (this.head > 256 && this.head * 2 > this.ends.length) {
+    if (this.head > 0 && this.head === this.ends.length) {
+      // Everything sent is acknowledged: release the arrays (an idle connection keeps none).
+      this.starts = NO_RECORDS;
+      this.ends = NO_RECORDS;
+      this.ats = NO_RECORDS;
+      this.head = 0;
+    } else if (this.head > 256 && this.head * 2 > this.ends.length) {
       this.starts = this.starts.slice(this.head);
       this.ends = this.ends.slice(this.head);
       this.ats = this.ats.slice(this.head);
