@@ -10,6 +10,7 @@
  * [--rounds R] [--only tunstack|kernel]`; `npm run bench:scale` runs it too.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Stack } from '../src/stack.js';
 import { TunLink } from '../src/link/tun.js';
@@ -28,6 +29,15 @@ export interface ConnRateResult {
   kernel: number[];
   /** CPU time (user + system) of this process per tunstack connection, µs, per round. */
   tunstackCpuUs: number[];
+  /** The same for the node:http server process (kernel TCP work is charged to whichever process runs it). */
+  kernelCpuUs: number[];
+}
+
+/** utime + stime of a process, µs (/proc/PID/stat fields 14 and 15, in clock ticks of 10 ms). */
+function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 function sh(args: string[]): string {
@@ -67,7 +77,7 @@ export async function connRate(o: ConnRateOptions): Promise<ConnRateResult> {
     sh(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
     return name;
   };
-  const result: ConnRateResult = { tunstack: [], kernel: [], tunstackCpuUs: [] };
+  const result: ConnRateResult = { tunstack: [], kernel: [], tunstackCpuUs: [], kernelCpuUs: [] };
   let kernelServer: ReturnType<typeof spawn> | undefined;
   let stack: Stack | undefined;
   let services: Awaited<ReturnType<typeof startServices>> | undefined;
@@ -101,7 +111,11 @@ export async function connRate(o: ConnRateOptions): Promise<ConnRateResult> {
         if (process.env.CONN_RATE_SEGS) console.log(`  segments per connection: in ${((tcp1.InSegs - tcp0.InSegs) / o.requests).toFixed(2)}, out ${((tcp1.OutSegs - tcp0.OutSegs) / o.requests).toFixed(2)}`);
         result.tunstackCpuUs.push((cpu.user + cpu.system) / o.requests);
       }
-      if (o.only !== 'tunstack') result.kernel.push(await abIn(a, 'http://10.79.7.2/', o));
+      if (o.only !== 'tunstack') {
+        const cpu0 = processCpuUs(kernelServer.pid!);
+        result.kernel.push(await abIn(a, 'http://10.79.7.2/', o));
+        result.kernelCpuUs.push((processCpuUs(kernelServer.pid!) - cpu0) / o.requests);
+      }
     }
     return result;
   } finally {
@@ -121,7 +135,7 @@ export function formatConnRate(o: ConnRateOptions, r: ConnRateResult): string {
   const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
   const lines = [`New HTTP connections per second (ab -n ${o.requests} -c ${o.concurrency}, Connection: close, ${o.rounds} alternating round(s) after a warm-up):`];
   if (r.tunstack.length) lines.push(`  tunstack HTTP service over TUN: ${fmt(r.tunstack)} /s (median ${median(r.tunstack).toFixed(0)}), CPU of the stack's process ${fmt(r.tunstackCpuUs)} µs per connection`);
-  if (r.kernel.length) lines.push(`  node:http on kernel TCP (veth): ${fmt(r.kernel)} /s (median ${median(r.kernel).toFixed(0)})`);
+  if (r.kernel.length) lines.push(`  node:http on kernel TCP (veth): ${fmt(r.kernel)} /s (median ${median(r.kernel).toFixed(0)}), CPU of the server's process ${fmt(r.kernelCpuUs)} µs per connection`);
   if (r.tunstack.length && r.kernel.length) lines.push(`  ratio ${(median(r.tunstack) / median(r.kernel)).toFixed(2)}`);
   return lines.join('\n');
 }

@@ -176,7 +176,9 @@ export class TcpSocket extends Duplex {
       // net.Socket emits 'close' itself, with hadError, after the handle closes.
       emitClose: false,
       autoDestroy: true,
-      decodeStrings: true,
+      // As net.Socket: strings reach _write as they are and are encoded once,
+      // straight into the write arena (no intermediate Buffer per write).
+      decodeStrings: false,
       readableHighWaterMark: opts.readableHighWaterMark,
       writableHighWaterMark: opts.writableHighWaterMark,
     });
@@ -364,15 +366,15 @@ export class TcpSocket extends Duplex {
   // acknowledged (and a corked turn holds them a little longer), while Node's
   // contract lets the caller reuse a Buffer once its write callback has run —
   // the same copy the kernel makes for net.Socket.
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
-    (this.unsent ??= []).push(ARENA.copy(chunk));
+  override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: WriteCallback): void {
+    (this.unsent ??= []).push(typeof chunk === 'string' ? ARENA.copyString(chunk, encoding) : ARENA.copy(chunk));
     this.pendingCb = callback;
     this.flushPending();
   }
 
-  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: WriteCallback): void {
+  override _writev(chunks: Array<{ chunk: Buffer | string; encoding: BufferEncoding }>, callback: WriteCallback): void {
     const unsent = (this.unsent ??= []);
-    for (const c of chunks) unsent.push(ARENA.copy(c.chunk));
+    for (const c of chunks) unsent.push(typeof c.chunk === 'string' ? ARENA.copyString(c.chunk, c.encoding) : ARENA.copy(c.chunk));
     this.pendingCb = callback;
     this.flushPending();
   }

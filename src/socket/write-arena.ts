@@ -27,4 +27,20 @@ export class WriteArena {
     this.used += n;
     return out;
   }
+
+  /** A string written in `encoding`, encoded straight into the arena (what net.Socket's writeUtf8String spares). */
+  copyString(src: string, encoding: BufferEncoding): Buffer {
+    const n = Buffer.byteLength(src, encoding);
+    if (n > BLOCK / 4) return Buffer.from(src, encoding);
+    if (this.used + n > this.block.length) {
+      this.block = Buffer.allocUnsafeSlow(BLOCK);
+      this.used = 0;
+    }
+    // byteLength is exact for text; for malformed base64/hex it may
+    // overestimate, so what was written decides.
+    const written = this.block.write(src, this.used, n, encoding);
+    const out = this.block.subarray(this.used, this.used + written);
+    this.used += written;
+    return out;
+  }
 }
