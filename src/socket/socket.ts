@@ -23,6 +23,7 @@ import type { ConnectionHandler, TcpApi, TcpConnection, TcpErrorCode, TcpState }
 import { formatIpv4, parseIpv4 } from '../wire/ip-address.js';
 import { errorCodeOf, socketError, syscallFor } from './errors.js';
 import { IdleTimer } from './idle-timer.js';
+import { EV_CLOSE, EV_CONNECT, EV_READABLE, EV_WRITABLE, SocketEvents, emitTimeout, serviceSocket, uncorkTurn } from './socket-events.js';
 
 export interface TcpSocketOptions {
   /** The stack's clock, for `setTimeout` (never the global timers). */
@@ -82,49 +83,6 @@ const ARENA = new WriteArena();
 /** Segments smaller than this are joined into one 'data' chunk of at most COALESCE_MAX bytes. */
 const COALESCE_SMALL = 4096;
 const COALESCE_MAX = 64 * 1024;
-
-/**
- * What TCP reports, recorded for the socket's next service run. A class, so
- * its methods live on one prototype: an object of five arrow functions cost
- * each socket about 350 bytes (bench/scale.ts).
- */
-class SocketEvents implements ConnectionHandler {
-  constructor(private readonly s: TcpSocket) {}
-  onConnect(): void {
-    this.s.noteTcpEvent(EV_CONNECT);
-  }
-  onReadable(): void {
-    this.s.noteTcpEvent(EV_READABLE);
-  }
-  onWritable(): void {
-    this.s.noteTcpEvent(EV_WRITABLE);
-  }
-  onError(code: TcpErrorCode): void {
-    this.s.noteTcpError(code);
-  }
-  onClose(): void {
-    this.s.noteTcpEvent(EV_CLOSE);
-  }
-}
-
-// Bits of TcpSocket.events.
-const EV_CONNECT = 1;
-const EV_READABLE = 2;
-const EV_WRITABLE = 4;
-const EV_CLOSE = 8;
-
-/** Runs a socket's service (one shared function, not a closure per nextTick). */
-function emitTimeout(s: TcpSocket): void {
-  s.emit('timeout');
-}
-
-function uncorkTurn(s: TcpSocket, conn: TcpConnection): void {
-  s.uncorkTurn(conn);
-}
-
-function serviceSocket(s: TcpSocket): void {
-  s.runService();
-}
 
 export class TcpSocket extends Duplex {
   /** True between `connect()` and ESTABLISHED, as net.Socket#connecting. */
