@@ -76,11 +76,19 @@ options:
   -h, --help    this text
 `;
 
-export const CONFORMANCE_USAGE = `usage: tunstack conformance [--profile NAME] [--seed N] [--wire] [FILES or DIRS...]
+export const CONFORMANCE_USAGE = `usage: tunstack conformance [--profile NAME] [--seed N] [--target WHO] [--tolerance-ms N] [--wire] [FILES or DIRS...]
   run packetdrill-syntax scripts against the stack in virtual time (default: the
-  bundled suite) and print PASS/FAIL/SKIP per script; --wire runs them against the
-  real binary over a TUN (root; see README "Wire mode")
-  -h, --help    this text
+  bundled suite) and print PASS/FAIL/SKIP per script
+
+options:
+  --profile NAME      default (our suite's) or linux (packetdrill's defaults.sh)
+  --seed N            seed for the stack's ISNs and ports (default 1)
+  --target WHO        tunstack (default), linux (the real packetdrill against the kernel;
+                      root) or both (one table)
+  --tolerance-ms N    packetdrill's timing tolerance for --target linux and --wire
+  --wire              against the real tunstack binary over a TUN, in real time (root;
+                      see README "Wire mode")
+  -h, --help          this text
 `;
 
 export const USAGE = `usage:
