@@ -39,7 +39,7 @@ export const CHART_USAGE = `usage: tunstack chart TRACE -o FILE.svg [--conn ID]
 
 options:
   -o FILE     the SVG to write
-  --conn ID   which connection (default: the first in the trace)
+  --conn ID   which connection (default: the one with the most samples)
   -h, --help  this text
 `;
 
