@@ -98,7 +98,7 @@ export const USAGE = `usage:
   tunstack explain SCENARIO  a TCP scenario in virtual time as an annotated ladder diagram
   tunstack conformance       run the packetdrill-syntax conformance scripts
   tunstack chart TRACE -o F  draw a congestion trace (from 'up --cwnd-trace') as an SVG
-  tunstack help | --version
+  tunstack help | --version   (also -h; -V or 'version' for the version)
   tunstack COMMAND --help    the options of one command
 
 ${UP_USAGE}`;
