@@ -14,6 +14,8 @@ import type { TcpRepr } from '../wire/tcp.js';
 import type { ConnectionHandler, SocketParams, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult, TcpEnv } from './env.js';
 import { createController } from './congestion/index.js';
+import { DeliveryRate } from './delivery-rate.js';
+import { Pacer, pacingDue } from './pacing.js';
 import type { CongestionController } from './congestion/types.js';
 import { connectionInfo } from './info.js';
 import { segmentArrives } from './input.js';
@@ -54,6 +56,9 @@ export class Connection implements TcpConnection {
   readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
   cc: CongestionController;
+  /** Delivery-rate samples and pacing, used when the controller has congControl (BBR; cong-control.ts). */
+  readonly rate = new DeliveryRate();
+  readonly pacer = new Pacer();
   /** Segments retransmitted on this connection (the per-connection RetransSegs; D-SACK undo counts against it). */
   retransSegs = 0;
   /** Congestion trace of this connection, when the stack asked for one (trace.ts). */
@@ -146,7 +151,7 @@ export class Connection implements TcpConnection {
       remotePort: tuple.remotePort,
     });
     this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
-    this.cc = createController(o.congestionControl, o.initialCwndSegments);
+    this.cc = createController(o.congestionControl, o.initialCwndSegments, env.rng);
     this.rcvBuf = o.rcvBuf;
     this.sndBuf = o.sndBuf;
     this.keepAliveIdle = o.keepAliveIdle;
@@ -278,7 +283,7 @@ export class Connection implements TcpConnection {
     const t = this.tcb;
     t.mss = effectiveMss(this.mssLimit(), t.tsOk);
     // RFC 5681 §3.1 / RFC 6928 initial window, in segments of the negotiated size.
-    this.cc = createController(this.cc.name, this.env.options.initialCwndSegments);
+    this.cc = createController(this.cc.name, this.env.options.initialCwndSegments, this.env.rng);
   }
 
   /** The congestion window in bytes, as the sender uses it (the controller counts segments). */
@@ -291,7 +296,7 @@ export class Connection implements TcpConnection {
    * keeping cwnd and ssthresh. Throws naming the choices for an unknown name.
    */
   setCongestionControl(name: string): void {
-    const next = createController(name, this.cc.cwnd);
+    const next = createController(name, this.cc.cwnd, this.env.rng);
     next.ssthresh = this.cc.ssthresh;
     this.cc = next;
   }
@@ -634,7 +639,7 @@ export class Connection implements TcpConnection {
   /** Make sure one wake-up is armed no later than the earliest deadline. */
   schedule(): void {
     if (this.closed) return;
-    const at = Math.min(this.rtxAt, this.delackAt, this.kaAt);
+    const at = Math.min(this.rtxAt, this.delackAt, this.kaAt, this.pacer.timerAt);
     if (at === Infinity || at >= this.armedAt) return;
     this.armed?.cancel();
     this.armedAt = at;
@@ -661,6 +666,7 @@ export class Connection implements TcpConnection {
       else if (kind === 'finwait2') this.finish(undefined, false);
     }
     if (!this.closed && this.kaAt <= now) onKeepaliveTimeout(this, now);
+    if (!this.closed && pacingDue(this, now)) transmit(this);
     this.schedule();
   };
 
