@@ -65,6 +65,7 @@ export class DeliveryRate {
   /** Scratch for the sample being built (Linux rs->prior_mstamp; 0 = none). */
   private priorAt = -1;
   private sendInterval = -1;
+  private lastEnd = 0;
 
   /**
    * Linux tcp_rate_skb_sent: [start, end) left at `now`; `idle` when nothing
@@ -108,9 +109,14 @@ export class DeliveryRate {
     return lo < this.sent.length ? lo : -1;
   }
 
-  /** Linux tcp_rate_skb_delivered: keep the snapshot of the most recently sent transmission delivered. */
+  /**
+   * Linux tcp_rate_skb_delivered: keep the snapshot of the most recently
+   * sent transmission delivered (tcp_skb_sent_after: later send time, or the
+   * same time and a higher end sequence).
+   */
   private take(s: Sent): void {
-    if (this.priorAt >= 0 && s.delivered <= this.sample.priorDelivered) return;
+    if (this.priorAt >= 0 && !(s.sentAt > this.firstSentAt || (s.sentAt === this.firstSentAt && seqGt(s.end, this.lastEnd)))) return;
+    this.lastEnd = s.end;
     this.sample.priorDelivered = s.delivered;
     this.priorAt = s.deliveredAt;
     this.sample.isAppLimited = s.appLimited;

@@ -72,7 +72,7 @@ export class Bbr implements CongestionController {
   private priorCwnd = 0;
   /** RTprop estimate and when it was taken (bbr->min_rtt_us, min_rtt_stamp); -1: not yet. */
   minRtt = Infinity;
-  private minRttStamp = -1;
+  minRttStamp = -1;
   /** End of the PROBE_RTT dwell (-1: not started) and whether a round passed in it. */
   private probeRttDoneAt = -1;
   private probeRttRoundDone = false;
