@@ -27,7 +27,7 @@ export interface TcpOptions {
   mss?: number;
   /** Initial congestion window in segments (RFC 6928; Linux: 10). */
   initialCwndSegments: number;
-  /** Congestion controller for new connections (Linux tcp_congestion_control): 'cubic' (default) or 'newreno'. */
+  /** Congestion controller for new connections (Linux tcp_congestion_control): 'cubic' (default), 'newreno' or 'bbr'. */
   congestionControl: string;
   /** RTO bounds and initial value, ms (RFC 6298 §2: min 1 s; Linux uses 200 ms). */
   rtoMin: number;

@@ -26,13 +26,19 @@ function rateOf(c: Connection): number | undefined {
   return r !== undefined && r > 0 ? r : undefined;
 }
 
-/** Linux tcp_pacing_check: true if the next segment must wait; arms the pacing wake-up for when it may go. */
+/**
+ * Linux tcp_pacing_check: true if the next segment must wait; arms the
+ * pacing wake-up for when it may go. A clock whose timers are coarse
+ * (Clock.timerSlackMs) lets segments leave up to that much early, like fq's
+ * timer_slack, so the rate survives millisecond wake-ups.
+ */
 export function pacingHold(c: Connection): boolean {
   if (rateOf(c) === undefined) return false;
   const p = c.pacer;
-  if (p.nextAt <= c.env.clock.now()) return false;
-  if (p.timerAt !== p.nextAt) {
-    p.timerAt = p.nextAt;
+  const slack = c.env.clock.timerSlackMs ?? 0;
+  if (p.nextAt <= c.env.clock.now() + slack) return false;
+  if (p.timerAt !== p.nextAt - slack) {
+    p.timerAt = p.nextAt - slack;
     c.schedule();
   }
   return true;

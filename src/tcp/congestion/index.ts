@@ -6,10 +6,10 @@ import { NewReno } from './newreno.js';
 import type { CongestionController } from './types.js';
 
 const CONTROLLERS: Record<string, (initialCwnd: number, rng: Rng) => CongestionController> = {
-  bbr: (iw, rng) => new Bbr(iw, rng),
   cubic: (iw) => new Cubic(iw),
   newreno: (iw) => new NewReno(iw),
   reno: (iw) => new NewReno(iw),
+  bbr: (iw, rng) => new Bbr(iw, rng),
 };
 
 export const CONGESTION_CONTROLLERS: readonly string[] = Object.keys(CONTROLLERS);

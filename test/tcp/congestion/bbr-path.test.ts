@@ -123,4 +123,26 @@ describe('BBR on a bottleneck path (virtual time)', () => {
     const bursts = cubicGaps.filter((g) => g === 0).length / cubicGaps.length;
     expect(bursts).toBeGreaterThan(0.3);
   });
+
+  it('is chosen by sysctl net.ipv4.tcp_congestion_control and per socket (TCP_CONGESTION), and shows its model in tcp_info', () => {
+    const bySysctl = bottleneckPath({ cc: 'cubic', rttMs: 10, queueBdp: 1, beforeConnect: (s) => expect(s.sysctl.set('net.ipv4.tcp_congestion_control', 'bbr')).toBe(true) });
+    while (bySysctl.step(500));
+    const info = bySysctl.sender.info();
+    expect(info.ccName).toBe('bbr');
+    expect(info.bbrBw).toBeGreaterThan(0.95 * PAYLOAD_RATE * 1000);
+    expect(info.bbrMinRtt).toBeGreaterThanOrEqual(10_000);
+    expect(info.bbrMinRtt).toBeLessThan(11_000);
+    expect(info.pacingRate).toBeGreaterThan(0);
+    expect([256, 320, 192]).toContain(info.bbrPacingGain);
+    expect(info.bbrCwndGain).toBe(512);
+
+    const perSocket = bottleneckPath({ cc: 'cubic', rttMs: 10, queueBdp: 1 });
+    while (perSocket.step(100));
+    expect(perSocket.sender.info().pacingRate).toBeUndefined(); // CUBIC does not pace
+    perSocket.sender.setCongestionControl('bbr');
+    while (perSocket.step(600));
+    expect(perSocket.sender.info().ccName).toBe('bbr');
+    expect(bbrOf(perSocket).btlBw).toBeGreaterThan(0.95 * PAYLOAD_RATE);
+    expect(perSocket.sender.info().pacingRate).toBeGreaterThan(0);
+  });
 });

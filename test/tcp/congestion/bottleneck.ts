@@ -19,6 +19,8 @@ export const PAYLOAD_RATE = (RATE * 1448) / 1500 / 1000; // bytes/ms
 
 export interface PathOptions {
   cc: string;
+  /** Called with the sending stack before it connects (sysctl, options). */
+  beforeConnect?: (sender: Stack) => void;
   rttMs: number;
   queueBdp: number;
   loss?: number;
@@ -64,6 +66,7 @@ export function bottleneckPath(o: PathOptions): Path {
     drain();
   });
   // An endless sender: the window, never the application, is the limit.
+  o.beforeConnect?.(a);
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   let conn: TcpConnection | undefined = undefined;
   const pump = (): void => {
