@@ -11,13 +11,14 @@
  * segments for 200 ms and a round trip when the min RTT is 10 s old).
  *
  * Units: bandwidth in bytes/ms, RTT in ms, cwnd in segments, delivered in
- * bytes. Not here (yet): Linux's long-term bandwidth sampling for policers
- * (bbr_lt_bw_sampling) and the ACK-aggregation cwnd allowance
- * (bbr_update_ack_aggregation).
+ * bytes. Long-term bandwidth sampling for policers is in bbr-lt.ts. Not
+ * here: the ACK-aggregation cwnd allowance (bbr_update_ack_aggregation,
+ * Linux 4.19+).
  */
 import type { Rng } from '../../util/random.js';
 import { randInt } from '../../util/random.js';
 import type { RateSample } from '../delivery-rate.js';
+import { LongTermBw } from './bbr-lt.js';
 import { WindowedMax } from './minmax.js';
 import { INFINITE_SSTHRESH, type AckEvent, type CongestionController } from './types.js';
 
@@ -84,6 +85,11 @@ export class Bbr implements CongestionController {
   private cycleStamp = 0;
   private hasSeenRtt = false;
   private delivered = 0;
+  /** Bytes deemed lost so far (Linux tp->lost), for the policer detector. */
+  private lost = 0;
+  /** Time of the last ACK seen (Linux delivered_mstamp, for resets outside an ACK). */
+  private lastAckAt = 0;
+  readonly lt = new LongTermBw();
 
   constructor(
     initialCwnd: number,
@@ -100,9 +106,14 @@ export class Bbr implements CongestionController {
     return this.mode === 'probe_rtt';
   }
 
-  /** The bandwidth estimate, bytes/ms (bbr_max_bw; bbr_bw without long-term sampling). */
+  /** The max-filtered bandwidth estimate, bytes/ms (bbr_max_bw). */
   get btlBw(): number {
     return this.bw.value;
+  }
+
+  /** The rate the model runs on (bbr_bw): the policed rate while one is detected. */
+  get modelBw(): number {
+    return this.lt.useBw ? this.lt.bw : this.bw.value;
   }
 
   /** bbr_main: update the model, then pacing rate and cwnd from it. */
@@ -111,16 +122,18 @@ export class Bbr implements CongestionController {
     if (!rs) return;
     this.mss = e.mss;
     this.delivered = e.delivered;
+    this.lost += Math.max(0, rs.losses);
+    this.lastAckAt = e.now;
     if (this.minRttStamp < 0) this.minRttStamp = e.now;
     if (this.pacing === undefined) this.initPacingRate(e);
-    this.updateBw(rs);
+    this.updateBw(e, rs);
     this.updateCyclePhase(e, rs);
     this.checkFullBwReached(rs);
     this.checkDrain(e);
     this.updateMinRtt(e, rs);
     this.updateGains();
-    this.setPacingRate(e, this.btlBw, this.pacingGain);
-    this.setCwnd(e, rs, this.btlBw, this.cwndGain);
+    this.setPacingRate(e, this.modelBw, this.pacingGain);
+    this.setCwnd(e, rs, this.modelBw, this.cwndGain);
   }
 
   /** bbr_init_pacing_rate_from_rtt: cwnd over SRTT (or 1 ms) at the high gain. */
@@ -141,7 +154,7 @@ export class Bbr implements CongestionController {
   }
 
   /** bbr_update_bw: a round ends when a packet sent after the last round's end is delivered. */
-  private updateBw(rs: RateSample): void {
+  private updateBw(e: AckEvent, rs: RateSample): void {
     this.roundStart = false;
     if (rs.delivered < 0 || rs.interval <= 0) return;
     if (rs.priorDelivered >= this.nextRttDelivered) {
@@ -150,9 +163,16 @@ export class Bbr implements CongestionController {
       this.roundStart = true;
       this.packetConservation = false;
     }
+    this.ltSample(e.now, rs.losses, rs.isAppLimited);
     const bw = rs.delivered / rs.interval;
     // An app-limited sample only counts if it shows more than the estimate (it can only understate).
     if (!rs.isAppLimited || bw >= this.btlBw) this.bw.update(BBR_BW_RTTS, this.rttCnt, bw);
+  }
+
+  private ltSample(now: number, losses: number, appLimited: boolean): void {
+    const verdict = this.lt.sample({ now, delivered: this.delivered, lost: this.lost, losses, appLimited, roundStart: this.roundStart, probeBw: this.mode === 'probe_bw' });
+    if (verdict === 'policed') this.pacingGain = 1; // try to avoid drops
+    else if (verdict === 'expired') this.resetProbeBwMode(now); // restart gain cycling
   }
 
   /** bbr_bdp: gain × bandwidth × min RTT, in whole segments; the initial window before any RTT sample. */
@@ -281,7 +301,7 @@ export class Bbr implements CongestionController {
         this.cwndGain = BBR_HIGH_GAIN;
         break;
       case 'probe_bw':
-        this.pacingGain = BBR_PACING_GAIN[this.cycleIdx];
+        this.pacingGain = this.lt.useBw ? 1 : BBR_PACING_GAIN[this.cycleIdx];
         this.cwndGain = BBR_CWND_GAIN;
         break;
       case 'probe_rtt':
@@ -349,16 +369,17 @@ export class Bbr implements CongestionController {
   }
 
   /** bbr_set_state(TCP_CA_Loss): a timeout ends the round and restarts the full-pipe check. */
-  onRto(): void {
+  onRto(now: number): void {
     this.prevCaState = 'loss';
     this.fullBw = 0;
     this.roundStart = true;
+    this.ltSample(now, 1, false);
   }
 
   /** bbr_cwnd_event(CA_EVENT_TX_START): restarting from idle, pace at the estimate, not above it. */
   onIdleRestart(now: number): void {
     this.idleRestart = true;
-    if (this.mode === 'probe_bw' && this.btlBw > 0) this.pacing = this.btlBw * PACING_MARGIN;
+    if (this.mode === 'probe_bw' && this.modelBw > 0) this.pacing = this.modelBw * PACING_MARGIN;
     else if (this.mode === 'probe_rtt') this.checkProbeRttDone(now);
   }
 
@@ -366,6 +387,7 @@ export class Bbr implements CongestionController {
   undoCwnd(): number {
     this.fullBw = 0;
     this.fullBwCnt = 0;
+    this.lt.reset({ now: this.lastAckAt, delivered: this.delivered, lost: this.lost });
     return this.cwnd;
   }
 
@@ -373,7 +395,7 @@ export class Bbr implements CongestionController {
   info(): Record<string, number> {
     const gain = (g: number): number => Math.round(g * 256);
     return {
-      bbrBw: Math.round(this.btlBw * 1000),
+      bbrBw: Math.round(this.modelBw * 1000),
       bbrMinRtt: this.minRtt === Infinity ? 0 : Math.round(this.minRtt * 1000),
       bbrPacingGain: gain(this.pacingGain),
       bbrCwndGain: gain(this.cwndGain),

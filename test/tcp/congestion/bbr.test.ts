@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { Bbr, BBR_BW_RTTS, BBR_HIGH_GAIN } from '../../../src/tcp/congestion/bbr.js';
 import { WindowedMax } from '../../../src/tcp/congestion/minmax.js';
+import { BBR_LT_BW_MAX_RTTS } from '../../../src/tcp/congestion/bbr-lt.js';
 import type { RateSample } from '../../../src/tcp/delivery-rate.js';
 import { SeededRng } from '../../../src/util/random.js';
 import { MSS, ackEvent } from './ack-clock.js';
@@ -21,12 +22,13 @@ function sample(over: Partial<RateSample>): RateSample {
  * segment an ACK delivers left when the flow had delivered `perRound`
  * segments fewer (its rate snapshot), so a round ends every `perRound` ACKs.
  */
-function drive(cc: Bbr, from: { now: number; delivered: number }, rounds: number, perRound: number, rtt: number): void {
+function drive(cc: Bbr, from: { now: number; delivered: number }, rounds: number, perRound: number, rtt: number, lossEvery = 0): void {
   for (let n = 0; n < rounds * perRound; n++) {
     from.now += rtt / perRound;
     from.delivered += MSS;
     const prior = Math.max(0, from.delivered - perRound * MSS);
-    const rs = sample({ delivered: from.delivered - prior, interval: rtt, priorDelivered: prior });
+    const losses = lossEvery > 0 && n % lossEvery === lossEvery - 1 ? MSS : 0;
+    const rs = sample({ delivered: from.delivered - prior, interval: rtt, priorDelivered: prior, losses });
     cc.congControl({ ...ackEvent({ now: from.now, rtt, minRtt: rtt, srtt: rtt, delivered: from.delivered, priorInFlight: perRound, inFlight: perRound, caState: 'open' }), rs });
   }
 }
@@ -80,6 +82,29 @@ describe('BBR model', () => {
     drive(cc, st, 1, 10, 10);
     expect(cc.mode).toBe('probe_rtt');
     expect(cc.cwnd).toBe(4);
+  });
+
+  it('detects a policer: two 4+-round intervals with ≥ 20 % loss at one rate → that rate at gain 1, for 48 rounds (bbr_lt_bw_sampling)', () => {
+    const cc = new Bbr(10, new SeededRng(1));
+    const st = { now: 0, delivered: 0 };
+    drive(cc, st, 8, 20, 10); // 2 segments per ms, no loss: PROBE_BW at 2000 bytes/ms
+    expect(cc.mode).toBe('probe_bw');
+    expect(cc.lt.useBw).toBe(false);
+    drive(cc, st, 3, 20, 10, 4); // one segment lost per four delivered (25 %)
+    expect(cc.lt.useBw).toBe(false); // one interval needs 4 round trips
+    let rounds = 3;
+    while (!cc.lt.useBw && rounds < 20) {
+      drive(cc, st, 1, 20, 10, 4);
+      rounds++;
+    }
+    expect(rounds).toBeLessThanOrEqual(10); // two 4-round intervals (+ the first loss)
+    expect(cc.lt.bw).toBeCloseTo(2 * MSS, 0);
+    expect(cc.pacingGain).toBe(1);
+    expect(cc.info().bbrBw).toBe(Math.round(cc.lt.bw * 1000));
+    drive(cc, st, BBR_LT_BW_MAX_RTTS - 2, 20, 10);
+    expect(cc.lt.useBw).toBe(true);
+    drive(cc, st, 3, 20, 10);
+    expect(cc.lt.useBw).toBe(false); // 48 rounds later the gain cycle probes again
   });
 
   it('reports its model in tcp_bbr_info units: bytes/s, µs, gains × 256', () => {
