@@ -26,7 +26,7 @@ options:
                       the kernel refuses them; TAP: always off)
   --trace DIR         write each TCP connection's event trace to DIR/*.jsonl
                       (read it with 'tunstack explain --trace FILE')
-  --cc NAME           congestion control: cubic (default) or newreno
+  --cc NAME           congestion control: cubic (default), newreno or bbr (paced)
   --cwnd-trace FILE   write each connection's congestion trace (cwnd, ssthresh, in flight,
                       srtt, rto; JSON lines) to FILE (draw it with 'tunstack chart')
   --log-level LEVEL   pino level: fatal,error,warn,info,debug,trace,silent (default info)
