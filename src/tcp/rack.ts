@@ -20,7 +20,15 @@ export class Rack {
   private ats: number[] = NO_RECORDS;
   private head = 0;
   /** RACK.xmit_ts, RACK.end_seq, RACK.rtt of the most recently sent segment delivered (§6.2 step 2). */
-  xmitTs = -Infinity;
+  get xmitTs(): number {
+    return this.xmit ?? -Infinity;
+  }
+  set xmitTs(v: number) {
+    this.xmit = v === -Infinity ? null : v;
+  }
+  /** xmitTs and deadline when unset are null, not ±Infinity: no heap number per idle connection (bench/scale.ts). */
+  private xmit: number | null = null;
+  private due: number | null = null;
   endSeq = 0;
   rtt = 0;
   /** Reordering was observed on this connection (§6.2 step 3). */
@@ -28,7 +36,12 @@ export class Rack {
   /** Unsacked bytes below this are lost; undefined if RACK marks nothing. */
   boundary: number | undefined;
   /** When the reordering window of the next candidate ends (§6.3 RACK timer); Infinity if none. */
-  deadline = Infinity;
+  get deadline(): number {
+    return this.due ?? Infinity;
+  }
+  set deadline(v: number) {
+    this.due = v === Infinity ? null : v;
+  }
 
   /** A segment of new data [start, end) left at `at`. */
   onSent(start: number, end: number, at: number): void {
