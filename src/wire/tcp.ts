@@ -114,26 +114,28 @@ export class TcpView {
  * every other combination is left to the RFC 9293 §3.10.7 processing.
  */
 export function parseTcpSegment(buf: Buffer, src: number, dst: number, checksumVerified = false): TcpRepr | string {
-  const v = TcpView.parse(buf);
-  if (typeof v === 'string') return v;
+  // The checks of TcpView.parse, read straight from `buf`: no view object per segment.
+  const len = buf.length;
+  if (len < TCP_HEADER_LEN) return 'truncated';
+  const hl = (buf[DATA_OFF] >>> 4) * 4;
+  if (hl < TCP_HEADER_LEN || hl > len) return 'badDataOffset';
   // The link vouches for it (virtio NEEDS_CSUM/DATA_VALID, link.ts RxMeta).
-  if (!checksumVerified && !v.verifyChecksum(src, dst)) return 'badChecksum';
-  const flags = v.flags;
+  if (!checksumVerified && finish(sumBytes(buf, 0, len, pseudoHeaderSum(src, dst, IPPROTO_TCP, len))) !== 0) return 'badChecksum';
+  const flags = buf[FLAGS];
   if ((flags & TCP_SYN) !== 0 && (flags & (TCP_FIN | TCP_RST)) !== 0) return 'badFlags';
-  const hl = v.headerLen;
   const options: TcpOptionsRepr = {};
   if (hl > TCP_HEADER_LEN) {
     const bad = parseTcpOptions(buf, TCP_HEADER_LEN, hl, options);
     if (bad !== null) return bad;
   }
   return {
-    srcPort: v.srcPort,
-    dstPort: v.dstPort,
-    seq: v.seq,
-    ack: v.ack,
+    srcPort: buf.readUInt16BE(SRC_PORT),
+    dstPort: buf.readUInt16BE(DST_PORT),
+    seq: buf.readUInt32BE(SEQ),
+    ack: buf.readUInt32BE(ACK),
     flags,
-    window: v.window,
-    urgent: v.urgent,
+    window: buf.readUInt16BE(WINDOW),
+    urgent: buf.readUInt16BE(URGENT),
     options,
     payload: buf.subarray(hl),
   };
@@ -153,22 +155,21 @@ export function tcpHeaderLen(repr: TcpRepr): number {
  * __tcp_v4_send_check with CHECKSUM_PARTIAL, virtio NEEDS_CSUM).
  */
 export function emitTcpSegment(repr: TcpRepr, buf: Buffer, off: number, src: number, dst: number, partialChecksum = false): number {
+  // Written at buf[off] directly: no subarray and no view per segment.
   const hl = tcpHeaderLen(repr);
   const len = hl + repr.payload.length;
-  const seg = buf.subarray(off, off + len);
-  const v = TcpView.over(seg);
-  v.srcPort = repr.srcPort;
-  v.dstPort = repr.dstPort;
-  v.seq = repr.seq;
-  v.ack = repr.ack;
-  seg[DATA_OFF] = (hl / 4) << 4;
-  v.flags = repr.flags;
-  v.window = repr.window;
-  v.checksum = 0;
-  v.urgent = repr.urgent;
-  emitTcpOptions(repr.options, seg, TCP_HEADER_LEN);
-  if (repr.payload.length > 0) repr.payload.copy(seg, hl);
+  buf.writeUInt16BE(repr.srcPort, off + SRC_PORT);
+  buf.writeUInt16BE(repr.dstPort, off + DST_PORT);
+  buf.writeUInt32BE(repr.seq >>> 0, off + SEQ);
+  buf.writeUInt32BE(repr.ack >>> 0, off + ACK);
+  buf[off + DATA_OFF] = (hl / 4) << 4;
+  buf[off + FLAGS] = repr.flags & 0xff;
+  buf.writeUInt16BE(repr.window & 0xffff, off + WINDOW);
+  buf.writeUInt16BE(0, off + CHECKSUM);
+  buf.writeUInt16BE(repr.urgent & 0xffff, off + URGENT);
+  emitTcpOptions(repr.options, buf, off + TCP_HEADER_LEN);
+  if (repr.payload.length > 0) repr.payload.copy(buf, off + hl);
   const pseudo = pseudoHeaderSum(src, dst, IPPROTO_TCP, len);
-  v.checksum = partialChecksum ? fold(pseudo) : finish(sumBytes(seg, 0, len, pseudo));
+  buf.writeUInt16BE(partialChecksum ? fold(pseudo) : finish(sumBytes(buf, off, len, pseudo)), off + CHECKSUM);
   return len;
 }
