@@ -20,6 +20,7 @@ import {
   type TcpOptions,
 } from './api.js';
 import { Connection } from './connection.js';
+import { newTxScratch } from './output.js';
 import { TupleTable, allocateEphemeralPort } from './demux.js';
 import type { FourTuple, HandshakeResult, TcpEnv, TimeWaitRecord } from './env.js';
 import { HalfSipHash, IsnGenerator } from './isn.js';
@@ -52,6 +53,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
   readonly options: TcpOptions;
   readonly stats: TcpStats = makeTcpStats();
   readonly trace: TraceSink | undefined;
+  /** TcpEnv.txScratch: sendSegment writes the packet before it returns. */
+  readonly txScratch = newTxScratch();
   readonly cookies: SynCookies;
   private readonly ip: IpSender;
   private readonly log: Logger | undefined;
