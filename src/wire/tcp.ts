@@ -55,6 +55,7 @@ const WINDOW = 14;
 const CHECKSUM = 16;
 const URGENT = 18;
 export const TCP_HEADER_LEN = 20;
+const NO_PAYLOAD = Buffer.alloc(0);
 const IPPROTO_TCP = 6;
 
 /** Thin view over a TCP header at buf[0]; see the wire rule in ./index.ts. */
@@ -168,7 +169,8 @@ export function parseTcpSegment(buf: Buffer, src: number, dst: number, checksumV
     const bad = parseTcpOptions(buf, TCP_HEADER_LEN, hl, options, scratch?.timestamp);
     if (bad !== null) return bad;
   }
-  const payload = buf.subarray(hl);
+  // Pure ACKs share one empty Buffer: no view object for zero bytes.
+  const payload = hl === len ? NO_PAYLOAD : buf.subarray(hl);
   if (!scratch) {
     return {
       srcPort: buf.readUInt16BE(SRC_PORT),
