@@ -287,6 +287,10 @@ export class Connection implements TcpConnection {
     return Math.max(0, this.sndBuf - this.snd.length);
   }
 
+  get sendQueued(): number {
+    return this.snd.length;
+  }
+
   send(data: Buffer): number {
     return sendData(this, data);
   }
