@@ -72,14 +72,6 @@ const DETACHED: ConnectionHandler = Object.freeze({
   onClose() {},
 });
 
-/**
- * Where written chunks are copied, packed back to back (write-arena.ts). One
- * for all sockets: a 1 MiB block per socket cost every short-lived
- * connection an allocation and a garbage collection of its own (bench/conn-rate.ts
- * spent a third of its time collecting), and pinned a block per idle one.
- */
-const ARENA = new WriteArena();
-
 /** Segments smaller than this are joined into one 'data' chunk of at most COALESCE_MAX bytes. */
 const COALESCE_SMALL = 4096;
 const COALESCE_MAX = 64 * 1024;
@@ -109,6 +101,8 @@ export class TcpSocket extends Duplex {
   private eofPushed = false;
   /** Chunks of the current write not yet accepted by TCP, and its callback. */
   private unsent: Buffer[] | null = null;
+  /** Where written chunks are copied (write-arena.ts); created by the first write, an idle socket has none. */
+  private arena: WriteArena | null = null;
   /** A chunk read while coalescing that did not fit: delivered next (readCoalesced). */
   private carry: Buffer | null = null;
   private pendingCb: WriteCallback | null = null;
@@ -325,16 +319,26 @@ export class TcpSocket extends Duplex {
   // contract lets the caller reuse a Buffer once its write callback has run —
   // the same copy the kernel makes for net.Socket.
   override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: WriteCallback): void {
-    (this.unsent ??= []).push(typeof chunk === 'string' ? ARENA.copyString(chunk, encoding) : ARENA.copy(chunk));
+    this.releaseAcked();
+    const arena = (this.arena ??= new WriteArena());
+    (this.unsent ??= []).push(typeof chunk === 'string' ? arena.copyString(chunk, encoding) : arena.copy(chunk));
     this.pendingCb = callback;
     this.flushPending();
   }
 
   override _writev(chunks: Array<{ chunk: Buffer | string; encoding: BufferEncoding }>, callback: WriteCallback): void {
+    this.releaseAcked();
+    const arena = (this.arena ??= new WriteArena());
     const unsent = (this.unsent ??= []);
-    for (const c of chunks) unsent.push(typeof c.chunk === 'string' ? ARENA.copyString(c.chunk, c.encoding) : ARENA.copy(c.chunk));
+    for (const c of chunks) unsent.push(typeof c.chunk === 'string' ? arena.copyString(c.chunk, c.encoding) : arena.copy(c.chunk));
     this.pendingCb = callback;
     this.flushPending();
+  }
+
+  /** Let the arena reuse blocks TCP no longer needs: the stream is acknowledged up to bytesAccepted - sendQueued. */
+  private releaseAcked(): void {
+    const queued = this.conn?.sendQueued;
+    if (queued !== undefined) this.arena?.release(this.bytesAccepted - queued);
   }
 
   /** Offer TCP what is pending; complete the write once all of it is taken. */

@@ -264,6 +264,12 @@ export interface TcpConnection {
   /** Free send buffer space in bytes. */
   readonly sendSpace: number;
   /**
+   * Bytes in the send buffer: accepted by send() and not yet acknowledged
+   * (Linux SIOCOUTQ). Optional for fakes; the socket layer reuses its write
+   * blocks once the stream is acknowledged past them (write-arena.ts).
+   */
+  readonly sendQueued?: number;
+  /**
    * Dequeue the next chunk of in-order received data, or null if none. Reading
    * frees receive buffer and may open the advertised window (RFC 9293
    * §3.8.6.2.2 receiver SWS avoidance decides when a window update is sent).

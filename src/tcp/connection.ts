@@ -277,6 +277,10 @@ export class Connection extends CompactFields implements TcpConnection {
     return Math.max(0, this.sndBuf - this.snd.length);
   }
 
+  get sendQueued(): number {
+    return this.snd.length;
+  }
+
   send(data: Buffer): number {
     return sendData(this, data);
   }

@@ -7,6 +7,7 @@
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpOptionsRepr, type TcpRepr } from '../wire/tcp.js';
 import { TS_OPTION_SPACE, tcpOptionsLen } from '../wire/tcp-options.js';
 import type { Connection } from './connection.js';
+import type { TxScratch } from './env.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { onAckSent, onDataSent } from './ack-policy.js';
@@ -46,27 +47,55 @@ function windowField(c: Connection): number {
   return Math.min(65535, Math.floor(rcvWnd(c) / 2 ** c.tcb.rcvWscale));
 }
 
+/** Scratch for TcpEnv.txScratch: every options field present, so one hidden class serves all segments. */
+export function newTxScratch(): TxScratch {
+  const options: TcpOptionsRepr = { mss: undefined, wscale: undefined, sackPermitted: undefined, sack: undefined, timestamp: undefined };
+  const repr: TcpRepr = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgent: 0, options, payload: EMPTY };
+  return { repr, options, timestamp: { val: 0, ecr: 0 } };
+}
+
+/** Options of a data segment or ACK: timestamps and SACK blocks (in the env's scratch when it offers one). */
 function dataOptions(c: Connection): TcpOptionsRepr {
   const t = c.tcb;
-  const o: TcpOptionsRepr = {};
-  if (t.tsOk) o.timestamp = { val: tsNow(c), ecr: t.tsRecent };
+  const s = c.env.txScratch;
+  let o: TcpOptionsRepr;
+  if (s) {
+    o = s.options;
+    o.timestamp = undefined;
+    o.sack = undefined;
+  } else {
+    o = {};
+  }
+  if (t.tsOk) {
+    const ts = s ? s.timestamp : { val: 0, ecr: 0 };
+    ts.val = tsNow(c);
+    ts.ecr = t.tsRecent;
+    o.timestamp = ts;
+  }
   if (t.sackOk && c.rcv.hasSackInfo) o.sack = c.rcv.takeSackBlocks(t.tsOk ? 3 : 4, c.env.options.dsack);
   return o;
 }
 
 function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number, gsoSize = 0): void {
   const t = c.tcb;
-  const repr: TcpRepr = {
-    srcPort: t.localPort,
-    dstPort: t.remotePort,
-    seq,
-    ack: flags & TCP_ACK ? t.rcvNxt : 0,
-    flags,
-    window,
-    urgent: 0,
-    options,
-    payload,
-  };
+  const ack = flags & TCP_ACK ? t.rcvNxt : 0;
+  const s = c.env.txScratch;
+  let repr: TcpRepr;
+  if (s) {
+    // The layer writes the packet before sendSegment returns (TcpEnv.txScratch).
+    repr = s.repr;
+    repr.srcPort = t.localPort;
+    repr.dstPort = t.remotePort;
+    repr.seq = seq;
+    repr.ack = ack;
+    repr.flags = flags;
+    repr.window = window;
+    repr.urgent = 0;
+    repr.options = options;
+    repr.payload = payload;
+  } else {
+    repr = { srcPort: t.localPort, dstPort: t.remotePort, seq, ack, flags, window, urgent: 0, options, payload };
+  }
   if (flags & TCP_ACK) {
     t.lastAckSent = t.rcvNxt;
     c.ackPending = false;
@@ -75,6 +104,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
     onAckSent(c);
   }
   c.env.sendSegment(repr, t.localAddr, t.remoteAddr, gsoSize);
+  if (s) repr.payload = EMPTY; // do not pin the send buffer's chunk
 }
 
 /** SYN (active open) or SYN-ACK (simultaneous open) with our options (RFC 9293 §3.10.1; Linux layout). */
