@@ -232,6 +232,7 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
     if (name === SYMBOLS.SO_RCVBUF) s.opts.rcvBuf = 2 * Math.max(0, v);
     else s.opts.sndBuf = 2 * Math.max(0, v);
     c?.setBuffers(socketParams(s.opts));
+    if (!c) s.listener?.setParams(socketParams(s.opts));
   }
   else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_KEEPALIVE) {
     s.opts.keepAlive = v !== 0;
@@ -248,6 +249,7 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
     // Linux do_tcp_setsockopt: 88 (TCP_MIN_MSS) .. 65535, else EINVAL; applies to the handshake.
     if (v < 88 || v > 65535) return err('EINVAL');
     s.opts.maxSeg = v;
+    s.listener?.setParams(socketParams(s.opts));
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPINTVL && c) {
     c.setKeepAliveProbes(v * 1000, undefined);
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPCNT && c) {

@@ -301,6 +301,8 @@ export interface TcpListener {
    * backlog), or null. The caller must set `handler` on it immediately.
    */
   accept(): TcpConnection | null;
+  /** Socket options set after listen(): apply to SYNs answered from now on (Linux keeps them on the listener). */
+  setParams(p: SocketParams): void;
   /** Stop listening; half-open entries are dropped, queued-but-unaccepted connections are reset. */
   close(): void;
 }

@@ -134,6 +134,17 @@ export class Listener implements TcpListener {
     return this.buffers.rcvBuf ?? this.host.options.rcvBuf;
   }
 
+  /**
+   * setsockopt on the listening socket after listen() (SO_RCVBUF, TCP_MAXSEG):
+   * Linux keeps them on the listener, and SYNs answered from then on use them
+   * (tcp_openreq_init_rwin, tcp_mss_clamp with user_mss).
+   */
+  setParams(p: SocketParams): void {
+    if (p.rcvBuf !== undefined) this.buffers.rcvBuf = p.rcvBuf;
+    if (p.sndBuf !== undefined) this.buffers.sndBuf = p.sndBuf;
+    if (p.maxSeg !== undefined) this.buffers.maxSeg = p.maxSeg;
+  }
+
   get synQueueLength(): number {
     return this.requests.size;
   }

@@ -212,13 +212,17 @@ export function effectiveMss(mssOption: number, tsOk: boolean): number {
 /**
  * PSH (RFC 9293 §3.9.1 SEND "PUSH flag") where Linux puts it: on the segment
  * that empties what was written (tcp_push marks the tail of each write), on
- * the last segment of a burst the congestion or peer window cuts short
- * (`burstEnd`), and when more than half the peer's largest window has gone
- * out since the last PSH (tcp_mark_push after forced_push).
+ * every GSO super-packet (`multi`: Linux __tcp_transmit_skb forces PSH when
+ * tcp_skb_pcount > 1, to flush the receiver's GRO) — without GSO, on the last
+ * segment of a multi-segment burst the congestion or peer window cuts short,
+ * which Linux would have sent as one super-packet — and when more than half
+ * the peer's largest window has gone out since the last PSH (tcp_mark_push
+ * after forced_push). A lone segment cut short by the window (limited
+ * transmit, one PRR segment) carries no PSH, as on Linux.
  */
-function wantsPush(c: Connection, end: number, len: number, unsent: number, burstEnd: boolean): boolean {
+function wantsPush(c: Connection, end: number, len: number, unsent: number, multi: boolean): boolean {
   if (len === 0) return false;
-  return len === unsent || burstEnd || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2;
+  return len === unsent || multi || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2;
 }
 
 /**
@@ -238,7 +242,7 @@ function tsoAutosize(c: Connection, room: number): number {
 }
 
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
-export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean, burstEnd = false): number {
+export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean, multiBurstEnd = false): number {
   const t = c.tcb;
   const off = seqSub(seq, t.sndUna) - synInFlight(c);
   const unsent = c.snd.length - off;
@@ -258,7 +262,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   const fin = allowFin && t.finQueued && len === unsent;
   let flags = TCP_ACK;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
-  if (wantsPush(c, end, len, unsent, burstEnd)) {
+  if (wantsPush(c, end, len, unsent, multiBurstEnd || len > room)) {
     flags |= TCP_PSH;
     if (seqGt(end, c.pushedSeq)) c.pushedSeq = end;
   }
@@ -289,6 +293,7 @@ export function transmit(c: Connection): void {
   const burstMax = (c.env.gsoMaxSize ?? 0) > 0 ? 0x7fffffff : t.mss;
   if (isSynchronizedForData(c)) {
     sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
+    let freshSent = 0; // new-data segments of this burst so far (the PSH rule in wantsPush)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
       const unsent = c.snd.length - flight + synInFlight(c);
@@ -322,7 +327,8 @@ export function transmit(c: Connection): void {
       // hold a runt only while an earlier runt is unacknowledged.
       if (fresh && len === unsent && len > 0 && len < t.mss && seqGt(c.sndSml, t.sndUna) && !c.noDelay && !t.finQueued) break;
       if (unsent <= 0) len = 0;
-      const used = sendDataAt(c, t.sndNxt, len, true, fresh && len < unsent && len >= usable);
+      const used = sendDataAt(c, t.sndNxt, len, true, fresh && len < unsent && len >= usable && freshSent > 0);
+      if (fresh) freshSent++;
       t.sndNxt = seqAdd(t.sndNxt, used);
       if (len < t.mss) c.sndSml = t.sndNxt;
       if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
