@@ -26,7 +26,7 @@ import { LossRecovery } from './recovery.js';
 import { RttEstimator, RttTiming } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
-import { seqAdd, seqLt, seqSub } from './seq.js';
+import { seqAdd, seqGt, seqLt, seqSub } from './seq.js';
 import { AckState, ackAfterRead, onDelayedAckTimeout, setQuickAck } from './ack-policy.js';
 import { bump } from './stats.js';
 import { Tcb } from './tcb.js';
@@ -417,6 +417,17 @@ export class Connection implements TcpConnection {
       this.schedule();
     }
     return b;
+  }
+
+  peek(max: number): Buffer {
+    return this.rcv.peek(max);
+  }
+
+  get outQueue(): number {
+    const t = this.tcb;
+    if (this.closed || t.state === 'SYN_SENT' || t.state === 'SYN_RECEIVED') return 0;
+    const finUnacked = t.finQueued && !(t.finSeq >= 0 && seqGt(t.sndUna, t.finSeq));
+    return this.snd.length + (finUnacked ? 1 : 0);
   }
 
   /** TCP_QUICKACK (Linux tcp(7)): 0 delays ACKs (interactive mode), 1 sends an owed ACK now. */

@@ -202,6 +202,14 @@ export class FakeConn implements TcpConnection {
     return n;
   }
 
+  peek(max: number): Buffer {
+    return Buffer.concat(this.recvQ).subarray(0, max);
+  }
+
+  get outQueue(): number {
+    return this.sendQLen + (this.finQueued ? 1 : 0);
+  }
+
   read(): Buffer | null {
     const b = this.recvQ.shift();
     if (!b) return null;
