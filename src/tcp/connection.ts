@@ -99,6 +99,8 @@ export class Connection implements TcpConnection {
   private armed: Timer | undefined;
   persistBackoff = 0;
   probesOut = 0;
+  /** When the first zero-window probe of this episode went out, -1 if none (Linux icsk_probes_tstamp). */
+  probesStartedAt = -1;
   keepAlive = false;
   keepAliveIdle: number;
   /** TCP_KEEPINTVL / TCP_KEEPCNT (Linux per-socket overrides of the sysctls), ms and count. */
@@ -338,6 +340,7 @@ export class Connection implements TcpConnection {
     t.sndWl1 = seq;
     t.sndWl2 = ack;
     if (wnd > t.maxSndWnd) t.maxSndWnd = wnd;
+    if (opened) this.probesStartedAt = -1; // Linux tcp_ack_probe: the window opened, the episode ends
     if (opened && this.rtxKind === 'persist') {
       this.rtxKind = 'none';
       this.rtxAt = Infinity;
@@ -637,7 +640,11 @@ export class Connection implements TcpConnection {
   /** RFC 9293 §3.8.6.1 persist timer, backing off like the RTO. */
   armPersist(): void {
     if (this.rtxKind === 'persist' || this.rtxKind === 'rtx') return;
-    const wait = Math.min(this.env.options.rtoMax, this.rtt.rto * 2 ** this.persistBackoff);
+    let wait = Math.min(this.env.options.rtoMax, this.rtt.rto * 2 ** this.persistBackoff);
+    // Linux tcp_clamp_probe0_to_user_timeout: the next probe no later than the user timeout (at least TCP_TIMEOUT_MIN, 2 ms).
+    if (this.userTimeout > 0 && this.probesStartedAt >= 0) {
+      wait = Math.min(wait, Math.max(2, this.probesStartedAt + this.userTimeout - this.env.clock.now()));
+    }
     this.rtxKind = 'persist';
     this.rtxAt = this.env.clock.now() + wait;
   }
@@ -668,7 +675,7 @@ export class Connection implements TcpConnection {
       this.rtxKind = 'none';
       this.rtxAt = Infinity;
       if (kind === 'rtx') onRetransmitTimeout(this, now);
-      else if (kind === 'persist') onPersistTimeout(this);
+      else if (kind === 'persist') onPersistTimeout(this, now);
       else if (kind === 'finwait2') this.finish(undefined, false);
     }
     if (!this.closed && this.kaAt <= now) onKeepaliveTimeout(this, now);

@@ -4,6 +4,7 @@
  * test/conformance/scripts/sockopt hold on tunstack and on Linux; here each
  * behaviour is also shown failing when the script claims otherwise.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadStackFactory } from '../../src/conformance/harness.js';
 import { getProfile } from '../../src/conformance/profile.js';
@@ -67,5 +68,19 @@ describe('recv MSG_PEEK', () => {
     expect(run(src)).toEqual({ status: 'PASS' });
     // Had the peek consumed the bytes, the read would get 50.
     expect(failure(run(src.replace('read(4, ..., 1000) = 200', 'read(4, ..., 1000) = 50')))).toMatch(/read\(\) returned 200, expected 50/);
+  });
+});
+
+describe('TCP_USER_TIMEOUT while probing a zero window (Linux tcp_probe_timer)', () => {
+  const src = readFileSync(new URL('./scripts/timers/user-timeout-zero-window-probes.pkt', import.meta.url), 'utf8');
+  it('aborts 1 s after the first probe although the probes were answered', () => {
+    expect(run(src)).toEqual({ status: 'PASS' });
+  });
+  it('without the user timeout the answered probes go on and read() stays blocked', () => {
+    const o = run(src.replace('+0  setsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [1000], 4) = 0\n', ''));
+    expect(failure(o)).toMatch(/read\(\)|unexpected|outbound/);
+  });
+  it('the last wait is cut to end on time, not at the backed-off 1.2 s', () => {
+    expect(failure(run(src.replace('+0...0.4 read', '+0...1.2 read')))).toMatch(/read\(\)/);
   });
 });
