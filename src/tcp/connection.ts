@@ -65,6 +65,12 @@ export class Connection implements TcpConnection {
   sndSml = 0;
   /** End of the last segment sent with PSH (Linux pushed_seq, output.ts wantsPush). */
   pushedSeq = 0;
+  /**
+   * Ends of sent data segments that carried PSH for being the tail of a write
+   * or a forced push, ascending, above SND.UNA: Linux keeps that PSH in the
+   * skb (tcp_mark_push), so a retransmission covering one carries it again.
+   */
+  pushEnds: number[] = [];
   /** An ACK is owed now (out-of-order data, FIN, second full segment...). */
   ackPending = false;
   /** TCP_CORK: hold runts and the FIN until uncork() (output.ts transmit). */

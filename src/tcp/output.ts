@@ -220,9 +220,22 @@ export function effectiveMss(mssOption: number, tsOk: boolean): number {
  * after forced_push). A lone segment cut short by the window (limited
  * transmit, one PRR segment) carries no PSH, as on Linux.
  */
-function wantsPush(c: Connection, end: number, len: number, unsent: number, multi: boolean): boolean {
+function wantsPush(c: Connection, end: number, len: number, unsent: number, multi: boolean): 'mark' | 'gso' | false {
   if (len === 0) return false;
-  return len === unsent || multi || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2;
+  if (len === unsent || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2) return 'mark';
+  return multi ? 'gso' : false;
+}
+
+/**
+ * PSH on a retransmission of [seq, end): as the skb Linux resends, which kept
+ * the PSH tcp_mark_push gave it (a write's tail, a forced push) and took the
+ * flags of the sent skbs tcp_collapse_retrans merged into it; the PSH forced
+ * on a GSO packet is not kept.
+ */
+function retransmitPush(c: Connection, seq: number, end: number): boolean {
+  const ends = c.pushEnds;
+  while (ends.length > 0 && seqLe(ends[0], c.tcb.sndUna)) ends.shift();
+  return ends.some((e) => seqGt(e, seq) && seqLe(e, end));
 }
 
 /**
@@ -262,13 +275,16 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   const fin = allowFin && t.finQueued && len === unsent;
   let flags = TCP_ACK;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
-  if (wantsPush(c, end, len, unsent, multiBurstEnd || len > room)) {
+  const retransmission = seqLt(seq, t.sndMax);
+  const push = retransmission ? retransmitPush(c, seq, end) : wantsPush(c, end, len, unsent, multiBurstEnd || len > room);
+  if (push) {
     flags |= TCP_PSH;
     if (seqGt(end, c.pushedSeq)) c.pushedSeq = end;
+    if (push === 'mark') c.pushEnds.push(end);
   }
   if (fin) flags |= TCP_FIN;
   const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;
-  if (seqLt(seq, t.sndMax)) {
+  if (retransmission) {
     bump(c.env.stats, 'RetransSegs');
     c.retransSegs++;
     c.timing.invalidate(); // Karn (RFC 6298 §3)
@@ -310,7 +326,10 @@ export function transmit(c: Connection): void {
       }
       const usable = Math.min(t.sndWnd - flight, congestionRoom(c, flight, retransmitting));
       let len = Math.max(0, Math.min(burstMax, unsent, usable));
-      if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt));
+      // A retransmission stops at SND.MAX: what goes again is what was sent (Linux
+      // retransmits skbs of its retransmit queue, collapsing only sent ones,
+      // tcp_retrans_try_collapse); new data follows in segments of its own.
+      if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt), seqSub(t.sndMax, t.sndNxt));
       // A super-packet stops at a whole number of MSS unless it ends the
       // queued data, so GSO never puts a runt mid-stream (Linux tcp_mss_split_point).
       if (len > t.mss && len < unsent) len -= len % t.mss;
