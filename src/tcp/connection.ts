@@ -27,6 +27,7 @@ import { RttEstimator, RttTiming } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqGt, seqLt, seqSub } from './seq.js';
+import { initialWindow, TS_ALIGNED } from './initial-window.js';
 import { AckState, ackAfterRead, onDelayedAckTimeout, setQuickAck } from './ack-policy.js';
 import { bump } from './stats.js';
 import { Tcb } from './tcb.js';
@@ -209,7 +210,8 @@ export class Connection implements TcpConnection {
     c.pushedSeq = t.sndUna;
     t.rcvNxt = seqAdd(t.irs, 1);
     t.lastAckSent = t.rcvNxt;
-    t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.rcvBuf));
+    // The window our SYN-ACK offered (listener.ts, Linux req->rsk_rcv_wnd).
+    t.rcvAdv = seqAdd(t.rcvNxt, initialWindow(c.rcvBuf, c.advMss - (r.tsOk ? TS_ALIGNED : 0)));
     t.peerMss = r.peerMss;
     t.sndWscale = r.sndWscale;
     t.rcvWscale = r.rcvWscale;

@@ -8,6 +8,7 @@ import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpOptionsRepr, type 
 import { TS_OPTION_SPACE, tcpOptionsLen } from '../wire/tcp-options.js';
 import type { Connection } from './connection.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
+import { initialWindow, TS_ALIGNED } from './initial-window.js';
 import { bump } from './stats.js';
 import { onAckSent, onDataSent } from './ack-policy.js';
 import { congestionRoom, sendLostRetransmits } from './recovery.js';
@@ -94,8 +95,9 @@ export function sendSyn(c: Connection): void {
   // sample; we skip it and time the first data segment instead.
   if (t.retransmits > 0 && options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   if (o.windowScaling && (!synAck || c.peerOfferedWscale)) options.wscale = t.rcvWscale;
-  // RFC 7323 §2.2: the window in a SYN is never scaled.
-  const window = Math.min(65535, c.rcvBuf);
+  // RFC 7323 §2.2: the window in a SYN is never scaled; Linux rounds it to
+  // whole segments (tcp_select_initial_window; a SYN-ACK counts the TS option).
+  const window = initialWindow(c.rcvBuf, c.advMss - (synAck && t.tsOk ? TS_ALIGNED : 0));
   if (!synAck) t.rcvAdv = seqAdd(t.rcvNxt, window);
   emit(c, t.iss, synAck ? TCP_SYN | TCP_ACK : TCP_SYN, EMPTY, options, window);
   t.sndNxt = seqAdd(t.iss, 1);
