@@ -2,11 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { parseBytesAcked } from '../../bench/wan/client.js';
 import { median, softnetDrops, type WanResult } from '../../bench/wan/measure.js';
 import { rows, summaryLine, svgChart, table } from '../../bench/wan/report.js';
-import { netemArgs, pickScenarios, queueLimit, SCENARIOS } from '../../bench/wan/scenarios.js';
+import { netemArgs, pickScenarios, qdiscChain, queueLimit, SCENARIOS } from '../../bench/wan/scenarios.js';
+import { KERNEL_CC } from '../../bench/wan/topology.js';
 
 describe('bench:wan scenarios', () => {
   it('has the paths issue 14 asks for', () => {
-    expect(SCENARIOS.map((s) => s.name)).toEqual(['clean', 'loss1', 'loss05-80', 'jitter-reorder', 'gemodel', 'long-fat', 'deep-buffer']);
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['clean', 'loss1', 'loss05-80', 'jitter-reorder', 'gemodel', 'long-fat', 'deep-buffer', 'ecn']);
+  });
+
+  it('puts an ECN path behind netem (delay, CE marks) → tbf (rate) → fq_codel with ECN, and rate-limits plain paths in netem', () => {
+    const ecn = pickScenarios(['ecn'])[0];
+    expect(ecn.ecn).toBe(true);
+    const chain = qdiscChain(ecn, 'r0');
+    expect(chain.map((c) => c.join(' '))).toEqual([
+      'qdisc add dev r0 root handle 1: netem limit 1000 delay 20ms loss random 0.5% ecn',
+      'qdisc add dev r0 parent 1:1 handle 10: tbf rate 20mbit burst 15000 limit 3000000',
+      'qdisc add dev r0 parent 10:1 handle 20: fq_codel ecn',
+    ]);
+    expect(qdiscChain(pickScenarios(['clean'])[0], 'r1')).toEqual([['qdisc', 'add', 'dev', 'r1', 'root', 'handle', '1:', 'netem', 'limit', '67', 'delay', '10ms', 'rate', '20mbit']]);
+  });
+
+  it('pairs each tunstack congestion control with the kernel module of the same algorithm', () => {
+    expect(KERNEL_CC).toEqual({ cubic: 'cubic', bbr: 'bbr', newreno: 'reno' });
   });
 
   it('splits the RTT into one-way delays and puts jitter right after the delay', () => {
