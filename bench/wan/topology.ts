@@ -7,9 +7,10 @@
  *
  * netem sits on the egress of r0 (toward the client), r1 and wtun0 (toward
  * each server), so both servers see the same path from the same client.
- * Offloads are off on the veths: with GSO a 64 KiB super-packet would pass
- * netem's loss and rate as one packet, while tunstack's TUN carries MTU-sized
- * packets; with it off both stacks' packets cross netem one by one.
+ * Offloads are off on the veths and on tunstack's TUN (`--offload off`): a
+ * GSO super-packet is only cut into segments when the device transmits it,
+ * after the qdisc, so netem would drop, mark or reorder up to 64 KiB as one
+ * packet. With offloads off both stacks' packets cross netem one by one.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
@@ -153,7 +154,7 @@ export class Topology {
   }
 
   private async startTunstack(): Promise<void> {
-    const c = spawn(process.execPath, [join(this.root, 'dist/src/cli.js'), 'up', '--netns', this.rt, '--tun', 'wtun0', '--host-addr', '10.88.3.1/24', '--addr', ADDR.tunstack, '--services', 'chargen,discard', '--cc', this.opts.cc, ...(this.opts.cwndTrace ? ['--cwnd-trace', this.opts.cwndTrace] : []), '--log-level', 'warn'], {
+    const c = spawn(process.execPath, [join(this.root, 'dist/src/cli.js'), 'up', '--netns', this.rt, '--tun', 'wtun0', '--host-addr', '10.88.3.1/24', '--addr', ADDR.tunstack, '--services', 'chargen,discard', '--offload', 'off', '--cc', this.opts.cc, ...(this.opts.cwndTrace ? ['--cwnd-trace', this.opts.cwndTrace] : []), '--log-level', 'warn'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.children.push(c);
