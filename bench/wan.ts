@@ -1,5 +1,5 @@
 /**
- * `npm run bench:wan -- [--quick] [--rounds N] [--secs S] [--scenario NAME]... [--cc cubic|bbr|newreno] [--cwnd-trace FILE] [--out DIR] [--vm]`
+ * `npm run bench:wan -- [--quick] [--rounds N] [--secs S] [--scenario NAME]... [--cc cubic|bbr|newreno] [--rate-scale F] [--cwnd-trace FILE] [--out DIR] [--vm]`
  *
  * tunstack against Linux TCP over emulated WAN paths (sch_netem): the same
  * kernel client, the same router, the same netem, the server either tunstack
@@ -24,7 +24,7 @@ import { CONGESTION_CONTROLLERS, isCongestionControl } from '../src/tcp/congesti
 import { DEFAULT_TCP_OPTIONS } from '../src/tcp/api.js';
 import { measure, type WanResult } from './wan/measure.js';
 import { rows, summaryLine, svgChart, table } from './wan/report.js';
-import { pickScenarios, SCENARIOS } from './wan/scenarios.js';
+import { pickScenarios, scaleRate, SCENARIOS, type Scenario } from './wan/scenarios.js';
 import { KERNEL_CC } from './wan/topology.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -45,15 +45,19 @@ interface Cli {
   forceVm: boolean;
   inner: boolean;
   passthrough: string[];
+  /** --rate-scale: every scenario's rate times this. */
+  rateScale: number;
 }
 
+const scenariosOf = (cli: Cli): Scenario[] => pickScenarios(cli.scenarios).map((s) => scaleRate(s, cli.rateScale));
+
 function usage(msg: string): never {
-  process.stderr.write(`bench:wan: ${msg}\nusage: npm run bench:wan -- [--quick] [--rounds N] [--secs S] [--scenario ${SCENARIOS.map((s) => s.name).join('|')}]... [--cc ${Object.keys(KERNEL_CC).join('|')}] [--cwnd-trace FILE] [--out DIR] [--vm]\n`);
+  process.stderr.write(`bench:wan: ${msg}\nusage: npm run bench:wan -- [--quick] [--rounds N] [--secs S] [--scenario ${SCENARIOS.map((s) => s.name).join('|')}]... [--cc ${Object.keys(KERNEL_CC).join('|')}] [--rate-scale F] [--cwnd-trace FILE] [--out DIR] [--vm]\n`);
   process.exit(2);
 }
 
 function parse(argv: string[]): Cli {
-  const cli: Cli = { rounds: 3, secs: 6, scenarios: [], out: join(ROOT, 'bench/results'), cc: DEFAULT_TCP_OPTIONS.congestionControl, forceVm: false, inner: false, passthrough: [] };
+  const cli: Cli = { rounds: 3, secs: 6, scenarios: [], out: join(ROOT, 'bench/results'), cc: DEFAULT_TCP_OPTIONS.congestionControl, forceVm: false, inner: false, passthrough: [], rateScale: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min: number): number => {
@@ -68,6 +72,10 @@ function parse(argv: string[]): Cli {
       cli.passthrough.push(a);
     } else if (a === '--rounds') cli.rounds = Math.floor(num(1));
     else if (a === '--secs') cli.secs = num(3);
+    else if (a === '--rate-scale') {
+      cli.rateScale = num(0.01);
+      if (cli.rateScale > 1) usage('--rate-scale is at most 1 (rates stay at or below 20 Mbit/s under TCG)');
+    }
     else if (a === '--scenario') {
       const n = argv[++i] ?? usage('--scenario needs a name');
       cli.scenarios.push(n);
@@ -105,7 +113,7 @@ export function kernelHasNetem(): boolean {
 const log = (m: string): void => void process.stderr.write(`bench:wan: ${m}\n`);
 
 async function measureHere(cli: Cli, where: string): Promise<WanResult> {
-  return measure({ root: ROOT, scenarios: pickScenarios(cli.scenarios), rounds: cli.rounds, secs: cli.secs, where, kernelRelease: release(), cc: cli.cc, cwndTrace: cli.cwndTrace, log });
+  return measure({ root: ROOT, scenarios: scenariosOf(cli), rounds: cli.rounds, secs: cli.secs, where, kernelRelease: release(), cc: cli.cc, cwndTrace: cli.cwndTrace, log });
 }
 
 /** Run the measuring half in a VM; its stderr streams through, its result comes back on stdout. */
@@ -126,7 +134,7 @@ async function measureInVm(cli: Cli): Promise<WanResult> {
       cb();
     },
   });
-  const transfers = pickScenarios(cli.scenarios).length * cli.rounds * 4;
+  const transfers = scenariosOf(cli).length * cli.rounds * 4;
   const status = await runVm({
     argv: [process.execPath, join(ROOT, 'dist/bench/wan.js'), '--inner', ...cli.passthrough, ...(cli.cwndTrace ? ['--cwnd-trace', GUEST_TRACE] : [])],
     cwd: ROOT,

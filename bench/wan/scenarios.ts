@@ -80,6 +80,18 @@ export function qdiscChain(s: Scenario, dev: string): string[][] {
   ];
 }
 
+/**
+ * The scenario at `factor` times its rate (`--rate-scale`): for a machine
+ * whose VM cannot move the listed rates (the unconstrained line says so), the
+ * same delays, losses and queues in time (the queue limit follows the BDP;
+ * an explicit limit stays), so the paths limit the stacks, not the CPU.
+ */
+export function scaleRate(s: Scenario, factor: number): Scenario {
+  if (factor === 1) return s;
+  const rateMbit = Math.round(s.rateMbit * factor * 1000) / 1000;
+  return { ...s, rateMbit, label: s.label.replace(/^[\d.]+ Mbit\/s/, `${rateMbit} Mbit/s`) };
+}
+
 export function pickScenarios(names: readonly string[]): Scenario[] {
   if (names.length === 0) return [...SCENARIOS];
   return names.map((n) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBytesAcked } from '../../bench/wan/client.js';
 import { median, softnetDrops, type WanResult } from '../../bench/wan/measure.js';
 import { rows, summaryLine, svgChart, table } from '../../bench/wan/report.js';
-import { netemArgs, pickScenarios, qdiscChain, queueLimit, SCENARIOS } from '../../bench/wan/scenarios.js';
+import { netemArgs, pickScenarios, qdiscChain, queueLimit, scaleRate, SCENARIOS } from '../../bench/wan/scenarios.js';
 import { KERNEL_CC } from '../../bench/wan/topology.js';
 
 describe('bench:wan scenarios', () => {
@@ -20,6 +20,15 @@ describe('bench:wan scenarios', () => {
       'qdisc add dev r0 parent 10:1 handle 20: fq_codel ecn',
     ]);
     expect(qdiscChain(pickScenarios(['clean'])[0], 'r1')).toEqual([['qdisc', 'add', 'dev', 'r1', 'root', 'handle', '1:', 'netem', 'limit', '67', 'delay', '10ms', 'rate', '20mbit']]);
+  });
+
+  it('scales rates for --rate-scale, with the label and the BDP-sized queue following', () => {
+    const loss1 = scaleRate(pickScenarios(['loss1'])[0], 0.25);
+    expect(loss1.rateMbit).toBe(5);
+    expect(loss1.label).toBe('5 Mbit/s, RTT 40 ms, 1% loss');
+    expect(netemArgs(loss1)).toEqual(['netem', 'limit', '50', 'delay', '20ms', 'loss', 'random', '1%', 'rate', '5mbit']);
+    expect(queueLimit(scaleRate(pickScenarios(['deep-buffer'])[0], 0.5))).toBe(2000);
+    expect(scaleRate(pickScenarios(['ecn'])[0], 0.25).rateMbit).toBe(5);
   });
 
   it('pairs each tunstack congestion control with the kernel module of the same algorithm', () => {
