@@ -54,22 +54,26 @@ function isAlive(pid: number | undefined): boolean {
 const ALLOWED_CC = '/proc/sys/net/ipv4/tcp_allowed_congestion_control';
 
 /**
- * Make the kernel congestion control `cc` settable as a namespace's default.
- * Outside the initial namespace the kernel only accepts a default listed in
- * tcp_allowed_congestion_control (tcp_set_default_congestion_control, -EPERM
- * otherwise); that list is global, so it is widened only inside the
- * throwaway VM (TUNSTACK_VM=1), never on a shared host.
+ * What it takes to make kernel congestion control `cc` settable as a
+ * namespace's default. Outside the initial namespace the kernel only accepts
+ * a default listed in tcp_allowed_congestion_control
+ * (tcp_set_default_congestion_control: -EPERM otherwise); that list is
+ * global, so it is widened only inside the throwaway VM, never on a shared host.
+ * Returns the list to write, undefined if none is needed; throws naming the fix.
  */
+export function allowedCcList(cc: string, allowed: readonly string[], inVm: boolean): string | undefined {
+  if (allowed.includes(cc)) return undefined;
+  if (!inVm) throw new Error(`kernel congestion control '${cc}' is not in net.ipv4.tcp_allowed_congestion_control (${allowed.join(' ')}): add it, or run the bench with --vm`);
+  return [...allowed, cc].join(' ');
+}
+
 function allowKernelCc(cc: string): void {
-  const avail = () => readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim().split(/\s+/);
-  if (!avail().includes(cc)) sh(['modprobe', `tcp_${cc}`], false);
-  if (!avail().includes(cc)) throw new Error(`the kernel has no tcp_${cc} (modprobe tcp_${cc} failed)`);
-  const allowed = existsSync(ALLOWED_CC) ? readFileSync(ALLOWED_CC, 'utf8').trim().split(/\s+/) : [];
-  if (allowed.includes(cc)) return;
-  if (process.env.TUNSTACK_VM !== '1') {
-    throw new Error(`kernel congestion control '${cc}' is not in net.ipv4.tcp_allowed_congestion_control (${allowed.join(' ')}): add it, or run the bench with --vm`);
-  }
-  writeFileSync(ALLOWED_CC, [...allowed, cc].join(' '));
+  const words = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').trim().split(/\s+/) : []);
+  const AVAILABLE = '/proc/sys/net/ipv4/tcp_available_congestion_control';
+  if (!words(AVAILABLE).includes(cc)) sh(['modprobe', `tcp_${cc}`], false);
+  if (!words(AVAILABLE).includes(cc)) throw new Error(`the kernel has no tcp_${cc} (modprobe tcp_${cc} failed)`);
+  const next = allowedCcList(cc, words(ALLOWED_CC), process.env.TUNSTACK_VM === '1');
+  if (next !== undefined) writeFileSync(ALLOWED_CC, next);
 }
 
 export class Topology {

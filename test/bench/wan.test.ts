@@ -3,7 +3,7 @@ import { parseBytesAcked } from '../../bench/wan/client.js';
 import { median, softnetDrops, type WanResult } from '../../bench/wan/measure.js';
 import { rows, summaryLine, svgChart, table } from '../../bench/wan/report.js';
 import { netemArgs, pickScenarios, qdiscChain, queueLimit, scaleRate, SCENARIOS } from '../../bench/wan/scenarios.js';
-import { KERNEL_CC } from '../../bench/wan/topology.js';
+import { allowedCcList, KERNEL_CC } from '../../bench/wan/topology.js';
 
 describe('bench:wan scenarios', () => {
   it('has the paths issue 14 asks for', () => {
@@ -33,6 +33,12 @@ describe('bench:wan scenarios', () => {
 
   it('pairs each tunstack congestion control with the kernel module of the same algorithm', () => {
     expect(KERNEL_CC).toEqual({ cubic: 'cubic', bbr: 'bbr', newreno: 'reno' });
+  });
+
+  it('widens tcp_allowed_congestion_control only inside the VM, and names the sysctl elsewhere', () => {
+    expect(allowedCcList('cubic', ['reno', 'cubic'], false)).toBeUndefined();
+    expect(allowedCcList('bbr', ['reno', 'cubic'], true)).toBe('reno cubic bbr');
+    expect(() => allowedCcList('bbr', ['reno', 'cubic'], false)).toThrow(/not in net\.ipv4\.tcp_allowed_congestion_control \(reno cubic\): add it, or run the bench with --vm/);
   });
 
   it('splits the RTT into one-way delays and puts jitter right after the delay', () => {
