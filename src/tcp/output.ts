@@ -11,6 +11,8 @@ import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { onAckSent, onDataSent } from './ack-policy.js';
 import { congestionRoom, sendLostRetransmits } from './recovery.js';
+import { checkAppLimited, noteTransmission } from './cong-control.js';
+import { pacingHold } from './pacing.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -274,6 +276,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   }
   if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
   if (!seqLt(seq, t.sndMax) && end !== seq) c.recovery.rack.onSent(seq, end, c.env.clock.now()); // RFC 8985 §6.1
+  noteTransmission(c, seq, end, len); // delivery-rate snapshot and pacing (BBR only)
   emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0);
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
@@ -288,12 +291,13 @@ export function transmit(c: Connection): void {
   // With GSO one packet may carry many MSS (sendDataAt cuts it to the link's limit).
   const burstMax = (c.env.gsoMaxSize ?? 0) > 0 ? 0x7fffffff : t.mss;
   if (isSynchronizedForData(c)) {
-    sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
+    if (!pacingHold(c)) sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
       const unsent = c.snd.length - flight + synInFlight(c);
       const finPending = t.finQueued && (t.finSeq < 0 || seqLe(t.sndNxt, t.finSeq));
       if (unsent <= 0 && !finPending) break;
+      if (pacingHold(c)) break; // pacing.ts: the controller's rate, not the window, says when
       const retransmitting = seqLt(t.sndNxt, t.sndMax);
       if (retransmitting && !c.sack.isEmpty) {
         // Go-back-N skips what the peer SACKed (Linux keeps SACKed segments out of the loss queue).
@@ -329,6 +333,7 @@ export function transmit(c: Connection): void {
       c.armRetransmit();
       if (used === 0) break;
     }
+    checkAppLimited(c);
   }
   if (c.ackPending) {
     if (c.ackDeferrable && (c.ackDeferred || c.env.deferAck?.(c))) c.ackDeferred = true;
