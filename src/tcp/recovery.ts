@@ -27,6 +27,9 @@ export type CaState = 'open' | 'disorder' | 'recovery' | 'loss';
 export interface AckSnapshot {
   una: number;
   sacked: number;
+  /** Highest SACKed sequence before the ACK, and the bytes SACKed below it. */
+  highSacked: number | undefined;
+  sackedBelowHigh: number;
   flight: number;
   samples: number;
 }
@@ -99,7 +102,9 @@ export class LossRecovery {
 /** Before the ACK's SACK blocks and cumulative ACK are applied. */
 export function beginAck(c: Connection): AckSnapshot {
   const t = c.tcb;
-  return { una: t.sndUna, sacked: c.sack.sackedBytes, flight: seqSub(t.sndMax, t.sndUna), samples: c.rtt.samples };
+  const high = c.sack.highestEnd;
+  const sackedBelowHigh = high === undefined ? 0 : c.sack.sackedWithin(t.sndUna, high);
+  return { una: t.sndUna, sacked: c.sack.sackedBytes, highSacked: high, sackedBelowHigh, flight: seqSub(t.sndMax, t.sndUna), samples: c.rtt.samples };
 }
 
 /** Window for the controller, segments → bytes, as the sender uses it. */
@@ -197,7 +202,9 @@ function startRecoveryIfLost(c: Connection, delivered: number): boolean {
   const r = c.recovery;
   const headLost = t.sackOk && seqGt(lostBoundary(c), t.sndUna);
   if (r.caState === 'loss' || r.caState === 'recovery' || t.sndMax === t.sndUna) return false;
-  if (r.dupAcks < DUPACK_THRESHOLD && !headLost) return false;
+  // With SACK, duplicate ACKs count only until reordering was seen (RACK decides after: lostBoundary).
+  const dupThresh = r.dupAcks >= DUPACK_THRESHOLD && !(t.sackOk && r.rack.reorderSeen);
+  if (!dupThresh && !headLost) return false;
   enterRecovery(c);
   reduceCwnd(c, delivered);
   c.trace?.sample(c, 'recovery');
@@ -220,6 +227,10 @@ function rackOnAck(c: Connection, snap: AckSnapshot, newlySacked: number, now: n
     if (t.sndUna !== snap.una && r.rtx.coveredEnd((t.sndUna - 1) >>> 0) === undefined) {
       k.delivered((t.sndUna - 1) >>> 0, now);
       if (snap.sacked > 0 && r.rtx.coveredEnd(snap.una) === undefined) k.reorderSeen = true;
+    } else if (newlySacked > 0 && snap.highSacked !== undefined && r.caState !== 'recovery') {
+      // A hole below the highest SACK filled by a segment never retransmitted:
+      // it was reordered, not lost (Linux tcp_sacktag_one → tcp_check_sack_reordering).
+      if (c.sack.sackedWithin(t.sndUna, snap.highSacked) > snap.sackedBelowHigh) k.reorderSeen = true;
     }
   }
   k.advance(t.sndUna);
@@ -228,15 +239,15 @@ function rackOnAck(c: Connection, snap: AckSnapshot, newlySacked: number, now: n
 }
 
 /**
- * RFC 8985 §6.2 step 4 as Linux tcp_rack_reo_wnd: a quarter of the min RTT
- * (at most SRTT); zero — DupThresh behaviour — until reordering has been
- * seen, once in recovery or with DupThresh segments SACKed.
+ * RFC 8985 §6.2 step 4 as Linux tcp_rack_reo_wnd: reo_wnd_mult quarters of
+ * the min RTT (at most SRTT); zero — DupThresh behaviour — until reordering
+ * has been seen, once in recovery or with DupThresh segments SACKed.
  */
-function reoWnd(c: Connection): number {
+export function reoWnd(c: Connection): number {
   const k = c.recovery.rack;
   if (!k.reorderSeen && (c.recovery.caState === 'recovery' || c.sack.sackedBytes >= DUPACK_THRESHOLD * c.tcb.mss)) return 0;
   const minRtt = c.rtt.minRtt === Infinity ? 0 : c.rtt.minRtt;
-  return Math.min(minRtt / 4, c.rtt.srtt);
+  return Math.min((minRtt * k.reoWndMult) / 4, c.rtt.srtt);
 }
 
 /** Linux arms the RACK timer TCP_TIMEOUT_MIN (2 ms) past the window's end (tcp_rack_reo_timeout), as for the TLP. */
@@ -299,6 +310,7 @@ function exitRecovery(c: Connection, ecr: number | undefined): void {
   r.rtx.clear();
   if (tryUndo(c, ecr, 'TCPFullUndo')) return;
   r.caState = 'open';
+  r.rack.onRecoveryExit();
   // RFC 6937 §3 / Linux tcp_end_cwnd_reduction: leave recovery at ssthresh.
   c.cc.cwnd = c.cc.ssthresh;
   c.trace?.sample(c, 'recovery-exit');
