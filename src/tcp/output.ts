@@ -268,6 +268,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
     bump(c.env.stats, 'RetransSegs');
     c.retransSegs++;
     c.timing.invalidate(); // Karn (RFC 6298 §3)
+    c.recovery.rack.onRetransmit(end);
     if (options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   } else if (!t.tsOk) {
     c.timing.start(end, c.env.clock.now());

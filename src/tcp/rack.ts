@@ -39,6 +39,26 @@ export class Rack {
   /** When the reordering window of the next candidate ends (§6.3 RACK timer); Infinity if none. */
   deadline = Infinity;
 
+  /** End of the highest retransmitted byte since the records began (Karn for sentAt); undefined: none. */
+  private rtxHigh: number | undefined;
+
+  /** Bytes below `end` went out again (any retransmission: recovery, TLP, RTO). */
+  onRetransmit(end: number): void {
+    if (this.rtxHigh === undefined || seqGt(end, this.rtxHigh)) this.rtxHigh = end;
+  }
+
+  /**
+   * When the segment holding byte `seq` was sent, if it was sent only once
+   * and nothing above it went out again (Karn, RFC 6298 §3); else undefined.
+   * Linux tcp_clean_rtx_queue times RTT samples so (first_ackt, in µs)
+   * rather than by the timestamp echo, whose unit here is a millisecond.
+   */
+  sentAt(seq: number): number | undefined {
+    if (this.rtxHigh !== undefined && seqLt(seq, this.rtxHigh)) return undefined;
+    const i = this.find(seq);
+    return i < 0 ? undefined : this.ats[i];
+  }
+
   /** A segment of new data [start, end) left at `at`. */
   onSent(start: number, end: number, at: number): void {
     const n = this.ends.length;

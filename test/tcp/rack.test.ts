@@ -113,3 +113,28 @@ describe('RACK reordering window growth on D-SACK (RFC 8985 §6.2 step 4)', () =
     expect(env.sent.slice(n).filter((s) => s.seg.seq === L + 4 * MSS)).toHaveLength(1);
   });
 });
+
+describe('RTT samples from send times (Linux tcp_clean_rtx_queue first_ackt)', () => {
+  it('a sub-millisecond round trip is measured as such even with timestamps (their unit is 1 ms)', () => {
+    const env = new FakeEnv({ timestamps: true, windowScaling: false, sndBuf: 1 << 20, mss: MSS + 12 });
+    const { c } = established(env, 65535, { mss: MSS + 12, timestamp: { val: 1, ecr: 0 } });
+    c.send(bytes(2 * MSS));
+    env.clock.advance(0.25);
+    const val = env.sent.at(-1)!.seg.options.timestamp!.val;
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: L + 2 * MSS, options: { timestamp: { val: 2, ecr: val } } }));
+    expect(c.rtt.latest).toBeCloseTo(0.25, 9); // the echo would say 0 ms (same ms tick)
+  });
+
+  it('Karn: once the head was retransmitted the send time is not used, the echo is', () => {
+    const env = new FakeEnv({ timestamps: true, windowScaling: false, sndBuf: 1 << 20, mss: MSS + 12 });
+    const { c } = established(env, 65535, { mss: MSS + 12, timestamp: { val: 1, ecr: 0 } });
+    c.send(bytes(MSS));
+    const first = env.sent.at(-1)!.seg.options.timestamp!.val;
+    env.clock.runUntil(c.rtoAt); // RTO: the head goes again
+    const again = env.sent.at(-1)!.seg.options.timestamp!.val;
+    expect(again).toBeGreaterThan(first);
+    env.clock.advance(3);
+    c.input(peer({ flags: TCP_ACK, seq: R, ack: L + MSS, options: { timestamp: { val: 2, ecr: again } } }));
+    expect(c.rtt.latest).toBe(3); // from the echo of the retransmission, whole ms
+  });
+});
