@@ -52,6 +52,8 @@ export interface TcpOptions {
   windowScaling: boolean;
   sack: boolean;
   timestamps: boolean;
+  /** ECN (RFC 3168), as Linux net.ipv4.tcp_ecn: 0 off, 1 request and accept, 2 accept when asked (default). */
+  ecn: 0 | 1 | 2;
   /** SYN cookies: 'auto' when the SYN queue is full (Linux tcp_syncookies=1), 'always', or 'never'. */
   synCookies: 'auto' | 'always' | 'never';
   /** Upper bound on any listener's SYN (half-open) queue. */
@@ -131,6 +133,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   windowScaling: true,
   sack: true,
   timestamps: true,
+  ecn: 2,
   synCookies: 'auto',
   maxSynBacklog: 256,
   keepAliveIdle: 7_200_000,
@@ -204,6 +207,10 @@ export interface TcpInfo {
   reordering: number;
   timestamps: boolean;
   sackOk: boolean;
+  /** ECN negotiated (tcpi_options TCPI_OPT_ECN), CE-marked segments received, and ECE-driven window reductions. */
+  ecn?: boolean;
+  ecnCeReceived?: number;
+  ecnReductions?: number;
   /** MSS we advertised (tcpi_advmss) and Linux's estimate of the peer's segment size (tcpi_rcv_mss). */
   advmss?: number;
   rcvMss?: number;

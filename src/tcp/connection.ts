@@ -31,6 +31,7 @@ import { AckState, ackAfterRead, onDelayedAckTimeout, setQuickAck } from './ack-
 import { bump } from './stats.js';
 import { Tcb } from './tcb.js';
 import { ConnectionTrace } from './trace.js';
+import { EcnState, ecnOnSegment } from './ecn.js';
 
 const NOOP_HANDLER: ConnectionHandler = Object.freeze({
   onConnect() {},
@@ -53,6 +54,8 @@ export class Connection implements TcpConnection {
   readonly timing = new RttTiming();
   readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
+  /** RFC 3168 state (ecn.ts). */
+  readonly ecn = new EcnState();
   cc: CongestionController;
   /** Segments retransmitted on this connection (the per-connection RetransSegs; D-SACK undo counts against it). */
   retransSegs = 0;
@@ -210,6 +213,7 @@ export class Connection implements TcpConnection {
     t.tsRecent = r.tsRecent;
     t.tsRecentAt = env.clock.now();
     t.tsOffset = r.tsOffset;
+    c.ecn.ok = r.ecnOk === true;
     c.setMss();
     if (r.synAckRetransmits === 0) c.rtt.sample(env.clock.now() - r.synAckSentAt);
     else if (r.tsOk && ack.options.timestamp && ack.options.timestamp.ecr !== 0) c.sampleTs(ack.options.timestamp.ecr);
@@ -245,9 +249,10 @@ export class Connection implements TcpConnection {
 
   // ---- segment input --------------------------------------------------------
 
-  /** A parsed, checksum-verified segment for this connection. */
-  input(seg: TcpRepr): void {
+  /** A parsed, checksum-verified segment for this connection; `ecnField`: its IP ECN codepoint (RFC 3168 §5). */
+  input(seg: TcpRepr, ecnField = 0): void {
     if (this.closed) return;
+    if (this.ecn.ok) ecnOnSegment(this, seg, ecnField);
     segmentArrives(this, seg);
     // Let go of the segment: a slice kept here would pin the whole received
     // batch (the device's read slab) for as long as the connection sits idle.

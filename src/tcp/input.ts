@@ -20,6 +20,7 @@ import {
 import { seqAdd, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { beginAck, endAck } from './recovery.js';
+import { ecnOnSynAck } from './ecn.js';
 import { pawsRejects, replaceTsRecent } from './paws.js';
 import { ackSndCheck, enterQuickAck, onDataReceived, onFinReceived } from './ack-policy.js';
 
@@ -71,6 +72,7 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
   }
   if (!(seg.flags & TCP_SYN)) return;
   negotiate(c, seg);
+  ecnOnSynAck(c, seg);
   t.irs = seg.seq;
   t.rcvNxt = seqAdd(seg.seq, 1);
   t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.rcvBuf));

@@ -11,6 +11,7 @@ import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { onAckSent, onDataSent } from './ack-policy.js';
 import { congestionRoom, sendLostRetransmits } from './recovery.js';
+import { dataEcnField, ecnFlags, synEcnFlags } from './ecn.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -52,8 +53,10 @@ function dataOptions(c: Connection): TcpOptionsRepr {
   return o;
 }
 
-function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number, gsoSize = 0): void {
+function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number, gsoSize = 0, ecnField = 0): void {
   const t = c.tcb;
+  // RFC 3168 §6.1: ECE while echoing a CE mark, CWR on the first new data after a reduction.
+  if (c.ecn.ok && flags & TCP_ACK && !(flags & TCP_RST)) flags |= ecnFlags(c, flags, ecnField !== 0);
   const repr: TcpRepr = {
     srcPort: t.localPort,
     dstPort: t.remotePort,
@@ -72,7 +75,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
     c.delackAt = Infinity;
     onAckSent(c);
   }
-  c.env.sendSegment(repr, t.localAddr, t.remoteAddr, gsoSize);
+  c.env.sendSegment(repr, t.localAddr, t.remoteAddr, gsoSize, ecnField);
 }
 
 /** SYN (active open) or SYN-ACK (simultaneous open) with our options (RFC 9293 §3.10.1; Linux layout). */
@@ -97,7 +100,8 @@ export function sendSyn(c: Connection): void {
   // RFC 7323 §2.2: the window in a SYN is never scaled.
   const window = Math.min(65535, c.rcvBuf);
   if (!synAck) t.rcvAdv = seqAdd(t.rcvNxt, window);
-  emit(c, t.iss, synAck ? TCP_SYN | TCP_ACK : TCP_SYN, EMPTY, options, window);
+  // RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR (tcp_ecn = 1; not on a simultaneous-open SYN-ACK).
+  emit(c, t.iss, synAck ? TCP_SYN | TCP_ACK : TCP_SYN | (t.retransmits < 2 ? synEcnFlags(c) : 0), EMPTY, options, window);
   t.sndNxt = seqAdd(t.iss, 1);
   t.sndMax = seqMax(t.sndMax, t.sndNxt);
 }
@@ -275,7 +279,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   }
   if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
   if (!seqLt(seq, t.sndMax) && end !== seq) c.recovery.rack.onSent(seq, end, c.env.clock.now()); // RFC 8985 §6.1
-  emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0);
+  emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0, dataEcnField(c, len, seqLt(seq, t.sndMax)));
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
 }

@@ -20,6 +20,7 @@ import { seqGe, seqGt, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import type { Tcb } from './tcb.js';
 import { dsackUndo, tryUndo } from './undo.js';
+import { ecnOnAck } from './ecn.js';
 
 export type CaState = 'open' | 'disorder' | 'recovery' | 'loss';
 
@@ -160,6 +161,7 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
     mss: t.mss,
   };
   if (delivered > 0) c.cc.onAckSample?.(ev);
+  if (c.ecn.ok) ecnOnAck(c, seg); // RFC 3168 §6.1.2
   if (newlySacked > 0 && r.caState === 'recovery') {
     const lost = r.rtx.dropLost(t.sndUna, c.sack.highestEnd ?? t.sndUna, c.sack);
     if (lost > 0) c.env.stats.TCPLostRetransmit = (c.env.stats.TCPLostRetransmit ?? 0) + lost;
