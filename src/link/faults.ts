@@ -131,13 +131,17 @@ function isEctIpv4(p: Buffer): boolean {
   return ecn === 1 || ecn === 2;
 }
 
-/** A copy of `p` with the ECN field set to CE and the header checksum updated incrementally (RFC 1624 eqn. 3). */
+/**
+ * Set the ECN field of `p` to CE in place, as a router rewrites the packet
+ * it forwards, updating the header checksum incrementally (RFC 1624 eqn. 3).
+ * In place, so a received packet keeps the link's checksum verdict (the TCP
+ * checksum does not cover the TOS byte).
+ */
 function markCe(p: Buffer): Buffer {
-  const q = Buffer.from(p);
-  const oldWord = q.readUInt16BE(0);
-  q[1] |= 3;
-  q.writeUInt16BE(updateChecksum16(q.readUInt16BE(10), oldWord, q.readUInt16BE(0)), 10);
-  return q;
+  const oldWord = p.readUInt16BE(0);
+  p[1] |= 3;
+  p.writeUInt16BE(updateChecksum16(p.readUInt16BE(10), oldWord, p.readUInt16BE(0)), 10);
+  return p;
 }
 
 export const FAULT_COUNTERS = [

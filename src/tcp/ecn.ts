@@ -84,7 +84,10 @@ export function ecnFlags(c: Connection, flags: number, newData: boolean): number
 export function ecnOnSegment(c: Connection, seg: TcpRepr, field: number): void {
   const e = c.ecn;
   if (!e.ok || seg.payload.length === 0) return;
-  if (seg.flags & TCP_CWR) e.demandCwr = false;
+  if (seg.flags & TCP_CWR) {
+    e.demandCwr = false;
+    bump(c.env.stats, 'TCPECNCwrRecv');
+  }
   if (field === ECN_CE) {
     e.ceReceived++;
     bump(c.env.stats, 'InCEPkts');
