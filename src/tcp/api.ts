@@ -101,6 +101,8 @@ export interface TcpOptions {
   dsack: boolean;
   /** RACK/early retransmit mode (Linux tcp_early_retrans = 3: TLP and RACK); read by loss recovery. */
   earlyRetrans: number;
+  /** F-RTO (RFC 5682 §3, SACK-enhanced) after a retransmission timeout (Linux tcp_frto, default on). */
+  frto: boolean;
   /** Window of the min-RTT filter, seconds (Linux tcp_min_rtt_wlen = 300). */
   minRttWlenSec: number;
   /** Packetization-layer PMTU probing (RFC 4821; Linux tcp_mtu_probing = 0: off). */
@@ -149,6 +151,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   rfc1337: true,
   dsack: true,
   earlyRetrans: 3,
+  frto: true,
   minRttWlenSec: 300,
   mtuProbing: 0,
   pmtuDisc: true,

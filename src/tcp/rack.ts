@@ -42,6 +42,11 @@ export class Rack {
   /** End of the highest retransmitted byte since the records began (Karn for sentAt); undefined: none. */
   private rtxHigh: number | undefined;
 
+  /** End of the highest byte retransmitted (F-RTO's test for never-retransmitted data); undefined if none. */
+  get retransmittedEnd(): number | undefined {
+    return this.rtxHigh;
+  }
+
   /** Bytes below `end` went out again (any retransmission: recovery, TLP, RTO). */
   onRetransmit(end: number): void {
     if (this.rtxHigh === undefined || seqGt(end, this.rtxHigh)) this.rtxHigh = end;

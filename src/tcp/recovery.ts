@@ -16,11 +16,12 @@ import { Prr } from './prr.js';
 import { Rack } from './rack.js';
 import { DUPACK_THRESHOLD, RetransmitLog, lostBoundary, pipe } from './sack-recovery.js';
 export { sendLostRetransmits } from './sack-recovery.js';
-import { seqGe, seqGt, seqSub } from './seq.js';
+import { seqGe, seqGt, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import type { Tcb } from './tcb.js';
 import { dsackUndo, tryUndo } from './undo.js';
 import { ecnOnAck } from './ecn.js';
+import { frtoOnAck, frtoOnRto, type FrtoPhase } from './frto.js';
 
 export type CaState = 'open' | 'disorder' | 'recovery' | 'loss';
 
@@ -31,6 +32,8 @@ export interface AckSnapshot {
   /** Highest SACKed sequence before the ACK, and the bytes SACKed below it. */
   highSacked: number | undefined;
   sackedBelowHigh: number;
+  /** F-RTO: SACKed bytes of the pre-timeout flight not covered by retransmissions. */
+  origSacked: number;
   flight: number;
   samples: number;
 }
@@ -60,6 +63,9 @@ export class LossRecovery {
   usageEnd = 0;
   /** When the flight last drained to zero (for the restart after idle), or -1. */
   idleSince = -1;
+  /** F-RTO (frto.ts): its phase, and SND.MAX at the timeout. */
+  frto: FrtoPhase = 'off';
+  frtoHigh = 0;
 
   constructor(private readonly tcb: Tcb) {}
 
@@ -105,7 +111,7 @@ export function beginAck(c: Connection): AckSnapshot {
   const t = c.tcb;
   const high = c.sack.highestEnd;
   const sackedBelowHigh = high === undefined ? 0 : c.sack.sackedWithin(t.sndUna, high);
-  return { una: t.sndUna, sacked: c.sack.sackedBytes, highSacked: high, sackedBelowHigh, flight: seqSub(t.sndMax, t.sndUna), samples: c.rtt.samples };
+  return { una: t.sndUna, sacked: c.sack.sackedBytes, highSacked: high, sackedBelowHigh, origSacked: origSacked(c), flight: seqSub(t.sndMax, t.sndUna), samples: c.rtt.samples };
 }
 
 /** Window for the controller, segments → bytes, as the sender uses it. */
@@ -181,7 +187,11 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
     case 'loss':
       // Linux tcp_try_undo_loss: the first ACK after a timeout may prove it spurious (RFC 3522, RFC 5682 §1).
       if (newAck && tryUndo(c, ecr, 'TCPLossUndo')) t.sndNxt = t.sndMax;
-      else if (newAck && seqGe(t.sndUna, r.recover)) {
+      else if (frtoOnAck(c, newAck, dupAck, newlySacked, origAcked(c, snap))) {
+        if (r.caState === 'loss' && newAck) c.cc.congAvoid(ev);
+        c.trace?.sample(c, (r.caState as CaState) === 'open' ? 'undo' : undefined);
+        return;
+      } else if (newAck && seqGe(t.sndUna, r.recover)) {
         r.caState = 'open';
         c.trace?.sample(c, 'loss-exit');
       }
@@ -193,6 +203,28 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
   if (r.caState !== 'loss') r.caState = r.dupAcks > 0 || !c.sack.isEmpty ? 'disorder' : 'open';
   if (newAck) c.cc.congAvoid(ev);
   c.trace?.sample(c);
+}
+
+/**
+ * Linux FLAG_ORIG_SACK_ACKED for F-RTO: the ACK covered data sent only once
+ * — SND.UNA passed everything retransmitted since the timeout, or a new SACK
+ * block lies beyond it.
+ */
+function origAcked(c: Connection, snap: AckSnapshot): boolean {
+  const r = c.recovery;
+  const rtxEnd = r.rack.retransmittedEnd;
+  if (rtxEnd === undefined || !seqLt(rtxEnd, r.frtoHigh)) return false;
+  // Data the timeout found outstanding and nothing retransmitted covers: (rtxEnd, frtoHigh].
+  if (seqGt(c.tcb.sndUna, rtxEnd) && seqGt(c.tcb.sndUna, snap.una)) return true;
+  return origSacked(c) > snap.origSacked;
+}
+
+/** SACKed bytes of the original flight above everything retransmitted (for origAcked). */
+function origSacked(c: Connection): number {
+  const r = c.recovery;
+  const rtxEnd = r.rack.retransmittedEnd;
+  if (r.frto === 'off' || rtxEnd === undefined || !seqLt(rtxEnd, r.frtoHigh)) return 0;
+  return c.sack.sackedWithin(seqMax(rtxEnd, c.tcb.sndUna), r.frtoHigh);
 }
 
 /**
@@ -333,6 +365,7 @@ export function enterLoss(c: Connection, first: boolean): void {
     c.cc.ssthresh = c.cc.onCongestion(now);
   }
   const wasLoss = r.caState === 'loss';
+  frtoOnRto(c, first, r.caState === 'recovery');
   r.rack.reset();
   c.reoAt = Infinity;
   c.cc.onRto(now);
@@ -359,6 +392,8 @@ export function congestionRoom(c: Connection, flight: number, retransmitting: bo
   const r = c.recovery;
   if (t.sndMax === t.sndUna && r.idleSince >= 0) restartAfterIdle(c);
   if (r.caState === 'recovery') return c.cwndBytes - pipe(c);
+  // RFC 5682 §3.1 step 3: new data is out; the next ACK decides whether retransmission goes on.
+  if (r.frto === 'sent' && retransmitting) return 0;
   const limited = r.caState === 'loss' ? 0 : Math.min(r.dupAcks, 2) * t.mss;
   return c.cwndBytes + limited - (flight - (retransmitting ? c.sack.sackedBelow(t.sndNxt) : 0));
 }

@@ -87,6 +87,7 @@ export const SYSCTLS: Readonly<Record<string, SysctlEntry>> = {
       return true;
     },
   },
+  tcp_frto: bool('frto', 'F-RTO after a timeout (RFC 5682 §3; Linux 2 = SACK-enhanced, 1 the same here)'),
   tcp_dsack: bool('dsack', 'send D-SACK blocks for duplicate segments (RFC 2883)'),
   tcp_window_scaling: bool('windowScaling', 'offer/accept window scaling (RFC 7323 §2)'),
   tcp_syncookies: {

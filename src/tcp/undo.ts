@@ -11,7 +11,7 @@ import type { Connection } from './connection.js';
 import { seqGe, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
 
-function restore(c: Connection, counter: string): void {
+export function restoreCwnd(c: Connection, counter: string): void {
   const r = c.recovery;
   bump(c.env.stats, counter);
   c.cc.cwnd = c.cc.undoCwnd(r.priorCwnd);
@@ -29,7 +29,7 @@ function restore(c: Connection, counter: string): void {
 export function tryUndo(c: Connection, ecr: number | undefined, counter: string): boolean {
   const r = c.recovery;
   if (!r.undoArmed || ecr === undefined || ecr === 0 || r.retransStamp === undefined || !seqLt(ecr, r.retransStamp)) return false;
-  restore(c, counter);
+  restoreCwnd(c, counter);
   return true;
 }
 
@@ -54,6 +54,6 @@ export function dsackUndo(c: Connection, ack: number, blocks: ReadonlyArray<read
   r.dsacked += Math.max(1, Math.round(seqSub(h, l) / c.tcb.mss));
   const retransmitted = c.retransSegs - r.rtxBase;
   if (retransmitted > 0 && r.dsacked >= retransmitted && (r.caState === 'open' || r.caState === 'disorder')) {
-    restore(c, 'TCPDSACKUndo');
+    restoreCwnd(c, 'TCPDSACKUndo');
   }
 }
