@@ -32,6 +32,8 @@ export const err = (errno: string): SysResult => ({ ret: -1, errno });
 export interface SockOpts {
   reuseAddr: boolean;
   noDelay: boolean;
+  /** TCP_CONGESTION set before connect()/on the listener (Linux children inherit the listener's icsk_ca_ops). */
+  congestion?: string;
   keepAlive: boolean;
   userTimeout: number;
   /** SO_RCVBUF/SO_SNDBUF as getsockopt reports them: Linux doubles the value set (socket(7)). */
@@ -202,6 +204,7 @@ export class BsdLayer {
     // Linux sockets inherit TCP_NODELAY/keepalive set on the listener.
     if (s.opts.noDelay) c.setNoDelay(true);
     if (s.opts.keepAlive) c.setKeepAlive(true);
+    if (s.opts.congestion) c.setCongestionControl(s.opts.congestion);
     Object.assign(n.opts, s.opts);
     return ok(n.fd);
   }
@@ -221,6 +224,7 @@ export class BsdLayer {
       if (s.opts.noDelay) s.conn.setNoDelay(true);
       if (s.opts.keepAlive) s.conn.setKeepAlive(true);
       if (s.opts.userTimeout) s.conn.setUserTimeout(s.opts.userTimeout);
+      if (s.opts.congestion) s.conn.setCongestionControl(s.opts.congestion);
     }
     if (s.connected || s.conn?.state === 'ESTABLISHED') {
       s.connected = true;

@@ -4,6 +4,7 @@
  * Linux's constant values so scripts written for Linux read the same.
  */
 import { BsdLayer, ERRNO, WOULD_BLOCK, err, ok, socketParams, type BsdSocket, type SysOutcome, type SysResult } from './bsd.js';
+import { isCongestionControl } from '../tcp/congestion/index.js';
 import { ScriptUnsupported } from './parser.js';
 import { IOCTLS, ioctl, lingerClose, lingerValue, peek } from './socket-queues.js';
 import type { Profile } from './profile.js';
@@ -235,6 +236,7 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
     s.opts.linger = lingerValue(new Map(valE.fields.map((f) => [f.name ?? '', evalInt(f.value)])));
     return ok();
   }
+  if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_CONGESTION) return setCongestion(s, valE);
   const v = valE ? evalInt(valE) : 0;
   const c = s.conn;
   if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_REUSEADDR) s.opts.reuseAddr = v !== 0;
@@ -269,6 +271,15 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_QUICKACK && c) {
     c.setQuickAck(v !== 0);
   } else throw new ScriptUnsupported(`setsockopt(${optName(level, name)}) is not supported by the stack's socket API`);
+  return ok();
+}
+
+/** TCP_CONGESTION (Linux do_tcp_setsockopt → tcp_set_congestion_control): a controller by name; ENOENT if there is none so named. */
+function setCongestion(s: BsdSocket, valE: Expr | undefined): SysResult {
+  if (valE?.t !== 'str') throw new ScriptUnsupported('setsockopt(TCP_CONGESTION) takes a string, e.g. "cubic"');
+  if (!isCongestionControl(valE.v)) return err('ENOENT');
+  s.opts.congestion = valE.v;
+  s.conn?.setCongestionControl(valE.v);
   return ok();
 }
 

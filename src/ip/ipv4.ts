@@ -241,7 +241,7 @@ export class Ipv4Layer implements IpSender {
    * into fragments above the MTU (RFC 791 §3.2) unless `dontFrag`, in which
    * case the datagram is dropped and counted (fragFails).
    */
-  output(packet: Buffer, dst: number, protocol: number, ttl = this.defaultTtl, dontFrag = false, gsoSize = 0, csumPartial = false): void {
+  output(packet: Buffer, dst: number, protocol: number, ttl = this.defaultTtl, dontFrag = false, gsoSize = 0, csumPartial = false, tos = 0): void {
     const c = this.ipc;
     if (packet.length < IPV4_HEADER_LEN) {
       c.outDiscards++;
@@ -254,7 +254,7 @@ export class Ipv4Layer implements IpSender {
     c.outRequests++;
     const ident = this.ident;
     this.ident = (ident + 1) & 0xffff;
-    emitIpv4Header(packet, this.localAddr, dst, protocol, ttl, ident, packet.length - IPV4_HEADER_LEN, dontFrag);
+    emitIpv4Header(packet, this.localAddr, dst, protocol, ttl, ident, packet.length - IPV4_HEADER_LEN, dontFrag, false, 0, tos);
     const mtu = this.link.mtu;
     if (packet.length <= mtu) {
       this.link.send(packet, 0, csumPartial);

@@ -52,6 +52,8 @@ export interface TcpOptions {
   windowScaling: boolean;
   sack: boolean;
   timestamps: boolean;
+  /** ECN (RFC 3168), as Linux net.ipv4.tcp_ecn: 0 off, 1 request and accept, 2 accept when asked (default). */
+  ecn: 0 | 1 | 2;
   /** SYN cookies: 'auto' when the SYN queue is full (Linux tcp_syncookies=1), 'always', or 'never'. */
   synCookies: 'auto' | 'always' | 'never';
   /** Upper bound on any listener's SYN (half-open) queue. */
@@ -99,6 +101,8 @@ export interface TcpOptions {
   dsack: boolean;
   /** RACK/early retransmit mode (Linux tcp_early_retrans = 3: TLP and RACK); read by loss recovery. */
   earlyRetrans: number;
+  /** F-RTO (RFC 5682 §3, SACK-enhanced) after a retransmission timeout (Linux tcp_frto, default on). */
+  frto: boolean;
   /** Window of the min-RTT filter, seconds (Linux tcp_min_rtt_wlen = 300). */
   minRttWlenSec: number;
   /** Packetization-layer PMTU probing (RFC 4821; Linux tcp_mtu_probing = 0: off). */
@@ -131,6 +135,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   windowScaling: true,
   sack: true,
   timestamps: true,
+  ecn: 2,
   synCookies: 'auto',
   maxSynBacklog: 256,
   keepAliveIdle: 7_200_000,
@@ -146,6 +151,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   rfc1337: true,
   dsack: true,
   earlyRetrans: 3,
+  frto: true,
   minRttWlenSec: 300,
   mtuProbing: 0,
   pmtuDisc: true,
@@ -204,6 +210,10 @@ export interface TcpInfo {
   reordering: number;
   timestamps: boolean;
   sackOk: boolean;
+  /** ECN negotiated (tcpi_options TCPI_OPT_ECN), CE-marked segments received, and ECE-driven window reductions. */
+  ecn?: boolean;
+  ecnCeReceived?: number;
+  ecnReductions?: number;
   /** MSS we advertised (tcpi_advmss) and Linux's estimate of the peer's segment size (tcpi_rcv_mss). */
   advmss?: number;
   rcvMss?: number;

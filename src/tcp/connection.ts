@@ -50,6 +50,7 @@ import { Tcb } from './tcb.js';
 import { armPersist, armRetransmit, fireDueTimers } from './timer-slots.js';
 import { ConnectionTrace } from './trace.js';
 import { CompactFields } from './compact-fields.js';
+import { EcnState, ecnOnSegment } from './ecn.js';
 
 const NOOP_HANDLER: ConnectionHandler = Object.freeze({
   onConnect() {},
@@ -72,6 +73,8 @@ export class Connection extends CompactFields implements TcpConnection {
   readonly timing = new RttTiming();
   readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
+  /** RFC 3168 state (ecn.ts). */
+  readonly ecn = new EcnState();
   /** Delivery-rate samples and pacing, used when the controller has congControl (BBR; cong-control.ts). */
   readonly rate = new DeliveryRate();
   readonly pacer = new Pacer();
@@ -216,9 +219,10 @@ export class Connection extends CompactFields implements TcpConnection {
 
   // ---- segment input (input.ts, receiver.ts) --------------------------------
 
-  /** A parsed, checksum-verified segment for this connection. */
-  input(seg: TcpRepr): void {
+  /** A parsed, checksum-verified segment for this connection; `ecnField`: its IP ECN codepoint (RFC 3168 §5). */
+  input(seg: TcpRepr, ecnField = 0): void {
     if (this.closed) return;
+    if (this.ecn.ok) ecnOnSegment(this, seg, ecnField);
     segmentArrives(this, seg);
     // Let go of the segment: a slice kept here would pin the whole received
     // batch (the device's read slab) for as long as the connection sits idle.

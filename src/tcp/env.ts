@@ -32,7 +32,8 @@ export interface TcpEnv {
    * With `gsoSize` > 0 the payload may span several segments of that size,
    * which the link cuts (only when gsoMaxSize allows).
    */
-  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize?: number): void;
+  /** `ecnField`: the IP ECN codepoint (RFC 3168 §5; ecn.ts), 0 = Not-ECT. */
+  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize?: number, ecnField?: number): void;
   /**
    * Scratch objects the connection fills for each segment it emits, offered
    * by a layer whose sendSegment has written the packet before it returns
@@ -122,6 +123,8 @@ export interface HandshakeResult extends FourTuple {
   tsOk: boolean;
   tsRecent: number;
   tsOffset: number;
+  /** ECN agreed in the SYN/SYN-ACK (RFC 3168 §6.1.1). */
+  ecnOk?: boolean;
   /** SYN-ACK retransmissions made, for the initial RTO/Karn (RFC 6298 §5, §2). */
   synAckRetransmits: number;
   /** When the SYN-ACK was first sent (for the first RTT sample if not retransmitted). */

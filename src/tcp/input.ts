@@ -21,6 +21,7 @@ import { seqAdd, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
 import { initialWindow } from './initial-window.js';
 import { bump } from './stats.js';
 import { beginAck, endAck } from './recovery.js';
+import { ecnOnSynAck } from './ecn.js';
 import { pawsRejects, replaceTsRecent } from './paws.js';
 import { ackSndCheck, enterQuickAck, onDataReceived, onFinReceived } from './ack-policy.js';
 
@@ -72,6 +73,7 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
   }
   if (!(seg.flags & TCP_SYN)) return;
   negotiate(c, seg);
+  ecnOnSynAck(c, seg);
   t.irs = seg.seq;
   t.rcvNxt = seqAdd(seg.seq, 1);
   t.rcvAdv = seqAdd(t.rcvNxt, initialWindow(c.rcvBuf, c.advMss)); // what our SYN offered (output.ts sendSyn)

@@ -64,6 +64,7 @@ export function startFromHandshake(c: Connection, r: HandshakeResult, ack: TcpRe
   t.tsRecent = r.tsRecent;
   t.tsRecentAt = env.clock.now();
   t.tsOffset = r.tsOffset;
+  c.ecn.ok = r.ecnOk === true; // RFC 3168 §6.1.1, agreed in the SYN/SYN-ACK
   setMss(c);
   if (r.synAckRetransmits === 0) c.rtt.sample(env.clock.now() - r.synAckSentAt);
   else if (r.tsOk && ack.options.timestamp && ack.options.timestamp.ecr !== 0) sampleTs(c, ack.options.timestamp.ecr);

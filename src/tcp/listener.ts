@@ -12,7 +12,7 @@
  *    retransmission gives the peer another chance. We do the same.
  */
 import type { Clock, Timer } from '../time/clock.js';
-import { TCP_ACK, TCP_RST, TCP_SYN, type TcpOptionsRepr, type TcpRepr } from '../wire/tcp.js';
+import { TCP_ACK, TCP_ECE, TCP_RST, TCP_SYN, type TcpOptionsRepr, type TcpRepr } from '../wire/tcp.js';
 import type { SocketParams, TcpConnection, TcpInfo, TcpListener, TcpOptions, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult } from './env.js';
 import { TupleTable } from './demux.js';
@@ -20,6 +20,7 @@ import { resetFor } from './reset.js';
 import { seqAdd, seqInRange } from './seq.js';
 import { bump } from './stats.js';
 import { initialWindow, TS_ALIGNED } from './initial-window.js';
+import { synRequestsEcn } from './ecn.js';
 import { COOKIE_PERIOD_MS, decodeCookieTs, encodeCookieTs, type SynCookies } from './syn-cookies.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -57,6 +58,8 @@ interface RequestEntry extends FourTuple {
   tsOk: boolean;
   tsRecent: number;
   tsOffset: number;
+  /** The SYN asked for ECN and tcp_ecn allows it (RFC 3168 §6.1.1). */
+  ecnOk: boolean;
   retransmits: number;
   sentAt: number;
   /** Next SYN-ACK retransmission (or expiry after the last one). */
@@ -278,6 +281,7 @@ export class Listener implements TcpListener {
       tsOk,
       tsRecent: so.timestamp?.val ?? 0,
       tsOffset: tsOk ? this.host.tsOffset(t) : 0,
+      ecnOk: synRequestsEcn(o.ecn, seg),
       retransmits: 0,
       sentAt: now,
       deadline: now + o.rtoInitial,
@@ -291,17 +295,18 @@ export class Listener implements TcpListener {
     if (r.sackOk) options.sackPermitted = true;
     if (r.tsOk) options.timestamp = { val: this.tsNow(r.tsOffset), ecr: r.tsRecent };
     if (r.wsOk) options.wscale = r.rcvWscale;
-    this.sendSynAckRepr(r, r.iss, r.irs, options);
+    this.sendSynAckRepr(r, r.iss, r.irs, options, r.ecnOk);
   }
 
-  private sendSynAckRepr(t: FourTuple, iss: number, irs: number, options: TcpOptionsRepr): void {
+  /** `ecn`: answer an ECN-setup SYN with ECE (RFC 3168 §6.1.1). SYN cookies do not keep it (Linux encodes it in TSval; we do not). */
+  private sendSynAckRepr(t: FourTuple, iss: number, irs: number, options: TcpOptionsRepr, ecn = false): void {
     this.host.sendSegment(
       {
         srcPort: t.localPort,
         dstPort: t.remotePort,
         seq: iss,
         ack: seqAdd(irs, 1),
-        flags: TCP_SYN | TCP_ACK,
+        flags: TCP_SYN | TCP_ACK | (ecn ? TCP_ECE : 0),
         // RFC 7323 §2.2: the window in a SYN segment is never scaled (Linux tcp_select_initial_window).
         window: initialWindow(this.rcvBuf, (options.mss ?? 536) - (options.timestamp ? TS_ALIGNED : 0)),
         urgent: 0,
@@ -408,6 +413,7 @@ export class Listener implements TcpListener {
       tsOk: r.tsOk,
       tsRecent: r.tsOk ? (seg.options.timestamp?.val ?? r.tsRecent) : 0,
       tsOffset: r.tsOffset,
+      ecnOk: r.ecnOk,
       synAckRetransmits: r.retransmits,
       synAckSentAt: r.sentAt,
       buffers: this.buffers,

@@ -13,6 +13,7 @@ import { initialWindow, TS_ALIGNED } from './initial-window.js';
 import { bump } from './stats.js';
 import { onAckSent, onDataSent } from './ack-policy.js';
 import { congestionRoom, sendLostRetransmits } from './recovery.js';
+import { dataEcnField, ecnFlags, synEcnFlags } from './ecn.js';
 import { checkAppLimited, noteTransmission } from './cong-control.js';
 import { pacingHold } from './pacing.js';
 
@@ -77,8 +78,10 @@ function dataOptions(c: Connection): TcpOptionsRepr {
   return o;
 }
 
-function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number, gsoSize = 0): void {
+function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number, gsoSize = 0, ecnField = 0): void {
   const t = c.tcb;
+  // RFC 3168 §6.1: ECE while echoing a CE mark, CWR on the first new data after a reduction.
+  if (c.ecn.ok && flags & TCP_ACK && !(flags & TCP_RST)) flags |= ecnFlags(c, flags, ecnField !== 0);
   const ack = flags & TCP_ACK ? t.rcvNxt : 0;
   const s = c.env.txScratch;
   let repr: TcpRepr;
@@ -104,7 +107,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
     c.delackAt = Infinity;
     onAckSent(c);
   }
-  c.env.sendSegment(repr, t.localAddr, t.remoteAddr, gsoSize);
+  c.env.sendSegment(repr, t.localAddr, t.remoteAddr, gsoSize, ecnField);
   if (s) repr.payload = EMPTY; // do not pin the send buffer's chunk
 }
 
@@ -131,7 +134,8 @@ export function sendSyn(c: Connection): void {
   // whole segments (tcp_select_initial_window; a SYN-ACK counts the TS option).
   const window = initialWindow(c.rcvBuf, c.advMss - (synAck && t.tsOk ? TS_ALIGNED : 0));
   if (!synAck) t.rcvAdv = seqAdd(t.rcvNxt, window);
-  emit(c, t.iss, synAck ? TCP_SYN | TCP_ACK : TCP_SYN, EMPTY, options, window);
+  // RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR (tcp_ecn = 1; not on a simultaneous-open SYN-ACK).
+  emit(c, t.iss, synAck ? TCP_SYN | TCP_ACK : TCP_SYN | (t.retransmits < 2 ? synEcnFlags(c) : 0), EMPTY, options, window);
   t.sndNxt = seqAdd(t.iss, 1);
   t.sndMax = seqMax(t.sndMax, t.sndNxt);
 }
@@ -333,6 +337,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
     bump(c.env.stats, 'RetransSegs');
     c.retransSegs++;
     c.timing.invalidate(); // Karn (RFC 6298 §3)
+    c.recovery.rack.onRetransmit(end);
     if (options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   } else if (!t.tsOk) {
     c.timing.start(end, c.env.clock.now());
@@ -340,7 +345,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
   if (!seqLt(seq, t.sndMax) && end !== seq) c.recovery.rack.onSent(seq, end, c.env.clock.now()); // RFC 8985 §6.1
   noteTransmission(c, seq, end, len); // delivery-rate snapshot and pacing (BBR only)
-  emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0);
+  emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0, dataEcnField(c, len, seqLt(seq, t.sndMax)));
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
 }

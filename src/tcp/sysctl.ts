@@ -16,7 +16,7 @@ interface SysctlEntry {
   set(o: TcpOptions, value: string): boolean;
 }
 
-type NumericKey = { [K in keyof TcpOptions]-?: TcpOptions[K] extends number | undefined ? K : never }[keyof TcpOptions];
+type NumericKey = { [K in keyof TcpOptions]-?: number extends TcpOptions[K] ? K : never }[keyof TcpOptions];
 type BoolKey = { [K in keyof TcpOptions]-?: TcpOptions[K] extends boolean ? K : never }[keyof TcpOptions];
 
 function int(value: string): number | undefined {
@@ -77,6 +77,17 @@ export const SYSCTLS: Readonly<Record<string, SysctlEntry>> = {
   tcp_wmem: triple('sndBuf', 'send buffer min/default/max; the max is the buffer'),
   tcp_timestamps: bool('timestamps', 'offer/accept timestamps (RFC 7323 §3)'),
   tcp_sack: bool('sack', 'offer/accept SACK (RFC 2018)'),
+  tcp_ecn: {
+    doc: 'ECN (RFC 3168): 0 off, 1 request and accept, 2 accept when asked (default)',
+    get: (o) => String(o.ecn),
+    set: (o, v) => {
+      const n = int(v);
+      if (n !== 0 && n !== 1 && n !== 2) return false;
+      o.ecn = n;
+      return true;
+    },
+  },
+  tcp_frto: bool('frto', 'F-RTO after a timeout (RFC 5682 §3; Linux 2 = SACK-enhanced, 1 the same here)'),
   tcp_dsack: bool('dsack', 'send D-SACK blocks for duplicate segments (RFC 2883)'),
   tcp_window_scaling: bool('windowScaling', 'offer/accept window scaling (RFC 7323 §2)'),
   tcp_syncookies: {
