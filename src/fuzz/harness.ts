@@ -20,6 +20,8 @@ export interface FuzzTarget {
 
 export interface FuzzRunOptions {
   seconds: number;
+  /** Stop after this many inputs (or `seconds`, whichever comes first); unbounded when absent. */
+  inputs?: number;
   seed: number;
   /** Replay path printed with a failure (fast-check's `path`). */
   path?: string;
@@ -36,12 +38,12 @@ export interface FuzzResult {
   path?: string;
 }
 
-/** Run one target until `seconds` have passed (or the first failure, which is then shrunk). */
+/** Run one target until `seconds` have passed or `inputs` ran (or the first failure, which is then shrunk). */
 export function runTarget(t: FuzzTarget, o: FuzzRunOptions): FuzzResult {
   const details = fc.check(t.property() as fc.IProperty<unknown[]>, {
     seed: o.seed,
     path: o.path,
-    numRuns: o.path ? 1 : Number.MAX_SAFE_INTEGER,
+    numRuns: o.path ? 1 : (o.inputs ?? Number.MAX_SAFE_INTEGER),
     interruptAfterTimeLimit: Math.max(1, Math.round(o.seconds * 1000)),
     markInterruptAsFailure: false,
     endOnFailure: false,
