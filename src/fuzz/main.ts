@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runTarget, type FuzzResult } from './harness.js';
+import { runTargetChunked, type FuzzResult } from './harness.js';
 import { ALL_TARGETS } from './targets.js';
 import { repoRoot } from './corpus.js';
 
@@ -52,14 +52,14 @@ function parseArgs(argv: string[]): FuzzArgs {
   return { targets, seconds: seconds ?? (inputs !== undefined ? 86400 : 10), inputs, seed, path };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const chosen = o.targets.length ? ALL_TARGETS.filter((t) => o.targets.includes(t.name)) : ALL_TARGETS;
   let inputs = 0;
   let failures = 0;
   const share = o.inputs === undefined ? undefined : Math.ceil(o.inputs / chosen.length);
   for (const t of chosen) {
-    const r: FuzzResult = runTarget(t, { seconds: o.seconds, inputs: share, seed: o.seed, path: o.path });
+    const r: FuzzResult = await runTargetChunked(t, { seconds: o.seconds, inputs: share, seed: o.seed, path: o.path });
     inputs += r.inputs;
     failures += r.failures;
     console.log(`${t.name}: ${r.inputs} inputs, ${r.failures} failures (seed ${r.seed})`);
@@ -76,4 +76,4 @@ function main(): void {
   process.exitCode = failures ? 1 : 0;
 }
 
-main();
+await main();
