@@ -1,7 +1,11 @@
 /**
  * One TCP connection: owns the TCB, buffers, estimator, congestion control
  * and timers, and implements the application contract (TcpConnection).
- * Segment processing is in input.ts, emission in output.ts.
+ * The work is split by role (gVisor tcp/{connect,snd,rcv}.go): lifecycle.ts
+ * (open, state changes, close), sender.ts (send buffer, window, MSS, RTT
+ * samples), receiver.ts (reads, window updates, deferred ACKs),
+ * timer-slots.ts (arming and the wake-up); segment processing is input.ts,
+ * emission output.ts.
  *
  * Timers are deadline fields (one slot for retransmit/persist/FIN_WAIT_2,
  * one for delayed ACK, one for keepalive) with at most one clock wake-up
@@ -17,19 +21,30 @@ import { createController } from './congestion/index.js';
 import type { CongestionController } from './congestion/types.js';
 import { connectionInfo } from './info.js';
 import { segmentArrives } from './input.js';
-import { windowScaleFor } from './listener.js';
-import { onKeepaliveTimeout, onPersistTimeout, onRetransmitTimeout } from './timers.js';
-import { probeTimeout } from './loss-probe.js';
-import { effectiveMss, rcvWnd, sendAck, sendRst, sendSyn, transmit, transmitSoon, updateRcvWindow } from './output.js';
+import {
+  abortConnection,
+  becomeEstablished,
+  closeConnection,
+  enterState,
+  failConnection,
+  finishConnection,
+  resetAndClose,
+  resetOnData,
+  shutdownWrite,
+  startActiveOpen,
+  startFromHandshake,
+} from './lifecycle.js';
+import { sendRst, transmit } from './output.js';
 import { ReceiveBuffer } from './reassembly/receive-buffer.js';
+import { flushDeferredAck, noteReceived, readData, setQuickAck } from './receiver.js';
 import { LossRecovery } from './recovery.js';
 import { RttEstimator, RttTiming } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
-import { seqAdd, seqLt, seqSub } from './seq.js';
-import { AckState, ackAfterRead, onDelayedAckTimeout, setQuickAck } from './ack-policy.js';
-import { bump } from './stats.js';
+import { pathMtuChanged, sampleHandshakeRtt, sampleTs, sendData, setCongestionControl, setMss, setSendWindow } from './sender.js';
+import { AckState } from './ack-policy.js';
 import { Tcb } from './tcb.js';
+import { armPersist, armRetransmit, fireDueTimers } from './timer-slots.js';
 import { ConnectionTrace } from './trace.js';
 import { SND_BUF_FLOOR, TCP_MEM_PAGE } from './memory.js';
 
@@ -164,62 +179,19 @@ export class Connection implements TcpConnection {
     const c = new Connection(env, tuple, handler);
     if (buffers) c.setBuffers(buffers);
     c.maxSeg = buffers?.maxSeg;
-    const t = c.tcb;
-    t.iss = iss >>> 0;
-    t.sndUna = t.iss;
-    t.sndNxt = t.iss;
-    t.sndMax = t.iss;
-    c.sndSml = t.iss;
-    c.pushedSeq = t.iss;
-    // Per-tuple, not per-connection: a random offset would make a reconnect's TSval look older than
-    // TS.Recent half the time, so the peer's TIME_WAIT answers it with an ACK instead (RFC 6191 §2).
-    t.tsOffset = env.tsOffset ? env.tsOffset(tuple) : env.rng.u32();
-    t.rcvWscale = env.options.windowScaling ? windowScaleFor(c.rcvBuf) : 0;
-    t.state = 'SYN_SENT';
-    c.synSentAt = env.clock.now();
-    sendSyn(c);
-    c.armRetransmit(true);
-    c.schedule();
+    startActiveOpen(c, tuple, iss);
     return c;
   }
 
   /**
-   * Passive open completed by the listener: start ESTABLISHED with what the
-   * handshake negotiated, then process the handshake-completing ACK, which
-   * may carry data and FIN (RFC 9293 §3.10.7.4). Until the owner sets
-   * `handler` after accept(), data is only queued.
+   * Passive open completed by the listener (lifecycle.ts startFromHandshake).
+   * Until the owner sets `handler` after accept(), data is only queued.
    */
   static fromHandshake(env: TcpEnv, r: HandshakeResult, ack: TcpRepr): Connection {
     const c = new Connection(env, r, NOOP_HANDLER);
     if (r.buffers) c.setBuffers(r.buffers);
     c.maxSeg = r.buffers?.maxSeg;
-    const t = c.tcb;
-    t.passive = true;
-    t.iss = r.iss >>> 0;
-    t.irs = r.irs >>> 0;
-    t.sndUna = seqAdd(t.iss, 1);
-    t.sndNxt = t.sndUna;
-    t.sndMax = t.sndUna;
-    c.sndSml = t.sndUna;
-    c.pushedSeq = t.sndUna;
-    t.rcvNxt = seqAdd(t.irs, 1);
-    t.lastAckSent = t.rcvNxt;
-    t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.rcvBuf));
-    t.peerMss = r.peerMss;
-    t.sndWscale = r.sndWscale;
-    t.rcvWscale = r.rcvWscale;
-    t.sackOk = r.sackOk;
-    t.tsOk = r.tsOk;
-    t.tsRecent = r.tsRecent;
-    t.tsRecentAt = env.clock.now();
-    t.tsOffset = r.tsOffset;
-    c.setMss();
-    if (r.synAckRetransmits === 0) c.rtt.sample(env.clock.now() - r.synAckSentAt);
-    else if (r.tsOk && ack.options.timestamp && ack.options.timestamp.ecr !== 0) c.sampleTs(ack.options.timestamp.ecr);
-    // The listener validated ack.ack == ISS+1; the window it carries is scaled.
-    c.setSendWindow(ack.window * 2 ** t.sndWscale, ack.seq, ack.ack);
-    c.enter('ESTABLISHED');
-    c.input(ack);
+    startFromHandshake(c, r, ack);
     return c;
   }
 
@@ -246,7 +218,7 @@ export class Connection implements TcpConnection {
     return this.closed;
   }
 
-  // ---- segment input --------------------------------------------------------
+  // ---- segment input (input.ts, receiver.ts) --------------------------------
 
   /** A parsed, checksum-verified segment for this connection. */
   input(seg: TcpRepr): void {
@@ -258,30 +230,23 @@ export class Connection implements TcpConnection {
   }
 
   noteReceived(): void {
-    const now = this.env.clock.now();
-    this.lastRecvAt = now;
-    this.kaProbes = 0;
-    this.probesOut = 0;
-    if (this.keepAlive) this.kaAt = now + this.keepAliveIdle;
+    noteReceived(this);
   }
 
-  /** MSS option value our segments may use: the peer's, ours, and the path MTU's (RFC 1191 §3, RFC 9293 §3.7.1). */
-  private mssLimit(): number {
-    const pmtu = this.env.pathMtu?.(this.tcb.remoteAddr);
-    return Math.min(this.tcb.peerMss, this.advMss, pmtu === undefined ? Infinity : pmtu - 40);
+  /** Batch end (TcpEnv.deferAck): send the ACK held back during the batch, if still owed. */
+  flushDeferredAck(): void {
+    flushDeferredAck(this);
   }
+
+  // ---- sender side (sender.ts) ----------------------------------------------
 
   /** The MSS we advertise: the link's (env.localMss) unless TCP_MAXSEG lowered it (Linux tp->advmss). */
   get advMss(): number {
     return Math.min(this.env.localMss, this.maxSeg ?? Infinity);
   }
 
-  /** Segment size and initial window once MSS and timestamps are known. */
   setMss(): void {
-    const t = this.tcb;
-    t.mss = effectiveMss(this.mssLimit(), t.tsOk);
-    // RFC 5681 §3.1 / RFC 6928 initial window, in segments of the negotiated size.
-    this.cc = createController(this.cc.name, this.env.options.initialCwndSegments);
+    setMss(this);
   }
 
   /** The congestion window in bytes, as the sender uses it (the controller counts segments). */
@@ -289,96 +254,34 @@ export class Connection implements TcpConnection {
     return Math.floor(this.cc.cwnd * this.tcb.mss);
   }
 
-  /**
-   * TCP_CONGESTION (Linux tcp_set_congestion_control): switch controllers,
-   * keeping cwnd and ssthresh. Throws naming the choices for an unknown name.
-   */
   setCongestionControl(name: string): void {
-    const next = createController(name, this.cc.cwnd);
-    next.ssthresh = this.cc.ssthresh;
-    this.cc = next;
+    setCongestionControl(this, name);
   }
 
-  /**
-   * The path MTU went down (icmp-errors.ts): smaller segments from now on, and
-   * what is in flight is resent in them at once without a congestion
-   * response (Linux tcp_sync_mss + tcp_simple_retransmit; RFC 1191 §6.4).
-   */
   pathMtuChanged(): void {
-    const t = this.tcb;
-    const mss = effectiveMss(this.mssLimit(), t.tsOk);
-    if (mss >= t.mss) return;
-    t.mss = mss;
-    bump(this.env.stats, 'TCPPMTUShrunk');
-    if (this.isSynchronized() && t.sndMax !== t.sndUna) {
-      t.sndNxt = t.sndUna;
-      transmit(this);
-    }
+    pathMtuChanged(this);
   }
 
-  /** RTT of the handshake: from TS echo, or by Karn only if the SYN was never retransmitted. */
   sampleHandshakeRtt(seg: TcpRepr): void {
-    const ts = seg.options.timestamp;
-    if (this.tcb.tsOk && ts && ts.ecr !== 0) this.sampleTs(ts.ecr);
-    else if (this.tcb.retransmits === 0) this.rtt.sample(this.env.clock.now() - this.synSentAt);
+    sampleHandshakeRtt(this, seg);
   }
 
-  /** RFC 7323 §4.1: RTT from the echoed timestamp. */
   sampleTs(ecr: number): void {
-    // Karn's rule carried over to timestamps: an echo older than our latest
-    // retransmission means the receiver echoed an earlier transmission (e.g.
-    // it ACKed a duplicate without updating TS.Recent, RFC 7323 §4.3), so the
-    // sample would span the backoff and inflate the RTO without bound.
-    if (this.lastRtxTsVal !== undefined && seqLt(ecr, this.lastRtxTsVal)) return;
-    const r = seqSub(Math.floor(this.env.clock.now()) + this.tcb.tsOffset, ecr);
-    if (r >= 0) this.rtt.sample(r);
+    sampleTs(this, ecr);
   }
 
   setSendWindow(wnd: number, seq: number, ack: number): void {
-    const t = this.tcb;
-    const opened = wnd > 0 && t.sndWnd === 0;
-    t.sndWnd = wnd;
-    t.sndWl1 = seq;
-    t.sndWl2 = ack;
-    if (wnd > t.maxSndWnd) t.maxSndWnd = wnd;
-    if (opened && this.rtxKind === 'persist') {
-      this.rtxKind = 'none';
-      this.rtxAt = Infinity;
-      this.persistBackoff = 0;
-    }
+    setSendWindow(this, wnd, seq, ack);
   }
 
-  /**
-   * Change state, keeping the CurrEstab gauge as Linux's tcp_set_state does
-   * (RFC 1213 tcpCurrEstab: connections in ESTABLISHED or CLOSE_WAIT).
-   */
-  /** Batch end (TcpEnv.deferAck): send the ACK held back during the batch, if still owed. */
-  flushDeferredAck(): void {
-    const owed = this.outputDeferred || this.ackPending;
-    this.outputDeferred = false;
-    this.ackDeferred = false;
-    this.ackDeferrable = false;
-    if (!this.closed && owed) transmit(this);
-  }
+  // ---- state changes (lifecycle.ts) -----------------------------------------
 
   enter(next: TcpState): void {
-    const t = this.tcb;
-    const was = t.state === 'ESTABLISHED' || t.state === 'CLOSE_WAIT';
-    const is = next === 'ESTABLISHED' || next === 'CLOSE_WAIT';
-    t.state = next;
-    if (is && !was) bump(this.env.stats, 'CurrEstab');
-    else if (was && !is) this.env.stats.CurrEstab = Math.max(0, (this.env.stats.CurrEstab ?? 0) - 1);
+    enterState(this, next);
   }
 
   becomeEstablished(): void {
-    const t = this.tcb;
-    this.enter('ESTABLISHED');
-    t.retransmits = 0;
-    this.rtt.resetBackoff();
-    this.rtxKind = 'none';
-    this.rtxAt = Infinity;
-    if (t.finQueued) this.enter('FIN_WAIT_1');
-    this.handler.onConnect();
+    becomeEstablished(this);
   }
 
   // ---- application API ------------------------------------------------------
@@ -390,46 +293,15 @@ export class Connection implements TcpConnection {
   }
 
   send(data: Buffer): number {
-    const t = this.tcb;
-    if (this.closed || t.finQueued || t.state === 'CLOSED') return 0;
-    const n = Math.min(data.length, this.sendSpace);
-    if (n < data.length) this.wantWritable = true;
-    if (n === 0) return 0;
-    this.snd.push(n < data.length ? data.subarray(0, n) : data);
-    transmitSoon(this);
-    return n;
+    return sendData(this, data);
   }
 
   read(): Buffer | null {
-    const b = this.rcv.read();
-    if (b === null || this.closed) return b;
-    const t = this.tcb;
-    const before = rcvWnd(this);
-    updateRcvWindow(this);
-    const after = rcvWnd(this);
-    // Window update once the window has at least doubled (Linux tcp_cleanup_rbuf);
-    // updateRcvWindow already applied the RFC 9293 §3.8.6.2.2 threshold.
-    const windowOpened = after > before && (before === 0 || after >= 2 * before) && !t.finReceived;
-    if ((windowOpened || ackAfterRead(this, b.length)) && this.isSynchronized()) {
-      // Inside a receive batch the update rides on the batch-end ACK (TcpEnv.deferAck).
-      if (!this.ackPending) this.ackDeferrable = true;
-      this.ackPending = true;
-      if (this.ackDeferrable && (this.ackDeferred || this.env.deferAck?.(this))) {
-        this.ackDeferred = true;
-        return b;
-      }
-      sendAck(this);
-      this.schedule();
-    }
-    return b;
+    return readData(this);
   }
 
-  /** TCP_QUICKACK (Linux tcp(7)): 0 delays ACKs (interactive mode), 1 sends an owed ACK now. */
   setQuickAck(on: boolean): void {
-    if (setQuickAck(this, on) && !this.closed && this.isSynchronized()) {
-      sendAck(this);
-      this.schedule();
-    }
+    setQuickAck(this, on);
   }
 
   get readEnded(): boolean {
@@ -437,50 +309,15 @@ export class Connection implements TcpConnection {
   }
 
   shutdownWrite(): void {
-    const t = this.tcb;
-    if (this.closed || t.finQueued) return;
-    t.finQueued = true;
-    if (t.state === 'ESTABLISHED') this.enter('FIN_WAIT_1');
-    else if (t.state === 'CLOSE_WAIT') this.enter('LAST_ACK');
-    // RFC 9293 §3.10.4 CLOSE in SYN-RECEIVED with nothing to send: FIN now,
-    // FIN-WAIT-1 (Linux tcp_close_state), while our SYN may still be unacknowledged.
-    else if (t.state === 'SYN_RECEIVED' && this.snd.length === 0) t.state = 'FIN_WAIT_1';
-    transmit(this);
+    shutdownWrite(this);
   }
 
   close(): void {
-    const t = this.tcb;
-    if (this.closed) return;
-    if (t.state === 'SYN_SENT') {
-      this.finish(undefined, false); // RFC 9293 §3.10.4: delete the TCB
-      return;
-    }
-    if (this.rcv.queued > 0 || this.rcv.hasOutOfOrder) {
-      // RFC 9293 §3.10.4 / RFC 2525 §2.17, Linux tcp_close: unread data means RST, not FIN.
-      bump(this.env.stats, 'TCPAbortOnClose');
-      this.resetAndClose();
-      return;
-    }
-    if (this.env.adoptOrphan && !this.env.adoptOrphan(this)) {
-      bump(this.env.stats, 'TCPAbortOnMemory');
-      this.resetAndClose();
-      return;
-    }
-    t.fullyClosed = true;
-    if (t.state === 'FIN_WAIT_2') this.setSlot('finwait2', this.env.clock.now() + this.env.options.finWait2Timeout);
-    this.shutdownWrite();
+    closeConnection(this);
   }
 
   abort(): void {
-    if (this.closed) return;
-    const s = this.tcb.state;
-    // RFC 9293 §3.10.5: no RST from SYN-SENT (nothing synchronized yet).
-    if (s !== 'SYN_SENT') {
-      this.resetAndClose();
-      return;
-    }
-    this.rcv.clear();
-    this.finish(undefined, false);
+    abortConnection(this);
   }
 
   setNoDelay(noDelay: boolean): void {
@@ -520,35 +357,19 @@ export class Connection implements TcpConnection {
     this.userTimeout = Math.max(0, ms);
   }
 
-  // ---- leaving --------------------------------------------------------------
+  // ---- leaving (lifecycle.ts) -----------------------------------------------
 
   isSynchronized(): boolean {
     const s = this.tcb.state;
     return s !== 'CLOSED' && s !== 'SYN_SENT' && s !== 'LISTEN';
   }
 
-  /**
-   * <SEQ=SND.NXT><CTL=RST>, discard everything, CLOSED (RFC 9293 §3.10.5).
-   * Linux's tcp_send_active_reset also sets ACK (ack = RCV.NXT); we follow
-   * Linux so peers and packetdrill scripts see the same segment.
-   */
   resetAndClose(): void {
-    sendRst(this, this.tcb.sndMax, true);
-    this.snd.clear();
-    this.rcv.clear();
-    this.finish(undefined, false);
+    resetAndClose(this);
   }
 
-  /**
-   * Data for a fully closed connection (Linux TCPAbortOnData): Linux resets the
-   * socket and answers the segment itself via tcp_v4_send_reset, i.e. the
-   * RFC 9293 §3.10.7.1 reply <SEQ=SEG.ACK><CTL=RST> (no ACK flag).
-   */
   resetOnData(): void {
-    sendRst(this, this.inAck);
-    this.snd.clear();
-    this.rcv.clear();
-    this.finish(undefined, false);
+    resetOnData(this);
   }
 
   /** RST for an unacceptable ACK in SYN-SENT/SYN-RECEIVED: <SEQ=SEG.ACK><CTL=RST>. */
@@ -557,48 +378,28 @@ export class Connection implements TcpConnection {
   }
 
   fail(code: TcpErrorCode): void {
-    const s = this.tcb.state;
-    if (code === 'ECONNRESET' && (s === 'ESTABLISHED' || s === 'CLOSE_WAIT')) bump(this.env.stats, 'EstabResets');
-    if (s === 'SYN_SENT' || s === 'SYN_RECEIVED') bump(this.env.stats, 'AttemptFails');
-    this.snd.clear();
-    this.rcv.clear();
-    this.finish(code, false);
+    failConnection(this, code);
   }
 
   finishTimeWait(): void {
-    this.finish(undefined, true);
+    finishConnection(this, undefined, true);
   }
 
-  /** Leave: tell the owner once, then the layer (CLOSED → unregister, TIME_WAIT → compact record). */
   finish(err: TcpErrorCode | undefined, timeWait: boolean): void {
-    if (this.closed) return;
-    const t = this.tcb;
-    this.enter(timeWait ? 'TIME_WAIT' : 'CLOSED');
+    finishConnection(this, err, timeWait);
+  }
+
+  /** Closed for good (lifecycle.ts finishConnection): no deadline and no wake-up survive. */
+  markClosed(): void {
     this.closed = true;
     this.rtxAt = this.delackAt = this.kaAt = Infinity;
     this.rtxKind = 'none';
     this.armed?.cancel();
     this.armed = undefined;
     this.armedAt = Infinity;
-    if (err) this.handler.onError(err);
-    this.handler.onClose();
-    if (timeWait) {
-      this.env.enterTimeWait({
-        localAddr: t.localAddr,
-        localPort: t.localPort,
-        remoteAddr: t.remoteAddr,
-        remotePort: t.remotePort,
-        sndNxt: t.sndMax,
-        rcvNxt: t.rcvNxt,
-        window: Math.min(65535, Math.floor(rcvWnd(this) / 2 ** t.rcvWscale)),
-        ...(t.tsOk ? { tsRecent: t.tsRecent, tsOffset: t.tsOffset } : {}),
-      });
-    } else {
-      this.env.unregister(this.key);
-    }
   }
 
-  // ---- timers ---------------------------------------------------------------
+  // ---- timers (timer-slots.ts) ----------------------------------------------
 
   setSlot(kind: SlotKind, at: number): void {
     this.rtxKind = kind;
@@ -606,34 +407,12 @@ export class Connection implements TcpConnection {
     this.schedule();
   }
 
-  /** RFC 6298 §5.1 (start if not running) / §5.3 (restart). */
   armRetransmit(restart = false): void {
-    const now = this.env.clock.now();
-    if (this.rtxKind !== 'rtx' || restart) {
-      if (this.rtxKind !== 'rtx' && this.tcb.retransmits === 0) this.headSentAt = now;
-      this.rtxKind = 'rtx';
-      this.rtoAt = now + this.rtt.rto;
-      // Linux tcp_clamp_rto_to_user_timeout: fire no later than the user timeout.
-      if (this.userTimeout > 0) this.rtoAt = Math.max(now, Math.min(this.rtoAt, this.headSentAt + this.userTimeout));
-      this.rtxAt = this.rtoAt;
-      this.probeArmed = false;
-    }
-    // RFC 8985 §7.2: (re)start the tail loss probe after sending; it fires
-    // first from the same slot while the RTO deadline keeps running (loss-probe.ts).
-    const pto = probeTimeout(this);
-    if (now + pto < this.rtoAt) {
-      this.probeArmed = true;
-      this.rtxAt = now + pto;
-    }
-    if (this.reoAt < this.rtxAt) this.rtxAt = this.reoAt;
+    armRetransmit(this, restart);
   }
 
-  /** RFC 9293 §3.8.6.1 persist timer, backing off like the RTO. */
   armPersist(): void {
-    if (this.rtxKind === 'persist' || this.rtxKind === 'rtx') return;
-    const wait = Math.min(this.env.options.rtoMax, this.rtt.rto * 2 ** this.persistBackoff);
-    this.rtxKind = 'persist';
-    this.rtxAt = this.env.clock.now() + wait;
+    armPersist(this);
   }
 
   /** Make sure one wake-up is armed no later than the earliest deadline. */
@@ -650,22 +429,7 @@ export class Connection implements TcpConnection {
     this.armed = undefined;
     this.armedAt = Infinity;
     if (this.closed) return;
-    const now = this.env.clock.now();
-    if (this.delackAt <= now) {
-      this.delackAt = Infinity;
-      bump(this.env.stats, 'DelayedACKs');
-      onDelayedAckTimeout(this);
-      if (this.isSynchronized()) sendAck(this);
-    }
-    if (!this.closed && this.rtxAt <= now) {
-      const kind = this.rtxKind;
-      this.rtxKind = 'none';
-      this.rtxAt = Infinity;
-      if (kind === 'rtx') onRetransmitTimeout(this, now);
-      else if (kind === 'persist') onPersistTimeout(this);
-      else if (kind === 'finwait2') this.finish(undefined, false);
-    }
-    if (!this.closed && this.kaAt <= now) onKeepaliveTimeout(this, now);
+    fireDueTimers(this);
     this.schedule();
   };
 

@@ -1,7 +1,8 @@
 /**
  * The transmission control block: the RFC 9293 §3.3.1 state variables as
  * plain data, named as the RFC names them. The same fields feed info() (the
- * `ss -tni` view). Logic lives in input.ts / output.ts / connection.ts.
+ * `ss -tni` view). Logic lives in input.ts / output.ts / connection.ts and
+ * its role files (lifecycle.ts, sender.ts, receiver.ts, timer-slots.ts).
  */
 import type { TcpState } from './api.js';
 import type { FourTuple } from './env.js';

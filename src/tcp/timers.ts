@@ -1,8 +1,8 @@
 /**
  * What happens when a connection's timer slots expire: retransmission
  * (RFC 6298 §5, RFC 5681 §3.1), zero-window persist (RFC 9293 §3.8.6.1) and
- * keepalive (RFC 1122 §4.2.3.6). The single wake-up that calls these lives in
- * connection.ts.
+ * keepalive (RFC 1122 §4.2.3.6). The single wake-up that calls these is
+ * timer-slots.ts fireDueTimers.
  */
 import type { Connection } from './connection.js';
 import { sendProbe, sendRst, sendSyn, transmit } from './output.js';
