@@ -130,6 +130,8 @@ interface SynAccount {
   tcpOut: number;
   listenDrops: number;
   cpuPercent: number;
+  /** CPU time (user + system) over the flood per packet read, µs. */
+  cpuPerPacketUs: number;
   batches: number;
 }
 
@@ -173,6 +175,7 @@ async function tunstack(): Promise<{ flood: FloodResult; read: number; answered:
       tcpOut: after.tcp.OutSegs - before.tcp.OutSegs,
       listenDrops: after.tcp.ListenDrops - before.tcp.ListenDrops,
       cpuPercent: (100 * (cpu.user + cpu.system)) / 1000 / wallMs,
+      cpuPerPacketUs: (cpu.user + cpu.system) / Math.max(1, after.link.rxPackets - before.link.rxPackets),
       batches: after.link.rxBatches - before.link.rxBatches,
     };
     return { flood: f, read: syn.tcpIn, answered: syn.tcpOut, cps, syn };
@@ -239,7 +242,7 @@ try {
   console.log(`  tunstack, every SYN offered: ${a.lostInTunQueue} lost in the TUN's queue (txqueuelen ${TXQUEUELEN || 'default'}) before the stack could read them, ${a.readFromDevice} read`);
   console.log(`    of those read: ${ipDropped} dropped by IP ${JSON.stringify(a.ipDrops)}, ${a.tcpIn} to TCP, ${a.tcpOut} TCP segments sent, ${a.listenDrops} ListenDrops;`);
   console.log(`    unanswered = TCP in - sent - ListenDrops = ${a.tcpIn - a.tcpOut - a.listenDrops} (the legitimate connects' own ACKs/RSTs need no answer)`);
-  console.log(`    stack CPU ${a.cpuPercent.toFixed(0)}% of one core during the flood, ${(a.readFromDevice / Math.max(1, a.batches)).toFixed(1)} packets per read batch`);
+  console.log(`    stack CPU ${a.cpuPercent.toFixed(0)}% of one core during the flood (${a.cpuPerPacketUs.toFixed(2)} µs per packet read), ${(a.readFromDevice / Math.max(1, a.batches)).toFixed(1)} packets per read batch`);
   console.log(`New HTTP connections per second (ab -n ${REQUESTS} -c 32, one request per connection):`);
   console.log(`  tunstack HTTP service: ${ours.cps.toFixed(0)}/s; node:http on kernel TCP: ${theirs.cps.toFixed(0)}/s; ratio ${(ours.cps / theirs.cps).toFixed(2)}`);
 } finally {
