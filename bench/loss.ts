@@ -42,7 +42,7 @@ function parseArgs(argv: string[]): Config {
     else if (argv[i] === '--chart') cfg.chart = v;
   }
   if (!(cfg.mib > 0) || !(cfg.rounds >= 1) || cfg.losses.some((l) => !(l >= 0 && l < 100))) {
-    console.error('usage: bench/loss.js [--quick] [--mib N] [--rounds R] [--loss 0.5,1,2,5] [--cc cubic|newreno] [--chart FILE.svg]');
+    console.error('usage: bench/loss.js [--quick] [--mib N] [--rounds R] [--loss 0.5,1,2,5] [--cc cubic|newreno|bbr] [--chart FILE.svg]');
     process.exit(2);
   }
   return cfg;

@@ -8,7 +8,7 @@
  * Run: `npm run bench:sweep` (`-- --quick` for a smaller grid; `-- --chart
  * FILE.svg` also draws the trace of one cell, by default cubic at 1% loss,
  * 10 ms, 1 BDP queue; `--chart-cell LOSS,RTT,QUEUE` and `--chart-newreno`
- * pick another).
+ * or `--chart-cc bbr` pick another).
  */
 import { writeFileSync } from 'node:fs';
 import { Stack } from '../src/stack.js';
@@ -27,13 +27,14 @@ const chartFile = chartAt >= 0 ? argv[chartAt + 1] : undefined;
 const cellAt = argv.indexOf('--chart-cell');
 /** loss (fraction), RTT ms, queue in BDP, controller of the charted cell. */
 const [chartLoss, chartRtt, chartQueue] = (cellAt >= 0 ? argv[cellAt + 1] : '0.01,10,1').split(',').map(Number);
-const chartCc = argv.includes('--chart-newreno') ? 'newreno' : 'cubic';
+const ccAt = argv.indexOf('--chart-cc');
+const chartCc = ccAt >= 0 ? argv[ccAt + 1] : argv.includes('--chart-newreno') ? 'newreno' : 'cubic';
 const RATE = 10_000_000; // bytes/s at the bottleneck (80 Mbit/s)
 const MIB = quick ? 1 : 2;
 const LOSSES = quick ? [0, 0.01, 0.05] : [0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2];
 const RTTS = quick ? [10, 100] : [1, 10, 100];
 const QUEUES = quick ? [1] : [0.5, 1, 4];
-const CCS = ['newreno', 'cubic'];
+const CCS = ['newreno', 'cubic', 'bbr'];
 
 interface Cell {
   mbps: number;

@@ -65,7 +65,12 @@ Try, in another terminal (as root):
   ip netns exec $NS socat - TCP:$ADDR:7                 # echo
   ip netns exec $NS socat - UDP:$ADDR:7                 # udp echo
   ip netns exec $NS socat -u TCP:$ADDR:19 - | head      # chargen
-  node dist/src/cli.js stat --netns $NS --tun tun0      # counters and connections
+  node dist/src/cli.js stat --netns $NS --tun tun0      # counters and connections (-i: like ss -tni)
+  node dist/src/cli.js explain handshake                # TCP in virtual time, each segment's RFC rule
+  node dist/src/cli.js explain --list                   # the other explain scenarios
+
+The live dashboard is at http://$ADDR/_tunstack/ (open it from the namespace, e.g.
+  ip netns exec $NS chromium --no-sandbox http://$ADDR/_tunstack/).
 
 Ctrl-C stops tunstack and removes the namespace.
 EOT

@@ -26,7 +26,7 @@ options:
                       the kernel refuses them; TAP: always off)
   --trace DIR         write each TCP connection's event trace to DIR/*.jsonl
                       (read it with 'tunstack explain --trace FILE')
-  --cc NAME           congestion control: cubic (default) or newreno
+  --cc NAME           congestion control: cubic (default), newreno or bbr (paced)
   --cwnd-trace FILE   write each connection's congestion trace (cwnd, ssthresh, in flight,
                       srtt, rto; JSON lines) to FILE (draw it with 'tunstack chart')
   --log-level LEVEL   pino level: fatal,error,warn,info,debug,trace,silent (default info)
@@ -39,7 +39,7 @@ export const CHART_USAGE = `usage: tunstack chart TRACE -o FILE.svg [--conn ID]
 
 options:
   -o FILE     the SVG to write
-  --conn ID   which connection (default: the first in the trace)
+  --conn ID   which connection (default: the one with the most samples)
   -h, --help  this text
 `;
 
@@ -76,11 +76,19 @@ options:
   -h, --help    this text
 `;
 
-export const CONFORMANCE_USAGE = `usage: tunstack conformance [--profile NAME] [--seed N] [--wire] [FILES or DIRS...]
+export const CONFORMANCE_USAGE = `usage: tunstack conformance [--profile NAME] [--seed N] [--target WHO] [--tolerance-ms N] [--wire] [FILES or DIRS...]
   run packetdrill-syntax scripts against the stack in virtual time (default: the
-  bundled suite) and print PASS/FAIL/SKIP per script; --wire runs them against the
-  real binary over a TUN (root; see README "Wire mode")
-  -h, --help    this text
+  bundled suite) and print PASS/FAIL/SKIP per script
+
+options:
+  --profile NAME      default (our suite's) or linux (packetdrill's defaults.sh)
+  --seed N            seed for the stack's ISNs and ports (default 1)
+  --target WHO        tunstack (default), linux (the real packetdrill against the kernel;
+                      root) or both (one table)
+  --tolerance-ms N    packetdrill's timing tolerance for --target linux and --wire
+  --wire              against the real tunstack binary over a TUN, in real time (root;
+                      see README "Wire mode")
+  -h, --help          this text
 `;
 
 export const USAGE = `usage:
@@ -90,7 +98,7 @@ export const USAGE = `usage:
   tunstack explain SCENARIO  a TCP scenario in virtual time as an annotated ladder diagram
   tunstack conformance       run the packetdrill-syntax conformance scripts
   tunstack chart TRACE -o F  draw a congestion trace (from 'up --cwnd-trace') as an SVG
-  tunstack help | --version
+  tunstack help | --version   (also -h; -V or 'version' for the version)
   tunstack COMMAND --help    the options of one command
 
 ${UP_USAGE}`;

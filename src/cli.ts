@@ -157,7 +157,12 @@ function parseUp(args: string[]): UpOptions {
   };
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+const SUBCOMMANDS = ['up', 'stat', 'explain', 'conformance', 'chart'];
+/** Where a misused command's options are listed. */
+const helpFor = SUBCOMMANDS.includes(argv[0]) ? `tunstack ${argv[0]} --help` : 'tunstack help';
+
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },
@@ -167,7 +172,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
     } else if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
       // node:util's message says what is wrong but not where to look for the right spelling.
-      process.stderr.write(`tunstack: ${err.message} (see 'tunstack help' for the options)\n`);
+      process.stderr.write(`tunstack: ${err.message} (see '${helpFor}' for the options)\n`);
       process.exitCode = 2;
     } else {
       const e = err as NodeJS.ErrnoException;

@@ -74,7 +74,10 @@ function parseCli(argv: string[]): Cli {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--profile') cli.profileName = argv[++i] ?? usage('--profile needs a name');
-    else if (a === '--seed') cli.seed = Number(argv[++i] ?? usage('--seed needs a number'));
+    else if (a === '--seed') {
+      cli.seed = Number(argv[++i] ?? usage('--seed needs a number'));
+      if (!Number.isInteger(cli.seed) || cli.seed < 0) usage(`--seed needs a non-negative integer (got '${argv[i]}')`);
+    }
     else if (a === '--target') {
       const t = argv[++i];
       if (t !== 'tunstack' && t !== 'linux' && t !== 'both') usage('--target needs tunstack, linux or both');

@@ -59,6 +59,12 @@ export const CITATIONS = {
   'ack-delay-1122': { rfc: 1122, section: '4.2.3.2', title: 'When to Send an ACK Segment' },
   'ip-fragment': { rfc: 791, section: '2.3', title: 'Function Description' },
   'ip-reassembly': { rfc: 815, section: '3', title: 'Fragment Processing Algorithm' },
+  'tcp-pmtud': { rfc: 9293, section: '3.7.2', title: 'Path MTU Discovery' },
+  'pmtu-host': { rfc: 1191, section: '3', title: 'Host specification' },
+  'pmtu-router': { rfc: 1191, section: '4', title: 'Router specification' },
+  'pmtu-tcp': { rfc: 1191, section: '6.4', title: 'TCP layer actions' },
+  'pmtu-tcp-v6': { rfc: 8201, section: '5.4', title: 'TCP Layer Actions' },
+  plpmtud: { rfc: 4821, section: '1', title: 'Introduction' },
   'linux-cookie-init': { linux: 'cookie_v4_init_sequence', file: 'net/ipv4/syncookies.c' },
   'linux-cookie-check': { linux: 'cookie_v4_check', file: 'net/ipv4/syncookies.c' },
   'linux-nagle': { linux: 'tcp_nagle_check', file: 'net/ipv4/tcp_output.c' },
@@ -68,6 +74,9 @@ export const CITATIONS = {
   'linux-write-timeout': { linux: 'tcp_write_timeout', file: 'net/ipv4/tcp_timer.c' },
   'linux-tw': { linux: 'tcp_timewait_state_process', file: 'net/ipv4/tcp_minisocks.c' },
   'linux-quickack': { linux: '__tcp_ack_snd_check', file: 'net/ipv4/tcp_input.c' },
+  'linux-ip-forward': { linux: 'ip_forward', file: 'net/ipv4/ip_forward.c' },
+  'linux-tcp-v4-err': { linux: 'tcp_v4_err', file: 'net/ipv4/tcp_ipv4.c' },
+  'linux-mtu-reduced': { linux: 'tcp_v4_mtu_reduced', file: 'net/ipv4/tcp_ipv4.c' },
 } as const satisfies Record<string, Citation>;
 
 export type CitationId = keyof typeof CITATIONS;

@@ -16,6 +16,24 @@ function numberOption(name: string, raw: string | undefined, def: number, ok: (n
   return n;
 }
 
+/** Names the valid scenarios, and the likely one for a typo (edit distance ≤ 2, or a prefix). */
+function unknownScenario(name: string): string {
+  const names = SCENARIOS.map((s) => s.name);
+  const near = names.filter((n) => n.startsWith(name) || editDistance(n, name) <= 2);
+  const hint = near.length > 0 ? ` — did you mean ${near.join(' or ')}?` : '';
+  return `unknown scenario '${name}'${hint} (one of ${names.join(', ')}; 'tunstack explain --list' describes each)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
 export async function explainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -32,6 +50,7 @@ export async function explainCommand(args: string[]): Promise<number> {
     strict: true,
   });
   if (values.list) {
+    if (positionals.length > 0 || values.trace !== undefined) throw new CliError('--list lists the scenarios: give it alone (then run one with tunstack explain NAME)');
     const w = Math.max(...SCENARIOS.map((s) => s.name.length));
     process.stdout.write(SCENARIOS.map((s) => `${s.name.padEnd(w)}  ${s.title}\n`).join(''));
     return 0;
@@ -52,7 +71,7 @@ export async function explainCommand(args: string[]): Promise<number> {
     const name = positionals[0];
     if (name === undefined) throw new CliError(`name a scenario: ${SCENARIOS.map((s) => s.name).join(', ')} (or --list)`);
     if (positionals.length > 1) throw new CliError(`one scenario at a time (got ${positionals.join(' ')})`);
-    if (!scenarioByName(name)) throw new CliError(`unknown scenario '${name}': one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    if (!scenarioByName(name)) throw new CliError(unknownScenario(name));
     const seed = numberOption('seed', values.seed, 1, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
     const loss = numberOption('loss', values.loss, 0, (n) => n >= 0 && n < 1, 'a probability from 0 to below 1, such as 0.1');
     const rttMs = numberOption('rtt', values.rtt, 10, (n) => n >= 0 && n <= 10_000, 'milliseconds from 0 to 10000');

@@ -49,6 +49,8 @@ export interface CwndFact {
   ssthreshBefore: number;
   ssthreshAfter: number;
   mss: number;
+  /** The segment size before the step (a path MTU drop lowers it). */
+  mssBefore: number;
   caBefore: string;
   caAfter: string;
   rtoBefore: number;
@@ -60,6 +62,8 @@ export interface StepFacts {
   step: TraceStep;
   sent: SegFact[];
   arrived: SegFact[];
+  /** Every packet that arrived in this step, TCP or not (an ICMP error, a fragment). */
+  arrivedPackets: TraceSegment[];
   /** The side that received the arrivals (cause 'arrive'). */
   receiver?: Side;
   transitions: Transition[];
@@ -88,6 +92,8 @@ interface DirState {
 export class FactTracker {
   private readonly dirs = new Map<string, DirState>();
   private readonly byId = new Map<number, SegFact>();
+  /** Packets that were sent and have not arrived yet (a packet arrives once; lost ones stay). */
+  private readonly inFlight = new Map<number, TraceSegment>();
 
   private dir(s: TraceSegment): DirState {
     const t = s.tcp!;
@@ -163,18 +169,24 @@ export class FactTracker {
     const arrived: SegFact[] = [];
     const arriving = new Set(step.cause.kind === 'arrive' ? step.cause.segments : []);
     for (const s of step.segments) {
+      this.inFlight.set(s.id, s);
       const f = this.segment(s);
       // Live traces first see the peer's packets arriving: they are in `segments` and in the cause.
       if (f && !arriving.has(s.id)) sent.push(f);
     }
+    const arrivedPackets: TraceSegment[] = [];
     for (const id of arriving) {
       const f = this.byId.get(id);
       if (f) arrived.push(f);
+      const p = this.inFlight.get(id);
+      if (p) arrivedPackets.push(p);
+      this.inFlight.delete(id);
     }
     return {
       step,
       sent,
       arrived,
+      arrivedPackets,
       receiver: step.cause.kind === 'arrive' ? step.cause.side : undefined,
       ...diffConns(step),
       counters: step.counters,
@@ -194,7 +206,7 @@ function diffConns(step: TraceStep): Pick<StepFacts, 'transitions' | 'fired' | '
       const a = after.find((c) => c.key === key);
       if (b?.state !== a?.state) out.transitions.push({ side, key, from: b?.state, to: a?.state });
       timerDiff(side, key, step.t, b, a, out);
-      if (a && b && a.state !== 'LISTEN' && a.state !== 'TIME_WAIT' && (a.cwnd !== b.cwnd || a.ssthresh !== b.ssthresh || a.caState !== b.caState || a.rto !== b.rto)) {
+      if (a && b && a.state !== 'LISTEN' && a.state !== 'TIME_WAIT' && (a.cwnd !== b.cwnd || a.ssthresh !== b.ssthresh || a.caState !== b.caState || a.rto !== b.rto || a.mss !== b.mss)) {
         out.cwnd.push({
           side,
           key,
@@ -203,6 +215,7 @@ function diffConns(step: TraceStep): Pick<StepFacts, 'transitions' | 'fired' | '
           ssthreshBefore: b.ssthresh,
           ssthreshAfter: a.ssthresh,
           mss: a.mss,
+          mssBefore: b.mss,
           caBefore: b.caState,
           caAfter: a.caState,
           rtoBefore: b.rto,

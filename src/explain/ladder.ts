@@ -11,7 +11,7 @@ import type { Side, TraceHeader, TraceSegment, TraceStep } from './trace-format.
 
 export type LadderItem =
   | { kind: 'app'; t: number; side: Side; text: string }
-  | { kind: 'segment'; t: number; side: Side; text: string; fate: 'delivered' | 'lost' | 'dropped' | 'unseen'; arrivedAt?: number; id: number }
+  | { kind: 'segment'; t: number; side: Side; text: string; fate: Fate; arrivedAt?: number; id: number }
   | { kind: 'state'; t: number; side: Side; text: string }
   | { kind: 'timer'; t: number; side: Side; text: string }
   | { kind: 'cwnd'; t: number; side: Side; text: string }
@@ -58,7 +58,8 @@ export function segmentLabel(f: SegFact | undefined, s: TraceSegment): string {
     return `IP fragment id ${s.ip.id} offset ${s.ip.fragOffset} len ${s.ip.len}${s.ip.mf ? ' MF' : ''}${udp}`;
   }
   if (s.udp) return `UDP ${s.udp.srcPort} → ${s.udp.dstPort} len ${s.udp.len - 8}${s.ip.mf ? ` (IP id ${s.ip.id} offset 0 MF)` : ''}`;
-  if (s.icmp) return `ICMP type ${s.icmp.type} code ${s.icmp.code}`;
+  if (s.icmp?.mtu !== undefined) return `ICMP ${s.icmp.type}/${s.icmp.code} frag needed from ${s.icmp.src}: next-hop MTU ${s.icmp.mtu}`;
+  if (s.icmp) return `ICMP type ${s.icmp.type} code ${s.icmp.code}${s.icmp.src ? ` from ${s.icmp.src}` : ''}`;
   return `IP proto ${s.ip.proto} len ${s.ip.len}`;
 }
 
@@ -68,10 +69,17 @@ function relTo(x: number, f: SegFact): number {
   return (((x - base) % 2 ** 32) + 2 ** 32) % 2 ** 32;
 }
 
-type Fate = 'delivered' | 'lost' | 'dropped' | 'unseen';
+export type Fate = 'delivered' | 'lost' | 'dropped' | 'too-big' | 'unseen';
+
+/** A packet that did not arrive, with the words both renderers print after its ✗. */
+export function missing(f: Fate): string | undefined {
+  if (f === 'too-big') return 'too big for the next hop';
+  return f === 'lost' || f === 'dropped' ? f : undefined;
+}
 
 function fate(s: TraceSegment): Fate {
   if (s.dropped === 'scenario') return 'dropped';
+  if (s.dropped === 'too-big') return 'too-big';
   if (s.dropped === 'loss') return 'lost';
   return s.arrivedAt === undefined ? 'unseen' : 'delivered';
 }
@@ -105,6 +113,11 @@ export function buildLadder(header: TraceHeader, steps: readonly TraceStep[]): L
       const mss = (b: number): string => (b >= 0x7fffffff ? '∞' : c.mss > 0 ? `${Math.round((b / c.mss) * 10) / 10}` : String(b));
       if (mss(c.cwndAfter) === mss(c.cwndBefore) && c.ssthreshAfter === c.ssthreshBefore) continue;
       const initial = f.transitions.some((x) => x.side === c.side && x.key === c.key && (x.to === 'ESTABLISHED' || x.to === 'SYN_RECEIVED'));
+      if (!initial && c.mss < c.mssBefore) {
+        // The window counts segments: a smaller MSS (path MTU down) keeps the count and shrinks the bytes.
+        items.push({ kind: 'cwnd', t, side: c.side, text: `MSS ${c.mssBefore} → ${c.mss}: cwnd ${mss(c.cwndAfter)} MSS = ${c.cwndAfter} bytes` });
+        continue;
+      }
       const text = initial ? `cwnd ${mss(c.cwndAfter)} MSS (initial window)` : `cwnd ${mss(c.cwndBefore)} → ${mss(c.cwndAfter)} MSS, ssthresh ${mss(c.ssthreshAfter)}`;
       items.push({ kind: 'cwnd', t, side: c.side, text });
     }

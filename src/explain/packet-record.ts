@@ -1,4 +1,6 @@
 /** An IPv4 packet on the link as a TraceSegment (for the ladder); never throws on bad bytes. */
+import { ICMP_DEST_UNREACHABLE, ICMP_UNREACH_FRAG_NEEDED } from '../wire/icmpv4.js';
+import { formatIpv4 } from '../wire/ip-address.js';
 import { Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
 import { TcpView, TCP_HEADER_LEN, TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpOptionsRepr, type TcpRepr } from '../wire/tcp.js';
 import { parseTcpOptions } from '../wire/tcp-options.js';
@@ -73,7 +75,9 @@ export function recordPacket(id: number, from: Side, t: number, packet: Buffer):
   } else if (ip.protocol === 17 && payload.length >= 8) {
     rec.udp = { srcPort: payload.readUInt16BE(0), dstPort: payload.readUInt16BE(2), len: payload.readUInt16BE(4) };
   } else if (ip.protocol === 1 && payload.length >= 4) {
-    rec.icmp = { type: payload[0], code: payload[1] };
+    rec.icmp = { type: payload[0], code: payload[1], src: formatIpv4(ip.src) };
+    // Destination unreachable, fragmentation needed: the next-hop MTU is the low half of the second word (RFC 1191 §4).
+    if (payload[0] === ICMP_DEST_UNREACHABLE && payload[1] === ICMP_UNREACH_FRAG_NEEDED && payload.length >= 8) rec.icmp.mtu = payload.readUInt16BE(6);
   }
   return rec;
 }

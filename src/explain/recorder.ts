@@ -19,7 +19,11 @@ export interface ObservedEnd {
   counters?: () => Record<string, Record<string, number>>;
 }
 
-export type DropFilter = (seg: TraceSegment) => boolean;
+/**
+ * Says whether to drop a packet on the link (a scripted loss). It may set
+ * `seg.dropped` itself to name another reason (a router's 'too-big').
+ */
+export type DropFilter = (seg: TraceSegment, packet: Buffer) => boolean;
 
 export function connView(i: TcpInfo): ConnView {
   const timers: Record<string, number> = {};
@@ -166,8 +170,6 @@ export class TraceRecorder {
     if (!rec) return true;
     if (this.retain) this.segments.push(rec);
     this.bySegment.set(packet, rec);
-    const drop = this.dropFilter?.(rec) ?? false;
-    if (drop) rec.dropped = 'scenario';
     if (this.open) this.open.step.segments.push(rec);
     else {
       // Sent outside any event (a live application writing from its own
@@ -176,6 +178,9 @@ export class TraceRecorder {
       this.open!.step.segments.push(rec);
       queueMicrotask(() => this.end());
     }
+    // After the packet is in its step: a filter that answers it (a router's ICMP) records the answer after it.
+    const drop = this.dropFilter?.(rec, packet) ?? false;
+    if (drop) rec.dropped ??= 'scenario';
     return !drop;
   }
 

@@ -1,5 +1,5 @@
 /** The ladder as an SVG picture: two timelines, slanted arrows from send to arrival, rules in grey. */
-import type { Ladder } from './ladder.js';
+import { missing, type Ladder } from './ladder.js';
 import { wrap } from './render-text.js';
 
 const W = 1320;
@@ -26,9 +26,10 @@ export function renderSvg(ladder: Ladder): string {
     if (showT) body.push(`<text x="10" y="${y + 4}" class="t">${(Math.round(item.t * 1000) / 1000).toFixed(3)} ms</text>`);
     if (item.kind === 'segment') {
       const [x1, x2] = item.side === 'a' ? [XA, XB] : [XB, XA];
-      const lost = item.fate === 'lost' || item.fate === 'dropped';
+      const why = missing(item.fate);
+      const lost = why !== undefined;
       // Label above, arrow slanting down one row: send time to arrival.
-      body.push(`<text x="${(XA + XB) / 2}" y="${y + 4}" class="lbl" text-anchor="middle">${esc(item.text)}${lost ? ` ✗ ${item.fate}` : ''}</text>`);
+      body.push(`<text x="${(XA + XB) / 2}" y="${y + 4}" class="lbl" text-anchor="middle">${esc(item.text)}${lost ? ` ✗ ${why}` : ''}</text>`);
       const y1 = y + 9;
       const xEnd = lost ? x1 + (x2 - x1) * 0.6 : x2;
       const yEnd = y1 + ROW * (lost ? 0.6 : 1);

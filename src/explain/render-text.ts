@@ -3,7 +3,7 @@
  * end's on the right, one arrow per packet between them (✗ where the link
  * lost it), and under each event the rules that explain it.
  */
-import type { Ladder, LadderItem } from './ladder.js';
+import { missing, type Ladder, type LadderItem } from './ladder.js';
 
 const LANE = 90;
 const TIME = 14;
@@ -24,8 +24,9 @@ export function wrap(text: string, width: number): string[] {
 
 function arrow(item: LadderItem & { kind: 'segment' }): string {
   const label = ` ${item.text} `;
-  const lost = item.fate === 'lost' || item.fate === 'dropped';
-  const tail = lost ? ` ✗ ${item.fate}` : '';
+  const why = missing(item.fate);
+  const lost = why !== undefined;
+  const tail = lost ? ` ✗ ${why}` : '';
   const room = LANE - 2 - tail.length;
   const body = label.length > room - 4 ? label.slice(0, room - 5) + '… ' : label;
   const dashes = room - body.length;

@@ -6,6 +6,7 @@
  * here knows which scenario is running: the same rules annotate a live trace.
  */
 import type { CitationId } from './citations.js';
+import { PMTU_RULES } from './rules-pmtu.js';
 import type { SegFact, StepFacts, Transition } from './facts.js';
 import type { Side } from './trace-format.js';
 
@@ -370,7 +371,7 @@ const plainAck: Rule = (f) => {
   return [];
 };
 
-const RULES: Rule[] = [transitions, synOptions, synCookies, timerExpiry, lossRecovery, windowGrowth, receiverAcks, sender, special, fragments, plainAck];
+const RULES: Rule[] = [transitions, synOptions, synCookies, timerExpiry, lossRecovery, windowGrowth, receiverAcks, sender, special, fragments, ...PMTU_RULES, plainAck];
 
 export function applyRules(f: StepFacts): RuleHit[] {
   const hits = RULES.flatMap((r) => r(f));

@@ -221,6 +221,17 @@ export const SCENARIOS: Scenario[] = [
       });
     },
   },
+  {
+    name: 'pmtud',
+    title: 'path MTU discovery: a 1280-byte hop answers a full-size segment with ICMP "fragmentation needed"; the MSS shrinks and the data goes again',
+    durationMs: 300,
+    setup(sim) {
+      // Both ends sit on 1500-byte links and offer MSS 1460; only the router in between knows better.
+      sim.narrowPath(1280);
+      const { client } = handshakeThen(sim);
+      sim.at(50, 'a', 'write(1448 bytes)', () => client().conn!.send(Buffer.alloc(1448, 0x61)));
+    },
+  },
 ];
 
 export function scenarioByName(name: string): Scenario | undefined {

@@ -4,15 +4,33 @@
  * a TraceRecorder. Scenarios act on it through the TCP API (the same one the
  * sockets use), each action being one recorded event.
  */
+import type { Link } from '../link/link.js';
 import { createMemoryLinkPair } from '../link/memory.js';
+import { IPPROTO_ICMP } from '../ip/types.js';
 import { Stack } from '../stack.js';
 import type { ConnectionHandler, TcpConnection, TcpListener, TcpOptions } from '../tcp/api.js';
 import { VirtualClock } from '../time/virtual-clock.js';
 import { SeededRng } from '../util/random.js';
+import { ICMP_UNREACH_FRAG_NEEDED, Icmpv4Repr } from '../wire/icmpv4.js';
+import { ipv4 } from '../wire/ip-address.js';
+import { emitIpv4Header, IPV4_HEADER_LEN } from '../wire/ipv4.js';
 import { TraceRecorder, type DropFilter } from './recorder.js';
 import type { Side } from './trace-format.js';
 
 export const ADDRS: Record<Side, string> = { a: '10.0.0.1', b: '10.0.0.2' };
+/** The router of `narrowPath`, on the path between the two ends. */
+export const ROUTER_ADDR = '10.0.0.254';
+
+/** IPv4 + ICMP frag-needed from `router` about `packet` (RFC 792 quote: IP header + 8 bytes; RFC 1191 §4 MTU field). */
+function fragNeeded(router: number, packet: Buffer, mtu: number): Buffer {
+  const quoted = packet.subarray(0, Math.min(packet.length, (packet[0] & 0x0f) * 4 + 8));
+  const msg: Icmpv4Repr = { kind: 'destUnreachable', code: ICMP_UNREACH_FRAG_NEEDED, nextHopMtu: mtu, data: quoted };
+  const icmpLen = Icmpv4Repr.bufferLen(msg);
+  const out = Buffer.alloc(IPV4_HEADER_LEN + icmpLen);
+  emitIpv4Header(out, router, packet.readUInt32BE(12), IPPROTO_ICMP, 64, 0, icmpLen);
+  Icmpv4Repr.emit(msg, out.subarray(IPV4_HEADER_LEN));
+  return out;
+}
 
 export interface SimOptions {
   seed: number;
@@ -71,6 +89,9 @@ export class ExplainSim {
   readonly clock = new VirtualClock(0);
   readonly recorder: TraceRecorder;
   readonly stacks: Record<Side, Stack>;
+  /** The links as the stacks see them (recorded): a router's answer goes out on one as if from that side of the path. */
+  private readonly links: Record<Side, Link>;
+  private readonly filters: DropFilter[] = [];
 
   constructor(readonly o: SimOptions) {
     const faults = { delayMs: o.rttMs / 2, loss: o.loss };
@@ -82,16 +103,38 @@ export class ExplainSim {
       b: { connections: () => built.b?.connections() ?? [], counters: () => built.b?.counters() ?? {} },
     });
     const clock = this.recorder.wrapClock();
-    const a = new Stack({ link: this.recorder.wrapLink('a', la), addr: ADDRS.a, clock, rng: new SeededRng(o.seed * 3 + 1), tcp: o.tcp });
-    const b = new Stack({ link: this.recorder.wrapLink('b', lb), addr: ADDRS.b, clock, rng: new SeededRng(o.seed * 3 + 2), tcp: { ...o.tcp, ...o.tcpB } });
+    this.links = { a: this.recorder.wrapLink('a', la), b: this.recorder.wrapLink('b', lb) };
+    this.recorder.dropFilter = (s, p) => this.filters.some((f) => f(s, p));
+    const a = new Stack({ link: this.links.a, addr: ADDRS.a, clock, rng: new SeededRng(o.seed * 3 + 1), tcp: o.tcp });
+    const b = new Stack({ link: this.links.b, addr: ADDRS.b, clock, rng: new SeededRng(o.seed * 3 + 2), tcp: { ...o.tcp, ...o.tcpB } });
     built.a = a;
     built.b = b;
     this.stacks = { a, b };
   }
 
-  /** Drop the packets for which `f` says so (a scripted loss, drawn as ✗). */
+  /** Drop the packets for which `f` says so (a scripted loss, drawn as ✗); filters add up. */
   drop(f: DropFilter): void {
-    this.recorder.dropFilter = f;
+    this.filters.push(f);
+  }
+
+  /**
+   * Put a router with a smaller next-hop MTU on the path from a to b (a
+   * tunnel, a PPPoE link). As a router must (RFC 1191 §4; Linux ip_forward),
+   * it drops a datagram larger than `mtu` that has DF set and answers the
+   * sender with ICMP destination unreachable, fragmentation needed, carrying
+   * `mtu` and quoting the datagram's header and first 8 data bytes (RFC 792).
+   * The answer travels back over the b→a link (so it takes the one-way delay,
+   * and --loss can lose it). Datagrams with DF clear pass whole: the scenarios
+   * that use the router run TCP with path MTU discovery on, which sets DF on
+   * every segment.
+   */
+  narrowPath(mtu: number, router = ROUTER_ADDR): void {
+    this.drop((s, packet) => {
+      if (s.from !== 'a' || !s.ip.df || s.ip.len <= mtu) return false;
+      s.dropped = 'too-big';
+      this.links.b.send(fragNeeded(ipv4(router), packet, mtu));
+      return true;
+    });
   }
 
   /** At virtual time `t`, run `fn` as an application action of `side` named `action`. */

@@ -57,9 +57,10 @@ export interface TraceSegment {
   tcp?: TcpFields;
   /** UDP ports and length, ICMP type/code, when those headers are present. */
   udp?: { srcPort: number; dstPort: number; len: number };
-  icmp?: { type: number; code: number };
-  /** Dropped on purpose by the scenario (a scripted loss), or by random --loss. */
-  dropped?: 'scenario' | 'loss';
+  /** `src`: who sent it (a router's address for an error); `mtu`: a frag-needed's next-hop MTU (RFC 1191 §4). */
+  icmp?: { type: number; code: number; src?: string; mtu?: number };
+  /** Dropped on purpose by the scenario (a scripted loss), by random --loss, or by a router (DF set, too big for its next hop). */
+  dropped?: 'scenario' | 'loss' | 'too-big';
 }
 
 /** One connection as seen by its own end (the TcpInfo fields explain uses). */

@@ -46,6 +46,10 @@ export interface ConnectionStat {
   timestamps: boolean;
   /** Armed timers as "name": ms from now. */
   timers: Record<string, number>;
+  /** When the controller paces (BBR): tcpi_pacing_rate in bit/s. */
+  pacingRateBps?: number;
+  /** BBR's model (Linux tcp_bbr_info): bandwidth bit/s, min RTT ms, gains. */
+  bbr?: { bwBps: number; minRttMs: number; pacingGain: number; cwndGain: number };
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
@@ -78,6 +82,10 @@ export function connectionStats(conns: readonly TcpInfo[], now: number): Connect
       sackOk: c.sackOk,
       timestamps: c.timestamps,
       timers: Object.fromEntries(Object.entries(c.timers ?? {}).map(([k, at]) => [k, round(Math.max(0, (at as number) - now))])),
+      ...(c.pacingRate !== undefined ? { pacingRateBps: c.pacingRate * 8 } : {}),
+      ...(c.bbrBw !== undefined
+        ? { bbr: { bwBps: c.bbrBw * 8, minRttMs: round((c.bbrMinRtt ?? 0) / 1000), pacingGain: round((c.bbrPacingGain ?? 0) / 256), cwndGain: round((c.bbrCwndGain ?? 0) / 256) } }
+        : {}),
     }));
 }
 
@@ -115,6 +123,8 @@ export function formatConnectionInfo(stats: readonly ConnectionStat[]): string {
       `bytes_received:${s.bytesReceived}`,
       `retrans:${s.retransmits}/${s.totalRetrans}`,
       `unacked:${s.unacked}`,
+      ...(s.bbr ? [`bbr:(bw:${rate(s.bbr.bwBps)},mrtt:${s.bbr.minRttMs},pacing_gain:${s.bbr.pacingGain},cwnd_gain:${s.bbr.cwndGain})`] : []),
+      ...(s.pacingRateBps !== undefined ? [`pacing_rate:${rate(s.pacingRateBps)}`] : []),
       `delivery_rate:${rate(s.deliveryRateBps)}`,
       `ca_state:${s.caState}`,
       ...(Object.keys(s.timers).length ? [`timer:(${Object.entries(s.timers).map(([k, v]) => `${k},${v}ms`).join(' ')})`] : []),

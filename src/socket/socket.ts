@@ -328,15 +328,23 @@ export class TcpSocket extends Duplex {
   // contract lets the caller reuse a Buffer once its write callback has run —
   // the same copy the kernel makes for net.Socket.
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
+    this.releaseAcked();
     this.unsent.push(this.arena.copy(chunk));
     this.pendingCb = callback;
     this.flushPending();
   }
 
   override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: WriteCallback): void {
+    this.releaseAcked();
     for (const c of chunks) this.unsent.push(this.arena.copy(c.chunk));
     this.pendingCb = callback;
     this.flushPending();
+  }
+
+  /** Let the arena reuse blocks TCP no longer needs: the stream is acknowledged up to bytesAccepted - sendQueued. */
+  private releaseAcked(): void {
+    const queued = this.conn?.sendQueued;
+    if (queued !== undefined) this.arena.release(this.bytesAccepted - queued);
   }
 
   /** Offer TCP what is pending; complete the write once all of it is taken. */

@@ -27,7 +27,7 @@ export interface TcpOptions {
   mss?: number;
   /** Initial congestion window in segments (RFC 6928; Linux: 10). */
   initialCwndSegments: number;
-  /** Congestion controller for new connections (Linux tcp_congestion_control): 'cubic' (default) or 'newreno'. */
+  /** Congestion controller for new connections (Linux tcp_congestion_control): 'cubic' (default), 'newreno' or 'bbr'. */
   congestionControl: string;
   /** RTO bounds and initial value, ms (RFC 6298 §2: min 1 s; Linux uses 200 ms). */
   rtoMin: number;
@@ -226,6 +226,13 @@ export interface TcpInfo {
   deliveryRate?: number;
   /** Congestion controller name (tcpi_ca_name / ss's "cubic", "reno"). */
   ccName?: string;
+  /** Pacing rate, bytes/s (tcpi_pacing_rate), when the controller paces (BBR). */
+  pacingRate?: number;
+  /** BBR's model as Linux struct tcp_bbr_info gives it: bandwidth bytes/s, min RTT µs, gains × 256. */
+  bbrBw?: number;
+  bbrMinRtt?: number;
+  bbrPacingGain?: number;
+  bbrCwndGain?: number;
   /** Armed timers as absolute deadlines on the stack's clock (ms), like `ss -o`'s timer:(...). */
   timers?: TimerDeadlines;
 }
@@ -265,6 +272,12 @@ export interface TcpConnection {
   send(data: Buffer): number;
   /** Free send buffer space in bytes. */
   readonly sendSpace: number;
+  /**
+   * Bytes in the send buffer: accepted by send() and not yet acknowledged
+   * (Linux SIOCOUTQ). Optional for fakes; the socket layer reuses its write
+   * blocks once the stream is acknowledged past them (write-arena.ts).
+   */
+  readonly sendQueued?: number;
   /**
    * Dequeue the next chunk of in-order received data, or null if none. Reading
    * frees receive buffer and may open the advertised window (RFC 9293

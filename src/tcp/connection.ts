@@ -18,6 +18,8 @@ import type { TcpRepr } from '../wire/tcp.js';
 import type { ConnectionHandler, SocketParams, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
 import type { FourTuple, HandshakeResult, TcpEnv } from './env.js';
 import { createController } from './congestion/index.js';
+import { DeliveryRate } from './delivery-rate.js';
+import { Pacer } from './pacing.js';
 import type { CongestionController } from './congestion/types.js';
 import { connectionInfo } from './info.js';
 import { segmentArrives } from './input.js';
@@ -69,6 +71,9 @@ export class Connection implements TcpConnection {
   readonly timing = new RttTiming();
   readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
+  /** Delivery-rate samples and pacing, used when the controller has congControl (BBR; cong-control.ts). */
+  readonly rate = new DeliveryRate();
+  readonly pacer = new Pacer();
   cc: CongestionController;
   /** Segments retransmitted on this connection (the per-connection RetransSegs; D-SACK undo counts against it). */
   retransSegs = 0;
@@ -162,7 +167,7 @@ export class Connection implements TcpConnection {
       remotePort: tuple.remotePort,
     });
     this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
-    this.cc = createController(o.congestionControl, o.initialCwndSegments);
+    this.cc = createController(o.congestionControl, o.initialCwndSegments, env.rng);
     this.rcvBuf = o.rcvBuf;
     this.sndBuf = o.sndBuf;
     this.keepAliveIdle = o.keepAliveIdle;
@@ -292,6 +297,10 @@ export class Connection implements TcpConnection {
     return Math.max(0, limit - this.snd.length);
   }
 
+  get sendQueued(): number {
+    return this.snd.length;
+  }
+
   send(data: Buffer): number {
     return sendData(this, data);
   }
@@ -418,7 +427,7 @@ export class Connection implements TcpConnection {
   /** Make sure one wake-up is armed no later than the earliest deadline. */
   schedule(): void {
     if (this.closed) return;
-    const at = Math.min(this.rtxAt, this.delackAt, this.kaAt);
+    const at = Math.min(this.rtxAt, this.delackAt, this.kaAt, this.pacer.timerAt);
     if (at === Infinity || at >= this.armedAt) return;
     this.armed?.cancel();
     this.armedAt = at;

@@ -7,7 +7,7 @@
 import type { Clock } from '../time/clock.js';
 import type { Rng } from '../util/random.js';
 import type { SocketParams, TcpOptions } from './api.js';
-import type { TcpRepr } from '../wire/tcp.js';
+import type { TcpOptionsRepr, TcpRepr } from '../wire/tcp.js';
 import type { TraceSink } from './trace.js';
 import type { TcpMemory } from './memory.js';
 
@@ -34,6 +34,13 @@ export interface TcpEnv {
    * which the link cuts (only when gsoMaxSize allows).
    */
   sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize?: number): void;
+  /**
+   * Scratch objects the connection fills for each segment it emits, offered
+   * by a layer whose sendSegment has written the packet before it returns
+   * (TcpLayer), so a segment costs no Repr, options or timestamp object.
+   * Absent (test fakes that keep what they are sent): fresh objects each time.
+   */
+  readonly txScratch?: TxScratch;
   /** The connection reached CLOSED: remove it from the demultiplexing table. */
   unregister(key: FourTuple): void;
   /**
@@ -127,4 +134,11 @@ export interface HandshakeResult extends FourTuple {
   synAckSentAt: number;
   /** The listener's SO_RCVBUF/SO_SNDBUF, inherited by the connection (Linux). */
   buffers?: SocketParams;
+}
+
+/** The reusable Repr of TcpEnv.txScratch (output.ts newTxScratch). */
+export interface TxScratch {
+  readonly repr: TcpRepr;
+  readonly options: TcpOptionsRepr;
+  readonly timestamp: { val: number; ecr: number };
 }

@@ -45,8 +45,18 @@ export function connectionInfo(c: Connection): TcpInfo {
     bytesReceived: t.bytesReceived,
     deliveryRate: t.deliveryRate,
     ccName: c.cc.name,
+    ...controllerInfo(c),
     timers: connectionTimers(c),
   };
+}
+
+/** The controller's own tcp_info fields (Linux tcp_get_info → ca_ops->get_info: BBR's model, the pacing rate). */
+function controllerInfo(c: Connection): Partial<TcpInfo> {
+  const i = c.cc.info?.();
+  if (!i) return {};
+  const out: Partial<TcpInfo> = {};
+  for (const k of ['pacingRate', 'bbrBw', 'bbrMinRtt', 'bbrPacingGain', 'bbrCwndGain'] as const) if (i[k] !== undefined) out[k] = i[k];
+  return out;
 }
 
 /** The connection's armed deadlines, by what they are for (the 'rtx' slot is shared, connection.ts). */

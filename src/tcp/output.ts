@@ -7,10 +7,13 @@
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpOptionsRepr, type TcpRepr } from '../wire/tcp.js';
 import { TS_OPTION_SPACE, tcpOptionsLen } from '../wire/tcp-options.js';
 import type { Connection } from './connection.js';
+import type { TxScratch } from './env.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { onAckSent, onDataSent } from './ack-policy.js';
 import { congestionRoom, sendLostRetransmits } from './recovery.js';
+import { checkAppLimited, noteTransmission } from './cong-control.js';
+import { pacingHold } from './pacing.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -46,27 +49,55 @@ function windowField(c: Connection): number {
   return Math.min(65535, Math.floor(rcvWnd(c) / 2 ** c.tcb.rcvWscale));
 }
 
+/** Scratch for TcpEnv.txScratch: every options field present, so one hidden class serves all segments. */
+export function newTxScratch(): TxScratch {
+  const options: TcpOptionsRepr = { mss: undefined, wscale: undefined, sackPermitted: undefined, sack: undefined, timestamp: undefined };
+  const repr: TcpRepr = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgent: 0, options, payload: EMPTY };
+  return { repr, options, timestamp: { val: 0, ecr: 0 } };
+}
+
+/** Options of a data segment or ACK: timestamps and SACK blocks (in the env's scratch when it offers one). */
 function dataOptions(c: Connection): TcpOptionsRepr {
   const t = c.tcb;
-  const o: TcpOptionsRepr = {};
-  if (t.tsOk) o.timestamp = { val: tsNow(c), ecr: t.tsRecent };
+  const s = c.env.txScratch;
+  let o: TcpOptionsRepr;
+  if (s) {
+    o = s.options;
+    o.timestamp = undefined;
+    o.sack = undefined;
+  } else {
+    o = {};
+  }
+  if (t.tsOk) {
+    const ts = s ? s.timestamp : { val: 0, ecr: 0 };
+    ts.val = tsNow(c);
+    ts.ecr = t.tsRecent;
+    o.timestamp = ts;
+  }
   if (t.sackOk && c.rcv.hasSackInfo) o.sack = c.rcv.takeSackBlocks(t.tsOk ? 3 : 4, c.env.options.dsack);
   return o;
 }
 
 function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number, gsoSize = 0): void {
   const t = c.tcb;
-  const repr: TcpRepr = {
-    srcPort: t.localPort,
-    dstPort: t.remotePort,
-    seq,
-    ack: flags & TCP_ACK ? t.rcvNxt : 0,
-    flags,
-    window,
-    urgent: 0,
-    options,
-    payload,
-  };
+  const ack = flags & TCP_ACK ? t.rcvNxt : 0;
+  const s = c.env.txScratch;
+  let repr: TcpRepr;
+  if (s) {
+    // The layer writes the packet before sendSegment returns (TcpEnv.txScratch).
+    repr = s.repr;
+    repr.srcPort = t.localPort;
+    repr.dstPort = t.remotePort;
+    repr.seq = seq;
+    repr.ack = ack;
+    repr.flags = flags;
+    repr.window = window;
+    repr.urgent = 0;
+    repr.options = options;
+    repr.payload = payload;
+  } else {
+    repr = { srcPort: t.localPort, dstPort: t.remotePort, seq, ack, flags, window, urgent: 0, options, payload };
+  }
   if (flags & TCP_ACK) {
     t.lastAckSent = t.rcvNxt;
     c.ackPending = false;
@@ -75,6 +106,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
     onAckSent(c);
   }
   c.env.sendSegment(repr, t.localAddr, t.remoteAddr, gsoSize);
+  if (s) repr.payload = EMPTY; // do not pin the send buffer's chunk
 }
 
 /** SYN (active open) or SYN-ACK (simultaneous open) with our options (RFC 9293 §3.10.1; Linux layout). */
@@ -276,6 +308,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   }
   if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
   if (!seqLt(seq, t.sndMax) && end !== seq) c.recovery.rack.onSent(seq, end, c.env.clock.now()); // RFC 8985 §6.1
+  noteTransmission(c, seq, end, len); // delivery-rate snapshot and pacing (BBR only)
   emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0);
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
@@ -290,12 +323,13 @@ export function transmit(c: Connection): void {
   // With GSO one packet may carry many MSS (sendDataAt cuts it to the link's limit).
   const burstMax = (c.env.gsoMaxSize ?? 0) > 0 ? 0x7fffffff : t.mss;
   if (isSynchronizedForData(c)) {
-    sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
+    if (!pacingHold(c)) sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
       const unsent = c.snd.length - flight + synInFlight(c);
       const finPending = t.finQueued && (t.finSeq < 0 || seqLe(t.sndNxt, t.finSeq));
       if (unsent <= 0 && !finPending) break;
+      if (pacingHold(c)) break; // pacing.ts: the controller's rate, not the window, says when
       const retransmitting = seqLt(t.sndNxt, t.sndMax);
       if (retransmitting && !c.sack.isEmpty) {
         // Go-back-N skips what the peer SACKed (Linux keeps SACKed segments out of the loss queue).
@@ -331,6 +365,7 @@ export function transmit(c: Connection): void {
       c.armRetransmit();
       if (used === 0) break;
     }
+    checkAppLimited(c);
   }
   if (c.ackPending) {
     if (c.ackDeferrable && (c.ackDeferred || c.env.deferAck?.(c))) c.ackDeferred = true;

@@ -12,6 +12,7 @@ import type { TcpRepr } from '../wire/tcp.js';
 import type { AckEvent } from './congestion/types.js';
 import type { Connection } from './connection.js';
 import { retransmitHead, transmit } from './output.js';
+import { congControlOnAck } from './cong-control.js';
 import { Prr } from './prr.js';
 import { Rack } from './rack.js';
 import { DUPACK_THRESHOLD, RetransmitLog, lostBoundary, pipe } from './sack-recovery.js';
@@ -121,6 +122,11 @@ function cwndLimited(c: Connection): boolean {
  * tcp_fastretrans_alert → tcp_cong_control).
  */
 export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: boolean, newlySacked: number): void {
+  const ev = ackStateMachine(c, snap, seg, dupAck, newlySacked);
+  congControlOnAck(c, ev, seg); // Linux tcp_cong_control: after tcp_fastretrans_alert
+}
+
+function ackStateMachine(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: boolean, newlySacked: number): AckEvent {
   const t = c.tcb;
   const r = c.recovery;
   const now = c.env.clock.now();
@@ -170,7 +176,7 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
         reduceCwnd(c, delivered);
         c.trace?.sample(c);
       }
-      return;
+      return ev;
     case 'loss':
       // Linux tcp_try_undo_loss: the first ACK after a timeout may prove it spurious (RFC 3522, RFC 5682 §1).
       if (newAck && tryUndo(c, ecr, 'TCPLossUndo')) t.sndNxt = t.sndMax;
@@ -182,10 +188,11 @@ export function endAck(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck: b
     default:
       break;
   }
-  if (startRecoveryIfLost(c, delivered)) return;
+  if (startRecoveryIfLost(c, delivered)) return ev;
   if (r.caState !== 'loss') r.caState = r.dupAcks > 0 || !c.sack.isEmpty ? 'disorder' : 'open';
   if (newAck) c.cc.congAvoid(ev);
   c.trace?.sample(c);
+  return ev;
 }
 
 /**
@@ -286,6 +293,7 @@ function enterRecovery(c: Connection): void {
 
 /** PRR (RFC 6937 §3): cwnd = pipe + sndcnt for this ACK (Linux tcp_cwnd_reduction). */
 function reduceCwnd(c: Connection, delivered: number): void {
+  if (c.cc.congControl) return; // Linux tcp_cong_control: cong_control replaces PRR
   const t = c.tcb;
   const r = c.recovery;
   r.prr.out = r.prrOut(t.sndMax);
@@ -299,8 +307,8 @@ function exitRecovery(c: Connection, ecr: number | undefined): void {
   r.rtx.clear();
   if (tryUndo(c, ecr, 'TCPFullUndo')) return;
   r.caState = 'open';
-  // RFC 6937 §3 / Linux tcp_end_cwnd_reduction: leave recovery at ssthresh.
-  c.cc.cwnd = c.cc.ssthresh;
+  // RFC 6937 §3 / Linux tcp_end_cwnd_reduction: leave recovery at ssthresh (not with cong_control: BBR restores its own).
+  if (!c.cc.congControl) c.cc.cwnd = c.cc.ssthresh;
   c.trace?.sample(c, 'recovery-exit');
 }
 
@@ -361,6 +369,7 @@ function restartAfterIdle(c: Connection): void {
   const idle = now - r.idleSince;
   r.idleSince = -1;
   c.cc.onIdleRestart?.(now, idle);
+  if (c.cc.congControl) return; // Linux tcp_slow_start_after_idle_check skips cong_control controllers
   const rto = c.rtt.rto;
   if (idle <= rto) return;
   const iw = c.env.options.initialCwndSegments;

@@ -34,7 +34,7 @@ export function setMss(c: Connection): void {
   const t = c.tcb;
   t.mss = effectiveMss(mssLimit(c), t.tsOk);
   // RFC 5681 §3.1 / RFC 6928 initial window, in segments of the negotiated size.
-  c.cc = createController(c.cc.name, c.env.options.initialCwndSegments);
+  c.cc = createController(c.cc.name, c.env.options.initialCwndSegments, c.env.rng);
 }
 
 /**
@@ -42,7 +42,7 @@ export function setMss(c: Connection): void {
  * keeping cwnd and ssthresh. Throws naming the choices for an unknown name.
  */
 export function setCongestionControl(c: Connection, name: string): void {
-  const next = createController(name, c.cc.cwnd);
+  const next = createController(name, c.cc.cwnd, c.env.rng);
   next.ssthresh = c.cc.ssthresh;
   c.cc = next;
 }

@@ -8,7 +8,7 @@ import type { Clock } from '../time/clock.js';
 import { randInt, type Rng } from '../util/random.js';
 import type { IpSender, TransportInput } from '../ip/types.js';
 import { IPV4_HEADROOM, IPPROTO_TCP } from '../ip/types.js';
-import { TCP_RST, emitTcpSegment, parseTcpSegment, tcpHeaderLen, type TcpRepr } from '../wire/tcp.js';
+import { TCP_RST, detachTcpRepr, emitTcpSegment, newTcpReprScratch, parseTcpSegment, tcpHeaderLen, type TcpRepr } from '../wire/tcp.js';
 import {
   DEFAULT_TCP_OPTIONS,
   type ConnectionHandler,
@@ -20,6 +20,7 @@ import {
   type TcpOptions,
 } from './api.js';
 import { Connection } from './connection.js';
+import { newTxScratch } from './output.js';
 import { TupleTable, allocateEphemeralPort } from './demux.js';
 import type { FourTuple, HandshakeResult, TcpEnv, TimeWaitRecord } from './env.js';
 import { TcpMemory } from './memory.js';
@@ -47,12 +48,19 @@ function apiError(code: string, msg: string): Error {
   return Object.assign(new Error(`${code}: ${msg}`), { code });
 }
 
+/** What the receive scratch holds between segments (no slice of a received batch). */
+const NO_PAYLOAD = Buffer.alloc(0);
+
 export class TcpLayer implements TcpApi, TcpEnv {
   readonly clock: Clock;
   readonly rng: Rng;
   readonly options: TcpOptions;
   readonly stats: TcpStats = makeTcpStats();
   readonly trace: TraceSink | undefined;
+  /** TcpEnv.txScratch: sendSegment writes the packet before it returns. */
+  readonly txScratch = newTxScratch();
+  /** Received segments for connections are parsed into this (parseTcpSegment's scratch). */
+  private readonly rxScratch = newTcpReprScratch();
   readonly cookies: SynCookies;
   /** tcp_mem accounting shared by every connection (TcpEnv.memory). */
   readonly memory: TcpMemory;
@@ -134,7 +142,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
       bump(this.stats, 'dropBroadcast');
       return;
     }
-    const seg = parseTcpSegment(payload, src, dst, checksumVerified);
+    // Parsed into the layer's scratch: a connection is done with it when input returns.
+    const seg = parseTcpSegment(payload, src, dst, checksumVerified, this.rxScratch);
     if (typeof seg === 'string') {
       bump(this.stats, seg);
       this.stats.InErrs++;
@@ -148,8 +157,15 @@ export class TcpLayer implements TcpApi, TcpEnv {
     const conn = this.conns.get(dst, seg.dstPort, src, seg.srcPort);
     if (conn) {
       conn.input(seg);
+      seg.payload = NO_PAYLOAD; // do not pin the received batch
       return;
     }
+    this.inputUnconnected(src, dst, detachTcpRepr(seg));
+    seg.payload = NO_PAYLOAD;
+  };
+
+  /** TIME_WAIT, listeners and RSTs may keep the segment: they get their own Repr (detachTcpRepr). */
+  private inputUnconnected(src: number, dst: number, seg: TcpRepr): void {
     if (this.timeWait.contains(dst, seg.dstPort, src, seg.srcPort)) {
       if (this.timeWait.input(dst, src, seg) === 'done') return;
     }
@@ -162,7 +178,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
     const rst = resetFor(seg);
     if (rst) this.sendSegment(rst, dst, src);
     else bump(this.stats, 'dropNoPortRst');
-  };
+  }
 
   /** ICMP errors quoting our segments (registered with IPv4 by the stack; icmp-errors.ts). */
   readonly icmpError: IcmpErrorHandler = (type, code, quoted, _from, nextHopMtu) => {

@@ -8,7 +8,8 @@ import type { Connection } from './connection.js';
 import { onDelayedAckTimeout } from './ack-policy.js';
 import { finishConnection } from './lifecycle.js';
 import { probeTimeout } from './loss-probe.js';
-import { sendAck } from './output.js';
+import { sendAck, transmit } from './output.js';
+import { pacingDue } from './pacing.js';
 import { bump } from './stats.js';
 import { onKeepaliveTimeout, onPersistTimeout, onRetransmitTimeout } from './timers.js';
 
@@ -60,4 +61,5 @@ export function fireDueTimers(c: Connection): void {
     else if (kind === 'finwait2') finishConnection(c, undefined, false);
   }
   if (!c.isClosed && c.kaAt <= now) onKeepaliveTimeout(c, now);
+  if (!c.isClosed && pacingDue(c, now)) transmit(c); // pacing.ts
 }

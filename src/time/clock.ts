@@ -18,4 +18,11 @@ export interface Clock {
    * at the same instant fire in the order they were set.
    */
   setTimer(at: number, fn: () => void): Timer;
+  /**
+   * How late a timer may fire (ms): the resolution of the wake-ups behind
+   * it. Pacing lets a segment leave this much ahead of its departure time,
+   * as fq's timer_slack does, or a 1 ms timer would cap the rate at one
+   * burst per wake-up. Absent: exact (virtual time).
+   */
+  readonly timerSlackMs?: number;
 }

@@ -8,6 +8,8 @@ import type { Clock, Timer } from './clock.js';
 import { TimerQueue } from './timer-queue.js';
 
 export class RealClock implements Clock {
+  /** Node's setTimeout counts whole milliseconds (and fires at least 1 ms out). */
+  readonly timerSlackMs = 1;
   private readonly queue = new TimerQueue();
   private armed: NodeJS.Timeout | undefined;
   private armedAt = Infinity;

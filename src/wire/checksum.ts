@@ -52,10 +52,17 @@ function sumWords(u32: Uint32Array<ArrayBufferLike>, k: number, e: number): numb
   return (t >>> 16) + (t & 0xffff);
 }
 
-/** Bytes at region positions [from, to) summed as big-endian 16-bit words (even positions are high bytes). */
+/**
+ * Bytes at region positions [from, to) summed as big-endian 16-bit words
+ * (even positions are high bytes). Pairs at a time: a per-byte parity branch
+ * made a 20-byte IPv4 header cost twice as much (bench:tcp profile).
+ */
 function sumBytesBE(buf: Uint8Array, off: number, from: number, to: number): number {
   let s = 0;
-  for (let i = from; i < to; i++) s += (i & 1) === 0 ? buf[off + i] << 8 : buf[off + i];
+  let i = from;
+  if (i < to && (i & 1) === 1) s += buf[off + i++];
+  for (; i + 1 < to; i += 2) s += (buf[off + i] << 8) | buf[off + i + 1];
+  if (i < to) s += buf[off + i] << 8;
   return s;
 }
 

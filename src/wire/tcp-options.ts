@@ -31,8 +31,15 @@ export const TS_OPTION_SPACE = 12;
  * A known option with the wrong fixed length is ignored as Linux's
  * tcp_parse_options does (it checks `opsize == TCPOLEN_*`), not dropped.
  * Unknown kinds are skipped by their length (RFC 9293 §3.2 MUST-6).
+ * `tsInto`, when given, receives the timestamp values instead of a new object.
  */
-export function parseTcpOptions(buf: Buffer, off: number, end: number, out: TcpOptionsRepr): string | null {
+export function parseTcpOptions(
+  buf: Buffer,
+  off: number,
+  end: number,
+  out: TcpOptionsRepr,
+  tsInto?: { val: number; ecr: number },
+): string | null {
   let i = off;
   while (i < end) {
     const kind = buf[i];
@@ -64,7 +71,13 @@ export function parseTcpOptions(buf: Buffer, off: number, end: number, out: TcpO
         }
         break;
       case TCPOPT_TIMESTAMP:
-        if (len === 10) out.timestamp = { val: buf.readUInt32BE(i + 2), ecr: buf.readUInt32BE(i + 6) };
+        if (len === 10) {
+          // `tsInto`: the caller's reusable object (tcp.ts parseTcpSegment with a scratch).
+          const ts = tsInto ?? { val: 0, ecr: 0 };
+          ts.val = buf.readUInt32BE(i + 2);
+          ts.ecr = buf.readUInt32BE(i + 6);
+          out.timestamp = ts;
+        }
         break;
       default:
         break;

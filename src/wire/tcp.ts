@@ -55,6 +55,7 @@ const WINDOW = 14;
 const CHECKSUM = 16;
 const URGENT = 18;
 export const TCP_HEADER_LEN = 20;
+const NO_PAYLOAD = Buffer.alloc(0);
 const IPPROTO_TCP = 6;
 
 /** Thin view over a TCP header at buf[0]; see the wire rule in ./index.ts. */
@@ -107,36 +108,93 @@ export class TcpView {
 }
 
 /**
+ * Reusable objects for parseTcpSegment: a receiver that is done with each
+ * Repr before it parses the next (TcpLayer on its connection path) saves the
+ * Repr, options and timestamp objects per segment. Every options field is
+ * present so the object keeps one shape.
+ */
+export interface TcpReprScratch {
+  readonly repr: TcpRepr;
+  readonly options: TcpOptionsRepr;
+  readonly timestamp: { val: number; ecr: number };
+}
+
+export function newTcpReprScratch(): TcpReprScratch {
+  const options: TcpOptionsRepr = { mss: undefined, wscale: undefined, sackPermitted: undefined, sack: undefined, timestamp: undefined };
+  const repr: TcpRepr = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgent: 0, options, payload: Buffer.alloc(0) };
+  return { repr, options, timestamp: { val: 0, ecr: 0 } };
+}
+
+/** A Repr of one's own from a scratch one: options copied, no undefined fields. */
+export function detachTcpRepr(r: TcpRepr): TcpRepr {
+  const o = r.options;
+  const options: TcpOptionsRepr = {};
+  if (o.mss !== undefined) options.mss = o.mss;
+  if (o.wscale !== undefined) options.wscale = o.wscale;
+  if (o.sackPermitted !== undefined) options.sackPermitted = o.sackPermitted;
+  if (o.sack !== undefined) options.sack = o.sack;
+  if (o.timestamp !== undefined) options.timestamp = { val: o.timestamp.val, ecr: o.timestamp.ecr };
+  return { srcPort: r.srcPort, dstPort: r.dstPort, seq: r.seq, ack: r.ack, flags: r.flags, window: r.window, urgent: r.urgent, options, payload: r.payload };
+}
+
+/**
  * Parse and verify a received segment (`buf` = the IP payload) into a Repr,
  * or return a drop reason: 'truncated', 'badDataOffset', 'badChecksum',
  * 'badOptionLength', 'badFlags'. SYN together with FIN or RST is refused here
  * as Linux refuses it (it drops SYN+FIN in LISTEN and SYN+RST everywhere);
  * every other combination is left to the RFC 9293 §3.10.7 processing.
+ * With `scratch` the Repr returned is scratch.repr, valid until the next parse.
  */
-export function parseTcpSegment(buf: Buffer, src: number, dst: number, checksumVerified = false): TcpRepr | string {
-  const v = TcpView.parse(buf);
-  if (typeof v === 'string') return v;
+export function parseTcpSegment(buf: Buffer, src: number, dst: number, checksumVerified = false, scratch?: TcpReprScratch): TcpRepr | string {
+  // The checks of TcpView.parse, read straight from `buf`: no view object per segment.
+  const len = buf.length;
+  if (len < TCP_HEADER_LEN) return 'truncated';
+  const hl = (buf[DATA_OFF] >>> 4) * 4;
+  if (hl < TCP_HEADER_LEN || hl > len) return 'badDataOffset';
   // The link vouches for it (virtio NEEDS_CSUM/DATA_VALID, link.ts RxMeta).
-  if (!checksumVerified && !v.verifyChecksum(src, dst)) return 'badChecksum';
-  const flags = v.flags;
+  if (!checksumVerified && finish(sumBytes(buf, 0, len, pseudoHeaderSum(src, dst, IPPROTO_TCP, len))) !== 0) return 'badChecksum';
+  const flags = buf[FLAGS];
   if ((flags & TCP_SYN) !== 0 && (flags & (TCP_FIN | TCP_RST)) !== 0) return 'badFlags';
-  const hl = v.headerLen;
-  const options: TcpOptionsRepr = {};
+  let options: TcpOptionsRepr;
+  if (scratch) {
+    options = scratch.options;
+    options.mss = options.wscale = undefined;
+    options.sackPermitted = undefined;
+    options.sack = undefined;
+    options.timestamp = undefined;
+  } else {
+    options = {};
+  }
   if (hl > TCP_HEADER_LEN) {
-    const bad = parseTcpOptions(buf, TCP_HEADER_LEN, hl, options);
+    const bad = parseTcpOptions(buf, TCP_HEADER_LEN, hl, options, scratch?.timestamp);
     if (bad !== null) return bad;
   }
-  return {
-    srcPort: v.srcPort,
-    dstPort: v.dstPort,
-    seq: v.seq,
-    ack: v.ack,
-    flags,
-    window: v.window,
-    urgent: v.urgent,
-    options,
-    payload: buf.subarray(hl),
-  };
+  // Pure ACKs share one empty Buffer: no view object for zero bytes.
+  const payload = hl === len ? NO_PAYLOAD : buf.subarray(hl);
+  if (!scratch) {
+    return {
+      srcPort: buf.readUInt16BE(SRC_PORT),
+      dstPort: buf.readUInt16BE(DST_PORT),
+      seq: buf.readUInt32BE(SEQ),
+      ack: buf.readUInt32BE(ACK),
+      flags,
+      window: buf.readUInt16BE(WINDOW),
+      urgent: buf.readUInt16BE(URGENT),
+      options,
+      payload,
+    };
+  }
+  const r = scratch.repr;
+  r.srcPort = buf.readUInt16BE(SRC_PORT);
+  r.dstPort = buf.readUInt16BE(DST_PORT);
+  r.seq = buf.readUInt32BE(SEQ);
+  r.ack = buf.readUInt32BE(ACK);
+  r.flags = flags;
+  r.window = buf.readUInt16BE(WINDOW);
+  r.urgent = buf.readUInt16BE(URGENT);
+  r.options = options;
+  r.payload = payload;
+  return r;
 }
 
 /** Header length (with options) that emitTcpSegment will write for `repr`. */
@@ -153,22 +211,21 @@ export function tcpHeaderLen(repr: TcpRepr): number {
  * __tcp_v4_send_check with CHECKSUM_PARTIAL, virtio NEEDS_CSUM).
  */
 export function emitTcpSegment(repr: TcpRepr, buf: Buffer, off: number, src: number, dst: number, partialChecksum = false): number {
+  // Written at buf[off] directly: no subarray and no view per segment.
   const hl = tcpHeaderLen(repr);
   const len = hl + repr.payload.length;
-  const seg = buf.subarray(off, off + len);
-  const v = TcpView.over(seg);
-  v.srcPort = repr.srcPort;
-  v.dstPort = repr.dstPort;
-  v.seq = repr.seq;
-  v.ack = repr.ack;
-  seg[DATA_OFF] = (hl / 4) << 4;
-  v.flags = repr.flags;
-  v.window = repr.window;
-  v.checksum = 0;
-  v.urgent = repr.urgent;
-  emitTcpOptions(repr.options, seg, TCP_HEADER_LEN);
-  if (repr.payload.length > 0) repr.payload.copy(seg, hl);
+  buf.writeUInt16BE(repr.srcPort, off + SRC_PORT);
+  buf.writeUInt16BE(repr.dstPort, off + DST_PORT);
+  buf.writeUInt32BE(repr.seq >>> 0, off + SEQ);
+  buf.writeUInt32BE(repr.ack >>> 0, off + ACK);
+  buf[off + DATA_OFF] = (hl / 4) << 4;
+  buf[off + FLAGS] = repr.flags & 0xff;
+  buf.writeUInt16BE(repr.window & 0xffff, off + WINDOW);
+  buf.writeUInt16BE(0, off + CHECKSUM);
+  buf.writeUInt16BE(repr.urgent & 0xffff, off + URGENT);
+  emitTcpOptions(repr.options, buf, off + TCP_HEADER_LEN);
+  if (repr.payload.length > 0) repr.payload.copy(buf, off + hl);
   const pseudo = pseudoHeaderSum(src, dst, IPPROTO_TCP, len);
-  v.checksum = partialChecksum ? fold(pseudo) : finish(sumBytes(seg, 0, len, pseudo));
+  buf.writeUInt16BE(partialChecksum ? fold(pseudo) : finish(sumBytes(buf, off, len, pseudo)), off + CHECKSUM);
   return len;
 }

@@ -14,6 +14,7 @@ import { SCENARIOS } from '../../src/explain/scenarios.js';
 const RFC_TOC: Record<number, Record<string, string>> = {
   791: { '2.3': 'Function Description', '3.2': 'Discussion' },
   815: { '3': 'Fragment Processing Algorithm' },
+  1191: { '3': 'Host specification', '4': 'Router specification', '6.4': 'TCP layer actions' },
   1122: { '4.2.3.2': 'When to Send an ACK Segment', '4.2.3.4': 'When to Send Data' },
   2018: { '2': 'Sack-Permitted Option', '3': 'Sack Option Format', '4': 'Generating Sack Options: Data Receiver Behavior' },
   4987: { '3.6': 'SYN Cookies' },
@@ -25,12 +26,15 @@ const RFC_TOC: Record<number, Record<string, string>> = {
   6675: { '5': 'Algorithm Details' },
   6928: { '2': 'TCP Modification' },
   7323: { '2.2': 'Window Scale Option', '3.2': 'TCP Timestamps Option' },
+  4821: { '1': 'Introduction' },
+  8201: { '5.4': 'TCP Layer Actions' },
   8985: { '7.3': 'Sending a Loss Probe upon PTO Expiration' },
   9438: { '4.2': 'Window Increase Function', '4.6': 'Multiplicative Decrease', '4.8': 'Timeout' },
   9293: {
     '3.4.2': 'Knowing When to Keep Quiet',
     '3.6.1': 'Half-Closed Connections',
     '3.7.1': 'Maximum Segment Size Option',
+    '3.7.2': 'Path MTU Discovery',
     '3.7.4': 'Nagle Algorithm',
     '3.8.3': 'TCP Connection Failures',
     '3.8.6.1': 'Zero-Window Probing',
@@ -59,6 +63,9 @@ const LINUX_FUNCTIONS: Record<string, string> = {
   tcp_write_timeout: 'net/ipv4/tcp_timer.c',
   tcp_timewait_state_process: 'net/ipv4/tcp_minisocks.c',
   __tcp_ack_snd_check: 'net/ipv4/tcp_input.c',
+  ip_forward: 'net/ipv4/ip_forward.c',
+  tcp_v4_err: 'net/ipv4/tcp_ipv4.c',
+  tcp_v4_mtu_reduced: 'net/ipv4/tcp_ipv4.c',
 };
 
 describe('explain citations', () => {
@@ -86,7 +93,7 @@ describe('explain citations', () => {
       }
     }
     // The behaviours the scenarios exist for are each explained by their own rule.
-    for (const id of ['listen', 'syn-sent', 'other', 'close-call', 'timeouts', 'rto-manage', 'syn-cookies', 'sack-recovery', 'zero-window-probe', 'nagle', 'delayed-ack', 'ss-ca', 'ip-fragment', 'ip-reassembly', 'conn-failures', 'abort-call', 'syn-rst-attack']) {
+    for (const id of ['listen', 'syn-sent', 'other', 'close-call', 'timeouts', 'rto-manage', 'syn-cookies', 'sack-recovery', 'zero-window-probe', 'nagle', 'delayed-ack', 'ss-ca', 'ip-fragment', 'ip-reassembly', 'conn-failures', 'abort-call', 'syn-rst-attack', 'pmtu-router', 'pmtu-host', 'pmtu-tcp', 'tcp-pmtud']) {
       expect(used, id).toContain(id);
     }
   });

@@ -61,11 +61,11 @@ describe('tunstack help', () => {
 
 describe('tunstack up: argument misuse is refused before anything is opened', () => {
   it('an unknown flag names the flag and points at help', () => {
-    expectMisuse(['up', '--adress', '10.77.0.2'], /Unknown option '--adress'.*tunstack help/);
+    expectMisuse(['up', '--adress', '10.77.0.2'], /Unknown option '--adress'.*see 'tunstack up --help'/);
   });
 
   it('a flag without its value says the value is missing and points at help', () => {
-    expectMisuse(['up', '--addr'], /'--addr <value>' argument missing.*tunstack help/);
+    expectMisuse(['up', '--addr'], /'--addr <value>' argument missing.*see 'tunstack up --help'/);
   });
 
   it('a bad --addr shows the expected form and the bad value', () => {
@@ -199,7 +199,7 @@ describe.skipIf(!ready || !linuxReady('setpriv'))('tunstack up as an unprivilege
 
 describe('tunstack COMMAND --help, --version, conformance, explain', () => {
   it('every subcommand answers --help (and -h) with its own usage, exit 0, nothing opened', () => {
-    for (const [cmd, opt] of [['up', '--tun'], ['stat', '--info'], ['explain', '--svg'], ['conformance', '--profile']]) {
+    for (const [cmd, opt] of [['up', '--tun'], ['stat', '--info'], ['explain', '--svg'], ['conformance', '--profile'], ['chart', '--conn']]) {
       for (const flag of ['--help', '-h']) {
         const r = tunstack([cmd, flag]);
         expect(r.code, `${cmd} ${flag}`).toBe(0);
@@ -238,10 +238,32 @@ describe('tunstack COMMAND --help, --version, conformance, explain', () => {
 
   it('explain misuse names the fix', () => {
     expectMisuse(['explain'], /name a scenario: handshake, .* \(or --list\)/);
-    expectMisuse(['explain', 'handshak'], /unknown scenario 'handshak': one of handshake, /);
+    expectMisuse(['explain', 'handshak'], /unknown scenario 'handshak' — did you mean handshake\? \(one of handshake, .*pmtud; 'tunstack explain --list' describes each\)/);
+    expectMisuse(['explain', 'frobnicate'], /unknown scenario 'frobnicate' \(one of handshake, /);
+    expectMisuse(['explain', '--list', 'handshake'], /--list lists the scenarios: give it alone/);
+    // A misused flag points at the subcommand's own --help, where its options are.
+    expectMisuse(['explain', 'handshake', '--sed', '3'], /Unknown option '--sed'.*see 'tunstack explain --help'/);
+    expectMisuse(['chart', '--out', 'x.svg'], /Unknown option '--out'.*see 'tunstack chart --help'/);
     expectMisuse(['explain', 'handshake', '--loss', '1.5'], /--loss must be a probability from 0 to below 1, such as 0\.1 \(got '1\.5'\)/);
     expectMisuse(['explain', 'handshake', '--seed', 'x'], /--seed must be a non-negative integer \(got 'x'\)/);
     expectMisuse(['explain', '--trace', '/nonexistent/t.jsonl'], /cannot read --trace \/nonexistent\/t\.jsonl/);
+  });
+
+  it('explain --list names every scenario with its one-line title', () => {
+    const l = tunstack(['explain', '--list']);
+    expect(l.code).toBe(0);
+    const names = l.stdout.split('\n').filter(Boolean).map((line) => line.split(/\s+/)[0]);
+    expect(names).toContain('pmtud');
+    expect(names).toContain('handshake');
+    expect(l.stdout).toMatch(/^pmtud\s+path MTU discovery: /m);
+  });
+
+  it('conformance misuse: a bad --seed or option is refused with the usage, exit 2', () => {
+    for (const args of [['--seed', 'x'], ['--frob']]) {
+      const r = tunstack(['conformance', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^(--seed needs a non-negative integer \(got 'x'\)|unknown option --frob)\nusage: conformance /);
+    }
   });
 
   it('stat -i with -s, and up --dashboard with a bad value, are refused', () => {

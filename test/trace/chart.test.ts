@@ -102,7 +102,7 @@ describe('congestion trace and chart', () => {
       expect(empty.status).toBe(2);
       expect(empty.stderr).toMatch(/--cwnd-trace FILE/);
       const badCc = spawnSync(process.execPath, [CLI, 'up', '--cc', 'vegas'], { encoding: 'utf8' });
-      expect([badCc.status, badCc.stderr]).toEqual([2, "tunstack: --cc must be one of cubic, newreno, reno (got 'vegas')\n"]);
+      expect([badCc.status, badCc.stderr]).toEqual([2, "tunstack: --cc must be one of cubic, newreno, reno, bbr (got 'vegas')\n"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,6 +10,8 @@
  * the sender uses its integer part.
  */
 
+import type { RateSample } from '../delivery-rate.js';
+
 /** What one ACK told the sender (Linux `struct ack_sample` + `rate_sample`). */
 export interface AckEvent {
   now: number;
@@ -33,6 +35,10 @@ export interface AckEvent {
   deliveryRate: number | undefined;
   appLimited: boolean;
   mss: number;
+  /** For controllers with congControl (BBR): the rate sample, the loss-recovery state after the ACK, and segments in flight after it (Linux tcp_packets_in_flight). */
+  rs?: RateSample;
+  caState?: 'open' | 'disorder' | 'recovery' | 'loss';
+  inFlight?: number;
 }
 
 export interface CongestionController {
@@ -44,6 +50,15 @@ export interface CongestionController {
   readonly pacingRate?: number;
   /** Linux pkts_acked: every ACK that acknowledged something (RTT samples feed HyStart++). */
   onAckSample?(e: AckEvent): void;
+  /**
+   * Linux cong_control (tcp_cong_control): a model-based controller sees
+   * every ACK, after loss recovery updated its state, with the rate sample;
+   * it then owns cwnd outright, in recovery too (no PRR, no congAvoid, no
+   * cwnd = ssthresh when recovery ends, as Linux skips them for BBR).
+   */
+  congControl?(e: AckEvent): void;
+  /** While true, the sender marks its delivery-rate samples app-limited (BBR PROBE_RTT sets tp->app_limited). */
+  readonly wantsAppLimited?: boolean;
   /** Linux cong_avoid: grow cwnd on an ACK outside loss recovery while cwnd-limited. */
   congAvoid(e: AckEvent): void;
   /** Linux ssthresh(): a congestion event (loss or ECN); returns the new ssthresh. */
