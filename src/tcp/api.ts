@@ -89,6 +89,13 @@ export interface TcpOptions {
    * resets instead (TCPAbortOnMemory, as tcp_check_oom → tcp_close).
    */
   maxOrphans: number;
+  /**
+   * Linux tcp_mem: [low, pressure, high] in 4 KiB pages for all connections'
+   * buffered bytes. Above pressure windows stop growing past 4 MSS; above
+   * high segments that would queue data are dropped (TCPRcvQDrop,
+   * TCPOFODrop) and writes wait; below low pressure ends (memory.ts).
+   */
+  tcpMem: [number, number, number];
   /** Ephemeral port range for active opens (Linux ip_local_port_range). */
   ephemeralPortMin: number;
   ephemeralPortMax: number;
@@ -146,6 +153,8 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   maxConnections: 1_000_000,
   maxTwBuckets: 262_144,
   maxOrphans: 65_536,
+  // Linux's boot-time default on an 8 GiB machine (pages): 768/1024/1536 MiB.
+  tcpMem: [196_608, 262_144, 393_216],
   ephemeralPortMin: 32768,
   ephemeralPortMax: 60999,
   rfc1337: true,

@@ -51,6 +51,7 @@ import { armPersist, armRetransmit, fireDueTimers } from './timer-slots.js';
 import { ConnectionTrace } from './trace.js';
 import { CompactFields } from './compact-fields.js';
 import { EcnState, ecnOnSegment } from './ecn.js';
+import { SND_BUF_FLOOR, TCP_MEM_PAGE } from './memory.js';
 
 const NOOP_HANDLER: ConnectionHandler = Object.freeze({
   onConnect() {},
@@ -168,6 +169,8 @@ export class Connection extends CompactFields implements TcpConnection {
     this.keepAliveProbes = o.keepAliveProbes;
     this.lastRecvAt = env.clock.now();
     this.trace = env.trace ? new ConnectionTrace(env.trace, this) : undefined;
+    this.snd.account = env.memory;
+    this.rcv.account = env.memory;
   }
 
   /** Active open (RFC 9293 §3.10.1): send SYN with our options, return in SYN_SENT. */
@@ -287,7 +290,9 @@ export class Connection extends CompactFields implements TcpConnection {
   // ---- application API ------------------------------------------------------
 
   get sendSpace(): number {
-    return Math.max(0, this.sndBuf - this.snd.length);
+    // With no page left under tcp_mem's hard limit, only the tcp_wmem[0] floor (memory.ts): writes wait for ACKs.
+    const limit = this.env.memory?.overHigh(TCP_MEM_PAGE) ? Math.min(this.sndBuf, SND_BUF_FLOOR) : this.sndBuf;
+    return Math.max(0, limit - this.snd.length);
   }
 
   get sendQueued(): number {

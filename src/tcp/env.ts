@@ -9,6 +9,7 @@ import type { Rng } from '../util/random.js';
 import type { SocketParams, TcpOptions } from './api.js';
 import type { TcpOptionsRepr, TcpRepr } from '../wire/tcp.js';
 import type { TraceSink } from './trace.js';
+import type { TcpMemory } from './memory.js';
 
 export interface TcpEnv {
   readonly clock: Clock;
@@ -77,6 +78,11 @@ export interface TcpEnv {
    * it (tests) orphans are unbounded.
    */
   adoptOrphan?(c: object): boolean;
+  /**
+   * Memory of all connections (Linux tcp_mem, memory.ts): buffers charge it,
+   * windows and queues consult it. Optional: without it (tests) memory is unbounded.
+   */
+  readonly memory?: TcpMemory;
   /** RFC 6528 §3 initial sequence number for a new connection on `tuple`. */
   allocateIss(tuple: FourTuple): number;
   /**

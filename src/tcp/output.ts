@@ -32,7 +32,9 @@ export function tsNow(c: Connection): number {
 export function updateRcvWindow(c: Connection): void {
   const t = c.tcb;
   const maxWnd = 65535 * 2 ** t.rcvWscale;
-  const free = Math.min(maxWnd, Math.max(0, c.rcvBuf - c.rcv.queued));
+  let free = Math.min(maxWnd, Math.max(0, c.rcvBuf - c.rcv.queued));
+  // tcp_mem pressure (memory.ts): Linux __tcp_select_window clamps rcv_ssthresh to 4 × advmss.
+  if (c.env.memory?.underPressure) free = Math.min(free, 4 * c.env.localMss);
   const cur = Math.max(0, seqSub(t.rcvAdv, t.rcvNxt));
   const threshold = Math.min(Math.floor(c.rcvBuf / 2), c.env.localMss);
   if (free > 0 && free - cur >= threshold) t.rcvAdv = seqAdd(t.rcvNxt, free);

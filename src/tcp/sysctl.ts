@@ -112,6 +112,18 @@ export const SYSCTLS: Readonly<Record<string, SysctlEntry>> = {
   tcp_challenge_ack_limit: num('challengeAckLimit', 'challenge ACKs per second (RFC 5961 §7), a random budget in [limit/2, limit*3/2) each second'),
   tcp_invalid_ratelimit: num('invalidRateLimitMs', 'at most one challenge ACK per connection per this many ms'),
   tcp_max_tw_buckets: num('maxTwBuckets', 'TIME_WAIT records at most; beyond, closing connections skip TIME_WAIT'),
+  tcp_mem: {
+    doc: 'low pressure high, 4 KiB pages of buffered bytes across all connections (memory.ts)',
+    get: (o) => o.tcpMem.join(' '),
+    set: (o, v) => {
+      const parts = v.trim().split(/\s+/).map(int);
+      if (parts.length !== 3 || parts.some((p) => p === undefined || p <= 0)) return false;
+      const [low, pressure, high] = parts as number[];
+      if (!(low <= pressure && pressure <= high)) return false;
+      o.tcpMem = [low, pressure, high];
+      return true;
+    },
+  },
   tcp_max_orphans: num('maxOrphans', 'closed-but-finishing connections at most; beyond, close() resets'),
   tcp_early_retrans: num('earlyRetrans', 'early retransmit / RACK-TLP mode (Linux 3: TLP on)'),
   tcp_min_rtt_wlen: num('minRttWlenSec', 'min-RTT filter window, s'),

@@ -23,6 +23,7 @@ import { Connection } from './connection.js';
 import { newTxScratch } from './output.js';
 import { TupleTable, allocateEphemeralPort } from './demux.js';
 import type { FourTuple, HandshakeResult, TcpEnv, TimeWaitRecord } from './env.js';
+import { TcpMemory } from './memory.js';
 import { HalfSipHash, IsnGenerator } from './isn.js';
 import { Listener, placeholderInfo } from './listener.js';
 import { resetFor } from './reset.js';
@@ -61,6 +62,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
   /** Received segments for connections are parsed into this (parseTcpSegment's scratch). */
   private readonly rxScratch = newTcpReprScratch();
   readonly cookies: SynCookies;
+  /** tcp_mem accounting shared by every connection (TcpEnv.memory). */
+  readonly memory: TcpMemory;
   private readonly ip: IpSender;
   private readonly log: Logger | undefined;
   private readonly isn: IsnGenerator;
@@ -91,6 +94,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
     this.cookies = new SynCookies(cfg.rng);
     this.tsKey = HalfSipHash.fromRng(cfg.rng);
     const options = this.options;
+    this.memory = new TcpMemory(() => options.tcpMem, this.stats);
     this.timeWait = new TimeWaitTable({
       clock: cfg.clock,
       stats: this.stats,

@@ -6,6 +6,7 @@
  * Sequence comparisons go through ../seq.ts.
  */
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from '../seq.js';
+import type { MemoryAccount } from '../memory.js';
 
 interface Range {
   seq: number;
@@ -37,6 +38,8 @@ export class ReceiveBuffer {
   private recent: number[] = NO_SEQS;
   /** RFC 2883 D-SACK block owed in the next ACK: a duplicate segment that arrived. */
   private dsack: [number, number] | undefined;
+  /** The layer's tcp_mem account (memory.ts), charged as bytes come and go. */
+  account: MemoryAccount | undefined;
 
   /** Append in-order data to the read queue. */
   pushInOrder(data: Buffer): void {
@@ -44,12 +47,14 @@ export class ReceiveBuffer {
     if (this.queue === NO_BUFFERS) this.queue = [];
     this.queue.push(data);
     this.queued += data.length;
+    this.account?.charge(data.length);
   }
 
   read(): Buffer | null {
     if (this.qHead >= this.queue.length) return null;
     const b = this.queue[this.qHead++];
     this.queued -= b.length;
+    this.account?.charge(-b.length);
     if (this.qHead === this.queue.length) {
       this.queue = NO_BUFFERS; // drained: release the array
       this.qHead = 0;
@@ -95,6 +100,7 @@ export class ReceiveBuffer {
         if (this.ooo === NO_RANGES) this.ooo = [];
         this.ooo.push({ seq: s, data: d });
         this.oooBytes += d.length;
+        this.account?.charge(d.length);
         break;
       }
       const r = this.ooo[i];
@@ -103,6 +109,7 @@ export class ReceiveBuffer {
         const take = Math.min(d.length, seqSub(r.seq, s));
         this.ooo.splice(i, 0, { seq: s, data: d.subarray(0, take) });
         this.oooBytes += take;
+        this.account?.charge(take);
         i++;
         s = seqAdd(s, take);
         d = d.subarray(take);
@@ -155,6 +162,7 @@ export class ReceiveBuffer {
       if (seqGt(r.seq, nxt)) break;
       this.ooo.shift();
       this.oooBytes -= r.data.length;
+      this.account?.charge(-r.data.length);
       const end = seqAdd(r.seq, r.data.length);
       // Held bytes the in-order segment brought again: a D-SACK (Linux tcp_ofo_queue).
       if (seqLt(r.seq, nxt)) this.noteDuplicate(r.seq, seqLt(end, nxt) ? end : nxt);
@@ -207,6 +215,7 @@ export class ReceiveBuffer {
   }
 
   clear(): void {
+    this.account?.charge(-(this.queued + this.oooBytes));
     this.queue = NO_BUFFERS;
     this.qHead = 0;
     this.queued = 0;
