@@ -99,7 +99,9 @@ export function sendPmtuRetransmits(c: Connection): void {
     const len = Math.min(t.mss, c.sack.gapFrom(s), seqSub(end, s));
     bump(c.env.stats, 'TCPSlowStartRetrans');
     t.totalRetrans++;
-    const used = sendDataAt(c, s, len, t.finSeq >= 0);
+    // PSH on the piece that ends a lost run, as Linux tcp_fragment leaves the
+    // original's PSH on its last fragment (per run here: we keep no per-segment flags).
+    const used = sendDataAt(c, s, len, t.finSeq >= 0, seqSub(end, s) === len);
     if (s === t.sndUna) c.armRetransmit(true);
     if (used <= 0) return;
     ranges[0] = (s + used) >>> 0;
