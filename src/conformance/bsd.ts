@@ -39,6 +39,8 @@ export interface SockOpts {
   sndBuf?: number;
   /** TCP_MAXSEG set before listen()/connect(). */
   maxSeg?: number;
+  /** SO_LINGER (socket(7)): what close() does with a connection that still has data or a FIN in flight. */
+  linger?: { on: boolean; seconds: number };
 }
 
 /** What TCP gets from SO_RCVBUF/SO_SNDBUF/TCP_MAXSEG: Linux keeps half the doubled size for data (tcp_win_from_space, 50%). */

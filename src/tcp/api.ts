@@ -275,6 +275,18 @@ export interface TcpConnection {
    * §3.8.6.2.2 receiver SWS avoidance decides when a window update is sent).
    */
   read(): Buffer | null;
+  /**
+   * Up to `max` bytes from the head of the in-order data, left queued
+   * (recv(2) MSG_PEEK): no receive space is freed, so no window update or
+   * ACK follows (Linux tcp_recvmsg with MSG_PEEK does not advance copied_seq).
+   */
+  peek(max: number): Buffer;
+  /**
+   * Sequence space written but not yet acknowledged: unacknowledged plus
+   * unsent bytes, and 1 for a FIN queued and not yet acknowledged (Linux
+   * SIOCOUTQ: write_seq − snd_una, where tcp_send_fin advances write_seq).
+   */
+  readonly outQueue: number;
   /** True once the peer's FIN has been received and everything before it read. */
   readonly readEnded: boolean;
   /** Send FIN after queued data (shutdown(SHUT_WR)); reading continues. */
@@ -314,6 +326,8 @@ export interface TcpListener {
    * backlog), or null. The caller must set `handler` on it immediately.
    */
   accept(): TcpConnection | null;
+  /** Socket options set after listen(): apply to SYNs answered from now on (Linux keeps them on the listener). */
+  setParams(p: SocketParams): void;
   /** Stop listening; half-open entries are dropped, queued-but-unaccepted connections are reset. */
   close(): void;
 }

@@ -43,6 +43,7 @@ import { LossRecovery } from './recovery.js';
 import { RttEstimator, RttTiming } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
+import { seqGt } from './seq.js';
 import { pathMtuChanged, sampleHandshakeRtt, sampleTs, sendData, setCongestionControl, setMss, setSendWindow } from './sender.js';
 import { AckState } from './ack-policy.js';
 import { Tcb } from './tcb.js';
@@ -87,6 +88,12 @@ export class Connection implements TcpConnection {
   sndSml = 0;
   /** End of the last segment sent with PSH (Linux pushed_seq, output.ts wantsPush). */
   pushedSeq = 0;
+  /**
+   * Ends of sent data segments that carried PSH for being the tail of a write
+   * or a forced push, ascending, above SND.UNA: Linux keeps that PSH in the
+   * skb (tcp_mark_push), so a retransmission covering one carries it again.
+   */
+  pushEnds: number[] = [];
   /** An ACK is owed now (out-of-order data, FIN, second full segment...). */
   ackPending = false;
   /** TCP_CORK: hold runts and the FIN until uncork() (output.ts transmit). */
@@ -121,6 +128,8 @@ export class Connection implements TcpConnection {
   private armed: Timer | undefined;
   persistBackoff = 0;
   probesOut = 0;
+  /** When the first zero-window probe of this episode went out, -1 if none (Linux icsk_probes_tstamp). */
+  probesStartedAt = -1;
   keepAlive = false;
   keepAliveIdle: number;
   /** TCP_KEEPINTVL / TCP_KEEPCNT (Linux per-socket overrides of the sysctls), ms and count. */
@@ -308,6 +317,17 @@ export class Connection implements TcpConnection {
 
   setQuickAck(on: boolean): void {
     setQuickAck(this, on);
+  }
+
+  peek(max: number): Buffer {
+    return this.rcv.peek(max);
+  }
+
+  get outQueue(): number {
+    const t = this.tcb;
+    if (this.closed || t.state === 'SYN_SENT' || t.state === 'SYN_RECEIVED') return 0;
+    const finUnacked = t.finQueued && !(t.finSeq >= 0 && seqGt(t.sndUna, t.finSeq));
+    return this.snd.length + (finUnacked ? 1 : 0);
   }
 
   get readEnded(): boolean {

@@ -18,6 +18,7 @@ import {
   transmitSoon,
 } from './output.js';
 import { seqAdd, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
+import { initialWindow } from './initial-window.js';
 import { bump } from './stats.js';
 import { beginAck, endAck } from './recovery.js';
 import { pawsRejects, replaceTsRecent } from './paws.js';
@@ -73,7 +74,7 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
   negotiate(c, seg);
   t.irs = seg.seq;
   t.rcvNxt = seqAdd(seg.seq, 1);
-  t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.rcvBuf));
+  t.rcvAdv = seqAdd(t.rcvNxt, initialWindow(c.rcvBuf, c.advMss)); // what our SYN offered (output.ts sendSyn)
   if (ackOk) {
     c.sampleHandshakeRtt(seg);
     t.sndUna = seg.ack;

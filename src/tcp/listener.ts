@@ -19,6 +19,7 @@ import { TupleTable } from './demux.js';
 import { resetFor } from './reset.js';
 import { seqAdd, seqInRange } from './seq.js';
 import { bump } from './stats.js';
+import { initialWindow, TS_ALIGNED } from './initial-window.js';
 import { COOKIE_PERIOD_MS, decodeCookieTs, encodeCookieTs, type SynCookies } from './syn-cookies.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -132,6 +133,17 @@ export class Listener implements TcpListener {
 
   private get rcvBuf(): number {
     return this.buffers.rcvBuf ?? this.host.options.rcvBuf;
+  }
+
+  /**
+   * setsockopt on the listening socket after listen() (SO_RCVBUF, TCP_MAXSEG):
+   * Linux keeps them on the listener, and SYNs answered from then on use them
+   * (tcp_openreq_init_rwin, tcp_mss_clamp with user_mss).
+   */
+  setParams(p: SocketParams): void {
+    if (p.rcvBuf !== undefined) this.buffers.rcvBuf = p.rcvBuf;
+    if (p.sndBuf !== undefined) this.buffers.sndBuf = p.sndBuf;
+    if (p.maxSeg !== undefined) this.buffers.maxSeg = p.maxSeg;
   }
 
   get synQueueLength(): number {
@@ -285,8 +297,8 @@ export class Listener implements TcpListener {
         seq: iss,
         ack: seqAdd(irs, 1),
         flags: TCP_SYN | TCP_ACK,
-        // RFC 7323 §2.2: the window in a SYN segment is never scaled.
-        window: Math.min(this.rcvBuf, 0xffff),
+        // RFC 7323 §2.2: the window in a SYN segment is never scaled (Linux tcp_select_initial_window).
+        window: initialWindow(this.rcvBuf, (options.mss ?? 536) - (options.timestamp ? TS_ALIGNED : 0)),
         urgent: 0,
         options,
         payload: EMPTY,
@@ -341,7 +353,7 @@ export class Listener implements TcpListener {
     }
     // First: sequence acceptability against RCV.NXT = IRS+1 and our SYN-ACK window.
     const rcvNxt = seqAdd(r.irs, 1);
-    const wnd = Math.min(this.rcvBuf, 0xffff);
+    const wnd = initialWindow(this.rcvBuf, Math.min(this.host.localMss, this.buffers.maxSeg ?? Infinity) - (r.tsOk ? TS_ALIGNED : 0));
     if (!seqInRange(seg.seq, rcvNxt, seqAdd(rcvNxt, wnd))) {
       bump(s, 'dropSynRecvOutOfWindow');
       return;

@@ -99,9 +99,9 @@ export function sendPmtuRetransmits(c: Connection): void {
     const len = Math.min(t.mss, c.sack.gapFrom(s), seqSub(end, s));
     bump(c.env.stats, 'TCPSlowStartRetrans');
     t.totalRetrans++;
-    // PSH on the piece that ends a lost run, as Linux tcp_fragment leaves the
-    // original's PSH on its last fragment (per run here: we keep no per-segment flags).
-    const used = sendDataAt(c, s, len, t.finSeq >= 0, seqSub(end, s) === len);
+    // PSH as the original had it, on the piece holding its end (output.ts retransmitPush;
+    // Linux tcp_fragment leaves it on the last fragment).
+    const used = sendDataAt(c, s, len, t.finSeq >= 0);
     if (s === t.sndUna) c.armRetransmit(true);
     if (used <= 0) return;
     ranges[0] = (s + used) >>> 0;

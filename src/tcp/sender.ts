@@ -97,6 +97,7 @@ export function setSendWindow(c: Connection, wnd: number, seq: number, ack: numb
   t.sndWl1 = seq;
   t.sndWl2 = ack;
   if (wnd > t.maxSndWnd) t.maxSndWnd = wnd;
+  if (opened) c.probesStartedAt = -1; // Linux tcp_ack_probe: the window opened, the probing episode ends
   if (opened && c.rtxKind === 'persist') {
     c.rtxKind = 'none';
     c.rtxAt = Infinity;

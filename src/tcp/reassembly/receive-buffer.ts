@@ -47,6 +47,19 @@ export class ReceiveBuffer {
     return b;
   }
 
+  /** Copy up to `max` in-order bytes from the head of the read queue without dequeuing them (MSG_PEEK). */
+  peek(max: number): Buffer {
+    const parts: Buffer[] = [];
+    let got = 0;
+    for (let i = this.qHead; i < this.queue.length && got < max; i++) {
+      const b = this.queue[i];
+      const use = Math.min(b.length, max - got);
+      parts.push(use < b.length ? b.subarray(0, use) : b);
+      got += use;
+    }
+    return Buffer.concat(parts, got);
+  }
+
   get hasOutOfOrder(): boolean {
     return this.ooo.length > 0;
   }
