@@ -289,6 +289,8 @@ export interface TcpConnection {
   readonly outQueue: number;
   /** True once the peer's FIN has been received and everything before it read. */
   readonly readEnded: boolean;
+  /** Bytes received in order and not yet read (Linux SIOCINQ); info().recvQueue without building info(). */
+  readonly recvQueue: number;
   /** Send FIN after queued data (shutdown(SHUT_WR)); reading continues. */
   shutdownWrite(): void;
   /** Close both directions: FIN after queued data; data arriving afterwards gets RST (RFC 9293 §3.10.4, Linux). */

@@ -49,6 +49,7 @@ import { AckState } from './ack-policy.js';
 import { Tcb } from './tcb.js';
 import { armPersist, armRetransmit, fireDueTimers } from './timer-slots.js';
 import { ConnectionTrace } from './trace.js';
+import { CompactFields } from './compact-fields.js';
 
 const NOOP_HANDLER: ConnectionHandler = Object.freeze({
   onConnect() {},
@@ -63,7 +64,7 @@ type SlotKind = 'none' | 'rtx' | 'persist' | 'finwait2';
 /** Shared empty payload: a Buffer per idle connection would cost a few hundred bytes (bench:scale). */
 const NO_DATA = Buffer.alloc(0);
 
-export class Connection implements TcpConnection {
+export class Connection extends CompactFields implements TcpConnection {
   readonly tcb = new Tcb();
   readonly snd = new SendBuffer();
   readonly rcv = new ReceiveBuffer();
@@ -84,10 +85,6 @@ export class Connection implements TcpConnection {
   handler: ConnectionHandler;
 
   noDelay = false;
-  /** End of the last runt (sub-MSS segment) sent, for Nagle/Minshall; starts at ISS (a sequence number, not 0). */
-  sndSml = 0;
-  /** End of the last segment sent with PSH (Linux pushed_seq, output.ts wantsPush). */
-  pushedSeq = 0;
   /**
    * Ends of sent data segments that carried PSH for being the tail of a write
    * or a forced push, ascending, above SND.UNA: Linux keeps that PSH in the
@@ -109,9 +106,7 @@ export class Connection implements TcpConnection {
   /** Estimated size of the peer's full segments (Linux rcv_mss), for delayed ACK. */
   rcvMss = 536;
   peerOfferedWscale = false;
-  /** Segment being processed, trimmed to the window (input.ts scratch, no per-segment object). */
-  inSeq = 0;
-  inAck = 0;
+  /** Segment being processed, trimmed to the window (input.ts scratch, no per-segment object): inSeq, inAck (below), */
   inData: Buffer = NO_DATA;
   inFin = false;
   /** TSval carried by our latest retransmission (RTT samples must echo it or later). */
@@ -119,12 +114,8 @@ export class Connection implements TcpConnection {
   /** Sequence number of a FIN received beyond a hole, or -1. */
   oooFinSeq = -1;
 
-  // Timer deadlines (ms, absolute; Infinity = off).
-  rtxAt = Infinity;
+  // Timer deadlines (ms, absolute; Infinity = off): rtxAt, delackAt, kaAt (below).
   rtxKind: SlotKind = 'none';
-  delackAt = Infinity;
-  kaAt = Infinity;
-  private armedAt = Infinity;
   private armed: Timer | undefined;
   persistBackoff = 0;
   probesOut = 0;
@@ -141,9 +132,7 @@ export class Connection implements TcpConnection {
   synSentAt = 0;
   /** The 'rtx' slot holds a tail loss probe due before the RTO deadline `rtoAt`; whether one is out (loss-probe.ts). */
   probeArmed = false;
-  rtoAt = Infinity;
-  /** RACK reordering timer deadline (RFC 8985 §6.3), served from the same slot before the RTO (rack.ts). */
-  reoAt = Infinity;
+  /** rtoAt, and reoAt: the RACK reordering timer deadline (RFC 8985 §6.3), served from the same slot before the RTO (rack.ts); below. */
   probeOut = false;
   /** When the oldest unacknowledged data was (about) first sent: the user timeout's origin. */
   headSentAt = 0;
@@ -153,8 +142,6 @@ export class Connection implements TcpConnection {
   sndBuf: number;
   /** TCP_MAXSEG before the handshake (Linux user_mss), if set. */
   maxSeg: number | undefined;
-  /** When we last answered an invalid segment (Linux last_oow_ack_time; output.ts oowRateLimited). */
-  lastOowAckAt = -Infinity;
   /** An ICMP error seen on a synchronized connection (Linux sk_err_soft): reported instead of ETIMEDOUT. */
   softError: TcpErrorCode | undefined;
   private closed = false;
@@ -164,18 +151,13 @@ export class Connection implements TcpConnection {
     tuple: FourTuple,
     handler: ConnectionHandler,
   ) {
+    super();
     const o = env.options;
     this.handler = handler;
     this.tcb.localAddr = tuple.localAddr;
     this.tcb.localPort = tuple.localPort;
     this.tcb.remoteAddr = tuple.remoteAddr;
     this.tcb.remotePort = tuple.remotePort;
-    this.key = Object.freeze({
-      localAddr: tuple.localAddr,
-      localPort: tuple.localPort,
-      remoteAddr: tuple.remoteAddr,
-      remotePort: tuple.remotePort,
-    });
     this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
     this.cc = createController(o.congestionControl, o.initialCwndSegments, env.rng);
     this.rcvBuf = o.rcvBuf;
@@ -210,8 +192,11 @@ export class Connection implements TcpConnection {
 
   // ---- identity -----------------------------------------------------------
 
-  /** The demultiplexing four-tuple (a plain object, fixed for the connection's life). */
-  readonly key: FourTuple;
+  /** The demultiplexing four-tuple, fixed for the connection's life; built when asked (unregister), not kept per connection. */
+  get key(): FourTuple {
+    const t = this.tcb;
+    return { localAddr: t.localAddr, localPort: t.localPort, remoteAddr: t.remoteAddr, remotePort: t.remotePort };
+  }
   get localAddr(): number {
     return this.tcb.localAddr;
   }
@@ -334,6 +319,10 @@ export class Connection implements TcpConnection {
     return this.tcb.finReceived && this.rcv.queued === 0;
   }
 
+  get recvQueue(): number {
+    return this.rcv.queued;
+  }
+
   shutdownWrite(): void {
     shutdownWrite(this);
   }
@@ -448,16 +437,18 @@ export class Connection implements TcpConnection {
     if (at === Infinity || at >= this.armedAt) return;
     this.armed?.cancel();
     this.armedAt = at;
-    this.armed = this.env.clock.setTimer(at, this.onWake);
+    // A closure per arming, not one per connection: an idle connection with
+    // nothing armed then holds none (bench/scale.ts).
+    this.armed = this.env.clock.setTimer(at, () => this.onWake());
   }
 
-  private readonly onWake = (): void => {
+  private onWake(): void {
     this.armed = undefined;
     this.armedAt = Infinity;
     if (this.closed) return;
     fireDueTimers(this);
     this.schedule();
-  };
+  }
 
   // ---- observation ----------------------------------------------------------
 

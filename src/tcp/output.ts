@@ -268,9 +268,16 @@ function wantsPush(c: Connection, end: number, len: number, unsent: number, mult
  * on a GSO packet is not kept.
  */
 function retransmitPush(c: Connection, seq: number, end: number): boolean {
+  dropAckedPushEnds(c);
+  return c.pushEnds.some((e) => seqGt(e, seq) && seqLe(e, end));
+}
+
+/** Forget PSH ends at or below SND.UNA: only data still in flight can be resent. */
+function dropAckedPushEnds(c: Connection): void {
   const ends = c.pushEnds;
-  while (ends.length > 0 && seqLe(ends[0], c.tcb.sndUna)) ends.shift();
-  return ends.some((e) => seqGt(e, seq) && seqLe(e, end));
+  let n = 0;
+  while (n < ends.length && seqLe(ends[n], c.tcb.sndUna)) n++;
+  if (n > 0) ends.splice(0, n);
 }
 
 /**
@@ -315,7 +322,11 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   if (push) {
     flags |= TCP_PSH;
     if (seqGt(end, c.pushedSeq)) c.pushedSeq = end;
-    if (push === 'mark') c.pushEnds.push(end);
+    if (push === 'mark') {
+      // Pruned here too, so a connection that never retransmits keeps only the ends in flight.
+      dropAckedPushEnds(c);
+      c.pushEnds.push(end);
+    }
   }
   if (fin) flags |= TCP_FIN;
   const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;

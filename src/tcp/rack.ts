@@ -10,14 +10,25 @@
  */
 import { seqGt, seqLe, seqLt } from './seq.js';
 
+/** Shared by every Rack with nothing recorded yet (frozen): no arrays per idle connection (bench/scale.ts). */
+const NO_RECORDS: number[] = Object.freeze([]) as unknown as number[];
+
 export class Rack {
   /** Original transmissions: [start, end) and send time, parallel arrays from `head`. */
-  private starts: number[] = [];
-  private ends: number[] = [];
-  private ats: number[] = [];
+  private starts: number[] = NO_RECORDS;
+  private ends: number[] = NO_RECORDS;
+  private ats: number[] = NO_RECORDS;
   private head = 0;
   /** RACK.xmit_ts, RACK.end_seq, RACK.rtt of the most recently sent segment delivered (§6.2 step 2). */
-  xmitTs = -Infinity;
+  get xmitTs(): number {
+    return this.xmit ?? -Infinity;
+  }
+  set xmitTs(v: number) {
+    this.xmit = v === -Infinity ? null : v;
+  }
+  /** xmitTs and deadline when unset are null, not ±Infinity: no heap number per idle connection (bench/scale.ts). */
+  private xmit: number | null = null;
+  private due: number | null = null;
   endSeq = 0;
   rtt = 0;
   /** Reordering was observed on this connection (§6.2 step 3). */
@@ -25,12 +36,22 @@ export class Rack {
   /** Unsacked bytes below this are lost; undefined if RACK marks nothing. */
   boundary: number | undefined;
   /** When the reordering window of the next candidate ends (§6.3 RACK timer); Infinity if none. */
-  deadline = Infinity;
+  get deadline(): number {
+    return this.due ?? Infinity;
+  }
+  set deadline(v: number) {
+    this.due = v === Infinity ? null : v;
+  }
 
   /** A segment of new data [start, end) left at `at`. */
   onSent(start: number, end: number, at: number): void {
     const n = this.ends.length;
     if (n > this.head && !seqGt(end, this.ends[n - 1])) return;
+    if (this.ends === NO_RECORDS) {
+      this.starts = [];
+      this.ends = [];
+      this.ats = [];
+    }
     this.starts.push(start);
     this.ends.push(end);
     this.ats.push(at);
@@ -39,7 +60,13 @@ export class Rack {
   /** SND.UNA moved: forget what is acknowledged. */
   advance(una: number): void {
     while (this.head < this.ends.length && seqLe(this.ends[this.head], una)) this.head++;
-    if (this.head > 256 && this.head * 2 > this.ends.length) {
+    if (this.head > 0 && this.head === this.ends.length) {
+      // Everything sent is acknowledged: release the arrays (an idle connection keeps none).
+      this.starts = NO_RECORDS;
+      this.ends = NO_RECORDS;
+      this.ats = NO_RECORDS;
+      this.head = 0;
+    } else if (this.head > 256 && this.head * 2 > this.ends.length) {
       this.starts = this.starts.slice(this.head);
       this.ends = this.ends.slice(this.head);
       this.ats = this.ats.slice(this.head);
@@ -109,9 +136,9 @@ export class Rack {
 
   /** After a timeout everything outstanding is resent in order: start over (§6.3, Linux tcp_timeout_mark_lost). */
   reset(): void {
-    this.starts = [];
-    this.ends = [];
-    this.ats = [];
+    this.starts = NO_RECORDS;
+    this.ends = NO_RECORDS;
+    this.ats = NO_RECORDS;
     this.head = 0;
     this.xmitTs = -Infinity;
     this.boundary = undefined;

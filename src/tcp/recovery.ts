@@ -37,8 +37,15 @@ export class LossRecovery {
   dupAcks = 0;
   /** RFC 6582 "recover" / Linux high_seq: SND.MAX when recovery or loss began. */
   recover = 0;
-  readonly prr = new Prr();
-  readonly rtx = new RetransmitLog();
+  // Created at first use: an idle connection has never been in recovery (bench/scale.ts).
+  private prrState: Prr | undefined;
+  private rtxLog: RetransmitLog | undefined;
+  get prr(): Prr {
+    return (this.prrState ??= new Prr());
+  }
+  get rtx(): RetransmitLog {
+    return (this.rtxLog ??= new RetransmitLog());
+  }
   readonly rack = new Rack();
   /** SND.MAX at recovery start and bytes retransmitted since: prr_out. */
   private prrBaseMax = 0;

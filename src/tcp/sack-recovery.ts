@@ -23,11 +23,15 @@ interface Retransmission {
   sentAtMax: number;
 }
 
+const NO_ENTRIES: Retransmission[] = Object.freeze([]) as unknown as Retransmission[];
+
 /** The retransmissions of one recovery episode (RFC 6675 HighRxt, kept per range so a lost one can be resent). */
 export class RetransmitLog {
-  private entries: Retransmission[] = [];
+  /** NO_ENTRIES until the first retransmission: no array per idle connection. */
+  private entries: Retransmission[] = NO_ENTRIES;
 
   add(start: number, end: number, sentAtMax: number): void {
+    if (this.entries === NO_ENTRIES) this.entries = [];
     this.entries.push({ start, end, sentAtMax });
   }
 

@@ -3,8 +3,15 @@
  * kept as the Buffers the application handed us (referenced, not copied).
  * Offset 0 is SND.UNA's byte; the connection maps sequence numbers to offsets.
  */
+/**
+ * Shared by every empty send buffer (frozen: a push would throw): an idle
+ * connection holds no array of its own, and a drained one lets go of its
+ * array (bench/scale.ts).
+ */
+const NO_CHUNKS: Buffer[] = Object.freeze([]) as unknown as Buffer[];
+
 export class SendBuffer {
-  private chunks: Buffer[] = [];
+  private chunks: Buffer[] = NO_CHUNKS;
   private head = 0;
   /** Bytes of chunks[head] already consumed (acknowledged). */
   private headOff = 0;
@@ -27,6 +34,7 @@ export class SendBuffer {
         return;
       }
     }
+    if (this.chunks === NO_CHUNKS) this.chunks = [];
     this.chunks.push(data);
   }
 
@@ -45,8 +53,12 @@ export class SendBuffer {
       this.head++;
       this.headOff = 0;
     }
+    if (this.len === 0 && this.headOff === 0 && this.head === this.chunks.length) {
+      this.chunks = NO_CHUNKS; // drained: release the array
+      this.head = 0;
+    }
     // Compact occasionally so the array does not grow without bound.
-    if (this.head > 64 && this.head * 2 > this.chunks.length) {
+    else if (this.head > 64 && this.head * 2 > this.chunks.length) {
       this.chunks = this.chunks.slice(this.head);
       this.head = 0;
     }
@@ -78,7 +90,7 @@ export class SendBuffer {
   }
 
   clear(): void {
-    this.chunks = [];
+    this.chunks = NO_CHUNKS;
     this.head = 0;
     this.headOff = 0;
     this.len = 0;

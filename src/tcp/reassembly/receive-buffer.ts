@@ -12,12 +12,21 @@ interface Range {
   data: Buffer;
 }
 
+/**
+ * Shared by every empty receive buffer (frozen: a push would throw): an idle
+ * connection holds no arrays of its own, and a drained read queue lets go of
+ * its array (bench/scale.ts).
+ */
+const NO_BUFFERS: Buffer[] = Object.freeze([]) as unknown as Buffer[];
+const NO_RANGES: Range[] = Object.freeze([]) as unknown as Range[];
+const NO_SEQS: number[] = Object.freeze([]) as unknown as number[];
+
 export class ReceiveBuffer {
-  private queue: Buffer[] = [];
+  private queue: Buffer[] = NO_BUFFERS;
   private qHead = 0;
   /** In-order bytes not yet read by the application. */
   queued = 0;
-  private ooo: Range[] = [];
+  private ooo: Range[] = NO_RANGES;
   /** Out-of-order bytes held. */
   oooBytes = 0;
   /**
@@ -25,13 +34,14 @@ export class ReceiveBuffer {
    * blocks, most recent first (Linux selective_acks[], at most 4): RFC 2018
    * §4 MUST report the block holding the latest segment first.
    */
-  private recent: number[] = [];
+  private recent: number[] = NO_SEQS;
   /** RFC 2883 D-SACK block owed in the next ACK: a duplicate segment that arrived. */
   private dsack: [number, number] | undefined;
 
   /** Append in-order data to the read queue. */
   pushInOrder(data: Buffer): void {
     if (data.length === 0) return;
+    if (this.queue === NO_BUFFERS) this.queue = [];
     this.queue.push(data);
     this.queued += data.length;
   }
@@ -40,7 +50,10 @@ export class ReceiveBuffer {
     if (this.qHead >= this.queue.length) return null;
     const b = this.queue[this.qHead++];
     this.queued -= b.length;
-    if (this.qHead > 64 && this.qHead * 2 > this.queue.length) {
+    if (this.qHead === this.queue.length) {
+      this.queue = NO_BUFFERS; // drained: release the array
+      this.qHead = 0;
+    } else if (this.qHead > 64 && this.qHead * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.qHead);
       this.qHead = 0;
     }
@@ -79,6 +92,7 @@ export class ReceiveBuffer {
     while (d.length > 0) {
       while (i < this.ooo.length && seqLe(seqAdd(this.ooo[i].seq, this.ooo[i].data.length), s)) i++;
       if (i === this.ooo.length) {
+        if (this.ooo === NO_RANGES) this.ooo = [];
         this.ooo.push({ seq: s, data: d });
         this.oooBytes += d.length;
         break;
@@ -135,6 +149,7 @@ export class ReceiveBuffer {
    */
   drain(rcvNxt: number): number {
     let nxt = rcvNxt;
+    if (this.ooo.length === 0) return nxt;
     while (this.ooo.length > 0) {
       const r = this.ooo[0];
       if (seqGt(r.seq, nxt)) break;
@@ -148,6 +163,7 @@ export class ReceiveBuffer {
         nxt = end;
       }
     }
+    if (this.ooo.length === 0) this.ooo = NO_RANGES; // the hole is filled: release the array
     return nxt;
   }
 
@@ -191,12 +207,12 @@ export class ReceiveBuffer {
   }
 
   clear(): void {
-    this.queue = [];
+    this.queue = NO_BUFFERS;
     this.qHead = 0;
     this.queued = 0;
-    this.ooo = [];
+    this.ooo = NO_RANGES;
     this.oooBytes = 0;
-    this.recent = [];
+    this.recent = NO_SEQS;
     this.dsack = undefined;
   }
 }
