@@ -80,6 +80,8 @@ export class Connection extends CompactFields implements TcpConnection {
   readonly rate = new DeliveryRate();
   readonly pacer = new Pacer();
   cc: CongestionController;
+  /** [start, end) pairs a path MTU drop deemed lost and not yet resent (pmtu-retransmit.ts). */
+  pmtuLost: number[] | undefined;
   /** Segments retransmitted on this connection (the per-connection RetransSegs; D-SACK undo counts against it). */
   retransSegs = 0;
   /** Congestion trace of this connection, when the stack asked for one (trace.ts). */

@@ -16,6 +16,7 @@ import { congestionRoom, sendLostRetransmits } from './recovery.js';
 import { dataEcnField, ecnFlags, synEcnFlags } from './ecn.js';
 import { checkAppLimited, noteTransmission } from './cong-control.js';
 import { pacingHold } from './pacing.js';
+import { sendPmtuRetransmits } from './pmtu-retransmit.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -361,7 +362,10 @@ export function transmit(c: Connection): void {
   // With GSO one packet may carry many MSS (sendDataAt cuts it to the link's limit).
   const burstMax = (c.env.gsoMaxSize ?? 0) > 0 ? 0x7fffffff : t.mss;
   if (isSynchronizedForData(c)) {
-    if (!pacingHold(c)) sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
+    if (!pacingHold(c)) {
+      sendPmtuRetransmits(c); // segments a path MTU drop made too big (pmtu-retransmit.ts)
+      sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
+    }
     let freshSent = 0; // new-data segments of this burst so far (the PSH rule in wantsPush)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);

@@ -185,6 +185,11 @@ export class Rack {
     if (this.reoWndPersist === 0) this.reoWndMult = 1;
   }
 
+  /** The original transmissions not yet acknowledged, [start, end) in sequence order (pmtu-retransmit.ts). */
+  *sentSegments(): IterableIterator<[number, number]> {
+    for (let i = this.head; i < this.ends.length; i++) yield [this.starts[i], this.ends[i]];
+  }
+
   /** After a timeout everything outstanding is resent in order: start over (§6.3, Linux tcp_timeout_mark_lost). */
   reset(): void {
     this.starts = NO_RECORDS;
