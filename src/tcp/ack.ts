@@ -44,11 +44,11 @@ export function onNewAck(c: Connection, seg: TcpRepr): void {
   const ts = seg.options.timestamp;
   // Linux tcp_ack_update_rtt: the send time of the oldest newly acknowledged
   // segment (clock resolution) when none was retransmitted, else the echo (ms).
-  if (firstSentAt !== undefined) c.rtt.sample(now - firstSentAt);
+  if (firstSentAt !== undefined) c.rtt.sample(now - firstSentAt, t.sndUna, t.sndMax);
   else if (t.tsOk && ts && ts.ecr !== 0) c.sampleTs(ts.ecr);
   else {
     const r = c.timing.onAck((s) => seqLe(s, seg.ack), now);
-    if (r !== undefined) c.rtt.sample(r);
+    if (r !== undefined) c.rtt.sample(r, t.sndUna, t.sndMax);
   }
   c.rtt.resetBackoff();
   t.retransmits = 0;

@@ -66,7 +66,7 @@ export function startFromHandshake(c: Connection, r: HandshakeResult, ack: TcpRe
   t.tsOffset = r.tsOffset;
   c.ecn.ok = r.ecnOk === true; // RFC 3168 §6.1.1, agreed in the SYN/SYN-ACK
   setMss(c);
-  if (r.synAckRetransmits === 0) c.rtt.sample(env.clock.now() - r.synAckSentAt);
+  if (r.synAckRetransmits === 0) c.rtt.sample(env.clock.now() - r.synAckSentAt, t.sndUna, t.sndMax);
   else if (r.tsOk && ack.options.timestamp && ack.options.timestamp.ecr !== 0) sampleTs(c, ack.options.timestamp.ecr);
   // The listener validated ack.ack == ISS+1; the window it carries is scaled.
   setSendWindow(c, ack.window * 2 ** t.sndWscale, ack.seq, ack.ack);

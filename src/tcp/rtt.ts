@@ -1,14 +1,34 @@
 /**
- * Round-trip time estimation and the retransmission timeout, RFC 6298.
+ * Round-trip time estimation and the retransmission timeout: RFC 6298 §2
+ * as Linux implements it (tcp_rtt_estimator, tcp_set_rto/__tcp_set_rto).
  * Stands alone: fed samples by the connection, which applies Karn's rule
  * (RFC 6298 §3) through RttTiming below unless timestamps supply samples
  * (RFC 7323 §4).
+ *
+ * We follow Linux over the RFC here. RFC 6298 §2.3 sets RTO = SRTT +
+ * max(G, 4·RTTVAR), rounded up to RTO.min (§2.4). Linux instead adds to SRTT
+ * a variation that never drops below tcp_rto_min (200 ms): RTO = SRTT +
+ * max(4·mdev, 200 ms), at least SRTT + 200 ms. On a steady 100 ms path the RFC
+ * settles at 4·RTTVAR → 0, RTO = max(200, 100 + 1) = 200 ms and the timer fires
+ * spuriously on any delay spike; Linux keeps 300 ms. Linux also lets the
+ * variation term fall only once per window of data (rtt_seq), by a quarter
+ * of its excess over that window's largest mdev, so a quiet round cannot
+ * collapse it at once.
+ *
+ * Arithmetic is Linux's: integer microseconds, SRTT scaled by 8 and mdev by
+ * 4 (mdev_us holds 4·mdev, as does rttvar_us), truncating shifts; the RTO is
+ * rounded up to whole ms as usecs_to_jiffies does with HZ=1000.
  */
+import { seqGt } from './seq.js';
 
 export class RttEstimator {
-  /** Smoothed RTT and variation, ms (0 until the first sample). */
-  srtt = 0;
-  rttvar = 0;
+  /** Linux srtt_us (8·SRTT, µs), mdev_us and mdev_max_us (4·mdev, µs), rttvar_us (µs, added to SRTT for the RTO). */
+  private srtt8 = 0;
+  private mdev4 = 0;
+  private mdevMax = 0;
+  private rttvarUs = 0;
+  /** Linux rtt_seq: SND.NXT when the current variation window began. */
+  private rttSeq = 0;
   hasSample = false;
   /** The latest sample, the lowest seen (Linux tcp_min_rtt, unwindowed) and how many were taken: for congestion control. */
   latest = 0;
@@ -27,32 +47,79 @@ export class RttEstimator {
     this.base = rtoInitial;
   }
 
-  /** Current RTO including backoff, ms, clamped to [rtoMin, rtoMax]. */
+  /** Smoothed RTT, ms (0 until the first sample); Linux tcpi_rtt = srtt_us >> 3. */
+  get srtt(): number {
+    return Math.floor(this.srtt8 / 8) / 1000;
+  }
+
+  /** Mean deviation, ms (RFC 6298 RTTVAR); Linux tcpi_rttvar = mdev_us >> 2. */
+  get rttvar(): number {
+    return Math.floor(this.mdev4 / 4) / 1000;
+  }
+
+  /** Current RTO including backoff, ms, at most rtoMax. */
   get rto(): number {
     const v = this.base * 2 ** Math.min(this.backoff, 30);
     return Math.min(this.rtoMax, v);
   }
 
-  /** Feed one RTT measurement (ms). RFC 6298 §2.2–2.3 with α = 1/8, β = 1/4. */
-  sample(r: number): void {
-    // Samples from send times have the clock's resolution (Linux: µs, and a
-    // zero sample counts as 1 µs in tcp_rtt_estimator); echoes are whole ms.
-    const rtt = Math.max(r, 0.001);
+  /**
+   * Feed one RTT measurement (ms), taken on an ACK that moved SND.UNA to
+   * `una` while SND.NXT was `nxt` (Linux tcp_rtt_estimator reads both; with
+   * neither given every sample opens a new window). RFC 6298 §2.2–2.3 with
+   * α = 1/8, β = 1/4, in Linux's form.
+   */
+  sample(r: number, una?: number, nxt?: number): void {
+    // Samples from send times have µs resolution; echoes are whole ms. Linux
+    // keeps SRTT at least 1 µs (tp->srtt_us = max(1U, srtt)).
+    const m = Math.max(1, Math.round(r * 1000));
+    const rtt = m / 1000;
     this.latest = rtt;
     this.samples++;
     if (rtt < this.minRtt) this.minRtt = rtt;
+    const rtoMinUs = this.rtoMin * 1000;
     if (!this.hasSample) {
-      this.srtt = rtt;
-      this.rttvar = rtt / 2;
+      // RFC 6298 §2.2 SRTT = R, RTTVAR = R/2; Linux floors the RTO term at
+      // tcp_rto_min, so RTO = R + max(2R, 200 ms) ("make sure rto = 3*rtt").
+      this.srtt8 = m * 8;
+      this.mdev4 = m * 2;
+      this.rttvarUs = Math.max(this.mdev4, rtoMinUs);
+      this.mdevMax = this.rttvarUs;
+      this.rttSeq = nxt ?? 0;
       this.hasSample = true;
     } else {
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - rtt);
-      this.srtt = 0.875 * this.srtt + 0.125 * rtt;
+      this.update(m, rtoMinUs, una, nxt);
     }
-    // Clock granularity G is 1 ms here (RFC 6298 §2.2: max(G, K·RTTVAR)).
-    const raw = this.srtt + Math.max(1, 4 * this.rttvar);
-    // RFC 6298 §2.4 (rounded up to rtoMin; Linux's 200 ms rather than 1 s) and §2.5.
+    // Linux __tcp_set_rto: SRTT + rttvar_us, to jiffies (rounded up); tcp_bound_rto caps it at TCP_RTO_MAX.
+    const raw = Math.ceil((Math.floor(this.srtt8 / 8) + this.rttvarUs) / 1000);
     this.base = Math.min(this.rtoMax, Math.max(this.rtoMin, raw));
+  }
+
+  /** RFC 6298 §2.3 for a later sample, as Linux tcp_rtt_estimator computes it. */
+  private update(mUs: number, rtoMinUs: number, una?: number, nxt?: number): void {
+    let m = mUs - Math.floor(this.srtt8 / 8); // error in the estimate
+    this.srtt8 = Math.max(1, this.srtt8 + m); // SRTT = 7/8 SRTT + 1/8 R
+    if (m < 0) {
+      // Linux: an RTT below SRTT moves mdev with gain 1/32 rather than 1/4
+      // (in the spirit of Eifel), so a falling RTT cannot inflate the RTO.
+      m = -m - Math.floor(this.mdev4 / 4);
+      if (m > 0) m = Math.floor(m / 8);
+    } else {
+      m -= Math.floor(this.mdev4 / 4);
+    }
+    this.mdev4 += m; // mdev = 3/4 mdev + 1/4 |error|
+    if (this.mdev4 > this.mdevMax) {
+      this.mdevMax = this.mdev4;
+      if (this.mdevMax > this.rttvarUs) this.rttvarUs = this.mdevMax;
+    }
+    // Once per window of data (SND.UNA past rtt_seq): decay rttvar a quarter
+    // of the way towards the window's largest mdev, never below tcp_rto_min.
+    const windowDone = una === undefined || nxt === undefined || seqGt(una, this.rttSeq);
+    if (windowDone) {
+      if (this.mdevMax < this.rttvarUs) this.rttvarUs -= Math.floor((this.rttvarUs - this.mdevMax) / 4);
+      this.rttSeq = nxt ?? 0;
+      this.mdevMax = rtoMinUs;
+    }
   }
 
   /** The retransmission timer expired: back off (RFC 6298 §5.5). */

@@ -75,7 +75,7 @@ export function pathMtuChanged(c: Connection): void {
 export function sampleHandshakeRtt(c: Connection, seg: TcpRepr): void {
   const ts = seg.options.timestamp;
   if (c.tcb.tsOk && ts && ts.ecr !== 0) sampleTs(c, ts.ecr);
-  else if (c.tcb.retransmits === 0) c.rtt.sample(c.env.clock.now() - c.synSentAt);
+  else if (c.tcb.retransmits === 0) c.rtt.sample(c.env.clock.now() - c.synSentAt, c.tcb.sndUna, c.tcb.sndMax);
 }
 
 /** RFC 7323 §4.1: RTT from the echoed timestamp. */
@@ -86,7 +86,7 @@ export function sampleTs(c: Connection, ecr: number): void {
   // sample would span the backoff and inflate the RTO without bound.
   if (c.lastRtxTsVal !== undefined && seqLt(ecr, c.lastRtxTsVal)) return;
   const r = seqSub(Math.floor(c.env.clock.now()) + c.tcb.tsOffset, ecr);
-  if (r >= 0) c.rtt.sample(r);
+  if (r >= 0) c.rtt.sample(r, c.tcb.sndUna, c.tcb.sndMax);
 }
 
 /** RFC 9293 §3.10.7.4: record SND.WND/WL1/WL2; a window reopening ends the persist timer. */
