@@ -47,9 +47,9 @@ export class RttEstimator {
     this.base = rtoInitial;
   }
 
-  /** Smoothed RTT, ms (0 until the first sample); Linux tcpi_rtt = srtt_us >> 3. */
+  /** Smoothed RTT, ms (0 until the first sample, then > 0); tcpi_rtt rounds it to µs as Linux srtt_us >> 3 does. */
   get srtt(): number {
-    return Math.floor(this.srtt8 / 8) / 1000;
+    return this.srtt8 / 8000;
   }
 
   /** Mean deviation, ms (RFC 6298 RTTVAR); Linux tcpi_rttvar = mdev_us >> 2. */
@@ -70,10 +70,11 @@ export class RttEstimator {
    * α = 1/8, β = 1/4, in Linux's form.
    */
   sample(r: number, una?: number, nxt?: number): void {
-    // Samples from send times have µs resolution; echoes are whole ms. Linux
-    // keeps SRTT at least 1 µs (tp->srtt_us = max(1U, srtt)).
-    const m = Math.max(1, Math.round(r * 1000));
-    const rtt = m / 1000;
+    // Samples from send times have µs resolution; echoes are whole ms. A zero
+    // sample stays zero in the estimator (Linux only keeps srtt_us, the scaled
+    // value, at least 1); congestion control sees it as 1 µs.
+    const m = Math.max(0, Math.round(r * 1000));
+    const rtt = Math.max(m, 1) / 1000;
     this.latest = rtt;
     this.samples++;
     if (rtt < this.minRtt) this.minRtt = rtt;
@@ -81,7 +82,7 @@ export class RttEstimator {
     if (!this.hasSample) {
       // RFC 6298 §2.2 SRTT = R, RTTVAR = R/2; Linux floors the RTO term at
       // tcp_rto_min, so RTO = R + max(2R, 200 ms) ("make sure rto = 3*rtt").
-      this.srtt8 = m * 8;
+      this.srtt8 = Math.max(1, m * 8);
       this.mdev4 = m * 2;
       this.rttvarUs = Math.max(this.mdev4, rtoMinUs);
       this.mdevMax = this.rttvarUs;

@@ -27,10 +27,14 @@ export function armRetransmit(c: Connection, restart: boolean): void {
   }
   // RFC 8985 §7.2: (re)start the tail loss probe after sending; it fires
   // first from the same slot while the RTO deadline keeps running (loss-probe.ts).
+  // Linux tcp_schedule_loss_probe: timeout = min(PTO, time left to the RTO),
+  // so a PTO past the RTO (a lone segment: 2·SRTT + 200 ms > SRTT + 200 ms)
+  // sends the probe at the RTO's time instead of the RTO (RFC 8985 §7.2 also
+  // adjusts the PTO to the RTO's expiry).
   const pto = probeTimeout(c);
-  if (now + pto < c.rtoAt) {
+  if (pto !== Infinity && c.rtoAt > now) {
     c.probeArmed = true;
-    c.rtxAt = now + pto;
+    c.rtxAt = Math.min(now + pto, c.rtoAt);
   }
   if (c.reoAt < c.rtxAt) c.rtxAt = c.reoAt;
 }

@@ -74,8 +74,14 @@ describe('resets across the pair', () => {
     const p = makeConnPair(seed, { delayMs: 3 }, { maxRetries: 4 });
     p.clock.runUntil(1000);
     p.ab.up = false;
+    // RTO = SRTT + 200 ms (Linux tcp_rtt_estimator floors the variation at tcp_rto_min), doubled each time.
+    // The lone segment's loss probe comes first, at the RTO's time (Linux tcp_schedule_loss_probe), and re-arms it.
+    const rto = p.a.info().rto;
+    expect(rto, `seed ${seed}`).toBeGreaterThan(200);
     p.a.send(Buffer.from('into the void'));
-    p.clock.runUntil(1000 + 200 * (1 + 2 + 4 + 8 + 16) + 1);
+    p.clock.runUntil(1000 + rto * (1 + 1 + 2 + 4 + 8 + 16) - 1);
+    expect(p.ha.errors, `seed ${seed}`).toEqual([]);
+    p.clock.runUntil(1000 + rto * (1 + 1 + 2 + 4 + 8 + 16) + 1);
     expect(p.ha.errors, `seed ${seed}`).toEqual(['ETIMEDOUT']);
   });
 });

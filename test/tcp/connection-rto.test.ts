@@ -14,9 +14,12 @@ describe('retransmission timeout (RFC 6298)', () => {
     env.clock.advance(100);
     c.input(peer({ flags: TCP_ACK, seq: R, ack: L + 10 }));
     const i = c.info();
-    // First sample was the handshake's 0 ms (counted as 1 µs, as Linux tcp_rtt_estimator); second 100 ms.
-    expect(i.srtt).toBeCloseTo(0.875 * 0.001 + 0.125 * 100, 5);
-    expect(i.rto).toBeGreaterThanOrEqual(200);
+    // First sample was the handshake's 0 ms (Linux tcp_rtt_estimator keeps
+    // srtt_us, 8·SRTT, at 1 µs); second 100 ms: 8·SRTT = 1 + 100000 µs.
+    expect(i.srtt).toBeCloseTo(100001 / 8000, 6);
+    expect(i.rttvar).toBe(25); // mdev_us = 0 + (100 - 0) ms, reported >> 2
+    // rttvar_us = max(mdev_us, tcp_rto_min) = 200 ms: RTO = 12.500 + 200, rounded up.
+    expect(i.rto).toBe(213);
   });
 
   it('backs off 200, 400, 800 ms and retransmits from SND.UNA with cwnd = 1 MSS (RFC 6298 §5.5, RFC 5681 §3.1)', () => {

@@ -49,7 +49,7 @@ describe('RACK in a connection', () => {
     env.clock.advance(10);
     // Segment 1 arrives, segment 0 does not (yet): RACK.rtt = 10 ms, reo_wnd = min RTT / 4.
     c.input(peer({ flags: TCP_ACK, seq: R, ack: L, options: { sack: [[L + MSS, L + 2 * MSS]] } }));
-    const reo = c.rtt.minRtt / 4;
+    const reo = Math.min(c.rtt.minRtt / 4, c.rtt.srtt); // RFC 8985 §6.2 step 4: capped at SRTT
     expect(c.reoAt).toBeCloseTo(10 + 10 + reo + 2, 6); // + TCP_TIMEOUT_MIN, as Linux
     env.clock.runUntil(c.reoAt - 0.01);
     expect(env.sent.filter((s) => s.seg.seq === L)).toHaveLength(0);
