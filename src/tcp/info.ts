@@ -68,7 +68,8 @@ export function connectionTimers(c: Connection): TimerDeadlines {
   if (c.rtxAt !== Infinity) {
     if (c.rtxKind === 'rtx') {
       if (c.probeArmed) out.lossProbe = c.rtxAt;
-      out.retransmit = c.probeArmed ? c.rtoAt : c.rtxAt;
+      // A probe due at the RTO's own time replaces it (Linux tcp_schedule_loss_probe): the probe re-arms the RTO.
+      if (!c.probeArmed || c.rtoAt > c.rtxAt) out.retransmit = c.probeArmed ? c.rtoAt : c.rtxAt;
     } else if (c.rtxKind === 'persist') out.persist = c.rtxAt;
     else if (c.rtxKind === 'finwait2') out.finWait2 = c.rtxAt;
   }
