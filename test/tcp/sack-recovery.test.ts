@@ -142,6 +142,25 @@ describe('tail loss probe (RFC 8985 §7)', () => {
     expect(env.stats.TCPTimeouts).toBe(1);
   });
 
+  it('a lone segment whose PTO (2·SRTT + 200 ms) is past the RTO is probed at the RTO time instead (Linux tcp_schedule_loss_probe)', () => {
+    const env = new FakeEnv({ timestamps: false, windowScaling: false, sndBuf: 1 << 20 });
+    const { c } = established(env, 65535, { mss: MSS, sackPermitted: true });
+    c.send(bytes(100));
+    expectSent(env, { at: 0, seq: L, payloadLen: 100 });
+    // Handshake RTT 0: Linux's RTO = (srtt_us >> 3) + max(mdev, tcp_rto_min) = 200 ms.
+    expect(c.info().rto).toBe(200);
+    expectNothing(env, 199.9);
+    env.clock.runUntil(200);
+    expectSent(env, { at: 200, seq: L, payloadLen: 100 });
+    expect(env.stats.TCPLossProbes).toBe(1);
+    expect(env.stats.TCPTimeouts ?? 0).toBe(0);
+    // The probe re-armed the full RTO: the timeout follows 200 ms later.
+    expectNothing(env, 399.9);
+    env.clock.runUntil(400);
+    expectSent(env, { at: 400, seq: L, payloadLen: 100 });
+    expect(env.stats.TCPTimeouts).toBe(1);
+  });
+
   it('without new data to send, the probe is the last segment again (§7.3)', () => {
     const env = new FakeEnv({ timestamps: false, windowScaling: false, sndBuf: 1 << 20 });
     const { c } = established(env, 65535, { mss: MSS, sackPermitted: true });
