@@ -42,6 +42,8 @@ export interface RateSample {
   ackedSacked: number;
   /** Bytes newly deemed lost on this ACK (Linux rs->losses; filled by the caller from the SACK/RACK boundary). */
   losses: number;
+  /** The ACK may have been delayed by the receiver (Linux rs->is_ack_delayed, FLAG_ACK_MAYBE_DELAYED; filled by the caller). */
+  isAckDelayed: boolean;
 }
 
 /** The SACK view the estimator needs: where the SACKed range holding `seq` ends. */
@@ -61,7 +63,7 @@ export class DeliveryRate {
   lossMark = -1;
   private sent: Sent[] = [];
   private head = 0;
-  readonly sample: RateSample = { delivered: -1, interval: -1, priorDelivered: 0, isAppLimited: false, isRetrans: false, ackedSacked: 0, losses: 0 };
+  readonly sample: RateSample = { delivered: -1, interval: -1, priorDelivered: 0, isAppLimited: false, isRetrans: false, ackedSacked: 0, losses: 0, isAckDelayed: false };
   /** Scratch for the sample being built (Linux rs->prior_mstamp; 0 = none). */
   private priorAt = -1;
   private sendInterval = -1;

@@ -321,7 +321,7 @@ export function transmit(c: Connection): void {
   // With GSO one packet may carry many MSS (sendDataAt cuts it to the link's limit).
   const burstMax = (c.env.gsoMaxSize ?? 0) > 0 ? 0x7fffffff : t.mss;
   if (isSynchronizedForData(c)) {
-    if (!pacingHold(c)) sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
+    sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data, each paced (recovery.ts)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
       const unsent = c.snd.length - flight + synInFlight(c);

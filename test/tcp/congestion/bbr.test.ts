@@ -14,7 +14,7 @@ import { SeededRng } from '../../../src/util/random.js';
 import { MSS, ackEvent } from './ack-clock.js';
 
 function sample(over: Partial<RateSample>): RateSample {
-  return { delivered: MSS, interval: 10, priorDelivered: 0, isAppLimited: false, isRetrans: false, ackedSacked: MSS, losses: 0, ...over };
+  return { delivered: MSS, interval: 10, priorDelivered: 0, isAppLimited: false, isRetrans: false, ackedSacked: MSS, losses: 0, isAckDelayed: false, ...over };
 }
 
 /**
