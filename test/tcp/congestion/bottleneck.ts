@@ -31,11 +31,16 @@ export interface PathOptions {
    * transmit slots), so the sender sees ACKs in bursts with silences between.
    */
   ackBatchMs?: number;
+  /** The first `count` data packets the sender sends at or after `at` ms are lost before the link. */
+  dropBurst?: { at: number; count: number };
 }
 
 export interface Departure {
   at: number;
   len: number;
+  /** TCP sequence number of the datagram's first byte. */
+  seq: number;
+  dropped: boolean;
 }
 
 export interface Path {
@@ -53,10 +58,15 @@ export function bottleneckPath(o: PathOptions): Path {
   const faults = { delayMs: o.rttMs / 2, rateBytesPerSec: RATE, queueLimitBytes: Math.max(3000, Math.round(o.queueBdp * bdp)), loss: o.loss ?? 0 };
   const [la, lb] = createMemoryLinkPair({ clock, rng: new SeededRng(o.seed ?? 7), faults });
   const departures: Departure[] = [];
+  const burst = o.dropBurst ? { ...o.dropBurst } : undefined;
   const send = la.send.bind(la);
   la.send = (p: Buffer, gsoSize?: number, csumPartial?: boolean): void => {
-    if (p.length > 100) departures.push({ at: clock.now(), len: p.length });
-    send(p, gsoSize, csumPartial);
+    let dropped = false;
+    if (p.length > 100) {
+      dropped = burst !== undefined && clock.now() >= burst.at && burst.count-- > 0;
+      departures.push({ at: clock.now(), len: p.length, seq: p.readUInt32BE((p[0] & 0xf) * 4 + 4), dropped });
+    }
+    if (!dropped) send(p, gsoSize, csumPartial);
   };
   if (o.ackBatchMs) batchSends(lb, clock, o.ackBatchMs);
   const tcp = { rcvBuf: 16 << 20, sndBuf: 16 << 20, congestionControl: o.cc };
