@@ -1,6 +1,7 @@
 /**
- * BBR's ACK-aggregation cwnd allowance (Linux tcp_bbr.c since 4.20:
- * bbr_update_ack_aggregation, bbr_ack_aggregation_cwnd). Wi-Fi, cable
+ * BBR's ACK-aggregation cwnd allowance (Linux tcp_bbr.c
+ * bbr_update_ack_aggregation, bbr_ack_aggregation_cwnd; "tcp_bbr: adapt
+ * cwnd based on ack aggregation estimation", 2019). Wi-Fi, cable
  * uplinks, GRO and stretch ACKs deliver ACKs in bursts with silences
  * between; a cwnd of 2 BDP then runs dry during a silence and the sender
  * idles. The "extra acked" — data acknowledged in an ACK epoch beyond what

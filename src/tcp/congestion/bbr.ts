@@ -12,7 +12,7 @@
  *
  * Units: bandwidth in bytes/ms, RTT in ms, cwnd in segments, delivered in
  * bytes. Long-term bandwidth sampling for policers is in bbr-lt.ts, the
- * ACK-aggregation cwnd allowance (Linux 4.20+) in bbr-ack-aggr.ts.
+ * ACK-aggregation cwnd allowance (Linux, 2019) in bbr-ack-aggr.ts.
  */
 import type { Rng } from '../../util/random.js';
 import { randInt } from '../../util/random.js';
