@@ -124,6 +124,26 @@ describe.skipIf(!READY)('TUN write backlog on EAGAIN (linux)', () => {
       }
     }));
 
+  // Any other errno is a drop, not a backlog entry: a device that is down
+  // refuses writes with EIO. ENOBUFS (skb allocation failure under memory
+  // pressure) takes the same branch but cannot be provoked on demand.
+  it('drops and counts a write refused with another errno (EIO: device down), queues nothing', () =>
+    withNetns('tsnq', async (ns) => {
+      const link = TunLink.open({ name: 'tsq0', netns: ns.name, up: false, offload: 'off' });
+      try {
+        link.send(numbered(0));
+        link.flush();
+        const c = link.counterGroups.Link;
+        expect(link.lastWriteErrno).toBe(5); // EIO
+        expect(c.txWriteErrors).toBe(1);
+        expect(c.txPackets).toBe(0);
+        expect(c.txQueuedOnEagain).toBe(0);
+        expect(c.txEagain).toBe(0);
+      } finally {
+        await link.close();
+      }
+    }));
+
   it('counts a backlog still waiting at close', () =>
     withNetns('tsnq', async (ns) => {
       // 64 kbit/s: a 1000-byte packet every 125 ms, so the backlog outlives the close.
