@@ -2,14 +2,20 @@
  * Abuse benchmarks (figures, not a test). Root; everything in namespaces this
  * script creates and removes; every flood bounded by `timeout` and run only
  * after checking the namespace has no default route (spoofed answers cannot
- * leave). `npm run bench:abuse -- [--seconds S] [--connects N] [--requests N]`
+ * leave). `npm run bench:abuse -- [--seconds S] [--connects N] [--requests N] [--txqueuelen N]`
  *
  *  1. SYN flood: `hping3 --flood --rand-source -S -p 80` for S seconds at
  *     tunstack (TUN) and, for the ratio, at the kernel (veth, tcp_syncookies=1,
  *     node:http listening; its SYN-ACKs to spoofed sources go back into the
  *     flooding namespace and die there), while a kernel client makes N legitimate connects
  *     20 ms apart: SYNs offered/s, read by the device under test/s, answered/s,
- *     legitimate connects succeeded, p50/p99 connect time.
+ *     legitimate connects succeeded, p50/p99 connect time. For tunstack also
+ *     where every offered SYN went: lost in the TUN's queue before we could
+ *     read it (the device's TX dropped), read, dropped by IP with a named
+ *     reason (spoofed broadcast/multicast sources), answered, and the stack's
+ *     CPU use and read batch size. `--txqueuelen N` sets the TUN's queue
+ *     length (default: the kernel's 500) — a complement, not a fix: it
+ *     absorbs bursts, it cannot make up for reading slower than hping3 sends.
  *  2. New HTTP connections per second (`ab`, HTTP/1.0, one request per
  *     connection): tunstack's HTTP service vs node:http on kernel TCP over veth.
  */
@@ -25,6 +31,7 @@ function arg(name: string, dflt: number): number {
 const SECONDS = arg('--seconds', 5);
 const CONNECTS = arg('--connects', 200);
 const REQUESTS = arg('--requests', 5000);
+const TXQUEUELEN = arg('--txqueuelen', 0);
 const tag = `tsab${process.pid}`;
 const made: string[] = [];
 
@@ -58,22 +65,31 @@ function run(ns: string, args: string[]): Promise<{ out: string; err: string }> 
 }
 
 /** Legitimate connects from the kernel: JSON {ok, fail, p50, p99} (ms). */
-function connectsScript(host: string): string {
+function connectsScript(host: string, count = CONNECTS, startDelayMs = 300): string {
   return `
     const net = require('net'); const times = []; let fail = 0;
     const one = () => new Promise((res) => { const t0 = process.hrtime.bigint();
       const s = net.connect(80, '${host}'); const to = setTimeout(() => { fail++; s.destroy(); res(); }, 3000);
       s.on('connect', () => { clearTimeout(to); times.push(Number(process.hrtime.bigint() - t0) / 1e6); s.destroy(); res(); });
       s.on('error', () => { clearTimeout(to); fail++; res(); }); });
-    (async () => { await new Promise((r) => setTimeout(r, 300));
-      for (let i = 0; i < ${CONNECTS}; i++) { await one(); await new Promise((r) => setTimeout(r, 20)); }
+    (async () => { await new Promise((r) => setTimeout(r, ${startDelayMs}));
+      for (let i = 0; i < ${count}; i++) { await one(); await new Promise((r) => setTimeout(r, 20)); }
       times.sort((a, b) => a - b); const q = (p) => times.length ? times[Math.min(times.length - 1, Math.floor(p * times.length))] : NaN;
       console.log(JSON.stringify({ ok: times.length, fail, p50: q(0.5), p99: q(0.99) })); })();`;
 }
 
+interface ConnectTimes {
+  ok: number;
+  fail: number;
+  p50: number;
+  p99: number;
+}
+
 interface FloodResult {
   offered: number;
-  legit: { ok: number; fail: number; p50: number; p99: number };
+  legit: ConnectTimes;
+  /** 100 connects right after the flood ended: is there a slowdown once it is over? */
+  after: ConnectTimes;
 }
 
 async function flood(ns: string, target: string): Promise<FloodResult> {
@@ -83,7 +99,16 @@ async function flood(ns: string, target: string): Promise<FloodResult> {
     run(ns, [process.execPath, '-e', connectsScript(target)]),
   ]);
   const m = /(\d+) packets transmitted/.exec(h.out + h.err);
-  return { offered: m ? Number(m[1]) : NaN, legit: JSON.parse(c.out.trim().split('\n').pop() ?? '{}') };
+  return { offered: m ? Number(m[1]) : NaN, legit: lastJson(c.out), after: { ok: 0, fail: 0, p50: NaN, p99: NaN } };
+}
+
+function lastJson(out: string): ConnectTimes {
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as ConnectTimes;
+}
+
+/** 100 connects once the flood is over (run after the counters are read). */
+async function afterFlood(ns: string, target: string): Promise<ConnectTimes> {
+  return lastJson((await run(ns, [process.execPath, '-e', connectsScript(target, 100, 0)])).out);
 }
 
 const HTTP_SERVER = `require('http').createServer((q, r) => r.end('hello\\n')).listen(80, process.argv[1], () => console.log('up'))`;
@@ -96,18 +121,64 @@ async function ab(ns: string, url: string): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
-async function tunstack(): Promise<{ flood: FloodResult; read: number; answered: number; cps: number }> {
+/** Where the SYNs offered to tunstack went (counts over the flood). */
+interface SynAccount {
+  lostInTunQueue: number;
+  readFromDevice: number;
+  ipDrops: Record<string, number>;
+  tcpIn: number;
+  tcpOut: number;
+  listenDrops: number;
+  cpuPercent: number;
+  /** CPU time (user + system) over the flood per packet read, µs. */
+  cpuPerPacketUs: number;
+  batches: number;
+}
+
+/** TX dropped of the TUN as the kernel counts it: packets for us it could not queue. */
+function tunTxDropped(ns: string): number {
+  const out = sh(['ip', '-s', '-n', ns, 'link', 'show', 'tun0']);
+  const m = /TX:[^\n]*\n\s*\d+\s+\d+\s+\d+\s+(\d+)/.exec(out);
+  return m ? Number(m[1]) : NaN;
+}
+
+const IP_DROP_NAMES = ['badSource', 'notForUs', 'badChecksum', 'truncated', 'badHeaderLength', 'badTotalLength', 'badOptions', 'sourceRouted'];
+
+async function tunstack(): Promise<{ flood: FloodResult; read: number; answered: number; cps: number; syn: SynAccount }> {
   const ns = netns(`${tag}t`);
   const link = TunLink.open({ name: 'tun0', netns: ns, mtu: 1500, addr: '10.79.4.1', prefixLen: 24, up: true });
+  if (TXQUEUELEN > 0) sh(['ip', '-n', ns, 'link', 'set', 'tun0', 'txqueuelen', String(TXQUEUELEN)]);
   const stack = new Stack({ link, addr: '10.79.4.2' });
   const services = await startServices(stack, ['http']);
   try {
     // Connections per second first, on a fresh stack; then the flood.
     const cps = await ab(ns, 'http://10.79.4.2/');
-    const before = { ...stack.counters().Tcp };
+    const snap = () => {
+      const c = stack.counters();
+      return { tcp: { ...c.Tcp }, ip: { ...c.Ip }, link: { ...c.Link }, lost: tunTxDropped(ns) };
+    };
+    const before = snap();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
     const f = await flood(ns, '10.79.4.2');
-    const after = { ...stack.counters().Tcp };
-    return { flood: f, read: after.InSegs - before.InSegs, answered: after.OutSegs - before.OutSegs, cps };
+    const cpu = process.cpuUsage(cpu0);
+    const wallMs = performance.now() - t0;
+    const after = snap();
+    f.after = await afterFlood(ns, '10.79.4.2');
+    const ipDrops: Record<string, number> = {};
+    for (const k of IP_DROP_NAMES) if (after.ip[k] - before.ip[k] > 0) ipDrops[k] = after.ip[k] - before.ip[k];
+    const syn: SynAccount = {
+      lostInTunQueue: after.lost - before.lost,
+      readFromDevice: after.link.rxPackets - before.link.rxPackets,
+      ipDrops,
+      tcpIn: after.tcp.InSegs - before.tcp.InSegs,
+      tcpOut: after.tcp.OutSegs - before.tcp.OutSegs,
+      listenDrops: after.tcp.ListenDrops - before.tcp.ListenDrops,
+      cpuPercent: (100 * (cpu.user + cpu.system)) / 1000 / wallMs,
+      cpuPerPacketUs: (cpu.user + cpu.system) / Math.max(1, after.link.rxPackets - before.link.rxPackets),
+      batches: after.link.rxBatches - before.link.rxBatches,
+    };
+    return { flood: f, read: syn.tcpIn, answered: syn.tcpOut, cps, syn };
   } finally {
     await services.close();
     await stack.close();
@@ -143,6 +214,7 @@ async function kernel(): Promise<{ flood: FloodResult; read: number; answered: n
     const s0 = snmp();
     const f = await flood(a, '10.79.5.2');
     const s1 = snmp();
+    f.after = await afterFlood(a, '10.79.5.2');
     return { flood: f, read: s1.TcpInSegs - s0.TcpInSegs, answered: s1.TcpOutSegs - s0.TcpOutSegs, cps };
   } finally {
     if (server.pid) process.kill(server.pid);
@@ -151,7 +223,11 @@ async function kernel(): Promise<{ flood: FloodResult; read: number; answered: n
 
 function line(name: string, r: { flood: FloodResult; read: number; answered: number }): string {
   const l = r.flood.legit;
-  return `  ${name}: offered ${Math.round(r.flood.offered / SECONDS)}/s, TCP segments read ${Math.round(r.read / SECONDS)}/s, sent ${Math.round(r.answered / SECONDS)}/s; legitimate connects ${l.ok}/${l.ok + l.fail}, p50 ${l.p50?.toFixed(2)} ms, p99 ${l.p99?.toFixed(2)} ms`;
+  const a = r.flood.after;
+  return (
+    `  ${name}: offered ${Math.round(r.flood.offered / SECONDS)}/s, TCP segments read ${Math.round(r.read / SECONDS)}/s, sent ${Math.round(r.answered / SECONDS)}/s; legitimate connects ${l.ok}/${l.ok + l.fail}, p50 ${l.p50?.toFixed(2)} ms, p99 ${l.p99?.toFixed(2)} ms` +
+    `; 100 connects after the flood: ${a.ok}/${a.ok + a.fail}, p50 ${a.p50?.toFixed(2)} ms, p99 ${a.p99?.toFixed(2)} ms`
+  );
 }
 
 try {
@@ -161,6 +237,12 @@ try {
   console.log(`SYN flood (hping3 --flood --rand-source, ${SECONDS} s) with ${CONNECTS} legitimate connects 20 ms apart:`);
   console.log(line('tunstack over TUN  ', ours));
   console.log(line('kernel over veth   ', theirs));
+  const a = ours.syn;
+  const ipDropped = Object.values(a.ipDrops).reduce((x, y) => x + y, 0);
+  console.log(`  tunstack, every SYN offered: ${a.lostInTunQueue} lost in the TUN's queue (txqueuelen ${TXQUEUELEN || 'default'}) before the stack could read them, ${a.readFromDevice} read`);
+  console.log(`    of those read: ${ipDropped} dropped by IP ${JSON.stringify(a.ipDrops)}, ${a.tcpIn} to TCP, ${a.tcpOut} TCP segments sent, ${a.listenDrops} ListenDrops;`);
+  console.log(`    unanswered = TCP in - sent - ListenDrops = ${a.tcpIn - a.tcpOut - a.listenDrops} (the legitimate connects' own ACKs/RSTs need no answer)`);
+  console.log(`    stack CPU ${a.cpuPercent.toFixed(0)}% of one core during the flood (${a.cpuPerPacketUs.toFixed(2)} µs per packet read), ${(a.readFromDevice / Math.max(1, a.batches)).toFixed(1)} packets per read batch`);
   console.log(`New HTTP connections per second (ab -n ${REQUESTS} -c 32, one request per connection):`);
   console.log(`  tunstack HTTP service: ${ours.cps.toFixed(0)}/s; node:http on kernel TCP: ${theirs.cps.toFixed(0)}/s; ratio ${(ours.cps / theirs.cps).toFixed(2)}`);
 } finally {

@@ -28,6 +28,8 @@ interface Config {
   losses: number[];
   cc: string;
   chart: string;
+  /** Also write the charted run's trace records as JSON lines here (for `tunstack chart`). */
+  trace?: string;
 }
 
 function parseArgs(argv: string[]): Config {
@@ -40,9 +42,10 @@ function parseArgs(argv: string[]): Config {
     else if (argv[i] === '--loss') cfg.losses = v.split(',').map(Number);
     else if (argv[i] === '--cc') cfg.cc = v;
     else if (argv[i] === '--chart') cfg.chart = v;
+    else if (argv[i] === '--trace') cfg.trace = v;
   }
   if (!(cfg.mib > 0) || !(cfg.rounds >= 1) || cfg.losses.some((l) => !(l >= 0 && l < 100))) {
-    console.error('usage: bench/loss.js [--quick] [--mib N] [--rounds R] [--loss 0.5,1,2,5] [--cc cubic|newreno|bbr] [--chart FILE.svg]');
+    console.error('usage: bench/loss.js [--quick] [--mib N] [--rounds R] [--loss 0.5,1,2,5] [--cc cubic|newreno|bbr] [--chart FILE.svg] [--trace FILE.jsonl]');
     process.exit(2);
   }
   return cfg;
@@ -102,6 +105,21 @@ function runIn(ns: string, script: string): Promise<number> {
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`client exited ${code}`))));
   });
+}
+
+/** TcpExt/Tcp counters of a namespace's kernel TCP (/proc/net/netstat, /proc/net/snmp): what the kernel peer did. */
+function kernelCounters(ns: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const file of ['/proc/net/netstat', '/proc/net/snmp']) {
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'cat', file], { encoding: 'utf8' });
+    const lines = (r.stdout ?? '').split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const keys = lines[i].split(/\s+/);
+      const vals = lines[i + 1].split(/\s+/);
+      for (let j = 1; j < keys.length; j++) out[keys[j]] = Number(vals[j]);
+    }
+  }
+  return out;
 }
 
 function setLoss(ns: string, percent: number): void {
@@ -185,10 +203,14 @@ async function main(): Promise<void> {
       for (const dir of ['down', 'up'] as const) {
         const kern: number[] = [];
         const ours: number[] = [];
+        const peer: Record<string, number> = {};
         for (let r = 0; r < cfg.rounds; r++) {
           kern.push(mbps(await runIn(client, clientScript('10.81.0.2', dir))));
           tracing = loss === chartLoss && dir === 'down' && r === 0;
+          const before = kernelCounters(client);
           ours.push(mbps(await runIn(client, clientScript('10.82.0.2', dir))));
+          const after = kernelCounters(client);
+          for (const k of Object.keys(after)) peer[k] = (peer[k] ?? 0) + after[k] - (before[k] ?? 0);
           tracing = false;
         }
         const a = stats(kern);
@@ -199,6 +221,9 @@ async function main(): Promise<void> {
         const st = stack.tcp.stats;
         const keys = ['RetransSegs', 'TCPTimeouts', 'TCPLossProbes', 'TCPSackRecovery', 'TCPLostRetransmit', 'TCPFullUndo', 'TCPLossUndo'];
         console.log(row, '|', keys.map((k) => `${k}=${st[k] ?? 0}`).join(' '));
+        // The kernel client's side of the tunstack transfers (its sends when uploading).
+        const peerKeys = ['RetransSegs', 'TCPTimeouts', 'TCPLossProbes', 'TCPSackRecovery', 'TCPDSACKRecv', 'TCPSpuriousRTOs', 'TCPDSACKOldSent', 'TCPDSACKOfoSent', 'DelayedACKs', 'TCPOFOQueue'];
+        console.log('      kernel client with tunstack |', peerKeys.map((k) => `${k}=${peer[k] ?? 0}`).join(' '));
         for (const key of keys) st[key] = 0;
         rows.push(row);
       }
@@ -209,6 +234,7 @@ async function main(): Promise<void> {
   if (trace.length > 0) {
     const conn = trace.find((r) => r.conn.includes(':19>'))?.conn ?? trace[0].conn;
     writeFileSync(cfg.chart, renderChart(trace, conn));
+    if (cfg.trace) writeFileSync(cfg.trace, trace.filter((r) => r.conn === conn).map((r) => JSON.stringify(r)).join('\n') + '\n');
     console.log(`\ncwnd chart of tunstack's first download at ${chartLoss}% loss: ${cfg.chart}`);
   }
   console.log(`\n${cfg.mib} MiB per transfer, ${cfg.rounds} rounds, ${cfg.cc} on both sides; Mbit/s median (min–max)`);

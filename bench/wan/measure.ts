@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_TCP_OPTIONS } from '../../src/tcp/api.js';
 import { ADDR, Topology } from './topology.js';
-import { netemArgs, type Scenario } from './scenarios.js';
+import { qdiscChain, type Scenario } from './scenarios.js';
 
 export type StackName = 'tunstack' | 'kernel';
 export type Direction = 'down' | 'up';
@@ -88,11 +88,15 @@ export interface MeasureOptions {
   secs: number;
   where: string;
   kernelRelease: string;
+  /** tunstack's `--cc`; the kernel runs its counterpart (topology.ts KERNEL_CC). */
+  cc: string;
+  /** tunstack's `--cwnd-trace FILE`. */
+  cwndTrace?: string;
   log: (m: string) => void;
 }
 
 export async function measure(o: MeasureOptions): Promise<WanResult> {
-  const t = new Topology(o.root);
+  const t = new Topology({ root: o.root, cc: o.cc, cwndTrace: o.cwndTrace });
   const onExit = (): void => t.down();
   process.once('exit', onExit);
   try {
@@ -102,7 +106,7 @@ export async function measure(o: MeasureOptions): Promise<WanResult> {
       where: o.where,
       secs: o.secs,
       rounds: o.rounds,
-      cc: { kernel: 'cubic', tunstack: `${DEFAULT_TCP_OPTIONS.congestionControl} (its default)` },
+      cc: { kernel: t.kernelCc, tunstack: o.cc === DEFAULT_TCP_OPTIONS.congestionControl ? `${o.cc} (its default)` : o.cc },
       unconstrainedMbit: { tunstack: 0, kernel: 0 },
       scenarios: [],
       transfers: [],
@@ -116,15 +120,15 @@ export async function measure(o: MeasureOptions): Promise<WanResult> {
     }
     o.log(`unconstrained (no netem, download): tunstack ${result.unconstrainedMbit.tunstack.toFixed(1)} Mbit/s, kernel ${result.unconstrainedMbit.kernel.toFixed(1)} Mbit/s`);
     for (const sc of o.scenarios) {
-      const netem = netemArgs(sc);
-      t.shape(netem);
+      const netem = qdiscChain(sc, 'DEV').map((c) => c.slice(c.indexOf('handle') + 2).join(' ')).join(' → ');
+      t.shape(sc);
       if (sc.rateMbit > 0.8 * result.unconstrainedMbit.tunstack) {
         o.log(`WARNING: ${sc.name} asks for ${sc.rateMbit} Mbit/s, near tunstack's unconstrained ${result.unconstrainedMbit.tunstack.toFixed(1)}: CPU may be the limit`);
       }
       const idle: Record<StackName, number | undefined> = { tunstack: undefined, kernel: undefined };
       for (const stack of ['tunstack', 'kernel'] as const) idle[stack] = median(await t.ping(host(stack), 0, 5));
-      result.scenarios.push({ name: sc.name, label: sc.label, netem: netem.join(' '), idleRttMs: idle });
-      o.log(`${sc.name}: ${netem.join(' ')}; idle RTT tunstack ${idle.tunstack?.toFixed(1)} ms, kernel ${idle.kernel?.toFixed(1)} ms`);
+      result.scenarios.push({ name: sc.name, label: sc.label, netem, idleRttMs: idle });
+      o.log(`${sc.name}: ${netem}${sc.ecn ? ' (kernel ends tcp_ecn=1)' : ''}; idle RTT tunstack ${idle.tunstack?.toFixed(1)} ms, kernel ${idle.kernel?.toFixed(1)} ms`);
       for (let round = 1; round <= o.rounds; round++) {
         for (const dir of ['down', 'up'] as const) {
           for (const stack of ['tunstack', 'kernel'] as const) {

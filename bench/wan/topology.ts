@@ -7,16 +7,30 @@
  *
  * netem sits on the egress of r0 (toward the client), r1 and wtun0 (toward
  * each server), so both servers see the same path from the same client.
- * Offloads are off on the veths: with GSO a 64 KiB super-packet would pass
- * netem's loss and rate as one packet, while tunstack's TUN carries MTU-sized
- * packets; with it off both stacks' packets cross netem one by one.
+ * Offloads are off on the veths and on tunstack's TUN (`--offload off`): a
+ * GSO super-packet is only cut into segments when the device transmits it,
+ * after the qdisc, so netem would drop, mark or reorder up to 64 KiB as one
+ * packet. With offloads off both stacks' packets cross netem one by one.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { qdiscChain, type Scenario } from './scenarios.js';
 
 export const ADDR = { client: '10.88.1.2', kernel: '10.88.2.2', tunstack: '10.88.3.2' } as const;
 export const SHAPED = ['r0', 'r1', 'wtun0'] as const;
+
+/** The congestion controls bench:wan can compare: tunstack's name → the kernel module's (`tcp_<name>`). */
+export const KERNEL_CC: Readonly<Record<string, string>> = { cubic: 'cubic', bbr: 'bbr', newreno: 'reno' };
+
+export interface TopologyOptions {
+  root: string;
+  /** tunstack's `--cc`; the kernel ends get KERNEL_CC[cc]. */
+  cc: string;
+  /** tunstack's `--cwnd-trace FILE` (written when tunstack stops). */
+  cwndTrace?: string;
+}
 
 function sh(argv: string[], check = true): string {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
@@ -24,6 +38,43 @@ function sh(argv: string[], check = true): string {
   return r.stdout ?? '';
 }
 const inNs = (ns: string, argv: string[], check = true): string => sh(['ip', 'netns', 'exec', ns, ...argv], check);
+
+/** exitCode stays null while the event loop is blocked (down() runs synchronously), so ask the kernel. */
+function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+const ALLOWED_CC = '/proc/sys/net/ipv4/tcp_allowed_congestion_control';
+
+/**
+ * What it takes to make kernel congestion control `cc` settable as a
+ * namespace's default. Outside the initial namespace the kernel only accepts
+ * a default listed in tcp_allowed_congestion_control
+ * (tcp_set_default_congestion_control: -EPERM otherwise); that list is
+ * global, so it is widened only inside the throwaway VM, never on a shared host.
+ * Returns the list to write, undefined if none is needed; throws naming the fix.
+ */
+export function allowedCcList(cc: string, allowed: readonly string[], inVm: boolean): string | undefined {
+  if (allowed.includes(cc)) return undefined;
+  if (!inVm) throw new Error(`kernel congestion control '${cc}' is not in net.ipv4.tcp_allowed_congestion_control (${allowed.join(' ')}): add it, or run the bench with --vm`);
+  return [...allowed, cc].join(' ');
+}
+
+function allowKernelCc(cc: string): void {
+  const words = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').trim().split(/\s+/) : []);
+  const AVAILABLE = '/proc/sys/net/ipv4/tcp_available_congestion_control';
+  if (!words(AVAILABLE).includes(cc)) sh(['modprobe', `tcp_${cc}`], false);
+  if (!words(AVAILABLE).includes(cc)) throw new Error(`the kernel has no tcp_${cc} (modprobe tcp_${cc} failed)`);
+  const next = allowedCcList(cc, words(ALLOWED_CC), process.env.TUNSTACK_VM === '1');
+  if (next !== undefined) writeFileSync(ALLOWED_CC, next);
+}
 
 export class Topology {
   readonly cli: string;
@@ -36,7 +87,12 @@ export class Topology {
   private agentLines?: Interface;
   private readonly waiting: ((line: string) => void)[] = [];
 
-  constructor(private readonly root: string) {
+  private readonly root: string;
+  /** The kernel's congestion control as read back from the server namespace after setting it. */
+  kernelCc = '';
+
+  constructor(private readonly opts: TopologyOptions) {
+    this.root = opts.root;
     const id = process.pid;
     this.cli = `wcli-${id}`;
     this.rt = `wrt-${id}`;
@@ -62,11 +118,16 @@ export class Topology {
     sh(['ip', '-n', this.cli, 'route', 'add', 'default', 'via', '10.88.1.1']);
     sh(['ip', '-n', this.srv, 'route', 'add', 'default', 'via', '10.88.2.1']);
     inNs(this.rt, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    const kcc = KERNEL_CC[this.opts.cc];
+    if (!kcc) throw new Error(`no kernel counterpart for congestion control '${this.opts.cc}' (have: ${Object.keys(KERNEL_CC).join(', ')})`);
+    allowKernelCc(kcc);
     for (const ns of [this.cli, this.srv]) {
-      // Kernel CUBIC, and no ssthresh carried from one transfer to the next (tcp_metrics).
-      inNs(ns, ['sysctl', '-qw', 'net.ipv4.tcp_congestion_control=cubic'], false);
+      // The same congestion control as tunstack's, and no ssthresh carried from one transfer to the next (tcp_metrics).
+      inNs(ns, ['sysctl', '-qw', `net.ipv4.tcp_congestion_control=${kcc}`]);
       inNs(ns, ['sysctl', '-qw', 'net.ipv4.tcp_no_metrics_save=1']);
     }
+    this.kernelCc = inNs(this.srv, ['sysctl', '-n', 'net.ipv4.tcp_congestion_control']).trim();
+    if (this.kernelCc !== kcc) throw new Error(`kernel congestion control in ${this.srv} is '${this.kernelCc}', not '${kcc}'`);
     await this.startKernelServer();
     await this.startTunstack();
     this.startAgent();
@@ -97,7 +158,7 @@ export class Topology {
   }
 
   private async startTunstack(): Promise<void> {
-    const c = spawn(process.execPath, [join(this.root, 'dist/src/cli.js'), 'up', '--netns', this.rt, '--tun', 'wtun0', '--host-addr', '10.88.3.1/24', '--addr', ADDR.tunstack, '--services', 'chargen,discard', '--log-level', 'warn'], {
+    const c = spawn(process.execPath, [join(this.root, 'dist/src/cli.js'), 'up', '--netns', this.rt, '--tun', 'wtun0', '--host-addr', '10.88.3.1/24', '--addr', ADDR.tunstack, '--services', 'chargen,discard', '--offload', 'off', '--cc', this.opts.cc, ...(this.opts.cwndTrace ? ['--cwnd-trace', this.opts.cwndTrace] : []), '--log-level', 'warn'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.children.push(c);
@@ -128,11 +189,14 @@ export class Topology {
     });
   }
 
-  shape(netem: string[] | undefined): void {
+  /** Shape every router egress for a scenario (undefined: unshaped), and set the kernel ends' ECN for it. */
+  shape(sc: Scenario | undefined): void {
     for (const dev of SHAPED) {
-      if (netem) sh(['ip', 'netns', 'exec', this.rt, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', ...netem]);
-      else inNs(this.rt, ['tc', 'qdisc', 'del', 'dev', dev, 'root'], false);
+      inNs(this.rt, ['tc', 'qdisc', 'del', 'dev', dev, 'root'], false);
+      for (const cmd of sc ? qdiscChain(sc, dev) : []) inNs(this.rt, ['tc', ...cmd]);
     }
+    // tcp_ecn=1: request ECN on active opens and accept it on passive ones (RFC 3168); 2 (the default): accept only.
+    for (const ns of [this.cli, this.srv]) inNs(ns, ['sysctl', '-qw', `net.ipv4.tcp_ecn=${sc?.ecn ? 1 : 2}`]);
   }
 
   /** TcpRetransSegs of a namespace's kernel TCP (nstat, absolute, history untouched). */
@@ -172,8 +236,9 @@ export class Topology {
         }
       }
     }
-    // tunstack removes its TUN when it exits; give it a moment before the namespaces go.
-    spawnSync('sleep', ['0.5']);
+    // tunstack removes its TUN and flushes its --cwnd-trace when it exits: wait for it (10 s at most) before the namespaces go.
+    for (let i = 0; i < 100 && this.tunstack && this.tunstack.exitCode === null && this.tunstack.signalCode === null && isAlive(this.tunstack.pid); i++) spawnSync('sleep', ['0.1']);
+    spawnSync('sleep', ['0.2']);
     for (const ns of [this.cli, this.rt, this.srv]) sh(['ip', 'netns', 'del', ns], false);
   }
 }

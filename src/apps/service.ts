@@ -15,6 +15,9 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/** One shared 'error' listener (not a closure per connection). */
+function ignoreError(): void {}
+
 /**
  * Listen and track sockets so close() can end them (a service shutting down
  * should not wait for idle peers, unlike net.Server#close).
@@ -25,12 +28,9 @@ export function runService(
   options: TcpServerOptions,
   onSocket: (socket: TcpSocket) => void,
 ): RunningService {
-  const live = new Set<TcpSocket>();
   const server = stack.createServer(options, (socket) => {
-    live.add(socket);
-    socket.once('close', () => live.delete(socket));
     // A peer's RST must not take the process down; the socket closes itself.
-    socket.on('error', () => {});
+    socket.on('error', ignoreError);
     onSocket(socket);
   });
   server.listen(port);
@@ -39,7 +39,7 @@ export function runService(
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const s of live) s.destroy();
+        for (const s of [...server.openSockets]) s.destroy();
       }),
   };
 }

@@ -32,6 +32,8 @@ export const err = (errno: string): SysResult => ({ ret: -1, errno });
 export interface SockOpts {
   reuseAddr: boolean;
   noDelay: boolean;
+  /** TCP_CONGESTION set before connect()/on the listener (Linux children inherit the listener's icsk_ca_ops). */
+  congestion?: string;
   keepAlive: boolean;
   userTimeout: number;
   /** SO_RCVBUF/SO_SNDBUF as getsockopt reports them: Linux doubles the value set (socket(7)). */
@@ -39,6 +41,8 @@ export interface SockOpts {
   sndBuf?: number;
   /** TCP_MAXSEG set before listen()/connect(). */
   maxSeg?: number;
+  /** SO_LINGER (socket(7)): what close() does with a connection that still has data or a FIN in flight. */
+  linger?: { on: boolean; seconds: number };
 }
 
 /** What TCP gets from SO_RCVBUF/SO_SNDBUF/TCP_MAXSEG: Linux keeps half the doubled size for data (tcp_win_from_space, 50%). */
@@ -200,6 +204,7 @@ export class BsdLayer {
     // Linux sockets inherit TCP_NODELAY/keepalive set on the listener.
     if (s.opts.noDelay) c.setNoDelay(true);
     if (s.opts.keepAlive) c.setKeepAlive(true);
+    if (s.opts.congestion) c.setCongestionControl(s.opts.congestion);
     Object.assign(n.opts, s.opts);
     return ok(n.fd);
   }
@@ -219,6 +224,7 @@ export class BsdLayer {
       if (s.opts.noDelay) s.conn.setNoDelay(true);
       if (s.opts.keepAlive) s.conn.setKeepAlive(true);
       if (s.opts.userTimeout) s.conn.setUserTimeout(s.opts.userTimeout);
+      if (s.opts.congestion) s.conn.setCongestionControl(s.opts.congestion);
     }
     if (s.connected || s.conn?.state === 'ESTABLISHED') {
       s.connected = true;

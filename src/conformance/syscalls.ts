@@ -4,7 +4,9 @@
  * Linux's constant values so scripts written for Linux read the same.
  */
 import { BsdLayer, ERRNO, WOULD_BLOCK, err, ok, socketParams, type BsdSocket, type SysOutcome, type SysResult } from './bsd.js';
+import { isCongestionControl } from '../tcp/congestion/index.js';
 import { ScriptUnsupported } from './parser.js';
+import { IOCTLS, ioctl, lingerClose, lingerValue, peek } from './socket-queues.js';
 import type { Profile } from './profile.js';
 import type { Expr, SyscallSpec } from './script.js';
 import { parseIpv4 } from '../wire/ip-address.js';
@@ -22,13 +24,14 @@ export const SYMBOLS: Record<string, number> = {
   POLLRDBAND: 0x80, POLLWRNORM: 0x100, POLLWRBAND: 0x200, POLLRDHUP: 0x2000,
   MSG_OOB: 1, MSG_PEEK: 2, MSG_DONTWAIT: 0x40, MSG_WAITALL: 0x100, MSG_NOSIGNAL: 0x4000, MSG_MORE: 0x8000,
   MSG_ZEROCOPY: 0x4000000, MSG_FASTOPEN: 0x20000000,
+  ...IOCTLS,
   ...ERRNO,
 };
 
 /** System calls the runner implements; anything else in a script is a SKIP. */
 export const SUPPORTED_SYSCALLS = new Set([
   'socket', 'bind', 'listen', 'accept', 'accept4', 'connect', 'read', 'recv', 'recvfrom', 'readv', 'write', 'send',
-  'sendto', 'writev', 'shutdown', 'close', 'setsockopt', 'getsockopt', 'fcntl', 'poll',
+  'sendto', 'writev', 'shutdown', 'close', 'setsockopt', 'getsockopt', 'fcntl', 'poll', 'ioctl',
 ]);
 
 export function evalInt(e: Expr): number {
@@ -165,7 +168,10 @@ export function startSyscall(call: SyscallSpec, host: SyscallHost): SyscallOp {
     case 'shutdown':
       return simple(() => bsd.shutdown(fd(), evalInt(a[1])));
     case 'close':
-      return simple(() => bsd.close(fd()));
+      return lingerClose(bsd, fd(), () => host.now());
+    case 'ioctl':
+      if (a.length !== 3) throw new ScriptUnsupported('ioctl() is supported with 3 arguments: ioctl(fd, SIOCINQ, [bytes])');
+      return simple(() => ioctl(bsd, fd(), evalInt(a[1])));
     case 'fcntl':
       return simple(() => fcntl(bsd, fd(), evalInt(a[1]), a[2]));
     case 'setsockopt':
@@ -183,8 +189,10 @@ function readOp(call: SyscallSpec, bsd: BsdLayer): SyscallOp {
   const a = call.args;
   const len = call.name === 'readv' ? iovLen(a[1]) : evalInt(a[2]);
   const flags = call.name === 'recv' || call.name === 'recvfrom' ? flagsArg(call, 3) : 0;
-  if (flags & ~SYMBOLS.MSG_DONTWAIT) throw new ScriptUnsupported(`recv flags 0x${flags.toString(16)} are not supported`);
-  return { poll: () => withNonblock(bsd, evalInt(a[0]), flags, () => bsd.read(evalInt(a[0]), len)) };
+  if (flags & ~(SYMBOLS.MSG_DONTWAIT | SYMBOLS.MSG_PEEK)) throw new ScriptUnsupported(`recv flags 0x${flags.toString(16)} are not supported`);
+  const fd = evalInt(a[0]);
+  if (flags & SYMBOLS.MSG_PEEK) return { poll: () => withNonblock(bsd, fd, flags, () => peek(bsd, fd, len)) };
+  return { poll: () => withNonblock(bsd, fd, flags, () => bsd.read(fd, len)) };
 }
 
 function writeOp(call: SyscallSpec, bsd: BsdLayer): SyscallOp {
@@ -223,6 +231,12 @@ function fcntl(bsd: BsdLayer, fd: number, cmd: number, arg: Expr | undefined): S
 function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE: Expr | undefined): SysResult {
   const s = bsd.get(fd);
   if (!s) return err('EBADF');
+  if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_LINGER) {
+    if (valE?.t !== 'struct') throw new ScriptUnsupported('SO_LINGER takes {onoff=..., linger=...}');
+    s.opts.linger = lingerValue(new Map(valE.fields.map((f) => [f.name ?? '', evalInt(f.value)])));
+    return ok();
+  }
+  if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_CONGESTION) return setCongestion(s, valE);
   const v = valE ? evalInt(valE) : 0;
   const c = s.conn;
   if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_REUSEADDR) s.opts.reuseAddr = v !== 0;
@@ -232,6 +246,7 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
     if (name === SYMBOLS.SO_RCVBUF) s.opts.rcvBuf = 2 * Math.max(0, v);
     else s.opts.sndBuf = 2 * Math.max(0, v);
     c?.setBuffers(socketParams(s.opts));
+    if (!c) s.listener?.setParams(socketParams(s.opts));
   }
   else if (level === SYMBOLS.SOL_SOCKET && name === SYMBOLS.SO_KEEPALIVE) {
     s.opts.keepAlive = v !== 0;
@@ -248,6 +263,7 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
     // Linux do_tcp_setsockopt: 88 (TCP_MIN_MSS) .. 65535, else EINVAL; applies to the handshake.
     if (v < 88 || v > 65535) return err('EINVAL');
     s.opts.maxSeg = v;
+    s.listener?.setParams(socketParams(s.opts));
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPINTVL && c) {
     c.setKeepAliveProbes(v * 1000, undefined);
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_KEEPCNT && c) {
@@ -255,6 +271,15 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_QUICKACK && c) {
     c.setQuickAck(v !== 0);
   } else throw new ScriptUnsupported(`setsockopt(${optName(level, name)}) is not supported by the stack's socket API`);
+  return ok();
+}
+
+/** TCP_CONGESTION (Linux do_tcp_setsockopt → tcp_set_congestion_control): a controller by name; ENOENT if there is none so named. */
+function setCongestion(s: BsdSocket, valE: Expr | undefined): SysResult {
+  if (valE?.t !== 'str') throw new ScriptUnsupported('setsockopt(TCP_CONGESTION) takes a string, e.g. "cubic"');
+  if (!isCongestionControl(valE.v)) return err('ENOENT');
+  s.opts.congestion = valE.v;
+  s.conn?.setCongestionControl(valE.v);
   return ok();
 }
 
@@ -337,6 +362,10 @@ export function checkResult(call: SyscallSpec, r: SysResult): string | undefined
   if (call.name === 'getsockopt' && r.out && !unchecked(call.args[3])) {
     const want = evalInt(call.args[3]);
     if (want !== r.out[0]) return `getsockopt() value ${r.out[0]}, expected ${want}`;
+  }
+  if (call.name === 'ioctl' && r.out && !unchecked(call.args[2])) {
+    const want = evalInt(call.args[2]);
+    if (want !== r.out[0]) return `ioctl() value ${r.out[0]}, expected ${want}`;
   }
   if (call.name === 'poll' && r.out && call.args[0]?.t === 'array') {
     const items = call.args[0].items;

@@ -13,6 +13,9 @@
  *   out with TC set and no records (RFC 2181 §9: no partial RRsets), and the
  *   client retries over TCP, where messages carry a two-octet length prefix
  *   (RFC 1035 §4.2.2) and several queries may share a connection (RFC 7766 §6.2).
+ * - UDP responses are rate limited per client /24 (rrl.ts: a forged-source
+ *   flood of queries cannot turn the server into an amplifier); limited ones
+ *   are dropped or slipped out truncated, counted as rrlDropped / rrlSlipped.
  */
 import dnsPacket, { type Answer, type DecodedPacket, type Packet, type Question } from 'dns-packet';
 import type { Stack } from '../stack.js';
@@ -20,6 +23,7 @@ import type { TcpServer } from '../socket/server.js';
 import type { TcpSocket } from '../socket/socket.js';
 import type { UdpSocket } from '../udp/socket.js';
 import { Zone } from './zone.js';
+import { ResponseRateLimiter, type RrlOptions } from './rrl.js';
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 const UDP_DEFAULT = 512;
@@ -40,6 +44,15 @@ export interface DnsCounters {
   /** Dropped: not decodable, or a response rather than a query. */
   malformed: number;
   droppedResponses: number;
+  /** UDP responses withheld by response rate limiting (rrl.ts). */
+  rrlDropped: number;
+  /** UDP responses rate limited but sent truncated (TC=1, no records) so the client retries over TCP. */
+  rrlSlipped: number;
+}
+
+export interface DnsServerOptions {
+  /** Response rate limiting of UDP answers; false turns it off. */
+  rateLimit?: Partial<RrlOptions> | false;
 }
 
 export interface DnsServer {
@@ -95,11 +108,25 @@ function decode(buf: Buffer): DecodedPacket | undefined {
   }
 }
 
-export function startDnsServer(stack: Stack, zone: Zone, port = 53): DnsServer {
-  const counters: DnsCounters = { udpQueries: 0, tcpQueries: 0, answered: 0, nxdomain: 0, truncated: 0, formerr: 0, notimp: 0, refused: 0, malformed: 0, droppedResponses: 0 };
+export function startDnsServer(stack: Stack, zone: Zone, port = 53, opts: DnsServerOptions = {}): DnsServer {
+  const counters: DnsCounters = {
+    udpQueries: 0,
+    tcpQueries: 0,
+    answered: 0,
+    nxdomain: 0,
+    truncated: 0,
+    formerr: 0,
+    notimp: 0,
+    refused: 0,
+    malformed: 0,
+    droppedResponses: 0,
+    rrlDropped: 0,
+    rrlSlipped: 0,
+  };
+  const rrl = opts.rateLimit === false ? undefined : new ResponseRateLimiter(stack.clock, opts.rateLimit);
 
-  /** Decode, answer and encode one query; undefined means drop. */
-  const respond = (msg: Buffer, limit: ((q: DecodedPacket) => number) | undefined): Buffer | undefined => {
+  /** Decode, answer and encode one query; undefined means drop. `from` (UDP only) is rate limited. */
+  const respond = (msg: Buffer, limit: ((q: DecodedPacket) => number) | undefined, from?: string): Buffer | undefined => {
     const q = decode(msg);
     if (!q) {
       counters.malformed++;
@@ -109,6 +136,8 @@ export function startDnsServer(stack: Stack, zone: Zone, port = 53): DnsServer {
       counters.droppedResponses++;
       return undefined;
     }
+    const verdict = rrl && from !== undefined ? rrl.verdict(from) : 'send';
+    if (verdict !== 'send') return limited(q, verdict);
     let out: Buffer;
     let reply: { packet: Packet; rcode: number };
     try {
@@ -132,11 +161,28 @@ export function startDnsServer(stack: Stack, zone: Zone, port = 53): DnsServer {
     return out;
   };
 
+  /** A rate-limited query: nothing, or (slip) an empty truncated reply no larger than the query. */
+  const limited = (q: DecodedPacket, verdict: 'slip' | 'drop'): Buffer | undefined => {
+    if (verdict === 'drop') {
+      counters.rrlDropped++;
+      return undefined;
+    }
+    try {
+      const rd = (q.flags ?? 0) & dnsPacket.RECURSION_DESIRED;
+      const out = dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: dnsPacket.TRUNCATED_RESPONSE | rd, questions: q.questions ?? [] });
+      counters.rrlSlipped++;
+      return out;
+    } catch {
+      counters.malformed++;
+      return undefined;
+    }
+  };
+
   const udp = stack.createUdpSocket();
   udp.on('error', () => {});
   udp.on('message', (msg: Buffer, rinfo: { address: string; port: number }) => {
     counters.udpQueries++;
-    const out = respond(msg, udpLimit);
+    const out = respond(msg, udpLimit, rinfo.address);
     if (out) udp.send(out, rinfo.port, rinfo.address);
   });
   udp.bind(port);

@@ -56,7 +56,9 @@ export const ICMP_COUNTER_NAMES = [
   'outEchoReps',
   'outDestUnreachs',
   'outTimeExcds',
+  // Linux RateLimitGlobal (icmp_msgs_per_sec) and RateLimitHost (icmp_ratelimit per destination).
   'outRateLimited',
+  'outRateLimitHost',
   'errorSuppressed',
   // Path MTU estimates lowered by a frag-needed (RFC 1191; Linux counts no such thing, ip route get shows it).
   'pmtuLearnt',

@@ -21,6 +21,7 @@ const ICMP_REDIRECT = 5;
 import type { Clock } from '../time/clock.js';
 import type { IcmpCounters } from './counters.js';
 import { TokenBucket } from './rate-limit.js';
+import { PeerRateLimiter } from './peer-rate-limit.js';
 import { IPPROTO_ICMP } from './types.js';
 
 /**
@@ -38,10 +39,19 @@ export interface IcmpOptions {
   isBroadcast(addr: number): boolean;
   msgsPerSec: number;
   msgsBurst: number;
+  /** Linux icmp_ratelimit (ms per message per destination, burst of 6); 0 turns it off. */
+  ratelimitMs: number;
+  /** Linux icmp_ratemask: bit N set = ICMP type N is rate limited (0x1818: 3, 4, 11, 12). */
+  ratemask: number;
+  /** Destinations remembered by the per-destination limit (Linux's inet_peer cache). */
+  ratelimitPeers: number;
   /** Largest ICMP error datagram, IP header included. */
   errorMaxLen: number;
   onError: IcmpErrorHandler;
 }
+
+/** Linux's default icmp_ratemask: destination unreachable, source quench, time exceeded, parameter problem. */
+export const ICMP_RATEMASK_DEFAULT = 0x1818;
 
 /** Types that are not errors (RFC 792, RFC 950, RFC 1256); anything else unknown is treated as an error. */
 function isQueryType(type: number): boolean {
@@ -50,9 +60,36 @@ function isQueryType(type: number): boolean {
 
 export class Icmp {
   private readonly bucket: TokenBucket;
+  private readonly peers: PeerRateLimiter;
 
   constructor(private readonly o: IcmpOptions) {
     this.bucket = new TokenBucket(o.clock, o.msgsPerSec, o.msgsBurst);
+    this.peers = new PeerRateLimiter(o.clock, o.ratelimitMs, o.ratelimitPeers);
+  }
+
+  /**
+   * May a message of `type`/`code` go to `dst`? Linux icmpv4_global_allow then
+   * icmpv4_xrlim_allow: types outside icmp_ratemask, and frag-needed (PMTU
+   * discovery must not be starved, icmpv4_mask_allow), are never limited;
+   * the others need global credit, then a per-destination token, and spend
+   * the global token only when both agree (Linux ≥ 6.12 order, so one noisy
+   * destination cannot drain the budget the others share). Refusals are
+   * counted as Linux's RateLimitGlobal (outRateLimited) and RateLimitHost
+   * (outRateLimitHost).
+   */
+  private allowed(type: number, code: number, dst: number): boolean {
+    if (type > 31 || !((1 << type) & this.o.ratemask)) return true;
+    if (type === ICMP_DEST_UNREACHABLE && code === ICMP_UNREACH_FRAG_NEEDED) return true;
+    if (!this.bucket.hasToken()) {
+      this.o.counters.outRateLimited++;
+      return false;
+    }
+    if (!this.peers.allow(dst)) {
+      this.o.counters.outRateLimitHost++;
+      return false;
+    }
+    this.bucket.spend();
+    return true;
   }
 
   /** TransportInput for protocol 1. */
@@ -97,13 +134,15 @@ export class Icmp {
    * Echo reply carrying the request's ident, seq and data (RFC 792 "Echo or
    * Echo Reply Message"). Requests to a broadcast address are ignored, as
    * Linux does by default (icmp_echo_ignore_broadcasts=1; RFC 1122 §3.2.2.6
-   * allows it). Replies are not rate limited (Linux's icmp_ratemask).
+   * allows it). Replies are rate limited only when icmp_ratemask has bit 0
+   * (Linux icmp_reply → icmpv4_xrlim_allow; its default mask leaves them out).
    */
   private echo(src: number, dst: number, msg: Buffer): void {
     if (this.o.isBroadcast(dst)) {
       this.o.counters.echoIgnoredBroadcast++;
       return;
     }
+    if (!this.allowed(ICMP_ECHO_REPLY, 0, src)) return;
     const out = Buffer.allocUnsafe(IPV4_HEADER_LEN + msg.length);
     msg.copy(out, IPV4_HEADER_LEN);
     const reply = Icmpv4Packet.over(out.subarray(IPV4_HEADER_LEN));
@@ -126,17 +165,15 @@ export class Icmp {
     return this.sendError(datagram, { kind: 'timeExceeded', code, data: datagram });
   }
 
-  private sendError(datagram: Buffer, repr: Icmpv4Repr): boolean {
+  private sendError(datagram: Buffer, repr: Icmpv4Repr & { kind: 'destUnreachable' | 'timeExceeded' }): boolean {
     const c = this.o.counters;
     const dst = this.errorDestination(datagram);
     if (dst === undefined) {
       c.errorSuppressed++;
       return false;
     }
-    if (!this.bucket.take()) {
-      c.outRateLimited++;
-      return false;
-    }
+    const type = repr.kind === 'destUnreachable' ? ICMP_DEST_UNREACHABLE : ICMP_TIME_EXCEEDED;
+    if (!this.allowed(type, repr.code, dst)) return false;
     // Quote as much as fits in errorMaxLen (Linux: 576 bytes, RFC 1812 §4.3.2.3);
     // RFC 792 requires only the header and 8 bytes, which always fit.
     const room = this.o.errorMaxLen - IPV4_HEADER_LEN - ICMPV4_HEADER_LEN;

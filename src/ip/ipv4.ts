@@ -14,7 +14,7 @@ import { ICMP_EXC_FRAGTIME, ICMP_UNREACH_PROTOCOL } from '../wire/icmpv4.js';
 import { prefixMask } from '../wire/ip-address.js';
 import { makeIcmpCounters, makeIpCounters, type IcmpCounters, type IpCounters } from './counters.js';
 import { fragment } from './fragment.js';
-import { Icmp, type IcmpErrorHandler } from './icmp.js';
+import { ICMP_RATEMASK_DEFAULT, Icmp, type IcmpErrorHandler } from './icmp.js';
 import { checkIpOptions } from './options.js';
 import { Reassembler } from './reassembly.js';
 import { PmtuCache } from './pmtu.js';
@@ -38,6 +38,12 @@ export interface Ipv4LayerOptions {
   icmpMsgsPerSec?: number;
   /** Linux net.ipv4.icmp_msgs_burst. */
   icmpMsgsBurst?: number;
+  /** Linux net.ipv4.icmp_ratelimit: ms per ICMP message per destination (burst 6); 0 = off. Default 1000. */
+  icmpRatelimitMs?: number;
+  /** Linux net.ipv4.icmp_ratemask: ICMP types (bit per type) both limits apply to. Default 0x1818. */
+  icmpRatemask?: number;
+  /** Destinations the per-destination limit remembers (least recently used forgotten). Default 4096. */
+  icmpRatelimitPeers?: number;
   /** Largest ICMP error datagram (Linux: 576, RFC 1812 §4.3.2.3). */
   icmpErrorMaxLen?: number;
   /** First IP identification value; the stack may pass a random one. */
@@ -80,6 +86,9 @@ export class Ipv4Layer implements IpSender {
       isBroadcast: (a) => this.isBroadcast(a),
       msgsPerSec: o.icmpMsgsPerSec ?? 1000,
       msgsBurst: o.icmpMsgsBurst ?? 50,
+      ratelimitMs: o.icmpRatelimitMs ?? 1000,
+      ratemask: o.icmpRatemask ?? ICMP_RATEMASK_DEFAULT,
+      ratelimitPeers: o.icmpRatelimitPeers ?? 4096,
       errorMaxLen: o.icmpErrorMaxLen ?? 576,
       onError: (type, code, quoted, from, mtu) => this.deliverError(type, code, quoted, from, mtu),
     });
@@ -241,7 +250,7 @@ export class Ipv4Layer implements IpSender {
    * into fragments above the MTU (RFC 791 §3.2) unless `dontFrag`, in which
    * case the datagram is dropped and counted (fragFails).
    */
-  output(packet: Buffer, dst: number, protocol: number, ttl = this.defaultTtl, dontFrag = false, gsoSize = 0, csumPartial = false): void {
+  output(packet: Buffer, dst: number, protocol: number, ttl = this.defaultTtl, dontFrag = false, gsoSize = 0, csumPartial = false, tos = 0): void {
     const c = this.ipc;
     if (packet.length < IPV4_HEADER_LEN) {
       c.outDiscards++;
@@ -254,7 +263,7 @@ export class Ipv4Layer implements IpSender {
     c.outRequests++;
     const ident = this.ident;
     this.ident = (ident + 1) & 0xffff;
-    emitIpv4Header(packet, this.localAddr, dst, protocol, ttl, ident, packet.length - IPV4_HEADER_LEN, dontFrag);
+    emitIpv4Header(packet, this.localAddr, dst, protocol, ttl, ident, packet.length - IPV4_HEADER_LEN, dontFrag, false, 0, tos);
     const mtu = this.link.mtu;
     if (packet.length <= mtu) {
       this.link.send(packet, 0, csumPartial);

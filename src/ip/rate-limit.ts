@@ -23,13 +23,23 @@ export class TokenBucket {
 
   /** Take one token if available; false means "rate limited, do not send". */
   take(): boolean {
+    if (!this.hasToken()) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Is a token available now? (Refills, spends nothing: Linux icmp_global_allow, then icmp_global_consume.) */
+  hasToken(): boolean {
     const now = this.clock.now();
     if (now > this.last) {
       this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSec) / 1000);
       this.last = now;
     }
-    if (this.tokens < 1) return false;
+    return this.tokens >= 1;
+  }
+
+  /** Spend the token hasToken() found. */
+  spend(): void {
     this.tokens -= 1;
-    return true;
   }
 }

@@ -40,7 +40,8 @@ export interface IpSender {
    * with `gsoSize` up to gsoMaxSize, which the link cuts. `csumPartial`: the
    * transport checksum is the pseudo-header sum, for the link to finish.
    */
-  output(packet: Buffer, dst: number, protocol: number, ttl?: number, dontFrag?: boolean, gsoSize?: number, csumPartial?: boolean): void;
+  /** `tos`: the IP TOS byte (DSCP and the ECN field, RFC 3168 §5). */
+  output(packet: Buffer, dst: number, protocol: number, ttl?: number, dontFrag?: boolean, gsoSize?: number, csumPartial?: boolean, tos?: number): void;
   /** Path MTU to `dst` (RFC 1191): the link MTU unless a frag-needed lowered it. Optional for test fakes. */
   pathMtu?(dst: number): number;
   /** Record a frag-needed's MTU for `dst`; returns the new, lower path MTU or undefined if it did not go down. */

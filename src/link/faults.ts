@@ -20,6 +20,7 @@ import type { Clock } from '../time/clock.js';
 import type { Link, ReceiveHandler } from './link.js';
 import { makeCounters, type Counters } from '../util/counters.js';
 import { randFloat, randInt, type Rng } from '../util/random.js';
+import { updateChecksum16 } from '../wire/checksum.js';
 
 export interface LinkFaults {
   /** Probability a packet is dropped. */
@@ -40,10 +41,16 @@ export interface LinkFaults {
   queueLimitBytes?: number;
   /** Probability one random bit of the packet is flipped. */
   corrupt?: number;
+  /**
+   * Probability an ECN-capable IPv4 packet (ECT(0) or ECT(1)) is marked CE,
+   * as an AQM router would instead of dropping it (RFC 3168 §5); the header
+   * checksum is updated (RFC 1624). Other packets pass unmarked.
+   */
+  ce?: number;
 }
 
 /** What the fault model counts; MemoryLink's counters include these names. */
-export type FaultEventCounts = Record<'lost' | 'duplicated' | 'reordered' | 'corrupted' | 'queueDropped', number>;
+export type FaultEventCounts = Record<'lost' | 'duplicated' | 'reordered' | 'corrupted' | 'queueDropped' | 'ceMarked', number>;
 
 /** Called once per copy of a packet to deliver, with its arrival time. */
 export type FaultEmit = (packet: Buffer, at: number) => void;
@@ -83,6 +90,10 @@ export class FaultShaper {
       p[randInt(rng, p.length)] ^= 1 << randInt(rng, 8);
       c.corrupted++;
     }
+    if (f.ce && isEctIpv4(p) && randFloat(rng) < f.ce) {
+      p = markCe(p);
+      c.ceMarked++;
+    }
     emit(p, at);
     if (f.duplicate && randFloat(rng) < f.duplicate) {
       c.duplicated++;
@@ -113,6 +124,26 @@ export class FaultShaper {
   }
 }
 
+/** An IPv4 packet (version 4, whole header present) whose ECN field is ECT(0) or ECT(1). */
+function isEctIpv4(p: Buffer): boolean {
+  if (p.length < 20 || p[0] >> 4 !== 4) return false;
+  const ecn = p[1] & 3;
+  return ecn === 1 || ecn === 2;
+}
+
+/**
+ * Set the ECN field of `p` to CE in place, as a router rewrites the packet
+ * it forwards, updating the header checksum incrementally (RFC 1624 eqn. 3).
+ * In place, so a received packet keeps the link's checksum verdict (the TCP
+ * checksum does not cover the TOS byte).
+ */
+function markCe(p: Buffer): Buffer {
+  const oldWord = p.readUInt16BE(0);
+  p[1] |= 3;
+  p.writeUInt16BE(updateChecksum16(p.readUInt16BE(10), oldWord, p.readUInt16BE(0)), 10);
+  return p;
+}
+
 export const FAULT_COUNTERS = [
   'packets',
   'passed',
@@ -122,6 +153,7 @@ export const FAULT_COUNTERS = [
   'reordered',
   'corrupted',
   'queueDropped',
+  'ceMarked',
 ] as const;
 export type FaultCounter = (typeof FAULT_COUNTERS)[number];
 
@@ -269,8 +301,9 @@ const FAULT_KEYS: ReadonlyArray<keyof LinkFaults> = [
   'rateBytesPerSec',
   'queueLimitBytes',
   'corrupt',
+  'ce',
 ];
-const PROBABILITIES = new Set<keyof LinkFaults>(['loss', 'duplicate', 'reorder', 'corrupt']);
+const PROBABILITIES = new Set<keyof LinkFaults>(['loss', 'duplicate', 'reorder', 'corrupt', 'ce']);
 
 export interface FaultSpec {
   tx?: LinkFaults;

@@ -31,6 +31,7 @@ export const MEMORY_LINK_COUNTERS = [
   'reordered',
   'corrupted',
   'queueDropped',
+  'ceMarked',
   'oversize',
   'afterClose',
   'gsoPackets',

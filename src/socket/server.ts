@@ -9,7 +9,7 @@ import type { Clock } from '../time/clock.js';
 import type { TcpApi, TcpConnection, TcpListener } from '../tcp/api.js';
 import { formatIpv4 } from '../wire/ip-address.js';
 import { errorCodeOf, socketError } from './errors.js';
-import { TcpSocket } from './socket.js';
+import { TcpSocket, type SocketOwner } from './socket.js';
 
 export interface TcpServerOptions {
   allowHalfOpen?: boolean;
@@ -28,7 +28,11 @@ export interface ListenOptions {
 /** Linux's default somaxconn, which Node's listen() backlog defaults to (511). */
 const DEFAULT_BACKLOG = 511;
 
-export class TcpServer extends EventEmitter {
+function emitConnection(server: TcpServer, socket: TcpSocket): void {
+  server.emit('connection', socket);
+}
+
+export class TcpServer extends EventEmitter implements SocketOwner {
   /** New connections beyond this are closed at once (net.Server#maxConnections). */
   maxConnections = Infinity;
 
@@ -102,16 +106,23 @@ export class TcpServer extends EventEmitter {
       process.nextTick(() => this.emit('drop', { remoteAddress: formatIpv4(conn.remoteAddr), remotePort: conn.remotePort }));
       return;
     }
-    const socket = new TcpSocket({ clock: this.clock, conn, allowHalfOpen: this.opts.allowHalfOpen ?? false });
+    const socket = new TcpSocket({ clock: this.clock, conn, allowHalfOpen: this.opts.allowHalfOpen ?? false, owner: this });
     if (this.opts.noDelay) socket.setNoDelay(true);
     if (this.opts.keepAlive) socket.setKeepAlive(true, this.opts.keepAliveInitialDelay ?? 0);
     if (this.opts.pauseOnConnect) socket.pause();
     this.sockets.add(socket);
-    socket.once('close', () => {
-      this.sockets.delete(socket);
-      this.emitCloseIfDrained();
-    });
-    process.nextTick(() => this.emit('connection', socket));
+    process.nextTick(emitConnection, this, socket);
+  }
+
+  /** @internal SocketOwner: an accepted socket is about to emit 'close'. */
+  socketClosed(socket: TcpSocket): void {
+    this.sockets.delete(socket);
+    this.emitCloseIfDrained();
+  }
+
+  /** The accepted sockets not yet closed (for services that end them all on shutdown). */
+  get openSockets(): ReadonlySet<TcpSocket> {
+    return this.sockets;
   }
 
   address(): { address: string; family: 'IPv4'; port: number } | null {

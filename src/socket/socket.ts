@@ -23,6 +23,7 @@ import type { ConnectionHandler, TcpApi, TcpConnection, TcpErrorCode, TcpState }
 import { formatIpv4, parseIpv4 } from '../wire/ip-address.js';
 import { errorCodeOf, socketError, syscallFor } from './errors.js';
 import { IdleTimer } from './idle-timer.js';
+import { EV_CLOSE, EV_CONNECT, EV_READABLE, EV_WRITABLE, SocketEvents, emitTimeout, serviceSocket, uncorkTurn } from './socket-events.js';
 
 export interface TcpSocketOptions {
   /** The stack's clock, for `setTimeout` (never the global timers). */
@@ -35,6 +36,12 @@ export interface TcpSocketOptions {
   allowHalfOpen?: boolean;
   readableHighWaterMark?: number;
   writableHighWaterMark?: number;
+  /** Told just before 'close' is emitted (the accepting server's bookkeeping; a listener per socket costs more). */
+  owner?: SocketOwner;
+}
+
+export interface SocketOwner {
+  socketClosed(socket: TcpSocket): void;
 }
 
 export interface SocketConnectOptions {
@@ -75,17 +82,16 @@ export class TcpSocket extends Duplex {
 
   private readonly clock: Clock;
   private readonly tcp: TcpApi | undefined;
+  private readonly owner: SocketOwner | undefined;
   private conn: TcpConnection | null = null;
   /** TCP has called onClose (or we detached): the connection may not be used. */
   private connGone = false;
-  private readonly idle: IdleTimer;
+  /** Created by the first setTimeout(ms > 0): most sockets never have one. */
+  private idle: IdleTimer | null = null;
 
-  // What TCP reported since the last service run.
-  private evConnect = false;
-  private evReadable = false;
-  private evWritable = false;
+  // What TCP reported since the last service run: EV_* bits, and the error.
+  private events = 0;
   private evError: TcpErrorCode | null = null;
-  private evClose = false;
   private serviceQueued = false;
   /** Writes of this event-loop turn are corked in TCP (corkForTurn). */
   private corked = false;
@@ -94,9 +100,9 @@ export class TcpSocket extends Duplex {
   private wantRead = false;
   private eofPushed = false;
   /** Chunks of the current write not yet accepted by TCP, and its callback. */
-  private unsent: Buffer[] = [];
-  /** Where written chunks are copied, packed back to back (write-arena.ts). */
-  private readonly arena = new WriteArena();
+  private unsent: Buffer[] | null = null;
+  /** Where written chunks are copied (write-arena.ts); created by the first write, an idle socket has none. */
+  private arena: WriteArena | null = null;
   /** A chunk read while coalescing that did not fit: delivered next (readCoalesced). */
   private carry: Buffer | null = null;
   private pendingCb: WriteCallback | null = null;
@@ -106,36 +112,15 @@ export class TcpSocket extends Duplex {
   private bytesReceived = 0;
   private noDelay: boolean | undefined;
   private keepAlive: { enable: boolean; delay: number } | undefined;
-  private peer: { address: string; port: number } | undefined;
-  private local: { address: string; port: number } | undefined;
+  /** The connection's addresses may be reported (accepted, or connect() completed). */
+  private addressesKnown = false;
   /** Where connect() was aimed, for error messages. */
   private target: { address: string; port: number } | undefined;
 
   readonly remoteFamily = 'IPv4';
 
   /** Recorded synchronously by TCP; acted on in one nextTick. */
-  private readonly handler: ConnectionHandler = {
-    onConnect: () => {
-      this.evConnect = true;
-      this.queueService();
-    },
-    onReadable: () => {
-      this.evReadable = true;
-      this.queueService();
-    },
-    onWritable: () => {
-      this.evWritable = true;
-      this.queueService();
-    },
-    onError: (code) => {
-      this.evError = code;
-      this.queueService();
-    },
-    onClose: () => {
-      this.evClose = true;
-      this.queueService();
-    },
-  };
+  private readonly handler: ConnectionHandler = new SocketEvents(this);
 
   constructor(opts: TcpSocketOptions) {
     super({
@@ -143,13 +128,15 @@ export class TcpSocket extends Duplex {
       // net.Socket emits 'close' itself, with hadError, after the handle closes.
       emitClose: false,
       autoDestroy: true,
-      decodeStrings: true,
+      // As net.Socket: strings reach _write as they are and are encoded once,
+      // straight into the write arena (no intermediate Buffer per write).
+      decodeStrings: false,
       readableHighWaterMark: opts.readableHighWaterMark,
       writableHighWaterMark: opts.writableHighWaterMark,
     });
     this.clock = opts.clock;
     this.tcp = opts.tcp;
-    this.idle = new IdleTimer(opts.clock, () => process.nextTick(() => this.emit('timeout')));
+    this.owner = opts.owner;
     if (opts.conn) {
       this.conn = opts.conn;
       opts.conn.handler = this.handler;
@@ -195,46 +182,50 @@ export class TcpSocket extends Duplex {
 
   // ---- TCP events, run outside packet processing ------------------------
 
+  /** @internal Called by SocketEvents, synchronously from packet processing. */
+  noteTcpEvent(bit: number): void {
+    this.events |= bit;
+    this.queueService();
+  }
+
+  /** @internal */
+  noteTcpError(code: TcpErrorCode): void {
+    this.evError = code;
+    this.queueService();
+  }
+
   private queueService(): void {
     if (this.serviceQueued) return;
     this.serviceQueued = true;
-    process.nextTick(() => this.service());
+    process.nextTick(serviceSocket, this);
   }
 
-  private service(): void {
+  /** @internal Everything TCP reported since the last run, outside packet processing. */
+  runService(): void {
     this.serviceQueued = false;
     if (this.destroyed) return;
-    if (this.evConnect) {
-      this.evConnect = false;
-      this.established();
-    }
-    if (this.evReadable) {
-      this.evReadable = false;
-      this.pull();
-    }
-    if (this.evWritable) {
-      this.evWritable = false;
-      this.idle.touch();
+    const ev = this.events;
+    this.events = 0;
+    if (ev & EV_CONNECT) this.established();
+    if (ev & EV_READABLE) this.pull();
+    if (ev & EV_WRITABLE) {
+      this.idle?.touch();
       this.flushPending();
     }
     if (this.evError !== null) {
       const code = this.evError;
       this.evError = null;
-      this.evClose = false;
       this.failed(code);
       return;
     }
-    if (this.evClose) {
-      this.evClose = false;
-      this.tcpClosed();
-    }
+    if (ev & EV_CLOSE) this.tcpClosed();
   }
 
   private established(): void {
     if (!this.connecting) return;
     this.connecting = false;
     this.cacheAddresses();
-    this.idle.touch();
+    this.idle?.touch();
     this.emit('connect');
     this.emit('ready');
     this.flushPending();
@@ -317,7 +308,7 @@ export class TcpSocket extends Duplex {
 
   private deliver(chunk: Buffer): boolean {
     this.bytesReceived += chunk.length;
-    this.idle.touch();
+    this.idle?.touch();
     return this.push(chunk);
   }
 
@@ -327,16 +318,19 @@ export class TcpSocket extends Duplex {
   // acknowledged (and a corked turn holds them a little longer), while Node's
   // contract lets the caller reuse a Buffer once its write callback has run —
   // the same copy the kernel makes for net.Socket.
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
+  override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: WriteCallback): void {
     this.releaseAcked();
-    this.unsent.push(this.arena.copy(chunk));
+    const arena = (this.arena ??= new WriteArena());
+    (this.unsent ??= []).push(typeof chunk === 'string' ? arena.copyString(chunk, encoding) : arena.copy(chunk));
     this.pendingCb = callback;
     this.flushPending();
   }
 
-  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: WriteCallback): void {
+  override _writev(chunks: Array<{ chunk: Buffer | string; encoding: BufferEncoding }>, callback: WriteCallback): void {
     this.releaseAcked();
-    for (const c of chunks) this.unsent.push(this.arena.copy(c.chunk));
+    const arena = (this.arena ??= new WriteArena());
+    const unsent = (this.unsent ??= []);
+    for (const c of chunks) unsent.push(typeof c.chunk === 'string' ? arena.copyString(c.chunk, c.encoding) : arena.copy(c.chunk));
     this.pendingCb = callback;
     this.flushPending();
   }
@@ -344,7 +338,7 @@ export class TcpSocket extends Duplex {
   /** Let the arena reuse blocks TCP no longer needs: the stream is acknowledged up to bytesAccepted - sendQueued. */
   private releaseAcked(): void {
     const queued = this.conn?.sendQueued;
-    if (queued !== undefined) this.arena.release(this.bytesAccepted - queued);
+    if (queued !== undefined) this.arena?.release(this.bytesAccepted - queued);
   }
 
   /** Offer TCP what is pending; complete the write once all of it is taken. */
@@ -355,21 +349,23 @@ export class TcpSocket extends Duplex {
     if (conn === null) return; // not connected yet: Node queues writes until connect
     if (this.connGone) return this.failWrite(cb);
     this.corkForTurn(conn);
-    while (this.unsent.length > 0) {
-      const head = this.unsent[0];
+    const unsent = this.unsent;
+    while (unsent !== null && unsent.length > 0) {
+      const head = unsent[0];
       const n = head.length === 0 ? 0 : conn.send(head);
       this.bytesAccepted += n;
       if (n === head.length) {
-        this.unsent.shift();
+        unsent.shift();
         continue;
       }
-      if (n > 0) this.unsent[0] = head.subarray(n);
+      if (n > 0) unsent[0] = head.subarray(n);
       // Nothing taken outside a sending state: our FIN is out or the connection is gone.
       else if (!canSend(conn.state)) return this.failWrite(cb);
       return; // send buffer full: onWritable resumes
     }
     this.pendingCb = null;
-    this.idle.touch();
+    this.unsent = null; // drained: an idle socket keeps no array
+    this.idle?.touch();
     cb();
   }
 
@@ -385,14 +381,17 @@ export class TcpSocket extends Duplex {
     if (this.corked) return;
     this.corked = true;
     conn.cork();
-    setImmediate(() => {
-      this.corked = false;
-      conn.uncork();
-    });
+    setImmediate(uncorkTurn, this, conn);
+  }
+
+  /** @internal The end of corkForTurn's event-loop turn. */
+  uncorkTurn(conn: TcpConnection): void {
+    this.corked = false;
+    conn.uncork();
   }
 
   private failWrite(cb: WriteCallback): void {
-    this.unsent = [];
+    this.unsent = null;
     this.pendingCb = null;
     // A RST processed in this turn has its error event still queued (service
     // runs on nextTick); Linux tcp_sendmsg reports that pending error
@@ -417,12 +416,12 @@ export class TcpSocket extends Duplex {
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     this.connecting = false;
-    this.idle.cancel();
+    this.idle?.cancel();
     const conn = this.conn;
     if (conn && !this.connGone) {
       this.connGone = true;
       conn.handler = DETACHED;
-      if (err || this.resetOnDestroy || this.unsent.length > 0 || conn.info().recvQueue > 0) {
+      if (err || this.resetOnDestroy || (this.unsent !== null && this.unsent.length > 0) || conn.recvQueue > 0) {
         // RFC 9293 §3.10.5 ABORT. Also Linux's close() with unread data (RFC 2525 §2.17).
         conn.abort();
       } else {
@@ -432,14 +431,17 @@ export class TcpSocket extends Duplex {
     }
     const cb = this.pendingCb;
     if (cb) {
-      this.unsent = [];
+      this.unsent = null;
       this.pendingCb = null;
       cb(Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' }));
     }
     callback(err);
     // After any 'error' (queued by callback above), as Node's handle-close callback.
     const hadError = err !== null && err !== undefined;
-    process.nextTick(() => this.emit('close', hadError));
+    process.nextTick(() => {
+      this.owner?.socketClosed(this);
+      this.emit('close', hadError);
+    });
   }
 
   /** Send RST and destroy (net.Socket#resetAndDestroy, Node 16.17+). */
@@ -463,12 +465,16 @@ export class TcpSocket extends Duplex {
       if (ms === 0) this.removeListener('timeout', callback);
       else this.once('timeout', callback);
     }
+    if (this.idle === null) {
+      if (!(ms > 0)) return this;
+      this.idle = new IdleTimer(this.clock, () => process.nextTick(emitTimeout, this));
+    }
     this.idle.set(ms);
     return this;
   }
 
   get timeout(): number {
-    return this.idle.timeout;
+    return this.idle?.timeout ?? 0;
   }
 
   setNoDelay(noDelay = true): this {
@@ -518,7 +524,7 @@ export class TcpSocket extends Duplex {
   /** As Node: bytes handed to TCP plus bytes still waiting in our buffers. */
   get bytesWritten(): number {
     let queued = 0;
-    for (const b of this.unsent) queued += b.length;
+    for (const b of this.unsent ?? []) queued += b.length;
     return this.bytesAccepted + queued + this.writableLength;
   }
 
@@ -548,10 +554,19 @@ export class TcpSocket extends Duplex {
   }
 
   private cacheAddresses(): void {
+    // The connection object outlives its TCP state, so the addresses are read
+    // from it when asked (as Node caches _peername/_sockname on first use):
+    // two objects and two strings per socket otherwise (bench/scale.ts).
+    this.addressesKnown = this.conn !== null;
+  }
+
+  private get peer(): { address: string; port: number } | undefined {
     const c = this.conn;
-    if (!c) return;
-    // Cached so they survive the connection, as Node caches _peername/_sockname.
-    this.peer = { address: formatIpv4(c.remoteAddr), port: c.remotePort };
-    this.local = { address: formatIpv4(c.localAddr), port: c.localPort };
+    return this.addressesKnown && c ? { address: formatIpv4(c.remoteAddr), port: c.remotePort } : undefined;
+  }
+
+  private get local(): { address: string; port: number } | undefined {
+    const c = this.conn;
+    return this.addressesKnown && c ? { address: formatIpv4(c.localAddr), port: c.localPort } : undefined;
   }
 }

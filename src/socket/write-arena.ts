@@ -26,6 +26,14 @@ const MAX_RETIRED = 8;
  */
 const SPARE_BLOCKS = 4;
 const spare: Buffer[] = [];
+/**
+ * A socket's first bytes (before it has a block) are copied into Node's
+ * pooled small Buffers instead: a short-lived connection that writes one
+ * response would otherwise allocate a 1 MiB block of its own, never filled
+ * and so never reused — at Connection: close rates a third of the CPU went
+ * to collecting them (bench/conn-rate.ts). Streams move to blocks after this.
+ */
+const POOLED_START = 64 * 1024;
 
 export class WriteArena {
   private block: Buffer = Buffer.alloc(0);
@@ -39,6 +47,12 @@ export class WriteArena {
 
   copy(src: Uint8Array): Buffer {
     const n = src.length;
+    if (this.block.length === 0 && this.copied + n <= POOLED_START) {
+      this.copied += n;
+      const out = Buffer.allocUnsafe(n);
+      out.set(src);
+      return out;
+    }
     // Larger than a block: its own allocation, already one contiguous run.
     if (n > BLOCK) {
       this.copied += n;
@@ -49,6 +63,23 @@ export class WriteArena {
     out.set(src);
     this.used += n;
     this.copied += n;
+    return out;
+  }
+
+  /** A string written in `encoding`, encoded once into the arena (what net.Socket's writeUtf8String spares). */
+  copyString(src: string, encoding: BufferEncoding): Buffer {
+    const n = Buffer.byteLength(src, encoding);
+    if (n > BLOCK || (this.block.length === 0 && this.copied + n <= POOLED_START)) {
+      // Buffer.from pools small strings; byteLength may overestimate malformed base64/hex.
+      const out = Buffer.from(src, encoding);
+      this.copied += out.length;
+      return out;
+    }
+    if (this.used + n > this.block.length) this.nextBlock();
+    const written = this.block.write(src, this.used, n, encoding);
+    const out = this.block.subarray(this.used, this.used + written);
+    this.used += written;
+    this.copied += written;
     return out;
   }
 

@@ -35,13 +35,17 @@ export function onNewAck(c: Connection, seg: TcpRepr): void {
   const t = c.tcb;
   const now = c.env.clock.now();
   const acked = seqSub(seg.ack, t.sndUna);
+  const firstSentAt = c.recovery.rack.sentAt(t.sndUna);
   c.snd.consume(Math.min(acked, c.snd.length));
   t.sndUna = seg.ack;
   t.bytesAcked += acked;
   sampleDeliveryRate(c, now);
   if (seqLt(t.sndNxt, t.sndUna)) t.sndNxt = t.sndUna;
   const ts = seg.options.timestamp;
-  if (t.tsOk && ts && ts.ecr !== 0) c.sampleTs(ts.ecr);
+  // Linux tcp_ack_update_rtt: the send time of the oldest newly acknowledged
+  // segment (clock resolution) when none was retransmitted, else the echo (ms).
+  if (firstSentAt !== undefined) c.rtt.sample(now - firstSentAt);
+  else if (t.tsOk && ts && ts.ecr !== 0) c.sampleTs(ts.ecr);
   else {
     const r = c.timing.onAck((s) => seqLe(s, seg.ack), now);
     if (r !== undefined) c.rtt.sample(r);

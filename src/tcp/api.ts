@@ -52,6 +52,8 @@ export interface TcpOptions {
   windowScaling: boolean;
   sack: boolean;
   timestamps: boolean;
+  /** ECN (RFC 3168), as Linux net.ipv4.tcp_ecn: 0 off, 1 request and accept, 2 accept when asked (default). */
+  ecn: 0 | 1 | 2;
   /** SYN cookies: 'auto' when the SYN queue is full (Linux tcp_syncookies=1), 'always', or 'never'. */
   synCookies: 'auto' | 'always' | 'never';
   /** Upper bound on any listener's SYN (half-open) queue. */
@@ -87,6 +89,13 @@ export interface TcpOptions {
    * resets instead (TCPAbortOnMemory, as tcp_check_oom → tcp_close).
    */
   maxOrphans: number;
+  /**
+   * Linux tcp_mem: [low, pressure, high] in 4 KiB pages for all connections'
+   * buffered bytes. Above pressure windows stop growing past 4 MSS; above
+   * high segments that would queue data are dropped (TCPRcvQDrop,
+   * TCPOFODrop) and writes wait; below low pressure ends (memory.ts).
+   */
+  tcpMem: [number, number, number];
   /** Ephemeral port range for active opens (Linux ip_local_port_range). */
   ephemeralPortMin: number;
   ephemeralPortMax: number;
@@ -99,6 +108,8 @@ export interface TcpOptions {
   dsack: boolean;
   /** RACK/early retransmit mode (Linux tcp_early_retrans = 3: TLP and RACK); read by loss recovery. */
   earlyRetrans: number;
+  /** F-RTO (RFC 5682 §3, SACK-enhanced) after a retransmission timeout (Linux tcp_frto, default on). */
+  frto: boolean;
   /** Window of the min-RTT filter, seconds (Linux tcp_min_rtt_wlen = 300). */
   minRttWlenSec: number;
   /** Packetization-layer PMTU probing (RFC 4821; Linux tcp_mtu_probing = 0: off). */
@@ -131,6 +142,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   windowScaling: true,
   sack: true,
   timestamps: true,
+  ecn: 2,
   synCookies: 'auto',
   maxSynBacklog: 256,
   keepAliveIdle: 7_200_000,
@@ -141,11 +153,14 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   maxConnections: 1_000_000,
   maxTwBuckets: 262_144,
   maxOrphans: 65_536,
+  // Linux's boot-time default on an 8 GiB machine (pages): 768/1024/1536 MiB.
+  tcpMem: [196_608, 262_144, 393_216],
   ephemeralPortMin: 32768,
   ephemeralPortMax: 60999,
   rfc1337: true,
   dsack: true,
   earlyRetrans: 3,
+  frto: true,
   minRttWlenSec: 300,
   mtuProbing: 0,
   pmtuDisc: true,
@@ -204,6 +219,10 @@ export interface TcpInfo {
   reordering: number;
   timestamps: boolean;
   sackOk: boolean;
+  /** ECN negotiated (tcpi_options TCPI_OPT_ECN), CE-marked segments received, and ECE-driven window reductions. */
+  ecn?: boolean;
+  ecnCeReceived?: number;
+  ecnReductions?: number;
   /** MSS we advertised (tcpi_advmss) and Linux's estimate of the peer's segment size (tcpi_rcv_mss). */
   advmss?: number;
   rcvMss?: number;
@@ -275,8 +294,22 @@ export interface TcpConnection {
    * §3.8.6.2.2 receiver SWS avoidance decides when a window update is sent).
    */
   read(): Buffer | null;
+  /**
+   * Up to `max` bytes from the head of the in-order data, left queued
+   * (recv(2) MSG_PEEK): no receive space is freed, so no window update or
+   * ACK follows (Linux tcp_recvmsg with MSG_PEEK does not advance copied_seq).
+   */
+  peek(max: number): Buffer;
+  /**
+   * Sequence space written but not yet acknowledged: unacknowledged plus
+   * unsent bytes, and 1 for a FIN queued and not yet acknowledged (Linux
+   * SIOCOUTQ: write_seq − snd_una, where tcp_send_fin advances write_seq).
+   */
+  readonly outQueue: number;
   /** True once the peer's FIN has been received and everything before it read. */
   readonly readEnded: boolean;
+  /** Bytes received in order and not yet read (Linux SIOCINQ); info().recvQueue without building info(). */
+  readonly recvQueue: number;
   /** Send FIN after queued data (shutdown(SHUT_WR)); reading continues. */
   shutdownWrite(): void;
   /** Close both directions: FIN after queued data; data arriving afterwards gets RST (RFC 9293 §3.10.4, Linux). */
@@ -314,6 +347,8 @@ export interface TcpListener {
    * backlog), or null. The caller must set `handler` on it immediately.
    */
   accept(): TcpConnection | null;
+  /** Socket options set after listen(): apply to SYNs answered from now on (Linux keeps them on the listener). */
+  setParams(p: SocketParams): void;
   /** Stop listening; half-open entries are dropped, queued-but-unaccepted connections are reset. */
   close(): void;
 }

@@ -43,11 +43,15 @@ import { LossRecovery } from './recovery.js';
 import { RttEstimator, RttTiming } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
+import { seqGt } from './seq.js';
 import { pathMtuChanged, sampleHandshakeRtt, sampleTs, sendData, setCongestionControl, setMss, setSendWindow } from './sender.js';
 import { AckState } from './ack-policy.js';
 import { Tcb } from './tcb.js';
 import { armPersist, armRetransmit, fireDueTimers } from './timer-slots.js';
 import { ConnectionTrace } from './trace.js';
+import { CompactFields } from './compact-fields.js';
+import { EcnState, ecnOnSegment } from './ecn.js';
+import { SND_BUF_FLOOR, TCP_MEM_PAGE } from './memory.js';
 
 const NOOP_HANDLER: ConnectionHandler = Object.freeze({
   onConnect() {},
@@ -62,7 +66,7 @@ type SlotKind = 'none' | 'rtx' | 'persist' | 'finwait2';
 /** Shared empty payload: a Buffer per idle connection would cost a few hundred bytes (bench:scale). */
 const NO_DATA = Buffer.alloc(0);
 
-export class Connection implements TcpConnection {
+export class Connection extends CompactFields implements TcpConnection {
   readonly tcb = new Tcb();
   readonly snd = new SendBuffer();
   readonly rcv = new ReceiveBuffer();
@@ -70,10 +74,14 @@ export class Connection implements TcpConnection {
   readonly timing = new RttTiming();
   readonly recovery = new LossRecovery(this.tcb);
   readonly sack = new SackScoreboard();
+  /** RFC 3168 state (ecn.ts). */
+  readonly ecn = new EcnState();
   /** Delivery-rate samples and pacing, used when the controller has congControl (BBR; cong-control.ts). */
   readonly rate = new DeliveryRate();
   readonly pacer = new Pacer();
   cc: CongestionController;
+  /** [start, end) pairs a path MTU drop deemed lost and not yet resent (pmtu-retransmit.ts). */
+  pmtuLost: number[] | undefined;
   /** Segments retransmitted on this connection (the per-connection RetransSegs; D-SACK undo counts against it). */
   retransSegs = 0;
   /** Congestion trace of this connection, when the stack asked for one (trace.ts). */
@@ -81,10 +89,12 @@ export class Connection implements TcpConnection {
   handler: ConnectionHandler;
 
   noDelay = false;
-  /** End of the last runt (sub-MSS segment) sent, for Nagle/Minshall; starts at ISS (a sequence number, not 0). */
-  sndSml = 0;
-  /** End of the last segment sent with PSH (Linux pushed_seq, output.ts wantsPush). */
-  pushedSeq = 0;
+  /**
+   * Ends of sent data segments that carried PSH for being the tail of a write
+   * or a forced push, ascending, above SND.UNA: Linux keeps that PSH in the
+   * skb (tcp_mark_push), so a retransmission covering one carries it again.
+   */
+  pushEnds: number[] = [];
   /** An ACK is owed now (out-of-order data, FIN, second full segment...). */
   ackPending = false;
   /** TCP_CORK: hold runts and the FIN until uncork() (output.ts transmit). */
@@ -100,9 +110,7 @@ export class Connection implements TcpConnection {
   /** Estimated size of the peer's full segments (Linux rcv_mss), for delayed ACK. */
   rcvMss = 536;
   peerOfferedWscale = false;
-  /** Segment being processed, trimmed to the window (input.ts scratch, no per-segment object). */
-  inSeq = 0;
-  inAck = 0;
+  /** Segment being processed, trimmed to the window (input.ts scratch, no per-segment object): inSeq, inAck (below), */
   inData: Buffer = NO_DATA;
   inFin = false;
   /** TSval carried by our latest retransmission (RTT samples must echo it or later). */
@@ -110,15 +118,13 @@ export class Connection implements TcpConnection {
   /** Sequence number of a FIN received beyond a hole, or -1. */
   oooFinSeq = -1;
 
-  // Timer deadlines (ms, absolute; Infinity = off).
-  rtxAt = Infinity;
+  // Timer deadlines (ms, absolute; Infinity = off): rtxAt, delackAt, kaAt (below).
   rtxKind: SlotKind = 'none';
-  delackAt = Infinity;
-  kaAt = Infinity;
-  private armedAt = Infinity;
   private armed: Timer | undefined;
   persistBackoff = 0;
   probesOut = 0;
+  /** When the first zero-window probe of this episode went out, -1 if none (Linux icsk_probes_tstamp). */
+  probesStartedAt = -1;
   keepAlive = false;
   keepAliveIdle: number;
   /** TCP_KEEPINTVL / TCP_KEEPCNT (Linux per-socket overrides of the sysctls), ms and count. */
@@ -130,9 +136,7 @@ export class Connection implements TcpConnection {
   synSentAt = 0;
   /** The 'rtx' slot holds a tail loss probe due before the RTO deadline `rtoAt`; whether one is out (loss-probe.ts). */
   probeArmed = false;
-  rtoAt = Infinity;
-  /** RACK reordering timer deadline (RFC 8985 §6.3), served from the same slot before the RTO (rack.ts). */
-  reoAt = Infinity;
+  /** rtoAt, and reoAt: the RACK reordering timer deadline (RFC 8985 §6.3), served from the same slot before the RTO (rack.ts); below. */
   probeOut = false;
   /** When the oldest unacknowledged data was (about) first sent: the user timeout's origin. */
   headSentAt = 0;
@@ -142,8 +146,6 @@ export class Connection implements TcpConnection {
   sndBuf: number;
   /** TCP_MAXSEG before the handshake (Linux user_mss), if set. */
   maxSeg: number | undefined;
-  /** When we last answered an invalid segment (Linux last_oow_ack_time; output.ts oowRateLimited). */
-  lastOowAckAt = -Infinity;
   /** An ICMP error seen on a synchronized connection (Linux sk_err_soft): reported instead of ETIMEDOUT. */
   softError: TcpErrorCode | undefined;
   private closed = false;
@@ -153,18 +155,13 @@ export class Connection implements TcpConnection {
     tuple: FourTuple,
     handler: ConnectionHandler,
   ) {
+    super();
     const o = env.options;
     this.handler = handler;
     this.tcb.localAddr = tuple.localAddr;
     this.tcb.localPort = tuple.localPort;
     this.tcb.remoteAddr = tuple.remoteAddr;
     this.tcb.remotePort = tuple.remotePort;
-    this.key = Object.freeze({
-      localAddr: tuple.localAddr,
-      localPort: tuple.localPort,
-      remoteAddr: tuple.remoteAddr,
-      remotePort: tuple.remotePort,
-    });
     this.rtt = new RttEstimator(o.rtoMin, o.rtoMax, o.rtoInitial);
     this.cc = createController(o.congestionControl, o.initialCwndSegments, env.rng);
     this.rcvBuf = o.rcvBuf;
@@ -174,6 +171,8 @@ export class Connection implements TcpConnection {
     this.keepAliveProbes = o.keepAliveProbes;
     this.lastRecvAt = env.clock.now();
     this.trace = env.trace ? new ConnectionTrace(env.trace, this) : undefined;
+    this.snd.account = env.memory;
+    this.rcv.account = env.memory;
   }
 
   /** Active open (RFC 9293 §3.10.1): send SYN with our options, return in SYN_SENT. */
@@ -199,8 +198,11 @@ export class Connection implements TcpConnection {
 
   // ---- identity -----------------------------------------------------------
 
-  /** The demultiplexing four-tuple (a plain object, fixed for the connection's life). */
-  readonly key: FourTuple;
+  /** The demultiplexing four-tuple, fixed for the connection's life; built when asked (unregister), not kept per connection. */
+  get key(): FourTuple {
+    const t = this.tcb;
+    return { localAddr: t.localAddr, localPort: t.localPort, remoteAddr: t.remoteAddr, remotePort: t.remotePort };
+  }
   get localAddr(): number {
     return this.tcb.localAddr;
   }
@@ -222,9 +224,10 @@ export class Connection implements TcpConnection {
 
   // ---- segment input (input.ts, receiver.ts) --------------------------------
 
-  /** A parsed, checksum-verified segment for this connection. */
-  input(seg: TcpRepr): void {
+  /** A parsed, checksum-verified segment for this connection; `ecnField`: its IP ECN codepoint (RFC 3168 §5). */
+  input(seg: TcpRepr, ecnField = 0): void {
     if (this.closed) return;
+    if (this.ecn.ok) ecnOnSegment(this, seg, ecnField);
     segmentArrives(this, seg);
     // Let go of the segment: a slice kept here would pin the whole received
     // batch (the device's read slab) for as long as the connection sits idle.
@@ -289,7 +292,9 @@ export class Connection implements TcpConnection {
   // ---- application API ------------------------------------------------------
 
   get sendSpace(): number {
-    return Math.max(0, this.sndBuf - this.snd.length);
+    // With no page left under tcp_mem's hard limit, only the tcp_wmem[0] floor (memory.ts): writes wait for ACKs.
+    const limit = this.env.memory?.overHigh(TCP_MEM_PAGE) ? Math.min(this.sndBuf, SND_BUF_FLOOR) : this.sndBuf;
+    return Math.max(0, limit - this.snd.length);
   }
 
   get sendQueued(): number {
@@ -308,8 +313,23 @@ export class Connection implements TcpConnection {
     setQuickAck(this, on);
   }
 
+  peek(max: number): Buffer {
+    return this.rcv.peek(max);
+  }
+
+  get outQueue(): number {
+    const t = this.tcb;
+    if (this.closed || t.state === 'SYN_SENT' || t.state === 'SYN_RECEIVED') return 0;
+    const finUnacked = t.finQueued && !(t.finSeq >= 0 && seqGt(t.sndUna, t.finSeq));
+    return this.snd.length + (finUnacked ? 1 : 0);
+  }
+
   get readEnded(): boolean {
     return this.tcb.finReceived && this.rcv.queued === 0;
+  }
+
+  get recvQueue(): number {
+    return this.rcv.queued;
   }
 
   shutdownWrite(): void {
@@ -426,16 +446,18 @@ export class Connection implements TcpConnection {
     if (at === Infinity || at >= this.armedAt) return;
     this.armed?.cancel();
     this.armedAt = at;
-    this.armed = this.env.clock.setTimer(at, this.onWake);
+    // A closure per arming, not one per connection: an idle connection with
+    // nothing armed then holds none (bench/scale.ts).
+    this.armed = this.env.clock.setTimer(at, () => this.onWake());
   }
 
-  private readonly onWake = (): void => {
+  private onWake(): void {
     this.armed = undefined;
     this.armedAt = Infinity;
     if (this.closed) return;
     fireDueTimers(this);
     this.schedule();
-  };
+  }
 
   // ---- observation ----------------------------------------------------------
 

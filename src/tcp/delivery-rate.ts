@@ -49,6 +49,8 @@ export interface SackedLookup {
   sackedEnd(seq: number): number | undefined;
 }
 
+const NO_SENT: Sent[] = Object.freeze([]) as unknown as Sent[];
+
 export class DeliveryRate {
   /** Bytes delivered so far (Linux tp->delivered) and when the last delivery was seen (delivered_mstamp). */
   delivered = 0;
@@ -59,9 +61,14 @@ export class DeliveryRate {
   appLimitedUntil = 0;
   /** Highest sequence number below which unSACKed data was deemed lost (to count rs.losses once per byte); -1 before the first. */
   lossMark = -1;
-  private sent: Sent[] = [];
+  /** NO_SENT until the first transmission and again once all is acknowledged: an idle connection holds no array. */
+  private sent: Sent[] = NO_SENT;
   private head = 0;
-  readonly sample: RateSample = { delivered: -1, interval: -1, priorDelivered: 0, isAppLimited: false, isRetrans: false, ackedSacked: 0, losses: 0 };
+  private rs: RateSample | undefined;
+  /** The latest rate sample (created at first use: an idle connection does without). */
+  get sample(): RateSample {
+    return (this.rs ??= { delivered: -1, interval: -1, priorDelivered: 0, isAppLimited: false, isRetrans: false, ackedSacked: 0, losses: 0 });
+  }
   /** Scratch for the sample being built (Linux rs->prior_mstamp; 0 = none). */
   private priorAt = -1;
   private sendInterval = -1;
@@ -85,6 +92,7 @@ export class DeliveryRate {
     if (n > this.head && !seqGt(end, lastEnd)) return;
     const s: Sent = { start: n > this.head && seqGt(lastEnd, start) ? lastEnd : start, end, sentAt: now, delivered: 0, deliveredAt: 0, firstSentAt: 0, appLimited: false, retrans, sacked: false };
     this.stamp(s, now, retrans);
+    if (this.sent === NO_SENT) this.sent = [];
     this.sent.push(s);
   }
 
@@ -186,7 +194,10 @@ export class DeliveryRate {
 
   /** Drop acknowledged records from the front once they are the larger part (amortised O(1)). */
   private compact(): void {
-    if (this.head > 256 && this.head * 2 > this.sent.length) {
+    if (this.head > 0 && this.head === this.sent.length) {
+      this.sent = NO_SENT; // everything acknowledged: release the array (bench/scale.ts)
+      this.head = 0;
+    } else if (this.head > 256 && this.head * 2 > this.sent.length) {
       this.sent = this.sent.slice(this.head);
       this.head = 0;
     }

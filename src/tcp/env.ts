@@ -9,6 +9,7 @@ import type { Rng } from '../util/random.js';
 import type { SocketParams, TcpOptions } from './api.js';
 import type { TcpOptionsRepr, TcpRepr } from '../wire/tcp.js';
 import type { TraceSink } from './trace.js';
+import type { TcpMemory } from './memory.js';
 
 export interface TcpEnv {
   readonly clock: Clock;
@@ -32,7 +33,8 @@ export interface TcpEnv {
    * With `gsoSize` > 0 the payload may span several segments of that size,
    * which the link cuts (only when gsoMaxSize allows).
    */
-  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize?: number): void;
+  /** `ecnField`: the IP ECN codepoint (RFC 3168 §5; ecn.ts), 0 = Not-ECT. */
+  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize?: number, ecnField?: number): void;
   /**
    * Scratch objects the connection fills for each segment it emits, offered
    * by a layer whose sendSegment has written the packet before it returns
@@ -76,6 +78,11 @@ export interface TcpEnv {
    * it (tests) orphans are unbounded.
    */
   adoptOrphan?(c: object): boolean;
+  /**
+   * Memory of all connections (Linux tcp_mem, memory.ts): buffers charge it,
+   * windows and queues consult it. Optional: without it (tests) memory is unbounded.
+   */
+  readonly memory?: TcpMemory;
   /** RFC 6528 §3 initial sequence number for a new connection on `tuple`. */
   allocateIss(tuple: FourTuple): number;
   /**
@@ -122,6 +129,8 @@ export interface HandshakeResult extends FourTuple {
   tsOk: boolean;
   tsRecent: number;
   tsOffset: number;
+  /** ECN agreed in the SYN/SYN-ACK (RFC 3168 §6.1.1). */
+  ecnOk?: boolean;
   /** SYN-ACK retransmissions made, for the initial RTO/Karn (RFC 6298 §5, §2). */
   synAckRetransmits: number;
   /** When the SYN-ACK was first sent (for the first RTT sample if not retransmitted). */

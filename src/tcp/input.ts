@@ -18,8 +18,10 @@ import {
   transmitSoon,
 } from './output.js';
 import { seqAdd, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
+import { initialWindow } from './initial-window.js';
 import { bump } from './stats.js';
 import { beginAck, endAck } from './recovery.js';
+import { ecnOnSynAck } from './ecn.js';
 import { pawsRejects, replaceTsRecent } from './paws.js';
 import { ackSndCheck, enterQuickAck, onDataReceived, onFinReceived } from './ack-policy.js';
 
@@ -71,9 +73,10 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
   }
   if (!(seg.flags & TCP_SYN)) return;
   negotiate(c, seg);
+  ecnOnSynAck(c, seg);
   t.irs = seg.seq;
   t.rcvNxt = seqAdd(seg.seq, 1);
-  t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.rcvBuf));
+  t.rcvAdv = seqAdd(t.rcvNxt, initialWindow(c.rcvBuf, c.advMss)); // what our SYN offered (output.ts sendSyn)
   if (ackOk) {
     c.sampleHandshakeRtt(seg);
     t.sndUna = seg.ack;
@@ -293,6 +296,7 @@ function processText(c: Connection): void {
     c.resetOnData();
     return;
   }
+  if (rmemRefused(c, data.length)) return;
   if (c.inSeq === t.rcvNxt) {
     const hadHole = c.rcv.hasOutOfOrder;
     c.rcv.pushInOrder(data);
@@ -315,6 +319,24 @@ function processText(c: Connection): void {
     c.ackPending = true;
     c.ackDeferrable = false;
   }
+}
+
+/**
+ * tcp_mem's hard limit (memory.ts; Linux tcp_try_rmem_schedule): over it, a
+ * segment that would queue data is dropped, counted, and answered with an
+ * immediate ACK so the peer retransmits it later — unless the connection's
+ * read queue is empty and the data is in order (sk_forced_mem_schedule: the
+ * application must always be able to make progress).
+ */
+function rmemRefused(c: Connection, len: number): boolean {
+  const mem = c.env.memory;
+  if (mem === undefined || !mem.overHigh(len)) return false;
+  const inOrder = c.inSeq === c.tcb.rcvNxt;
+  if (inOrder && c.rcv.queued === 0) return false;
+  bump(c.env.stats, inOrder ? 'TCPRcvQDrop' : 'TCPOFODrop');
+  c.ackPending = true;
+  c.ackDeferrable = false;
+  return true;
 }
 
 /** Eighth: FIN (RFC 9293 §3.10.7.4). A FIN beyond a hole is remembered until the hole fills. */

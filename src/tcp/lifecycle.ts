@@ -13,6 +13,7 @@ import { windowScaleFor } from './listener.js';
 import { rcvWnd, sendRst, sendSyn, transmit } from './output.js';
 import { sampleTs, setMss, setSendWindow } from './sender.js';
 import { seqAdd } from './seq.js';
+import { initialWindow, TS_ALIGNED } from './initial-window.js';
 import { bump } from './stats.js';
 
 /** Active open (RFC 9293 §3.10.1): send SYN with our options, leave in SYN_SENT. */
@@ -53,7 +54,8 @@ export function startFromHandshake(c: Connection, r: HandshakeResult, ack: TcpRe
   c.pushedSeq = t.sndUna;
   t.rcvNxt = seqAdd(t.irs, 1);
   t.lastAckSent = t.rcvNxt;
-  t.rcvAdv = seqAdd(t.rcvNxt, Math.min(65535, c.rcvBuf));
+  // The window our SYN-ACK offered (listener.ts, Linux req->rsk_rcv_wnd).
+  t.rcvAdv = seqAdd(t.rcvNxt, initialWindow(c.rcvBuf, c.advMss - (r.tsOk ? TS_ALIGNED : 0)));
   t.peerMss = r.peerMss;
   t.sndWscale = r.sndWscale;
   t.rcvWscale = r.rcvWscale;
@@ -62,6 +64,7 @@ export function startFromHandshake(c: Connection, r: HandshakeResult, ack: TcpRe
   t.tsRecent = r.tsRecent;
   t.tsRecentAt = env.clock.now();
   t.tsOffset = r.tsOffset;
+  c.ecn.ok = r.ecnOk === true; // RFC 3168 §6.1.1, agreed in the SYN/SYN-ACK
   setMss(c);
   if (r.synAckRetransmits === 0) c.rtt.sample(env.clock.now() - r.synAckSentAt);
   else if (r.tsOk && ack.options.timestamp && ack.options.timestamp.ecr !== 0) sampleTs(c, ack.options.timestamp.ecr);

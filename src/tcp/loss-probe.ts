@@ -20,14 +20,15 @@ const MIN_EXTRA_MS = 2;
 
 /**
  * Milliseconds until a probe is due, or Infinity if none should be armed.
- * RFC 8985 §7.2 requires SACK, an RTT sample and no recovery in progress;
- * like Linux (tcp_schedule_loss_probe: TCP_CA_Open only) we also wait while
+ * RFC 8985 §7.2 requires SACK, an RTT sample and no recovery in progress
+ * (nor Loss, e.g. after a path MTU drop); like Linux (tcp_schedule_loss_probe:
+ * TCP_CA_Open only) we also wait while
  * SACK blocks or duplicate ACKs are already telling what is missing, and
  * send one probe per episode (until SND.UNA advances).
  */
 export function probeTimeout(c: Connection): number {
   const t = c.tcb;
-  if (!t.sackOk || c.probeOut || c.recovery.inRecovery || c.recovery.dupAcks > 0 || !c.sack.isEmpty) return Infinity;
+  if (!t.sackOk || c.probeOut || c.recovery.caState === 'recovery' || c.recovery.caState === 'loss' || c.recovery.dupAcks > 0 || !c.sack.isEmpty) return Infinity;
   if (t.retransmits > 0 || !c.rtt.hasSample || !c.isSynchronized() || t.state === 'SYN_RECEIVED') return Infinity;
   const lone = seqSub(t.sndMax, t.sndUna) <= t.mss;
   return 2 * c.rtt.srtt + (lone ? WORST_CASE_DELAYED_ACK_MS : MIN_EXTRA_MS);

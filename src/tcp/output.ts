@@ -9,11 +9,14 @@ import { TS_OPTION_SPACE, tcpOptionsLen } from '../wire/tcp-options.js';
 import type { Connection } from './connection.js';
 import type { TxScratch } from './env.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
+import { initialWindow, TS_ALIGNED } from './initial-window.js';
 import { bump } from './stats.js';
 import { onAckSent, onDataSent } from './ack-policy.js';
 import { congestionRoom, sendLostRetransmits } from './recovery.js';
+import { dataEcnField, ecnFlags, synEcnFlags } from './ecn.js';
 import { checkAppLimited, noteTransmission } from './cong-control.js';
 import { pacingHold } from './pacing.js';
+import { sendPmtuRetransmits } from './pmtu-retransmit.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -30,7 +33,9 @@ export function tsNow(c: Connection): number {
 export function updateRcvWindow(c: Connection): void {
   const t = c.tcb;
   const maxWnd = 65535 * 2 ** t.rcvWscale;
-  const free = Math.min(maxWnd, Math.max(0, c.rcvBuf - c.rcv.queued));
+  let free = Math.min(maxWnd, Math.max(0, c.rcvBuf - c.rcv.queued));
+  // tcp_mem pressure (memory.ts): Linux __tcp_select_window clamps rcv_ssthresh to 4 × advmss.
+  if (c.env.memory?.underPressure) free = Math.min(free, 4 * c.env.localMss);
   const cur = Math.max(0, seqSub(t.rcvAdv, t.rcvNxt));
   const threshold = Math.min(Math.floor(c.rcvBuf / 2), c.env.localMss);
   if (free > 0 && free - cur >= threshold) t.rcvAdv = seqAdd(t.rcvNxt, free);
@@ -76,8 +81,10 @@ function dataOptions(c: Connection): TcpOptionsRepr {
   return o;
 }
 
-function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number, gsoSize = 0): void {
+function emit(c: Connection, seq: number, flags: number, payload: Buffer, options: TcpOptionsRepr, window: number, gsoSize = 0, ecnField = 0): void {
   const t = c.tcb;
+  // RFC 3168 §6.1: ECE while echoing a CE mark, CWR on the first new data after a reduction.
+  if (c.ecn.ok && flags & TCP_ACK && !(flags & TCP_RST)) flags |= ecnFlags(c, flags, ecnField !== 0);
   const ack = flags & TCP_ACK ? t.rcvNxt : 0;
   const s = c.env.txScratch;
   let repr: TcpRepr;
@@ -103,7 +110,7 @@ function emit(c: Connection, seq: number, flags: number, payload: Buffer, option
     c.delackAt = Infinity;
     onAckSent(c);
   }
-  c.env.sendSegment(repr, t.localAddr, t.remoteAddr, gsoSize);
+  c.env.sendSegment(repr, t.localAddr, t.remoteAddr, gsoSize, ecnField);
   if (s) repr.payload = EMPTY; // do not pin the send buffer's chunk
 }
 
@@ -126,10 +133,12 @@ export function sendSyn(c: Connection): void {
   // sample; we skip it and time the first data segment instead.
   if (t.retransmits > 0 && options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   if (o.windowScaling && (!synAck || c.peerOfferedWscale)) options.wscale = t.rcvWscale;
-  // RFC 7323 §2.2: the window in a SYN is never scaled.
-  const window = Math.min(65535, c.rcvBuf);
+  // RFC 7323 §2.2: the window in a SYN is never scaled; Linux rounds it to
+  // whole segments (tcp_select_initial_window; a SYN-ACK counts the TS option).
+  const window = initialWindow(c.rcvBuf, c.advMss - (synAck && t.tsOk ? TS_ALIGNED : 0));
   if (!synAck) t.rcvAdv = seqAdd(t.rcvNxt, window);
-  emit(c, t.iss, synAck ? TCP_SYN | TCP_ACK : TCP_SYN, EMPTY, options, window);
+  // RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR (tcp_ecn = 1; not on a simultaneous-open SYN-ACK).
+  emit(c, t.iss, synAck ? TCP_SYN | TCP_ACK : TCP_SYN | (t.retransmits < 2 ? synEcnFlags(c) : 0), EMPTY, options, window);
   t.sndNxt = seqAdd(t.iss, 1);
   t.sndMax = seqMax(t.sndMax, t.sndNxt);
 }
@@ -244,13 +253,37 @@ export function effectiveMss(mssOption: number, tsOk: boolean): number {
 /**
  * PSH (RFC 9293 §3.9.1 SEND "PUSH flag") where Linux puts it: on the segment
  * that empties what was written (tcp_push marks the tail of each write), on
- * the last segment of a burst the congestion or peer window cuts short
- * (`burstEnd`), and when more than half the peer's largest window has gone
- * out since the last PSH (tcp_mark_push after forced_push).
+ * every GSO super-packet (`multi`: Linux __tcp_transmit_skb forces PSH when
+ * tcp_skb_pcount > 1, to flush the receiver's GRO) — without GSO, on the last
+ * segment of a multi-segment burst the congestion or peer window cuts short,
+ * which Linux would have sent as one super-packet — and when more than half
+ * the peer's largest window has gone out since the last PSH (tcp_mark_push
+ * after forced_push). A lone segment cut short by the window (limited
+ * transmit, one PRR segment) carries no PSH, as on Linux.
  */
-function wantsPush(c: Connection, end: number, len: number, unsent: number, burstEnd: boolean): boolean {
+function wantsPush(c: Connection, end: number, len: number, unsent: number, multi: boolean): 'mark' | 'gso' | false {
   if (len === 0) return false;
-  return len === unsent || burstEnd || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2;
+  if (len === unsent || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2) return 'mark';
+  return multi ? 'gso' : false;
+}
+
+/**
+ * PSH on a retransmission of [seq, end): as the skb Linux resends, which kept
+ * the PSH tcp_mark_push gave it (a write's tail, a forced push) and took the
+ * flags of the sent skbs tcp_collapse_retrans merged into it; the PSH forced
+ * on a GSO packet is not kept.
+ */
+function retransmitPush(c: Connection, seq: number, end: number): boolean {
+  dropAckedPushEnds(c);
+  return c.pushEnds.some((e) => seqGt(e, seq) && seqLe(e, end));
+}
+
+/** Forget PSH ends at or below SND.UNA: only data still in flight can be resent. */
+function dropAckedPushEnds(c: Connection): void {
+  const ends = c.pushEnds;
+  let n = 0;
+  while (n < ends.length && seqLe(ends[n], c.tcb.sndUna)) n++;
+  if (n > 0) ends.splice(0, n);
 }
 
 /**
@@ -270,7 +303,7 @@ function tsoAutosize(c: Connection, room: number): number {
 }
 
 /** Emit one segment starting at `seq` of at most `maxLen` bytes; returns the sequence space it used. */
-export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean, burstEnd = false): number {
+export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin: boolean, multiBurstEnd = false): number {
   const t = c.tcb;
   const off = seqSub(seq, t.sndUna) - synInFlight(c);
   const unsent = c.snd.length - off;
@@ -290,16 +323,24 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   const fin = allowFin && t.finQueued && len === unsent;
   let flags = TCP_ACK;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
-  if (wantsPush(c, end, len, unsent, burstEnd)) {
+  const retransmission = seqLt(seq, t.sndMax);
+  const push = retransmission ? retransmitPush(c, seq, end) : wantsPush(c, end, len, unsent, multiBurstEnd || len > room);
+  if (push) {
     flags |= TCP_PSH;
     if (seqGt(end, c.pushedSeq)) c.pushedSeq = end;
+    if (push === 'mark') {
+      // Pruned here too, so a connection that never retransmits keeps only the ends in flight.
+      dropAckedPushEnds(c);
+      c.pushEnds.push(end);
+    }
   }
   if (fin) flags |= TCP_FIN;
   const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;
-  if (seqLt(seq, t.sndMax)) {
+  if (retransmission) {
     bump(c.env.stats, 'RetransSegs');
     c.retransSegs++;
     c.timing.invalidate(); // Karn (RFC 6298 §3)
+    c.recovery.rack.onRetransmit(end);
     if (options.timestamp) c.lastRtxTsVal = options.timestamp.val;
   } else if (!t.tsOk) {
     c.timing.start(end, c.env.clock.now());
@@ -307,7 +348,7 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   if (len > 0 && !seqLt(seq, t.sndMax)) onDataSent(c);
   if (!seqLt(seq, t.sndMax) && end !== seq) c.recovery.rack.onSent(seq, end, c.env.clock.now()); // RFC 8985 §6.1
   noteTransmission(c, seq, end, len); // delivery-rate snapshot and pacing (BBR only)
-  emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0);
+  emit(c, seq, flags, payload, options, windowField(c), len > room ? room : 0, dataEcnField(c, len, seqLt(seq, t.sndMax)));
   if (fin) t.finSeq = seqAdd(seq, len);
   return len + (fin ? 1 : 0);
 }
@@ -321,7 +362,11 @@ export function transmit(c: Connection): void {
   // With GSO one packet may carry many MSS (sendDataAt cuts it to the link's limit).
   const burstMax = (c.env.gsoMaxSize ?? 0) > 0 ? 0x7fffffff : t.mss;
   if (isSynchronizedForData(c)) {
-    if (!pacingHold(c)) sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
+    if (!pacingHold(c)) {
+      sendPmtuRetransmits(c); // segments a path MTU drop made too big (pmtu-retransmit.ts)
+      sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
+    }
+    let freshSent = 0; // new-data segments of this burst so far (the PSH rule in wantsPush)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
       const unsent = c.snd.length - flight + synInFlight(c);
@@ -339,7 +384,10 @@ export function transmit(c: Connection): void {
       }
       const usable = Math.min(t.sndWnd - flight, congestionRoom(c, flight, retransmitting));
       let len = Math.max(0, Math.min(burstMax, unsent, usable));
-      if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt));
+      // A retransmission stops at SND.MAX: what goes again is what was sent (Linux
+      // retransmits skbs of its retransmit queue, collapsing only sent ones,
+      // tcp_retrans_try_collapse); new data follows in segments of its own.
+      if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt), seqSub(t.sndMax, t.sndNxt));
       // A super-packet stops at a whole number of MSS unless it ends the
       // queued data, so GSO never puts a runt mid-stream (Linux tcp_mss_split_point).
       if (len > t.mss && len < unsent) len -= len % t.mss;
@@ -356,7 +404,8 @@ export function transmit(c: Connection): void {
       // hold a runt only while an earlier runt is unacknowledged.
       if (fresh && len === unsent && len > 0 && len < t.mss && seqGt(c.sndSml, t.sndUna) && !c.noDelay && !t.finQueued) break;
       if (unsent <= 0) len = 0;
-      const used = sendDataAt(c, t.sndNxt, len, true, fresh && len < unsent && len >= usable);
+      const used = sendDataAt(c, t.sndNxt, len, true, fresh && len < unsent && len >= usable && freshSent > 0);
+      if (fresh) freshSent++;
       t.sndNxt = seqAdd(t.sndNxt, used);
       if (len < t.mss) c.sndSml = t.sndNxt;
       if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;

@@ -15,8 +15,15 @@ const UNPACED_SEGMENTS = 10;
 export class Pacer {
   /** Earliest departure time of the next segment, ms (Linux tcp_wstamp_ns). */
   nextAt = 0;
+  /** Null when not armed: a field holding Infinity is a 16-byte heap number per connection (bench/scale.ts). */
+  private at: number | null = null;
   /** The pacing wake-up (Linux pacing_timer), Infinity when not armed. */
-  timerAt = Infinity;
+  get timerAt(): number {
+    return this.at ?? Infinity;
+  }
+  set timerAt(v: number) {
+    this.at = v === Infinity ? null : v;
+  }
   /** Data segments sent (Linux data_segs_out). */
   segsOut = 0;
 }

@@ -10,27 +10,84 @@
  */
 import { seqGt, seqLe, seqLt } from './seq.js';
 
+/** Shared by every Rack with nothing recorded yet (frozen): no arrays per idle connection (bench/scale.ts). */
+const NO_RECORDS: number[] = Object.freeze([]) as unknown as number[];
+/** RFC 8985 §6.2 step 4: recoveries the widened window outlasts (Linux TCP_RACK_RECOVERY_THRESH). */
+export const REO_WND_PERSIST = 16;
+
 export class Rack {
   /** Original transmissions: [start, end) and send time, parallel arrays from `head`. */
-  private starts: number[] = [];
-  private ends: number[] = [];
-  private ats: number[] = [];
+  private starts: number[] = NO_RECORDS;
+  private ends: number[] = NO_RECORDS;
+  private ats: number[] = NO_RECORDS;
   private head = 0;
   /** RACK.xmit_ts, RACK.end_seq, RACK.rtt of the most recently sent segment delivered (§6.2 step 2). */
-  xmitTs = -Infinity;
+  get xmitTs(): number {
+    return this.xmit ?? -Infinity;
+  }
+  set xmitTs(v: number) {
+    this.xmit = v === -Infinity ? null : v;
+  }
+  /** xmitTs and deadline when unset are null, not ±Infinity: no heap number per idle connection (bench/scale.ts). */
+  private xmit: number | null = null;
+  private due: number | null = null;
   endSeq = 0;
   rtt = 0;
   /** Reordering was observed on this connection (§6.2 step 3). */
   reorderSeen = false;
+  /**
+   * §6.2 step 4: RACK.reo_wnd_mult, raised by one per round trip in which a
+   * D-SACK arrived, back to 1 after RACK.reo_wnd_persist recoveries without
+   * one (Linux tcp_rack_update_reo_wnd: reo_wnd_steps, reo_wnd_persist).
+   */
+  reoWndMult = 1;
+  reoWndPersist = 0;
+  /** RACK.rtt_seq: D-SACKs before the ACK passes this belong to the round already counted; undefined: none pending. */
+  private dsackRoundEnd: number | undefined;
   /** Unsacked bytes below this are lost; undefined if RACK marks nothing. */
   boundary: number | undefined;
   /** When the reordering window of the next candidate ends (§6.3 RACK timer); Infinity if none. */
-  deadline = Infinity;
+  get deadline(): number {
+    return this.due ?? Infinity;
+  }
+  set deadline(v: number) {
+    this.due = v === Infinity ? null : v;
+  }
+
+  /** End of the highest retransmitted byte since the records began (Karn for sentAt); undefined: none. */
+  private rtxHigh: number | undefined;
+
+  /** End of the highest byte retransmitted (F-RTO's test for never-retransmitted data); undefined if none. */
+  get retransmittedEnd(): number | undefined {
+    return this.rtxHigh;
+  }
+
+  /** Bytes below `end` went out again (any retransmission: recovery, TLP, RTO). */
+  onRetransmit(end: number): void {
+    if (this.rtxHigh === undefined || seqGt(end, this.rtxHigh)) this.rtxHigh = end;
+  }
+
+  /**
+   * When the segment holding byte `seq` was sent, if it was sent only once
+   * and nothing above it went out again (Karn, RFC 6298 §3); else undefined.
+   * Linux tcp_clean_rtx_queue times RTT samples so (first_ackt, in µs)
+   * rather than by the timestamp echo, whose unit here is a millisecond.
+   */
+  sentAt(seq: number): number | undefined {
+    if (this.rtxHigh !== undefined && seqLt(seq, this.rtxHigh)) return undefined;
+    const i = this.find(seq);
+    return i < 0 ? undefined : this.ats[i];
+  }
 
   /** A segment of new data [start, end) left at `at`. */
   onSent(start: number, end: number, at: number): void {
     const n = this.ends.length;
     if (n > this.head && !seqGt(end, this.ends[n - 1])) return;
+    if (this.ends === NO_RECORDS) {
+      this.starts = [];
+      this.ends = [];
+      this.ats = [];
+    }
     this.starts.push(start);
     this.ends.push(end);
     this.ats.push(at);
@@ -39,7 +96,13 @@ export class Rack {
   /** SND.UNA moved: forget what is acknowledged. */
   advance(una: number): void {
     while (this.head < this.ends.length && seqLe(this.ends[this.head], una)) this.head++;
-    if (this.head > 256 && this.head * 2 > this.ends.length) {
+    if (this.head > 0 && this.head === this.ends.length) {
+      // Everything sent is acknowledged: release the arrays (an idle connection keeps none).
+      this.starts = NO_RECORDS;
+      this.ends = NO_RECORDS;
+      this.ats = NO_RECORDS;
+      this.head = 0;
+    } else if (this.head > 256 && this.head * 2 > this.ends.length) {
       this.starts = this.starts.slice(this.head);
       this.ends = this.ends.slice(this.head);
       this.ats = this.ats.slice(this.head);
@@ -102,11 +165,36 @@ export class Rack {
     }
   }
 
+  /**
+   * §6.2 step 4 on a D-SACK: a segment was delivered twice, so the window
+   * was too small; widen it once per round trip (`una`/`sndMax`: where the
+   * round stands). Linux also takes a D-SACK as reordering seen
+   * (tcp_sacktag_one: state->reord, tcp_check_sack_reordering).
+   */
+  onDsack(una: number, sndMax: number): void {
+    this.reorderSeen = true;
+    if (this.dsackRoundEnd !== undefined && seqLt(una, this.dsackRoundEnd)) return;
+    this.reoWndMult = Math.min(this.reoWndMult + 1, 0xff);
+    this.reoWndPersist = REO_WND_PERSIST;
+    this.dsackRoundEnd = sndMax;
+  }
+
+  /** §6.2 step 4: a loss recovery ended; after REO_WND_PERSIST of them without a D-SACK the multiplier returns to 1. */
+  onRecoveryExit(): void {
+    if (this.reoWndPersist > 0) this.reoWndPersist--;
+    if (this.reoWndPersist === 0) this.reoWndMult = 1;
+  }
+
+  /** The original transmissions not yet acknowledged, [start, end) in sequence order (pmtu-retransmit.ts). */
+  *sentSegments(): IterableIterator<[number, number]> {
+    for (let i = this.head; i < this.ends.length; i++) yield [this.starts[i], this.ends[i]];
+  }
+
   /** After a timeout everything outstanding is resent in order: start over (§6.3, Linux tcp_timeout_mark_lost). */
   reset(): void {
-    this.starts = [];
-    this.ends = [];
-    this.ats = [];
+    this.starts = NO_RECORDS;
+    this.ends = NO_RECORDS;
+    this.ats = NO_RECORDS;
     this.head = 0;
     this.xmitTs = -Infinity;
     this.boundary = undefined;

@@ -17,10 +17,12 @@ import { Prr } from './prr.js';
 import { Rack } from './rack.js';
 import { DUPACK_THRESHOLD, RetransmitLog, lostBoundary, pipe } from './sack-recovery.js';
 export { sendLostRetransmits } from './sack-recovery.js';
-import { seqGe, seqGt, seqSub } from './seq.js';
+import { seqGe, seqGt, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import type { Tcb } from './tcb.js';
 import { dsackUndo, tryUndo } from './undo.js';
+import { ecnOnAck } from './ecn.js';
+import { frtoOnAck, frtoOnRto, type FrtoPhase } from './frto.js';
 
 export type CaState = 'open' | 'disorder' | 'recovery' | 'loss';
 
@@ -28,6 +30,11 @@ export type CaState = 'open' | 'disorder' | 'recovery' | 'loss';
 export interface AckSnapshot {
   una: number;
   sacked: number;
+  /** Highest SACKed sequence before the ACK, and the bytes SACKed below it. */
+  highSacked: number | undefined;
+  sackedBelowHigh: number;
+  /** F-RTO: SACKed bytes of the pre-timeout flight not covered by retransmissions. */
+  origSacked: number;
   flight: number;
   samples: number;
 }
@@ -37,8 +44,15 @@ export class LossRecovery {
   dupAcks = 0;
   /** RFC 6582 "recover" / Linux high_seq: SND.MAX when recovery or loss began. */
   recover = 0;
-  readonly prr = new Prr();
-  readonly rtx = new RetransmitLog();
+  // Created at first use: an idle connection has never been in recovery (bench/scale.ts).
+  private prrState: Prr | undefined;
+  private rtxLog: RetransmitLog | undefined;
+  get prr(): Prr {
+    return (this.prrState ??= new Prr());
+  }
+  get rtx(): RetransmitLog {
+    return (this.rtxLog ??= new RetransmitLog());
+  }
   readonly rack = new Rack();
   /** SND.MAX at recovery start and bytes retransmitted since: prr_out. */
   private prrBaseMax = 0;
@@ -57,6 +71,9 @@ export class LossRecovery {
   usageEnd = 0;
   /** When the flight last drained to zero (for the restart after idle), or -1. */
   idleSince = -1;
+  /** F-RTO (frto.ts): its phase, and SND.MAX at the timeout. */
+  frto: FrtoPhase = 'off';
+  frtoHigh = 0;
 
   constructor(private readonly tcb: Tcb) {}
 
@@ -100,7 +117,9 @@ export class LossRecovery {
 /** Before the ACK's SACK blocks and cumulative ACK are applied. */
 export function beginAck(c: Connection): AckSnapshot {
   const t = c.tcb;
-  return { una: t.sndUna, sacked: c.sack.sackedBytes, flight: seqSub(t.sndMax, t.sndUna), samples: c.rtt.samples };
+  const high = c.sack.highestEnd;
+  const sackedBelowHigh = high === undefined ? 0 : c.sack.sackedWithin(t.sndUna, high);
+  return { una: t.sndUna, sacked: c.sack.sackedBytes, highSacked: high, sackedBelowHigh, origSacked: origSacked(c), flight: seqSub(t.sndMax, t.sndUna), samples: c.rtt.samples };
 }
 
 /** Window for the controller, segments → bytes, as the sender uses it. */
@@ -161,6 +180,7 @@ function ackStateMachine(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck:
     mss: t.mss,
   };
   if (delivered > 0) c.cc.onAckSample?.(ev);
+  if (c.ecn.ok) ecnOnAck(c, seg); // RFC 3168 §6.1.2
   if (newlySacked > 0 && r.caState === 'recovery') {
     const lost = r.rtx.dropLost(t.sndUna, c.sack.highestEnd ?? t.sndUna, c.sack);
     if (lost > 0) c.env.stats.TCPLostRetransmit = (c.env.stats.TCPLostRetransmit ?? 0) + lost;
@@ -180,7 +200,11 @@ function ackStateMachine(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck:
     case 'loss':
       // Linux tcp_try_undo_loss: the first ACK after a timeout may prove it spurious (RFC 3522, RFC 5682 §1).
       if (newAck && tryUndo(c, ecr, 'TCPLossUndo')) t.sndNxt = t.sndMax;
-      else if (newAck && seqGe(t.sndUna, r.recover)) {
+      else if (frtoOnAck(c, newAck, dupAck, newlySacked, origAcked(c, snap))) {
+        if (r.caState === 'loss' && newAck) c.cc.congAvoid(ev);
+        c.trace?.sample(c, (r.caState as CaState) === 'open' ? 'undo' : undefined);
+        return ev;
+      } else if (newAck && seqGe(t.sndUna, r.recover)) {
         r.caState = 'open';
         c.trace?.sample(c, 'loss-exit');
       }
@@ -196,6 +220,28 @@ function ackStateMachine(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck:
 }
 
 /**
+ * Linux FLAG_ORIG_SACK_ACKED for F-RTO: the ACK covered data sent only once
+ * — SND.UNA passed everything retransmitted since the timeout, or a new SACK
+ * block lies beyond it.
+ */
+function origAcked(c: Connection, snap: AckSnapshot): boolean {
+  const r = c.recovery;
+  const rtxEnd = r.rack.retransmittedEnd;
+  if (rtxEnd === undefined || !seqLt(rtxEnd, r.frtoHigh)) return false;
+  // Data the timeout found outstanding and nothing retransmitted covers: (rtxEnd, frtoHigh].
+  if (seqGt(c.tcb.sndUna, rtxEnd) && seqGt(c.tcb.sndUna, snap.una)) return true;
+  return origSacked(c) > snap.origSacked;
+}
+
+/** SACKed bytes of the original flight above everything retransmitted (for origAcked). */
+function origSacked(c: Connection): number {
+  const r = c.recovery;
+  const rtxEnd = r.rack.retransmittedEnd;
+  if (r.frto === 'off' || rtxEnd === undefined || !seqLt(rtxEnd, r.frtoHigh)) return 0;
+  return c.sack.sackedWithin(seqMax(rtxEnd, c.tcb.sndUna), r.frtoHigh);
+}
+
+/**
  * RFC 6675 §5: DupThresh duplicate ACKs, or IsLost(SND.UNA) from the SACK
  * scoreboard or RACK's time-based marks, start recovery. Returns whether it did.
  */
@@ -204,7 +250,9 @@ function startRecoveryIfLost(c: Connection, delivered: number): boolean {
   const r = c.recovery;
   const headLost = t.sackOk && seqGt(lostBoundary(c), t.sndUna);
   if (r.caState === 'loss' || r.caState === 'recovery' || t.sndMax === t.sndUna) return false;
-  if (r.dupAcks < DUPACK_THRESHOLD && !headLost) return false;
+  // With SACK, duplicate ACKs count only until reordering was seen (RACK decides after: lostBoundary).
+  const dupThresh = r.dupAcks >= DUPACK_THRESHOLD && !(t.sackOk && r.rack.reorderSeen);
+  if (!dupThresh && !headLost) return false;
   enterRecovery(c);
   reduceCwnd(c, delivered);
   c.trace?.sample(c, 'recovery');
@@ -227,6 +275,10 @@ function rackOnAck(c: Connection, snap: AckSnapshot, newlySacked: number, now: n
     if (t.sndUna !== snap.una && r.rtx.coveredEnd((t.sndUna - 1) >>> 0) === undefined) {
       k.delivered((t.sndUna - 1) >>> 0, now);
       if (snap.sacked > 0 && r.rtx.coveredEnd(snap.una) === undefined) k.reorderSeen = true;
+    } else if (newlySacked > 0 && snap.highSacked !== undefined && r.caState !== 'recovery') {
+      // A hole below the highest SACK filled by a segment never retransmitted:
+      // it was reordered, not lost (Linux tcp_sacktag_one → tcp_check_sack_reordering).
+      if (c.sack.sackedWithin(t.sndUna, snap.highSacked) > snap.sackedBelowHigh) k.reorderSeen = true;
     }
   }
   k.advance(t.sndUna);
@@ -235,15 +287,15 @@ function rackOnAck(c: Connection, snap: AckSnapshot, newlySacked: number, now: n
 }
 
 /**
- * RFC 8985 §6.2 step 4 as Linux tcp_rack_reo_wnd: a quarter of the min RTT
- * (at most SRTT); zero — DupThresh behaviour — until reordering has been
- * seen, once in recovery or with DupThresh segments SACKed.
+ * RFC 8985 §6.2 step 4 as Linux tcp_rack_reo_wnd: reo_wnd_mult quarters of
+ * the min RTT (at most SRTT); zero — DupThresh behaviour — until reordering
+ * has been seen, once in recovery or with DupThresh segments SACKed.
  */
-function reoWnd(c: Connection): number {
+export function reoWnd(c: Connection): number {
   const k = c.recovery.rack;
   if (!k.reorderSeen && (c.recovery.caState === 'recovery' || c.sack.sackedBytes >= DUPACK_THRESHOLD * c.tcb.mss)) return 0;
   const minRtt = c.rtt.minRtt === Infinity ? 0 : c.rtt.minRtt;
-  return Math.min(minRtt / 4, c.rtt.srtt);
+  return Math.min((minRtt * k.reoWndMult) / 4, c.rtt.srtt);
 }
 
 /** Linux arms the RACK timer TCP_TIMEOUT_MIN (2 ms) past the window's end (tcp_rack_reo_timeout), as for the TLP. */
@@ -307,6 +359,7 @@ function exitRecovery(c: Connection, ecr: number | undefined): void {
   r.rtx.clear();
   if (tryUndo(c, ecr, 'TCPFullUndo')) return;
   r.caState = 'open';
+  r.rack.onRecoveryExit();
   // RFC 6937 §3 / Linux tcp_end_cwnd_reduction: leave recovery at ssthresh (not with cong_control: BBR restores its own).
   if (!c.cc.congControl) c.cc.cwnd = c.cc.ssthresh;
   c.trace?.sample(c, 'recovery-exit');
@@ -327,6 +380,7 @@ export function enterLoss(c: Connection, first: boolean): void {
     c.cc.ssthresh = c.cc.onCongestion(now);
   }
   const wasLoss = r.caState === 'loss';
+  frtoOnRto(c, first, r.caState === 'recovery');
   r.rack.reset();
   c.reoAt = Infinity;
   c.cc.onRto(now);
@@ -353,6 +407,8 @@ export function congestionRoom(c: Connection, flight: number, retransmitting: bo
   const r = c.recovery;
   if (t.sndMax === t.sndUna && r.idleSince >= 0) restartAfterIdle(c);
   if (r.caState === 'recovery') return c.cwndBytes - pipe(c);
+  // RFC 5682 §3.1 step 3: new data is out; the next ACK decides whether retransmission goes on.
+  if (r.frto === 'sent' && retransmitting) return 0;
   const limited = r.caState === 'loss' ? 0 : Math.min(r.dupAcks, 2) * t.mss;
   return c.cwndBytes + limited - (flight - (retransmitting ? c.sack.sackedBelow(t.sndNxt) : 0));
 }

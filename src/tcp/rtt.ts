@@ -35,7 +35,9 @@ export class RttEstimator {
 
   /** Feed one RTT measurement (ms). RFC 6298 §2.2–2.3 with α = 1/8, β = 1/4. */
   sample(r: number): void {
-    const rtt = Math.max(r, 1);
+    // Samples from send times have the clock's resolution (Linux: µs, and a
+    // zero sample counts as 1 µs in tcp_rtt_estimator); echoes are whole ms.
+    const rtt = Math.max(r, 0.001);
     this.latest = rtt;
     this.samples++;
     if (rtt < this.minRtt) this.minRtt = rtt;

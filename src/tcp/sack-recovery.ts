@@ -23,11 +23,15 @@ interface Retransmission {
   sentAtMax: number;
 }
 
+const NO_ENTRIES: Retransmission[] = Object.freeze([]) as unknown as Retransmission[];
+
 /** The retransmissions of one recovery episode (RFC 6675 HighRxt, kept per range so a lost one can be resent). */
 export class RetransmitLog {
-  private entries: Retransmission[] = [];
+  /** NO_ENTRIES until the first retransmission: no array per idle connection. */
+  private entries: Retransmission[] = NO_ENTRIES;
 
   add(start: number, end: number, sentAtMax: number): void {
+    if (this.entries === NO_ENTRIES) this.entries = [];
     this.entries.push({ start, end, sentAtMax });
   }
 
@@ -65,8 +69,13 @@ export class RetransmitLog {
 
 /** RFC 6675 §4 IsLost boundary for this connection: unSACKed bytes below it are lost. */
 export function lostBoundary(c: Connection): number {
+  const k = c.recovery.rack;
+  const rack = k.boundary; // RFC 8985 §6: time-based marks
+  // Once reordering was seen, DupThresh gives way to RACK's reordering window
+  // (RFC 8985 §6.2 step 4; Linux tcp_time_to_recover skips the dupack rule
+  // under RACK and tcp_rack_reo_wnd is zero only until reord_seen).
+  if (k.reorderSeen) return rack ?? c.tcb.sndUna;
   const b = c.sack.lostBoundary(c.tcb.sndUna, c.tcb.mss, DUPACK_THRESHOLD);
-  const rack = c.recovery.rack.boundary; // RFC 8985 §6: time-based marks
   return rack !== undefined && seqGt(rack, b) ? rack : b;
 }
 

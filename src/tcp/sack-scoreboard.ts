@@ -7,9 +7,12 @@
  */
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin, seqSub } from './seq.js';
 
+/** Shared by every empty scoreboard (frozen; the ranges are only ever replaced): no array per idle connection. */
+const NO_RANGES: Array<[number, number]> = Object.freeze([]) as unknown as Array<[number, number]>;
+
 export class SackScoreboard {
   /** Sorted, disjoint [start, end) ranges above SND.UNA. */
-  private ranges: Array<[number, number]> = [];
+  private ranges: Array<[number, number]> = NO_RANGES;
 
   get sackedBytes(): number {
     let n = 0;
@@ -64,6 +67,7 @@ export class SackScoreboard {
   advance(sndUna: number): void {
     while (this.ranges.length > 0 && seqLe(this.ranges[0][1], sndUna)) this.ranges.shift();
     if (this.ranges.length > 0 && seqLt(this.ranges[0][0], sndUna)) this.ranges[0][0] = sndUna;
+    else if (this.ranges.length === 0) this.ranges = NO_RANGES; // all acknowledged: release the array
   }
 
   /** SACKed bytes below `seq`. */
@@ -135,7 +139,7 @@ export class SackScoreboard {
   }
 
   clear(): void {
-    this.ranges = [];
+    this.ranges = NO_RANGES;
   }
 
   /** Count of ranges (for tests and info). */

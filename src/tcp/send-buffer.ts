@@ -3,8 +3,19 @@
  * kept as the Buffers the application handed us (referenced, not copied).
  * Offset 0 is SND.UNA's byte; the connection maps sequence numbers to offsets.
  */
+import type { MemoryAccount } from './memory.js';
+
+/**
+ * Shared by every empty send buffer (frozen: a push would throw): an idle
+ * connection holds no array of its own, and a drained one lets go of its
+ * array (bench/scale.ts).
+ */
+const NO_CHUNKS: Buffer[] = Object.freeze([]) as unknown as Buffer[];
+
 export class SendBuffer {
-  private chunks: Buffer[] = [];
+  /** The layer's tcp_mem account (memory.ts), charged as bytes come and go. */
+  account: MemoryAccount | undefined;
+  private chunks: Buffer[] = NO_CHUNKS;
   private head = 0;
   /** Bytes of chunks[head] already consumed (acknowledged). */
   private headOff = 0;
@@ -17,6 +28,7 @@ export class SendBuffer {
   push(data: Buffer): void {
     if (data.length === 0) return;
     this.len += data.length;
+    this.account?.charge(data.length);
     // Bytes that continue the last chunk in memory (socket writes packed by
     // WriteArena) extend it, so a segment over both is a subarray, not a copy.
     const n = this.chunks.length;
@@ -27,6 +39,7 @@ export class SendBuffer {
         return;
       }
     }
+    if (this.chunks === NO_CHUNKS) this.chunks = [];
     this.chunks.push(data);
   }
 
@@ -34,6 +47,7 @@ export class SendBuffer {
   consume(n: number): void {
     let left = Math.min(n, this.len);
     this.len -= left;
+    this.account?.charge(-left);
     while (left > 0) {
       const c = this.chunks[this.head];
       const avail = c.length - this.headOff;
@@ -45,8 +59,12 @@ export class SendBuffer {
       this.head++;
       this.headOff = 0;
     }
+    if (this.len === 0 && this.headOff === 0 && this.head === this.chunks.length) {
+      this.chunks = NO_CHUNKS; // drained: release the array
+      this.head = 0;
+    }
     // Compact occasionally so the array does not grow without bound.
-    if (this.head > 64 && this.head * 2 > this.chunks.length) {
+    else if (this.head > 64 && this.head * 2 > this.chunks.length) {
       this.chunks = this.chunks.slice(this.head);
       this.head = 0;
     }
@@ -78,7 +96,8 @@ export class SendBuffer {
   }
 
   clear(): void {
-    this.chunks = [];
+    this.account?.charge(-this.len);
+    this.chunks = NO_CHUNKS;
     this.head = 0;
     this.headOff = 0;
     this.len = 0;

@@ -10,6 +10,7 @@ import { createController } from './congestion/index.js';
 import { effectiveMss, transmit, transmitSoon } from './output.js';
 import { seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
+import { enterPmtuLoss, markLargeSegmentsLost } from './pmtu-retransmit.js';
 
 /** Queue application data; returns how many bytes the send buffer accepted. */
 export function sendData(c: Connection, data: Buffer): number {
@@ -48,9 +49,11 @@ export function setCongestionControl(c: Connection, name: string): void {
 }
 
 /**
- * The path MTU went down (icmp-errors.ts): smaller segments from now on, and
- * what is in flight is resent in them at once without a congestion
- * response (Linux tcp_sync_mss + tcp_simple_retransmit; RFC 1191 §6.4).
+ * The path MTU went down (icmp-errors.ts): smaller segments from now on
+ * (Linux tcp_sync_mss; RFC 9293 §3.7.2), and the in-flight segments too large
+ * for the new size — only those — are resent in it without a congestion
+ * response (RFC 1191 §6.4; Linux tcp_v4_mtu_reduced → tcp_simple_retransmit,
+ * pmtu-retransmit.ts).
  */
 export function pathMtuChanged(c: Connection): void {
   const t = c.tcb;
@@ -58,10 +61,14 @@ export function pathMtuChanged(c: Connection): void {
   if (mss >= t.mss) return;
   t.mss = mss;
   bump(c.env.stats, 'TCPPMTUShrunk');
-  if (c.isSynchronized() && t.sndMax !== t.sndUna) {
-    t.sndNxt = t.sndUna;
-    transmit(c);
+  if (!c.isSynchronized() || t.sndMax === t.sndUna) return;
+  if (c.recovery.caState === 'loss' && seqLt(t.sndNxt, t.sndMax)) {
+    t.sndNxt = t.sndUna; // after a timeout: go-back-N again from SND.UNA, at the new size
+  } else {
+    if (markLargeSegmentsLost(c, mss) === 0) return;
+    if (c.recovery.caState !== 'loss') enterPmtuLoss(c);
   }
+  transmit(c);
 }
 
 /** RTT of the handshake: from TS echo, or by Karn only if the SYN was never retransmitted. */
@@ -90,6 +97,7 @@ export function setSendWindow(c: Connection, wnd: number, seq: number, ack: numb
   t.sndWl1 = seq;
   t.sndWl2 = ack;
   if (wnd > t.maxSndWnd) t.maxSndWnd = wnd;
+  if (opened) c.probesStartedAt = -1; // Linux tcp_ack_probe: the window opened, the probing episode ends
   if (opened && c.rtxKind === 'persist') {
     c.rtxKind = 'none';
     c.rtxAt = Infinity;

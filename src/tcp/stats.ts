@@ -41,6 +41,10 @@ export const TCP_COUNTER_NAMES = [
   'TCPTimeWaitOverflow',
   'TCPAbortOnMemory',
   'TCPMaxConnDrop',
+  // tcp_mem (memory.ts): entries into memory pressure; data refused over the hard limit.
+  'TCPMemoryPressures',
+  'TCPRcvQDrop',
+  'TCPOFODrop',
   'TWRecycled',
   'TW',
   'TCPSynRetrans',

@@ -16,7 +16,7 @@ interface SysctlEntry {
   set(o: TcpOptions, value: string): boolean;
 }
 
-type NumericKey = { [K in keyof TcpOptions]-?: TcpOptions[K] extends number | undefined ? K : never }[keyof TcpOptions];
+type NumericKey = { [K in keyof TcpOptions]-?: number extends TcpOptions[K] ? K : never }[keyof TcpOptions];
 type BoolKey = { [K in keyof TcpOptions]-?: TcpOptions[K] extends boolean ? K : never }[keyof TcpOptions];
 
 function int(value: string): number | undefined {
@@ -77,6 +77,17 @@ export const SYSCTLS: Readonly<Record<string, SysctlEntry>> = {
   tcp_wmem: triple('sndBuf', 'send buffer min/default/max; the max is the buffer'),
   tcp_timestamps: bool('timestamps', 'offer/accept timestamps (RFC 7323 §3)'),
   tcp_sack: bool('sack', 'offer/accept SACK (RFC 2018)'),
+  tcp_ecn: {
+    doc: 'ECN (RFC 3168): 0 off, 1 request and accept, 2 accept when asked (default)',
+    get: (o) => String(o.ecn),
+    set: (o, v) => {
+      const n = int(v);
+      if (n !== 0 && n !== 1 && n !== 2) return false;
+      o.ecn = n;
+      return true;
+    },
+  },
+  tcp_frto: bool('frto', 'F-RTO after a timeout (RFC 5682 §3; Linux 2 = SACK-enhanced, 1 the same here)'),
   tcp_dsack: bool('dsack', 'send D-SACK blocks for duplicate segments (RFC 2883)'),
   tcp_window_scaling: bool('windowScaling', 'offer/accept window scaling (RFC 7323 §2)'),
   tcp_syncookies: {
@@ -101,6 +112,18 @@ export const SYSCTLS: Readonly<Record<string, SysctlEntry>> = {
   tcp_challenge_ack_limit: num('challengeAckLimit', 'challenge ACKs per second (RFC 5961 §7), a random budget in [limit/2, limit*3/2) each second'),
   tcp_invalid_ratelimit: num('invalidRateLimitMs', 'at most one challenge ACK per connection per this many ms'),
   tcp_max_tw_buckets: num('maxTwBuckets', 'TIME_WAIT records at most; beyond, closing connections skip TIME_WAIT'),
+  tcp_mem: {
+    doc: 'low pressure high, 4 KiB pages of buffered bytes across all connections (memory.ts)',
+    get: (o) => o.tcpMem.join(' '),
+    set: (o, v) => {
+      const parts = v.trim().split(/\s+/).map(int);
+      if (parts.length !== 3 || parts.some((p) => p === undefined || p <= 0)) return false;
+      const [low, pressure, high] = parts as number[];
+      if (!(low <= pressure && pressure <= high)) return false;
+      o.tcpMem = [low, pressure, high];
+      return true;
+    },
+  },
   tcp_max_orphans: num('maxOrphans', 'closed-but-finishing connections at most; beyond, close() resets'),
   tcp_early_retrans: num('earlyRetrans', 'early retransmit / RACK-TLP mode (Linux 3: TLP on)'),
   tcp_min_rtt_wlen: num('minRttWlenSec', 'min-RTT filter window, s'),

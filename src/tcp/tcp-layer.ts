@@ -23,6 +23,7 @@ import { Connection } from './connection.js';
 import { newTxScratch } from './output.js';
 import { TupleTable, allocateEphemeralPort } from './demux.js';
 import type { FourTuple, HandshakeResult, TcpEnv, TimeWaitRecord } from './env.js';
+import { TcpMemory } from './memory.js';
 import { HalfSipHash, IsnGenerator } from './isn.js';
 import { Listener, placeholderInfo } from './listener.js';
 import { resetFor } from './reset.js';
@@ -61,6 +62,8 @@ export class TcpLayer implements TcpApi, TcpEnv {
   /** Received segments for connections are parsed into this (parseTcpSegment's scratch). */
   private readonly rxScratch = newTcpReprScratch();
   readonly cookies: SynCookies;
+  /** tcp_mem accounting shared by every connection (TcpEnv.memory). */
+  readonly memory: TcpMemory;
   private readonly ip: IpSender;
   private readonly log: Logger | undefined;
   private readonly isn: IsnGenerator;
@@ -91,6 +94,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
     this.cookies = new SynCookies(cfg.rng);
     this.tsKey = HalfSipHash.fromRng(cfg.rng);
     const options = this.options;
+    this.memory = new TcpMemory(() => options.tcpMem, this.stats);
     this.timeWait = new TimeWaitTable({
       clock: cfg.clock,
       stats: this.stats,
@@ -128,7 +132,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
     this.deferred.clear();
   }
 
-  readonly input: TransportInput = (src, dst, payload, _datagram, checksumVerified) => {
+  readonly input: TransportInput = (src, dst, payload, datagram, checksumVerified) => {
     if (this.batching) this.inBatch = true;
     this.stats.InSegs++;
     // RFC 1122 §4.2.3.10 (SYNs) and Linux tcp_v4_rcv (`pkt_type != PACKET_HOST`,
@@ -152,7 +156,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
     if (seg.payload.length > mss) this.stats.InSegs += Math.ceil(seg.payload.length / mss) - 1;
     const conn = this.conns.get(dst, seg.dstPort, src, seg.srcPort);
     if (conn) {
-      conn.input(seg);
+      conn.input(seg, datagram.length > 1 ? datagram[1] & 3 : 0); // the IP ECN field (RFC 3168 §5)
       seg.payload = NO_PAYLOAD; // do not pin the received batch
       return;
     }
@@ -200,7 +204,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
     return this.ip.gsoMaxSize ?? 0;
   }
 
-  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize = 0): void {
+  sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize = 0, ecnField = 0): void {
     const hl = tcpHeaderLen(seg);
     const len = IPV4_HEADROOM + hl + seg.payload.length;
     const packet = this.ip.allocPacket ? this.ip.allocPacket(len) : Buffer.allocUnsafe(len);
@@ -210,7 +214,7 @@ export class TcpLayer implements TcpApi, TcpEnv {
     this.stats.OutSegs += gsoSize > 0 ? Math.max(1, Math.ceil(seg.payload.length / gsoSize)) : 1;
     if (seg.flags & TCP_RST) this.stats.OutRsts++;
     // DF on everything while path MTU discovery is on (RFC 1191 §3; Linux ip_no_pmtu_disc = 0).
-    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, this.options.pmtuDisc, gsoSize, partial);
+    this.ip.output(packet, remoteAddr, IPPROTO_TCP, 64, this.options.pmtuDisc, gsoSize, partial, ecnField);
   }
 
   unregister(key: FourTuple): void {

@@ -38,7 +38,11 @@ export function armRetransmit(c: Connection, restart: boolean): void {
 /** RFC 9293 §3.8.6.1 persist timer, backing off like the RTO. */
 export function armPersist(c: Connection): void {
   if (c.rtxKind === 'persist' || c.rtxKind === 'rtx') return;
-  const wait = Math.min(c.env.options.rtoMax, c.rtt.rto * 2 ** c.persistBackoff);
+  let wait = Math.min(c.env.options.rtoMax, c.rtt.rto * 2 ** c.persistBackoff);
+  // Linux tcp_clamp_probe0_to_user_timeout: the next probe no later than the user timeout (at least TCP_TIMEOUT_MIN, 2 ms).
+  if (c.userTimeout > 0 && c.probesStartedAt >= 0) {
+    wait = Math.min(wait, Math.max(2, c.probesStartedAt + c.userTimeout - c.env.clock.now()));
+  }
   c.rtxKind = 'persist';
   c.rtxAt = c.env.clock.now() + wait;
 }
@@ -57,7 +61,7 @@ export function fireDueTimers(c: Connection): void {
     c.rtxKind = 'none';
     c.rtxAt = Infinity;
     if (kind === 'rtx') onRetransmitTimeout(c, now);
-    else if (kind === 'persist') onPersistTimeout(c);
+    else if (kind === 'persist') onPersistTimeout(c, now);
     else if (kind === 'finwait2') finishConnection(c, undefined, false);
   }
   if (!c.isClosed && c.kaAt <= now) onKeepaliveTimeout(c, now);

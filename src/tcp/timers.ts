@@ -80,11 +80,22 @@ export function onRetransmitTimeout(c: Connection, now: number): void {
   if (t.sndNxt === t.sndUna && t.sndMax !== t.sndUna && t.sndWnd === 0) sendProbe(c, seqAdd(t.sndUna, -1));
 }
 
-/** Zero-window probe: Linux sends <SEQ=SND.UNA-1> with no data, which forces an ACK carrying the window. */
-export function onPersistTimeout(c: Connection): void {
+/**
+ * Zero-window probe: Linux sends <SEQ=SND.UNA-1> with no data, which forces
+ * an ACK carrying the window. Answered probes do not count toward giving up
+ * (RFC 1122 §4.2.2.17), but TCP_USER_TIMEOUT bounds the whole episode,
+ * answered or not (Linux tcp_probe_timer: icsk_probes_tstamp).
+ */
+export function onPersistTimeout(c: Connection, now: number): void {
   const t = c.tcb;
   if (t.sndWnd > 0) {
     transmit(c);
+    return;
+  }
+  if (c.probesStartedAt < 0) c.probesStartedAt = now;
+  else if (c.userTimeout > 0 && now - c.probesStartedAt >= c.userTimeout) {
+    bump(c.env.stats, 'TCPAbortOnTimeout');
+    c.fail(c.softError ?? 'ETIMEDOUT');
     return;
   }
   if (c.probesOut >= c.env.options.maxRetries) {

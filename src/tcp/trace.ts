@@ -10,7 +10,7 @@
 import type { Connection } from './connection.js';
 import { seqSub } from './seq.js';
 
-export type TraceEvent = 'recovery' | 'recovery-exit' | 'undo' | 'rto' | 'loss-exit' | 'tlp';
+export type TraceEvent = 'recovery' | 'recovery-exit' | 'undo' | 'rto' | 'loss-exit' | 'tlp' | 'ecn';
 
 export interface TraceRecord {
   /** Milliseconds (injected clock). */

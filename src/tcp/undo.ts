@@ -11,7 +11,7 @@ import type { Connection } from './connection.js';
 import { seqGe, seqLe, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
 
-function restore(c: Connection, counter: string): void {
+export function restoreCwnd(c: Connection, counter: string): void {
   const r = c.recovery;
   bump(c.env.stats, counter);
   c.cc.cwnd = c.cc.undoCwnd(r.priorCwnd);
@@ -29,7 +29,7 @@ function restore(c: Connection, counter: string): void {
 export function tryUndo(c: Connection, ecr: number | undefined, counter: string): boolean {
   const r = c.recovery;
   if (!r.undoArmed || ecr === undefined || ecr === 0 || r.retransStamp === undefined || !seqLt(ecr, r.retransStamp)) return false;
-  restore(c, counter);
+  restoreCwnd(c, counter);
   return true;
 }
 
@@ -42,15 +42,18 @@ export function tryUndo(c: Connection, ecr: number | undefined, counter: string)
  */
 export function dsackUndo(c: Connection, ack: number, blocks: ReadonlyArray<readonly [number, number]>): void {
   const r = c.recovery;
-  if (!r.undoArmed || blocks.length === 0) return;
+  if (blocks.length === 0) return;
   const [l, h] = blocks[0];
   const second = blocks[1];
   const isDsack = seqLe(h, ack) || (second !== undefined && seqGe(l, second[0]) && seqLe(h, second[1]));
   if (!isDsack || !seqLt(l, h)) return;
   bump(c.env.stats, 'TCPDSACKRecv');
+  // RFC 8985 §6.2 step 4: a duplicate delivery widens RACK's reordering window.
+  r.rack.onDsack(c.tcb.sndUna, c.tcb.sndMax);
+  if (!r.undoArmed) return;
   r.dsacked += Math.max(1, Math.round(seqSub(h, l) / c.tcb.mss));
   const retransmitted = c.retransSegs - r.rtxBase;
   if (retransmitted > 0 && r.dsacked >= retransmitted && (r.caState === 'open' || r.caState === 'disorder')) {
-    restore(c, 'TCPDSACKUndo');
+    restoreCwnd(c, 'TCPDSACKUndo');
   }
 }

@@ -19,6 +19,7 @@ const EVENT_COLOURS: Record<TraceEvent, string> = {
   rto: '#000000',
   'loss-exit': '#8c564b',
   tlp: '#e377c2',
+  ecn: '#ff7f0e',
 };
 
 interface Series {

@@ -18,6 +18,14 @@ export const BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay', 'vir
  */
 export const NET_MODULES = ['tun', 'veth', 'sch_netem', 'ifb', 'sch_ingress', 'cls_matchall', 'act_mirred'] as const;
 
+/**
+ * Parameters stage 1 passes to `insmod`. `ifb` creates `numifbs` devices when
+ * it loads (2 by default: the guest's unexplained ifb0 and ifb1 beside lo);
+ * with 0 the guest has only lo, and whoever shapes a TUN's ingress makes its
+ * own with `ip link add NAME type ifb` (the rtnl_link_ops ifb registers).
+ */
+export const MODULE_PARAMS: Readonly<Record<string, string>> = { ifb: 'numifbs=0' };
+
 /** Parsed `modules.dep`: module name → its path and its dependency paths (file order). */
 export type ModuleDep = Map<string, { path: string; deps: string[] }>;
 

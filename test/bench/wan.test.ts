@@ -2,11 +2,43 @@ import { describe, expect, it } from 'vitest';
 import { parseBytesAcked } from '../../bench/wan/client.js';
 import { median, softnetDrops, type WanResult } from '../../bench/wan/measure.js';
 import { rows, summaryLine, svgChart, table } from '../../bench/wan/report.js';
-import { netemArgs, pickScenarios, queueLimit, SCENARIOS } from '../../bench/wan/scenarios.js';
+import { netemArgs, pickScenarios, qdiscChain, queueLimit, scaleRate, SCENARIOS } from '../../bench/wan/scenarios.js';
+import { allowedCcList, KERNEL_CC } from '../../bench/wan/topology.js';
 
 describe('bench:wan scenarios', () => {
   it('has the paths issue 14 asks for', () => {
-    expect(SCENARIOS.map((s) => s.name)).toEqual(['clean', 'loss1', 'loss05-80', 'jitter-reorder', 'gemodel', 'long-fat', 'deep-buffer']);
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['clean', 'loss1', 'loss05-80', 'jitter-reorder', 'gemodel', 'long-fat', 'deep-buffer', 'ecn']);
+  });
+
+  it('puts an ECN path behind netem (delay, CE marks) → tbf (rate) → fq_codel with ECN, and rate-limits plain paths in netem', () => {
+    const ecn = pickScenarios(['ecn'])[0];
+    expect(ecn.ecn).toBe(true);
+    const chain = qdiscChain(ecn, 'r0');
+    expect(chain.map((c) => c.join(' '))).toEqual([
+      'qdisc add dev r0 root handle 1: netem limit 1000 delay 20ms loss random 0.5% ecn',
+      'qdisc add dev r0 parent 1:1 handle 10: tbf rate 20mbit burst 15000 limit 3000000',
+      'qdisc add dev r0 parent 10:1 handle 20: fq_codel ecn',
+    ]);
+    expect(qdiscChain(pickScenarios(['clean'])[0], 'r1')).toEqual([['qdisc', 'add', 'dev', 'r1', 'root', 'handle', '1:', 'netem', 'limit', '67', 'delay', '10ms', 'rate', '20mbit']]);
+  });
+
+  it('scales rates for --rate-scale, with the label and the BDP-sized queue following', () => {
+    const loss1 = scaleRate(pickScenarios(['loss1'])[0], 0.25);
+    expect(loss1.rateMbit).toBe(5);
+    expect(loss1.label).toBe('5 Mbit/s, RTT 40 ms, 1% loss');
+    expect(netemArgs(loss1)).toEqual(['netem', 'limit', '50', 'delay', '20ms', 'loss', 'random', '1%', 'rate', '5mbit']);
+    expect(queueLimit(scaleRate(pickScenarios(['deep-buffer'])[0], 0.5))).toBe(2000);
+    expect(scaleRate(pickScenarios(['ecn'])[0], 0.25).rateMbit).toBe(5);
+  });
+
+  it('pairs each tunstack congestion control with the kernel module of the same algorithm', () => {
+    expect(KERNEL_CC).toEqual({ cubic: 'cubic', bbr: 'bbr', newreno: 'reno' });
+  });
+
+  it('widens tcp_allowed_congestion_control only inside the VM, and names the sysctl elsewhere', () => {
+    expect(allowedCcList('cubic', ['reno', 'cubic'], false)).toBeUndefined();
+    expect(allowedCcList('bbr', ['reno', 'cubic'], true)).toBe('reno cubic bbr');
+    expect(() => allowedCcList('bbr', ['reno', 'cubic'], false)).toThrow(/not in net\.ipv4\.tcp_allowed_congestion_control \(reno cubic\): add it, or run the bench with --vm/);
   });
 
   it('splits the RTT into one-way delays and puts jitter right after the delay', () => {

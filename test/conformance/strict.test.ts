@@ -101,11 +101,11 @@ describe('backtick commands', () => {
   });
   it('applies defaults.sh as the linux profile: tcp_rmem max 15 MiB gives window scale 8', () => {
     const ok = run('`../common/defaults.sh`\n' + synAck('<mss 1460,sackOK,TS val 0 ecr 1,nop,wscale 8>'));
-    expect(ok).toMatchObject({ status: 'PASS', ignored: expect.arrayContaining(['net.ipv4.tcp_frto', 'net.ipv4.tcp_fastopen']) });
+    expect(ok).toMatchObject({ status: 'PASS', ignored: expect.arrayContaining(['net.ipv4.tcp_fack', 'net.ipv4.tcp_fastopen']) });
     expect(failMsg(run('`../common/defaults.sh`\n' + synAck('<mss 1460,sackOK,TS val 0 ecr 1,nop,wscale 7>')))).toMatch(/wscale/);
   });
   it('reports a sysctl tunstack has no equivalent for as ignored, not failed', () => {
-    expect(run('`sysctl -q net.ipv4.tcp_frto=2 net.ipv4.tcp_sack=1`\n' + HANDSHAKE)).toEqual({ status: 'PASS', ignored: ['net.ipv4.tcp_frto'] });
+    expect(run('`sysctl -q net.ipv4.tcp_fack=1 net.ipv4.tcp_sack=1`\n' + HANDSHAKE)).toEqual({ status: 'PASS', ignored: ['net.ipv4.tcp_fack'] });
   });
   it('takes ethtool offloads off (tunstack never offloads) and SKIPs any other command', () => {
     expect(run('`ethtool -K tun0 tso off gso off`\n' + HANDSHAKE)).toEqual({ status: 'PASS' });

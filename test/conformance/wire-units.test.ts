@@ -10,7 +10,7 @@ import { parseScript } from '../../src/conformance/parser.js';
 import { getProfile } from '../../src/conformance/profile.js';
 import { decodeAgentConfig, encodeAgentConfig } from '../../src/conformance/wire/protocol.js';
 import { scriptDuration } from '../../src/conformance/wire/runner.js';
-import { hostCidr } from '../../src/conformance/wire/tunstack-process.js';
+import { hostCidr, readyTimeoutMs } from '../../src/conformance/wire/tunstack-process.js';
 import { ipv4 } from '../../src/wire/ip-address.js';
 
 const SCRIPTS = join(import.meta.dirname, 'scripts');
@@ -49,5 +49,14 @@ describe('wire script duration (long-timer SKIP)', () => {
     const read = (f: string) => parseScript(readFileSync(join(SCRIPTS, f), 'utf8'));
     expect(scriptDuration(read('close/time-wait-2msl-expiry.pkt'))).toBeGreaterThan(15_000);
     expect(scriptDuration(read('handshake/passive-open.pkt'))).toBe(100);
+  });
+});
+
+describe('wire mode start-up limit', () => {
+  it('is 20 s unless TUNSTACK_WIRE_READY_MS names at least a second', () => {
+    expect(readyTimeoutMs({})).toBe(20_000);
+    expect(readyTimeoutMs({ TUNSTACK_WIRE_READY_MS: '120000' })).toBe(120_000);
+    expect(readyTimeoutMs({ TUNSTACK_WIRE_READY_MS: 'soon' })).toBe(20_000);
+    expect(readyTimeoutMs({ TUNSTACK_WIRE_READY_MS: '5' })).toBe(20_000);
   });
 });

@@ -99,7 +99,8 @@ describe('server on a stack (UDP and TCP 53)', () => {
     console.log(`dns fuzz seed=${seed}`);
     const rng = new SeededRng(seed);
     const p = makePair({ seed });
-    const dns = startDnsServer(p.b, zone());
+    // One source sends all 3000: response rate limiting (tested below) would withhold most.
+    const dns = startDnsServer(p.b, zone(), 53, { rateLimit: false });
     const base = [q('web.test'), q('many.test'), q(reverseName(SERVER), 'PTR'), q('nope.test', 'AAAA')];
     const inputs: Buffer[] = [];
     for (let i = 0; i < 3000; i++) {
@@ -119,6 +120,42 @@ describe('server on a stack (UDP and TCP 53)', () => {
     const [ok] = await udpExchange(p, [q('web.test')]);
     expect(dnsPacket.decode(ok).answers?.[0]).toMatchObject({ data: '10.0.0.80' });
     await dns.close();
+  });
+
+  it('rate-limits UDP responses per source (RRL): burst, then slip every 2nd as TC, drop the rest; refills in virtual time', async () => {
+    const p = makePair({ seed: 9 });
+    const dns = startDnsServer(p.b, zone(), 53, { rateLimit: { perSec: 10, burst: 20, slip: 2 } });
+    // 40 A records with EDNS0 4096: a ~700-octet answer to a ~40-octet query, the amplifier's favourite.
+    const query = q('many.test', 'A', { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: 0 } as never] });
+    const got = await udpExchange(p, Array.from({ length: 100 }, () => query), 5);
+    const full = got.filter((m) => !(dnsPacket.decode(m).flags! & dnsPacket.TRUNCATED_RESPONSE));
+    const slipped = got.filter((m) => dnsPacket.decode(m).flags! & dnsPacket.TRUNCATED_RESPONSE);
+    expect(full).toHaveLength(20);
+    expect(full[0].length).toBeGreaterThan(10 * query.length);
+    expect(slipped).toHaveLength(40);
+    // A slipped reply carries no records and is no larger than the query: nothing to amplify.
+    for (const m of slipped) {
+      expect(dnsPacket.decode(m).answers).toHaveLength(0);
+      expect(m.length).toBeLessThanOrEqual(query.length);
+    }
+    expect(dns.counters).toMatchObject({ udpQueries: 100, answered: 20, rrlSlipped: 40, rrlDropped: 40 });
+    // One second later, 10 more tokens (perSec 10).
+    p.clock.advance(1000);
+    const later = await udpExchange(p, Array.from({ length: 10 }, () => q('web.test')), 5);
+    expect(later.filter((m) => dnsPacket.decode(m).answers?.length === 1)).toHaveLength(10);
+    await dns.close();
+  });
+
+  it('RRL buckets are per /24 and bounded in number', async () => {
+    const { ResponseRateLimiter } = await import('../../src/dns/rrl.js');
+    const clock = { now: () => 0 };
+    const rrl = new ResponseRateLimiter(clock, { perSec: 1, burst: 1, slip: 0, maxSources: 2 });
+    expect(rrl.verdict('10.0.0.1')).toBe('send');
+    expect(rrl.verdict('10.0.0.200')).toBe('drop'); // same /24
+    expect(rrl.verdict('10.0.1.1')).toBe('send');
+    expect(rrl.verdict('10.0.2.1')).toBe('send'); // forgets 10.0.0/24
+    expect(rrl.size).toBe(2);
+    expect(rrl.verdict('10.0.0.1')).toBe('send');
   });
 
   it('truncates past 512 octets (TC, no records) but not within an EDNS0 size of 4096', async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { runTarget, type FuzzTarget } from '../../src/fuzz/harness.js';
+import { CHUNK_INPUTS, runTarget, runTargetChunked, type FuzzTarget } from '../../src/fuzz/harness.js';
 import { ALL_TARGETS } from '../../src/fuzz/targets.js';
 import { checkSent, checkStack } from '../../src/fuzz/invariants.js';
 import { buildFuzzStack } from '../../src/fuzz/stack-target.js';
@@ -24,6 +24,27 @@ describe(`fuzz targets (seed ${SEED}, ${SECONDS} s each)`, () => {
       expect(r.inputs).toBeGreaterThan(50);
     });
   }
+});
+
+describe('long runs', () => {
+  it('run in chunks with a turn of the event loop between, so what inputs defer (nextTicks) cannot pile up', async () => {
+    let pending = 0;
+    let most = 0;
+    const deferring: FuzzTarget = {
+      name: 'deferring',
+      about: '',
+      property: () =>
+        fc.property(fc.nat(), () => {
+          pending++;
+          most = Math.max(most, pending);
+          process.nextTick(() => pending--);
+        }),
+    };
+    const r = await runTargetChunked(deferring, { seconds: 60, inputs: 2 * CHUNK_INPUTS + 5, seed: 3 });
+    expect(r.inputs).toBe(2 * CHUNK_INPUTS + 5);
+    expect(r.failures).toBe(0);
+    expect(most).toBeLessThanOrEqual(CHUNK_INPUTS);
+  });
 });
 
 describe('the invariants can fail', () => {

@@ -18,7 +18,7 @@ import {
   linuxBigEchoMessage,
 } from './helpers.js';
 
-function setup(opts: { burst?: number; perSec?: number } = {}) {
+function setup(opts: { burst?: number; perSec?: number; ratelimitMs?: number; ratemask?: number; peers?: number } = {}) {
   const link = new FakeLink(1500);
   const clock = new VirtualClock(0);
   const ip = new Ipv4Layer({
@@ -27,6 +27,9 @@ function setup(opts: { burst?: number; perSec?: number } = {}) {
     clock,
     icmpMsgsBurst: opts.burst,
     icmpMsgsPerSec: opts.perSec,
+    icmpRatelimitMs: opts.ratelimitMs,
+    icmpRatemask: opts.ratemask,
+    icmpRatelimitPeers: opts.peers,
   });
   return { link, clock, ip };
 }
@@ -190,7 +193,8 @@ describe('ICMP errors (RFC 792, RFC 1122 §3.2.2)', () => {
   });
 
   it('rate-limits errors with a token bucket: burst, then refill in virtual time; echo replies are exempt', () => {
-    const { link, clock, ip } = setup({ burst: 50, perSec: 1000 });
+    // The global bucket alone (icmp_ratelimit=0 turns the per-destination one off).
+    const { link, clock, ip } = setup({ burst: 50, perSec: 1000, ratelimitMs: 0 });
     const d = udpTo();
     let sent = 0;
     for (let i = 0; i < 60; i++) if (ip.sendDestUnreachable(d, 3)) sent++;
@@ -206,6 +210,53 @@ describe('ICMP errors (RFC 792, RFC 1122 §3.2.2)', () => {
     sent = 0;
     for (let i = 0; i < 100; i++) if (ip.sendDestUnreachable(d, 3)) sent++;
     expect(sent).toBe(50);
+  });
+
+  it('limits errors per destination as Linux icmpv4_xrlim_allow: burst of 6, then one per icmp_ratelimit', () => {
+    const { link, clock, ip } = setup();
+    const d = udpTo();
+    let sent = 0;
+    for (let i = 0; i < 20; i++) if (ip.sendDestUnreachable(d, 3)) sent++;
+    expect(sent).toBe(6);
+    expect(ip.stats.icmp.outRateLimitHost).toBe(14);
+    expect(ip.stats.icmp.outRateLimited).toBe(0);
+    // Another destination has its own budget.
+    const other = udpTo((p) => (p.src = 0x0a090007));
+    expect(ip.sendDestUnreachable(other, 3)).toBe(true);
+    clock.advance(999);
+    expect(ip.sendDestUnreachable(d, 3)).toBe(false);
+    clock.advance(1);
+    expect(ip.sendDestUnreachable(d, 3)).toBe(true);
+    expect(ip.sendDestUnreachable(d, 3)).toBe(false);
+    clock.advance(60_000); // capped at 6 × icmp_ratelimit
+    sent = 0;
+    for (let i = 0; i < 20; i++) if (ip.sendDestUnreachable(d, 3)) sent++;
+    expect(sent).toBe(6);
+    // Frag-needed is never limited (icmpv4_mask_allow: PMTU discovery must not starve).
+    expect(ip.sendDestUnreachable(d, 4)).toBe(true);
+    expect(link.take().length).toBe(6 + 1 + 1 + 6 + 1);
+  });
+
+  it('limits echo replies per destination when icmp_ratemask has bit 0 (an echo flood), counted as outRateLimitHost', () => {
+    const { link, clock, ip } = setup({ ratemask: 0x1819 });
+    for (let i = 0; i < 100; i++) link.inject(LINUX_ECHO_REQUEST());
+    expect(ip.stats.icmp.inEchos).toBe(100);
+    expect(ip.stats.icmp.outEchoReps).toBe(6);
+    expect(ip.stats.icmp.outRateLimitHost).toBe(94);
+    expect(link.take().length).toBe(6);
+    clock.advance(2000);
+    for (let i = 0; i < 10; i++) link.inject(LINUX_ECHO_REQUEST());
+    expect(ip.stats.icmp.outEchoReps).toBe(8);
+  });
+
+  it('bounds the per-destination table; a forgotten destination starts with a full burst', () => {
+    const { ip } = setup({ peers: 2 });
+    const from = (a: number) => udpTo((p) => (p.src = a));
+    for (let i = 0; i < 6; i++) expect(ip.sendDestUnreachable(from(0x0a090001), 3)).toBe(true);
+    expect(ip.sendDestUnreachable(from(0x0a090001), 3)).toBe(false);
+    ip.sendDestUnreachable(from(0x0a090003), 3);
+    ip.sendDestUnreachable(from(0x0a090004), 3); // evicts 10.9.0.1, the least recently used
+    expect(ip.sendDestUnreachable(from(0x0a090001), 3)).toBe(true);
   });
 
   it('passes received errors to the transport that sent the quoted datagram', () => {

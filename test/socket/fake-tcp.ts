@@ -18,6 +18,7 @@ import type {
   TcpInfo,
   TcpListener,
   TcpState,
+  SocketParams,
 } from '../../src/tcp/api.js';
 import type { Clock } from '../../src/time/clock.js';
 
@@ -102,6 +103,12 @@ export class FakeListener implements TcpListener {
 
   get localAddr(): number {
     return this.tcp.addr;
+  }
+
+  /** Options set after listen(), kept as given (the fake handshake has no MSS or window to apply them to). */
+  params: SocketParams = {};
+  setParams(p: SocketParams): void {
+    this.params = { ...this.params, ...p };
   }
 
   /** The client's SYN arrives; the handshake completes in one round trip. */
@@ -193,6 +200,14 @@ export class FakeConn implements TcpConnection {
       this.schedulePump();
     }
     return n;
+  }
+
+  peek(max: number): Buffer {
+    return Buffer.concat(this.recvQ).subarray(0, max);
+  }
+
+  get outQueue(): number {
+    return this.sendQLen + (this.finQueued ? 1 : 0);
   }
 
   read(): Buffer | null {

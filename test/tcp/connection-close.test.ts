@@ -22,8 +22,9 @@ describe('closing (RFC 9293 §3.6, §3.10.4, state diagram fig. 5)', () => {
     expectSent(env, { flags: TCP_ACK, seq: L + 5, ack: R + 1 });
     expect(h.events).toEqual(['readable', 'close']);
     expect(c.readEnded).toBe(true);
-    // The FIN took one byte of the advertised window; receiver SWS avoidance keeps the edge (RFC 9293 §3.8.6.2.2).
-    expect(env.timeWait).toEqual([{ ...TUPLE, sndNxt: L + 5, rcvNxt: R + 1, window: 65534 }]);
+    // The FIN took one byte of the advertised window, the 64240 our SYN offered (Linux
+    // tcp_select_initial_window); receiver SWS avoidance keeps the edge (RFC 9293 §3.8.6.2.2).
+    expect(env.timeWait).toEqual([{ ...TUPLE, sndNxt: L + 5, rcvNxt: R + 1, window: 64239 }]);
     expect(env.unregistered).toEqual([]);
     expect(c.state).toBe('TIME_WAIT');
   });

@@ -20,7 +20,8 @@ describe('active open (RFC 9293 §3.10.1, §3.10.7.3)', () => {
     const h = new RecordingHandler();
     const c = Connection.connect(env, TUPLE, LOCAL_ISS, h);
     expect(c.state).toBe('SYN_SENT');
-    const syn = expectSent(env, { at: 0, flags: TCP_SYN, seq: LOCAL_ISS, ack: 0, window: 65535 });
+    // Linux tcp_select_initial_window: 64 KiB rounded down to whole 1460-byte segments.
+    const syn = expectSent(env, { at: 0, flags: TCP_SYN, seq: LOCAL_ISS, ack: 0, window: 64240 });
     expect(syn.options.mss).toBe(1460);
     expect(syn.options.sackPermitted).toBe(true);
     expect(syn.options.wscale).toBe(3); // 256 KiB receive buffer needs shift 3 (RFC 7323 §2.3)

@@ -14,8 +14,8 @@ describe('retransmission timeout (RFC 6298)', () => {
     env.clock.advance(100);
     c.input(peer({ flags: TCP_ACK, seq: R, ack: L + 10 }));
     const i = c.info();
-    // First sample was the handshake's 0 ms (clamped to 1); second 100 ms.
-    expect(i.srtt).toBeCloseTo(0.875 * 1 + 0.125 * 100, 5);
+    // First sample was the handshake's 0 ms (counted as 1 µs, as Linux tcp_rtt_estimator); second 100 ms.
+    expect(i.srtt).toBeCloseTo(0.875 * 0.001 + 0.125 * 100, 5);
     expect(i.rto).toBeGreaterThanOrEqual(200);
   });
 

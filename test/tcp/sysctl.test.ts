@@ -27,6 +27,16 @@ describe('sysctl table (Linux net.ipv4 names over TcpOptions)', () => {
     expect(getSysctl(o, 'tcp_rmem')).toBe('4096 87380 15728640');
   });
 
+  it('tcp_mem: low pressure high pages, ordered', () => {
+    const o = fresh();
+    expect(setSysctl(o, 'net.ipv4.tcp_mem', '100 200 300')).toBe(true);
+    expect(o.tcpMem).toEqual([100, 200, 300]);
+    expect(getSysctl(o, 'tcp_mem')).toBe('100 200 300');
+    expect(setSysctl(o, 'net.ipv4.tcp_mem', '300 200 100')).toBe(false);
+    expect(setSysctl(o, 'net.ipv4.tcp_mem', '1 2')).toBe(false);
+    expect(o.tcpMem).toEqual([100, 200, 300]);
+  });
+
   it('unknown names and bad values return false and leave the options alone', () => {
     const o = fresh();
     expect(setSysctl(o, 'net.ipv4.tcp_no_such_thing', '1')).toBe(false);

@@ -67,4 +67,22 @@ describe('TimerQueue', () => {
     const expected = [...Array(100).keys()].sort((a, b) => ((a * 37) % 10) - ((b * 37) % 10) || a - b);
     expect(order).toEqual(expected);
   });
+
+  it('drops cancelled entries once they are most of the heap, keeping the firing order', () => {
+    const q = new TimerQueue();
+    const order: number[] = [];
+    const entries: Array<ReturnType<TimerQueue['push']>> = [];
+    for (let i = 0; i < 2000; i++) entries.push(q.push(1000 + ((i * 7919) % 500), () => order.push(i)));
+    // Cancel three in four: a timeout set and cleared per connection.
+    for (let i = 0; i < 2000; i++) if (i % 4 !== 0) entries[i].cancel();
+    expect(q.size).toBeLessThan(1000);
+    entries[0].cancel(); // cancelling again, or after a compaction, is harmless
+    entries[1].cancel();
+    for (let e = q.popDue(5000); e; e = q.popDue(5000)) e.fn();
+    const expected = [...Array(2000).keys()]
+      .filter((i) => i % 4 === 0 && i !== 0)
+      .sort((a, b) => ((a * 7919) % 500) - ((b * 7919) % 500) || a - b);
+    expect(order).toEqual(expected);
+    expect(q.size).toBe(0);
+  });
 });

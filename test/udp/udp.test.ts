@@ -80,16 +80,17 @@ describe('UDP input (RFC 768, RFC 1122 §4.1.3)', () => {
 
   it('rate-limits port unreachables from a burst of datagrams to a closed port (RFC 1122 §3.2.2.1 SHOULD limit; Linux icmp_ratelimit)', () => {
     const { link, clock, ip, udp } = setup();
-    // 80 captured datagrams to closed port 9 in one virtual instant: the default bucket
-    // (burst 50, 1000/s) answers 50 and counts 30; every one is still counted as NoPorts.
+    // 80 captured datagrams to closed port 9 in one virtual instant, all from one source:
+    // the per-destination limit (icmp_ratelimit 1000 ms, burst 6) answers 6 and counts 74;
+    // the global bucket (burst 50) is not reached. Every one is still counted as NoPorts.
     link.inject(...Array.from({ length: 80 }, () => LINUX_UDP_NOBODY()));
-    expect(link.take()).toHaveLength(50);
+    expect(link.take()).toHaveLength(6);
     expect(udp.stats.NoPorts).toBe(80);
-    expect(ip.stats.icmp).toMatchObject({ outDestUnreachs: 50, outRateLimited: 30 });
-    clock.advance(10); // 10 tokens back after 10 ms
+    expect(ip.stats.icmp).toMatchObject({ outDestUnreachs: 6, outRateLimitHost: 74, outRateLimited: 0 });
+    clock.advance(1000); // one token back after icmp_ratelimit
     link.inject(...Array.from({ length: 20 }, () => LINUX_UDP_NOBODY()));
-    expect(link.take()).toHaveLength(10);
-    expect(ip.stats.icmp.outRateLimited).toBe(40);
+    expect(link.take()).toHaveLength(1);
+    expect(ip.stats.icmp.outRateLimitHost).toBe(93);
   });
 
   it('sends no port unreachable for a broadcast datagram (RFC 1122 §3.2.2)', () => {

@@ -22,13 +22,14 @@ describe.skipIf(!vmReady() || !built)('netem scenario in the VM', () => {
     const res = JSON.parse(line!.slice('WAN-RESULT-JSON '.length)) as WanResult;
     const idle = res.scenarios[0].idleRttMs;
     console.log(`configured RTT ${sc.rttMs} ms; idle ping RTT kernel ${idle.kernel} ms, tunstack ${idle.tunstack} ms`);
-    // netem cannot deliver early; a TCG guest adds a few ms, a JS stack under TCG on a
-    // loaded machine a few tens (measured 302–322 ms). Either bound catches a delay
-    // applied once instead of per direction (150 ms) or twice (600 ms).
+    // netem cannot deliver early; a TCG guest adds a few ms on a quiet host and a few
+    // tens on a loaded one (kernel 303–330 ms, tunstack 302–322 ms measured at load
+    // 13–17). The bound still catches a delay applied once instead of per direction
+    // (150 ms) or twice (600 ms).
     expect(idle.kernel).toBeGreaterThanOrEqual(sc.rttMs);
-    expect(idle.kernel).toBeLessThanOrEqual(sc.rttMs + 20);
+    expect(idle.kernel).toBeLessThanOrEqual(sc.rttMs * 1.25);
     expect(idle.tunstack).toBeGreaterThanOrEqual(sc.rttMs);
-    expect(idle.tunstack).toBeLessThanOrEqual(sc.rttMs + 50);
+    expect(idle.tunstack).toBeLessThanOrEqual(sc.rttMs * 1.25);
     expect(res.transfers).toHaveLength(4);
     for (const t of res.transfers) {
       expect(t.goodputMbit).toBeGreaterThan(0);

@@ -14,7 +14,16 @@ import type { Profile } from '../profile.js';
 import { encodeAgentConfig } from './protocol.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../cli.js');
-const READY_TIMEOUT_MS = 20_000;
+/**
+ * How long a fresh `tunstack up` has to print `ready`: 20 s, or
+ * TUNSTACK_WIRE_READY_MS (a TCG guest on a loaded host needs far longer to
+ * start node; scripts/vm-smoke.sh raises it rather than retrying a start).
+ */
+export function readyTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.TUNSTACK_WIRE_READY_MS);
+  return Number.isFinite(v) && v >= 1000 ? v : 20_000;
+}
+const READY_TIMEOUT_MS = readyTimeoutMs();
 const STOP_TIMEOUT_MS = 5_000;
 
 export interface TunstackProcess {

@@ -38,7 +38,11 @@ export class Cubic implements CongestionController {
   /** Reno-friendly estimate W_est (§4.3). */
   wEst = 0;
   readonly fastConvergence: boolean;
-  readonly hystart = new HyStartPlusPlus();
+  /** Created at the first slow-start ACK: an idle connection does without (bench/scale.ts). */
+  private hs: HyStartPlusPlus | undefined;
+  get hystart(): HyStartPlusPlus {
+    return (this.hs ??= new HyStartPlusPlus());
+  }
 
   constructor(initialCwnd: number, opts: { fastConvergence?: boolean } = {}) {
     this.cwnd = initialCwnd;
@@ -82,7 +86,7 @@ export class Cubic implements CongestionController {
 
   onCongestion(): number {
     this.epochStart = -1;
-    this.hystart.reset();
+    this.hs?.reset();
     // §4.7 fast convergence: release bandwidth when the plateau keeps dropping.
     const w = this.cwnd;
     this.wMax = this.fastConvergence && w < this.wMax ? (w * (1 + CUBIC_BETA)) / 2 : w;
@@ -94,7 +98,7 @@ export class Cubic implements CongestionController {
     // §4.8: the first congestion avoidance after a timeout starts a new curve at its own cwnd (Linux bictcp_reset).
     this.epochStart = -1;
     this.wMax = 0;
-    this.hystart.reset();
+    this.hs?.reset();
   }
 
   onIdleRestart(_now: number, idleMs: number): void {

@@ -61,8 +61,8 @@ export interface CongestionController {
   readonly wantsAppLimited?: boolean;
   /** Linux cong_avoid: grow cwnd on an ACK outside loss recovery while cwnd-limited. */
   congAvoid(e: AckEvent): void;
-  /** Linux ssthresh(): a congestion event (loss or ECN); returns the new ssthresh. */
-  onCongestion(now: number): number;
+  /** Linux ssthresh(): a congestion event (loss, or an ECN echo: RFC 3168 §6.1.2, CA_EVENT_ECN_IS_CE); returns the new ssthresh. */
+  onCongestion(now: number, cause?: 'loss' | 'ecn'): number;
   /** Linux CA_EVENT_LOSS: retransmission timeout (cwnd is set to 1 by the caller). */
   onRto(now: number): void;
   /** Linux CA_EVENT_TX_START: sending resumes after `idleMs` with nothing in flight. */

@@ -6,18 +6,28 @@
  * Sequence comparisons go through ../seq.ts.
  */
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from '../seq.js';
+import type { MemoryAccount } from '../memory.js';
 
 interface Range {
   seq: number;
   data: Buffer;
 }
 
+/**
+ * Shared by every empty receive buffer (frozen: a push would throw): an idle
+ * connection holds no arrays of its own, and a drained read queue lets go of
+ * its array (bench/scale.ts).
+ */
+const NO_BUFFERS: Buffer[] = Object.freeze([]) as unknown as Buffer[];
+const NO_RANGES: Range[] = Object.freeze([]) as unknown as Range[];
+const NO_SEQS: number[] = Object.freeze([]) as unknown as number[];
+
 export class ReceiveBuffer {
-  private queue: Buffer[] = [];
+  private queue: Buffer[] = NO_BUFFERS;
   private qHead = 0;
   /** In-order bytes not yet read by the application. */
   queued = 0;
-  private ooo: Range[] = [];
+  private ooo: Range[] = NO_RANGES;
   /** Out-of-order bytes held. */
   oooBytes = 0;
   /**
@@ -25,26 +35,47 @@ export class ReceiveBuffer {
    * blocks, most recent first (Linux selective_acks[], at most 4): RFC 2018
    * §4 MUST report the block holding the latest segment first.
    */
-  private recent: number[] = [];
+  private recent: number[] = NO_SEQS;
   /** RFC 2883 D-SACK block owed in the next ACK: a duplicate segment that arrived. */
   private dsack: [number, number] | undefined;
+  /** The layer's tcp_mem account (memory.ts), charged as bytes come and go. */
+  account: MemoryAccount | undefined;
 
   /** Append in-order data to the read queue. */
   pushInOrder(data: Buffer): void {
     if (data.length === 0) return;
+    if (this.queue === NO_BUFFERS) this.queue = [];
     this.queue.push(data);
     this.queued += data.length;
+    this.account?.charge(data.length);
   }
 
   read(): Buffer | null {
     if (this.qHead >= this.queue.length) return null;
     const b = this.queue[this.qHead++];
     this.queued -= b.length;
-    if (this.qHead > 64 && this.qHead * 2 > this.queue.length) {
+    this.account?.charge(-b.length);
+    if (this.qHead === this.queue.length) {
+      this.queue = NO_BUFFERS; // drained: release the array
+      this.qHead = 0;
+    } else if (this.qHead > 64 && this.qHead * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.qHead);
       this.qHead = 0;
     }
     return b;
+  }
+
+  /** Copy up to `max` in-order bytes from the head of the read queue without dequeuing them (MSG_PEEK). */
+  peek(max: number): Buffer {
+    const parts: Buffer[] = [];
+    let got = 0;
+    for (let i = this.qHead; i < this.queue.length && got < max; i++) {
+      const b = this.queue[i];
+      const use = Math.min(b.length, max - got);
+      parts.push(use < b.length ? b.subarray(0, use) : b);
+      got += use;
+    }
+    return Buffer.concat(parts, got);
   }
 
   get hasOutOfOrder(): boolean {
@@ -66,8 +97,10 @@ export class ReceiveBuffer {
     while (d.length > 0) {
       while (i < this.ooo.length && seqLe(seqAdd(this.ooo[i].seq, this.ooo[i].data.length), s)) i++;
       if (i === this.ooo.length) {
+        if (this.ooo === NO_RANGES) this.ooo = [];
         this.ooo.push({ seq: s, data: d });
         this.oooBytes += d.length;
+        this.account?.charge(d.length);
         break;
       }
       const r = this.ooo[i];
@@ -76,6 +109,7 @@ export class ReceiveBuffer {
         const take = Math.min(d.length, seqSub(r.seq, s));
         this.ooo.splice(i, 0, { seq: s, data: d.subarray(0, take) });
         this.oooBytes += take;
+        this.account?.charge(take);
         i++;
         s = seqAdd(s, take);
         d = d.subarray(take);
@@ -122,11 +156,13 @@ export class ReceiveBuffer {
    */
   drain(rcvNxt: number): number {
     let nxt = rcvNxt;
+    if (this.ooo.length === 0) return nxt;
     while (this.ooo.length > 0) {
       const r = this.ooo[0];
       if (seqGt(r.seq, nxt)) break;
       this.ooo.shift();
       this.oooBytes -= r.data.length;
+      this.account?.charge(-r.data.length);
       const end = seqAdd(r.seq, r.data.length);
       // Held bytes the in-order segment brought again: a D-SACK (Linux tcp_ofo_queue).
       if (seqLt(r.seq, nxt)) this.noteDuplicate(r.seq, seqLt(end, nxt) ? end : nxt);
@@ -135,6 +171,7 @@ export class ReceiveBuffer {
         nxt = end;
       }
     }
+    if (this.ooo.length === 0) this.ooo = NO_RANGES; // the hole is filled: release the array
     return nxt;
   }
 
@@ -178,12 +215,13 @@ export class ReceiveBuffer {
   }
 
   clear(): void {
-    this.queue = [];
+    this.account?.charge(-(this.queued + this.oooBytes));
+    this.queue = NO_BUFFERS;
     this.qHead = 0;
     this.queued = 0;
-    this.ooo = [];
+    this.ooo = NO_RANGES;
     this.oooBytes = 0;
-    this.recent = [];
+    this.recent = NO_SEQS;
     this.dsack = undefined;
   }
 }
