@@ -6,8 +6,11 @@
 //     .name .fd .mode .readSize
 //     .start(onBatch(arrayBuffer, pairs: Uint32Array [off, len, off, len, ...]))
 //     .writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array) -> [sent, dropped, lastErrno, queued, eagainTotal]
+//     .txStats() -> Float64Array of totals, indexed as TX_STATS in src/link/native.ts
 //   A write that fails with EAGAIN is queued (copied) with every packet after
-//   it and written when the fd polls writable; `queued` counts those.
+//   it and written when the fd polls writable; `queued` counts those. The
+//   backlog is bounded ({ txQueueMax } bytes, default 16 MiB): past it a packet
+//   is tail-dropped and counted (queueFull), never written out of order.
 //   With { vnetHdr: true } (IFF_VNET_HDR) every packet read starts with a
 //   10-byte virtio_net_hdr, and writeBatch takes one header per packet in
 //   `vnetHdrs` (10 bytes each) and writes [header, packet] with writev.
@@ -20,6 +23,7 @@
 #include <uv.h>
 
 #include "common.h"
+#include "tx-backlog.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,7 +39,6 @@
 #include <unistd.h>
 #include <stdlib.h>
 
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +58,7 @@ constexpr size_t kVnetHdrLen = 10;
 constexpr size_t kVnetReadSize = 65536 + 64;
 constexpr size_t kVnetSlabSize = 1 << 20;
 constexpr int kDefaultOffload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+constexpr size_t kDefaultTxQueueMax = 16 << 20;
 
 using tunstack::SetupError;
 using tunstack::SysError;
@@ -69,6 +73,8 @@ struct OpenOptions {
   bool up = false;
   bool vnetHdr = false;
   int sndBuf = 0;
+  // Bytes the EAGAIN backlog may hold (0: kDefaultTxQueueMax).
+  double txQueueMax = 0;
   // TUN_F_* flags to ask for with TUNSETOFFLOAD (vnetHdr only).
   int offloadFlags = kDefaultOffload;
 };
@@ -180,18 +186,21 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
                        {
                            InstanceMethod("start", &TunDevice::Start),
                            InstanceMethod("writeBatch", &TunDevice::WriteBatch),
+                           InstanceMethod("txStats", &TunDevice::TxStats),
                            InstanceMethod("close", &TunDevice::Close),
                            InstanceMethod("ref", &TunDevice::Ref),
                            InstanceMethod("unref", &TunDevice::Unref),
                        });
   }
 
-  explicit TunDevice(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TunDevice>(info) {
+  explicit TunDevice(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<TunDevice>(info), tx_(kDefaultTxQueueMax) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "TunDevice(options) needs an object");
     OpenOptions o = ParseOptions(env, info[0].As<Napi::Object>());
     OpenResult res;
     fd_ = Open(env, o, &res);
+    if (o.txQueueMax > 0) tx_ = tunstack::TxBacklog(static_cast<size_t>(o.txQueueMax));
     mtu_ = o.mtu > 0 ? o.mtu : 1500;
     vnet_ = o.vnetHdr;
     readSize_ = vnet_ ? kVnetReadSize : mtu_ + kLinkHeaderRoom;
@@ -224,6 +233,8 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     if (obj.Has("up")) o.up = obj.Get("up").ToBoolean();
     if (obj.Has("vnetHdr")) o.vnetHdr = obj.Get("vnetHdr").ToBoolean();
     if (obj.Has("sndBuf") && obj.Get("sndBuf").IsNumber()) o.sndBuf = obj.Get("sndBuf").As<Napi::Number>().Int32Value();
+    if (obj.Has("txQueueMax") && obj.Get("txQueueMax").IsNumber()) o.txQueueMax = obj.Get("txQueueMax").As<Napi::Number>().DoubleValue();
+    if (o.txQueueMax < 0) throw Napi::RangeError::New(env, "txQueueMax must be >= 0");
     if (obj.Has("offloadFlags") && obj.Get("offloadFlags").IsNumber())
       o.offloadFlags = obj.Get("offloadFlags").As<Napi::Number>().Int32Value();
     return o;
@@ -260,40 +271,15 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     if ((events & UV_READABLE) && self->fd_ >= 0) self->Drain();
   }
 
-  // EAGAIN on write: the packet and everything after it wait here (copied:
-  // JS may reuse its buffers once writeBatch returns) until the fd polls
-  // writable, then leave in order. Never a silent drop: only a backlog above
-  // kMaxPendingBytes is dropped, and counted.
-  static constexpr size_t kMaxPendingBytes = 16 << 20;
-
-  void QueuePending(const uint8_t* hdr, size_t hdrLen, const uint8_t* data, size_t len, uint32_t* dropped) {
-    if (pendingBytes_ + hdrLen + len > kMaxPendingBytes) {
-      (*dropped)++;
-      return;
-    }
-    std::vector<uint8_t> v(hdrLen + len);
-    if (hdrLen) memcpy(v.data(), hdr, hdrLen);
-    memcpy(v.data() + hdrLen, data, len);
-    pendingBytes_ += v.size();
-    pending_.push_back(std::move(v));
-  }
-
   void ArmWritable(bool on) {
     if (poll_ == nullptr || writableArmed_ == on) return;
     writableArmed_ = on;
     uv_poll_start(poll_, UV_READABLE | (on ? UV_WRITABLE : 0), OnEvents);
   }
 
+  // The fd polled writable: write the EAGAIN backlog (tx-backlog.h) in order.
   void FlushPending() {
-    while (!pending_.empty() && fd_ >= 0) {
-      std::vector<uint8_t>& v = pending_.front();
-      ssize_t r = write(fd_, v.data(), v.size());
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0 && errno == EAGAIN) return;  // still full: stay armed
-      if (r < 0) writeErrorsLate_++;
-      pendingBytes_ -= v.size();
-      pending_.pop_front();
-    }
+    if (fd_ >= 0 && !tx_.Flush(fd_)) return;  // still full: stay armed
     ArmWritable(false);
   }
 
@@ -373,9 +359,8 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
       const uint8_t* hdr = vnet_ ? (hdrs ? hdrs + i * kVnetHdrLen : kZeroHdr) : nullptr;
       size_t hdrLen = vnet_ ? kVnetHdrLen : 0;
       // Behind a backlog (an earlier EAGAIN) packets queue to keep their order.
-      if (!pending_.empty()) {
-        QueuePending(hdr, hdrLen, b.Data(), b.ByteLength(), &dropped);
-        queued++;
+      if (!tx_.empty()) {
+        if (tx_.Push(hdr, hdrLen, b.Data(), b.ByteLength())) queued++;
         continue;
       }
       ssize_t r;
@@ -395,10 +380,11 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
         } while (r < 0 && errno == EINTR);
       }
       if (r < 0 && errno == EAGAIN) {
-        eagain_++;
-        QueuePending(hdr, hdrLen, b.Data(), b.ByteLength(), &dropped);
-        queued++;
-        ArmWritable(true);
+        tx_.stats().eagain++;
+        if (tx_.Push(hdr, hdrLen, b.Data(), b.ByteLength())) {
+          queued++;
+          ArmWritable(true);
+        }
       } else if (r < 0) {
         dropped++;
         lastErrno = errno;
@@ -411,7 +397,22 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     out.Set(1u, dropped);
     out.Set(2u, lastErrno);
     out.Set(3u, queued);
-    out.Set(4u, static_cast<double>(eagain_));
+    out.Set(4u, static_cast<double>(tx_.stats().eagain));
+    return out;
+  }
+
+  // Totals of the TX backlog since open; the order is TX_STATS in
+  // src/link/native.ts. Readable after close (closeDiscarded is set then).
+  Napi::Value TxStats(const Napi::CallbackInfo& info) {
+    const tunstack::TxBacklog::Stats& s = tx_.stats();
+    const double v[] = {static_cast<double>(s.eagain),     static_cast<double>(s.queued),
+                        static_cast<double>(s.queueFull),  static_cast<double>(s.lateSent),
+                        static_cast<double>(s.lateErrors), static_cast<double>(s.lateLastErrno),
+                        static_cast<double>(tx_.packets()), static_cast<double>(tx_.bytes()),
+                        static_cast<double>(s.closeDiscarded)};
+    constexpr size_t n = sizeof v / sizeof v[0];
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), n);
+    for (size_t i = 0; i < n; i++) out[i] = v[i];
     return out;
   }
 
@@ -436,6 +437,9 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   // handle itself is freed in its close callback.
   void Shutdown() {
     tunstack::StopPoll(&poll_);
+    writableArmed_ = false;
+    // A backlog still waiting for EAGAIN to clear dies with the fd: counted.
+    tx_.Discard();
     if (fd_ >= 0) {
       close(fd_);
       fd_ = -1;
@@ -449,11 +453,8 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   int fd_ = -1;
   int mtu_ = 1500;
   bool vnet_ = false;
-  std::deque<std::vector<uint8_t>> pending_;
-  size_t pendingBytes_ = 0;
+  tunstack::TxBacklog tx_;
   bool writableArmed_ = false;
-  uint64_t eagain_ = 0;
-  uint64_t writeErrorsLate_ = 0;
   size_t readSize_ = 0;
   bool refed_ = true;
   uv_poll_t* poll_ = nullptr;

@@ -26,7 +26,31 @@ export interface NativeOpenOptions {
   offloadFlags?: number;
   /** TUNSETSNDBUF: bytes the device may hold for us in flight (kernel default: unlimited). */
   sndBuf?: number;
+  /** Bytes the addon's EAGAIN backlog may hold before it tail-drops (default 16 MiB). */
+  txQueueMax?: number;
 }
+
+/**
+ * Indexes into NativeTunDevice.txStats(): totals of the EAGAIN backlog
+ * (native/tx-backlog.h) since open, plus its current size.
+ */
+export const TX_STATS = {
+  /** write() calls refused with EAGAIN (the first refusal and each retry). */
+  eagain: 0,
+  /** Packets that entered the backlog. */
+  queued: 1,
+  /** Packets tail-dropped because the backlog was at txQueueMax. */
+  queueFull: 2,
+  /** Backlog packets the kernel accepted later. */
+  lateSent: 3,
+  /** Backlog packets a later write refused with another errno. */
+  lateErrors: 4,
+  lateLastErrno: 5,
+  pendingPackets: 6,
+  pendingBytes: 7,
+  /** Backlog packets still waiting when the device closed. */
+  closeDiscarded: 8,
+} as const;
 
 /** linux/if_tun.h TUNSETOFFLOAD flags. */
 export const TUN_F_CSUM = 0x01;
@@ -62,6 +86,8 @@ export interface NativeTunDevice {
    * fd polls writable (`queued` of this batch; `eagainTotal` so far).
    */
   writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array): [number, number, number, number, number];
+  /** Backlog totals, indexed by TX_STATS; still readable after close(). */
+  txStats(): Float64Array;
   close(): void;
   ref(): void;
   unref(): void;

@@ -16,12 +16,17 @@
  * Send: packets queued during one event-loop turn are written by one native
  * call from a setImmediate (or at the end of a received batch, Link.flush), so
  * a burst of TCP segments costs one crossing into C++. A write refused with
- * EAGAIN waits in the addon until the fd is writable (txQueuedOnEagain); any
- * other failed write drops the packet and is counted (txWriteErrors).
+ * EAGAIN waits in the addon until the fd is writable (txQueuedOnEagain), in
+ * order, in a backlog bounded by txQueueMax bytes (past it: tail drop,
+ * txQueueFull; still queued at close: txBacklogDiscardedOnClose); any other
+ * failed write drops the packet and is counted (txWriteErrors). Backlog
+ * packets written later count in txPackets and txBacklogWritten. The
+ * backlog counters are read from the addon at each flush and on
+ * counterGroups (syncTxStats).
  */
 import type { Link, LinkCapabilities, ReceiveHandler } from './link.js';
 import { makeCounters } from '../util/counters.js';
-import { openNativeDevice, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, type NativeOpenOptions, type NativeTunDevice } from './native.js';
+import { openNativeDevice, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TX_STATS, type NativeOpenOptions, type NativeTunDevice } from './native.js';
 import {
   VIRTIO_NET_HDR_F_DATA_VALID,
   VIRTIO_NET_HDR_F_NEEDS_CSUM,
@@ -51,6 +56,11 @@ export const NATIVE_LINK_COUNTERS = [
   'txGsoPackets',
   'txQueuedOnEagain',
   'txEagain',
+  'txQueueFull',
+  'txBacklogWritten',
+  'txBacklogDiscardedOnClose',
+  /** A gauge: packets waiting in the EAGAIN backlog now. */
+  'txBacklogPackets',
 ] as const;
 export type NativeLinkCounter = (typeof NATIVE_LINK_COUNTERS)[number];
 
@@ -90,6 +100,10 @@ export class NativeLink implements Link {
   private txPos = 0;
   private flushScheduled = false;
   private closed = false;
+  /** Written / failed by writeBatch itself; the backlog's share comes from txStats. */
+  private sentDirect = 0;
+  private errorsDirect = 0;
+  private lateErrorsSeen = 0;
 
   constructor(private readonly dev: NativeTunDevice, mtu: number) {
     this.mtu = mtu;
@@ -123,7 +137,26 @@ export class NativeLink implements Link {
   }
 
   get counterGroups(): Record<string, Record<string, number>> {
+    this.syncTxStats();
     return { Link: this.counters };
+  }
+
+  /** Fold the addon's EAGAIN-backlog totals (native/tx-backlog.h) into the counters. */
+  syncTxStats(): void {
+    const s = this.dev.txStats();
+    const c = this.counters;
+    c.txEagain = s[TX_STATS.eagain];
+    c.txQueuedOnEagain = s[TX_STATS.queued];
+    c.txQueueFull = s[TX_STATS.queueFull];
+    c.txBacklogWritten = s[TX_STATS.lateSent];
+    c.txBacklogDiscardedOnClose = s[TX_STATS.closeDiscarded];
+    c.txBacklogPackets = s[TX_STATS.pendingPackets];
+    c.txPackets = this.sentDirect + s[TX_STATS.lateSent];
+    c.txWriteErrors = this.errorsDirect + s[TX_STATS.lateErrors];
+    if (s[TX_STATS.lateErrors] > this.lateErrorsSeen) {
+      this.lateErrorsSeen = s[TX_STATS.lateErrors];
+      this.lastWriteErrno = s[TX_STATS.lateLastErrno];
+    }
   }
 
   /**
@@ -225,13 +258,18 @@ export class NativeLink implements Link {
     if (this.vnet) hdrs = this.vnetHeaders(batch);
     const [sent, dropped, errno, queued, eagain] = this.dev.writeBatch(batch, hdrs);
     this.txPos = 0; // every queued packet has been written (or copied by the addon)
-    c.txQueuedOnEagain += queued;
-    c.txEagain = eagain;
     c.txBatches++;
-    c.txPackets += sent;
-    c.txWriteErrors += dropped;
+    this.sentDirect += sent;
+    this.errorsDirect += dropped;
     if (errno !== 0) this.lastWriteErrno = errno;
     for (const p of batch) c.txBytes += p.length;
+    // The common case (no backlog before or now) stays one native call per flush.
+    if (queued > 0 || eagain !== c.txEagain || c.txBacklogPackets > 0) {
+      this.syncTxStats();
+    } else {
+      c.txPackets += sent;
+      c.txWriteErrors += dropped;
+    }
   }
 
   /** One virtio_net_hdr per queued packet, in one reused array (Linux virtio_net_hdr_from_skb). */
@@ -269,6 +307,7 @@ export class NativeLink implements Link {
     this.closed = true;
     this.handler = undefined;
     this.dev.close();
+    this.syncTxStats();
   }
 }
 

@@ -7,7 +7,7 @@
  * side, each transmission's rate snapshot and its pacing. Connections on
  * CUBIC or NewReno skip all of it.
  */
-import type { TcpRepr } from '../wire/tcp.js';
+import { TCP_ECE, TCP_SYN, type TcpRepr } from '../wire/tcp.js';
 import type { AckEvent } from './congestion/types.js';
 import type { Connection } from './connection.js';
 import { onPacedSend } from './pacing.js';
@@ -36,6 +36,18 @@ function newlyLost(c: Connection): number {
   return seqSub(boundary, from) - c.sack.sackedWithin(from, boundary);
 }
 
+/**
+ * Linux tcp_clean_rtx_queue's FLAG_ACK_MAYBE_DELAYED, conservatively: the
+ * ACK covers one lone runt (less than an MSS, nothing else delivered while
+ * it was out, so the sample's flight was that segment alone), with no SACK,
+ * ECE or SYN — the shape of a receiver's delayed ACK for chit-chat traffic.
+ */
+function ackMaybeDelayed(c: Connection, seg: TcpRepr, delivered: number, sampled: number): boolean {
+  if (delivered <= 0 || delivered >= c.tcb.mss || sampled !== delivered) return false;
+  if (seg.flags & (TCP_SYN | TCP_ECE) || (seg.options.sack?.length ?? 0) > 0 || !c.sack.isEmpty) return false;
+  return c.recovery.caState === 'open';
+}
+
 /** Linux tcp_cong_control for a controller with cong_control: every ACK, after recovery's state changes. */
 export function congControlOnAck(c: Connection, ev: AckEvent, seg: TcpRepr): void {
   const cc = c.cc;
@@ -44,6 +56,7 @@ export function congControlOnAck(c: Connection, ev: AckEvent, seg: TcpRepr): voi
   const delivered = Math.round(ev.ackedSegs * t.mss);
   const rs = c.rate.onAck(t.sndUna, seg.options.sack, c.sack, delivered, ev.now, c.rtt.minRtt);
   rs.losses = t.sackOk ? newlyLost(c) : 0;
+  rs.isAckDelayed = ackMaybeDelayed(c, seg, delivered, rs.delivered);
   const inFlight = pipe(c);
   ev.rs = rs;
   ev.delivered = c.rate.delivered;

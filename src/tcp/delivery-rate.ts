@@ -42,6 +42,8 @@ export interface RateSample {
   ackedSacked: number;
   /** Bytes newly deemed lost on this ACK (Linux rs->losses; filled by the caller from the SACK/RACK boundary). */
   losses: number;
+  /** The ACK may have been delayed by the receiver (Linux rs->is_ack_delayed, FLAG_ACK_MAYBE_DELAYED; filled by the caller). */
+  isAckDelayed: boolean;
 }
 
 /** The SACK view the estimator needs: where the SACKed range holding `seq` ends. */
@@ -67,7 +69,7 @@ export class DeliveryRate {
   private rs: RateSample | undefined;
   /** The latest rate sample (created at first use: an idle connection does without). */
   get sample(): RateSample {
-    return (this.rs ??= { delivered: -1, interval: -1, priorDelivered: 0, isAppLimited: false, isRetrans: false, ackedSacked: 0, losses: 0 });
+    return (this.rs ??= { delivered: -1, interval: -1, priorDelivered: 0, isAppLimited: false, isRetrans: false, ackedSacked: 0, losses: 0, isAckDelayed: false });
   }
   /** Scratch for the sample being built (Linux rs->prior_mstamp; 0 = none). */
   private priorAt = -1;

@@ -362,10 +362,8 @@ export function transmit(c: Connection): void {
   // With GSO one packet may carry many MSS (sendDataAt cuts it to the link's limit).
   const burstMax = (c.env.gsoMaxSize ?? 0) > 0 ? 0x7fffffff : t.mss;
   if (isSynchronizedForData(c)) {
-    if (!pacingHold(c)) {
-      sendPmtuRetransmits(c); // segments a path MTU drop made too big (pmtu-retransmit.ts)
-      sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data (recovery.ts)
-    }
+    if (!pacingHold(c)) sendPmtuRetransmits(c); // segments a path MTU drop made too big (pmtu-retransmit.ts)
+    sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data, each paced (recovery.ts)
     let freshSent = 0; // new-data segments of this burst so far (the PSH rule in wantsPush)
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);

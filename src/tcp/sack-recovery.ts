@@ -9,6 +9,7 @@
  */
 import type { Connection } from './connection.js';
 import { sendDataAt } from './output.js';
+import { pacingHold } from './pacing.js';
 import type { SackScoreboard } from './sack-scoreboard.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { bump } from './stats.js';
@@ -120,7 +121,10 @@ export function retransmitAt(c: Connection, seq: number, len: number): void {
 /**
  * RFC 6675 §5 step (C) with NextSeg rule 1: while cwnd − pipe allows,
  * resend lost holes, first to last. Called by transmit() before new data
- * (NextSeg rule 2/3), which it then lets use the room left.
+ * (NextSeg rule 2/3), which it then lets use the room left. Under a pacing
+ * rate each retransmission waits its turn like new data (Linux
+ * tcp_xmit_retransmit_queue checks tcp_pacing_check per skb), so a burst of
+ * holes leaves spaced, not back to back.
  */
 export function sendLostRetransmits(c: Connection): void {
   const t = c.tcb;
@@ -130,7 +134,7 @@ export function sendLostRetransmits(c: Connection): void {
     const s = nextLost(c);
     if (s === undefined || !seqGe(s, t.sndUna)) return;
     const len = Math.min(t.mss, c.sack.gapFrom(s), seqSub(t.sndMax, s));
-    if (len <= 0) return;
+    if (len <= 0 || pacingHold(c)) return;
     retransmitAt(c, s, len);
   }
 }

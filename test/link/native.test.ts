@@ -52,5 +52,6 @@ describe('addon error messages say what to do', () => {
     const { TunDevice } = loadAddon();
     expect(() => new TunDevice({ mode: 'tap', name: 'x'.repeat(16) })).toThrow(/longer than 15/);
     expect(() => new TunDevice({ mode: 'bogus' as 'tun' })).toThrow(/mode must be/);
+    expect(() => new TunDevice({ txQueueMax: -1 })).toThrow(/txQueueMax must be >= 0/);
   });
 });

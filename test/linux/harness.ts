@@ -36,6 +36,7 @@ export function canRunLinuxTests(): LinuxCheck {
 /** The Debian package that provides each tool a test drives (README "Requirements", .ci/run). */
 export const TOOL_PACKAGES: Record<string, string> = {
   ip: 'iproute2',
+  tc: 'iproute2',
   iptables: 'iptables',
   ping: 'iputils-ping',
   traceroute: 'traceroute',

@@ -7,8 +7,9 @@
  * (cwnd halved, then undone by D-SACK).
  */
 import { describe, expect, it } from 'vitest';
-import { TCP_ACK } from '../../src/wire/tcp.js';
-import { FakeEnv, LOCAL_ISS, REMOTE_ISS, bytes, established, expectNothing, expectSent, peer } from './helpers.js';
+import { TCP_ACK, TCP_SYN } from '../../src/wire/tcp.js';
+import { Connection } from '../../src/tcp/connection.js';
+import { FakeEnv, LOCAL_ISS, REMOTE_ISS, RecordingHandler, TUPLE, bytes, expectNothing, expectSent, peer } from './helpers.js';
 
 const L = LOCAL_ISS + 1;
 const R = REMOTE_ISS + 1;
@@ -24,12 +25,16 @@ class PmtuEnv extends FakeEnv {
 /** SACK without timestamps: segment sizes are the MSS option minus 40. */
 function setup() {
   const env = new PmtuEnv({ timestamps: false, windowScaling: false });
-  const { c } = established(env, 65535, { mss: 1460, sackPermitted: true });
+  // Handshake and one data segment, each a 10 ms round trip, so SRTT is
+  // 10 ms (RACK and the loss probe time by it; sub-ms samples count).
+  const c = Connection.connect(env, TUPLE, LOCAL_ISS, new RecordingHandler());
+  env.clock.runUntil(10);
+  c.input(peer({ flags: TCP_SYN | TCP_ACK, seq: REMOTE_ISS, ack: LOCAL_ISS + 1, window: 65535, options: { mss: 1460, sackPermitted: true } }));
+  env.sent.length = 0;
   c.setNoDelay(true);
-  // One RTT sample (10 ms) first, so RACK has an RTT to time losses by.
   c.send(bytes(100));
   expectSent(env, { seq: L, payloadLen: 100 });
-  env.clock.runUntil(10);
+  env.clock.runUntil(20);
   c.input(peer({ flags: TCP_ACK, seq: R, ack: L + 100 }));
   env.clock.runUntil(100);
   return { env, c, base: L + 100 };

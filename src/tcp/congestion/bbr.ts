@@ -11,13 +11,13 @@
  * segments for 200 ms and a round trip when the min RTT is 10 s old).
  *
  * Units: bandwidth in bytes/ms, RTT in ms, cwnd in segments, delivered in
- * bytes. Long-term bandwidth sampling for policers is in bbr-lt.ts. Not
- * here: the ACK-aggregation cwnd allowance (bbr_update_ack_aggregation,
- * Linux 4.19+).
+ * bytes. Long-term bandwidth sampling for policers is in bbr-lt.ts, the
+ * ACK-aggregation cwnd allowance (Linux, 2019) in bbr-ack-aggr.ts.
  */
 import type { Rng } from '../../util/random.js';
 import { randInt } from '../../util/random.js';
 import type { RateSample } from '../delivery-rate.js';
+import { AckAggregation } from './bbr-ack-aggr.js';
 import { LongTermBw } from './bbr-lt.js';
 import { WindowedMax } from './minmax.js';
 import { INFINITE_SSTHRESH, type AckEvent, type CongestionController } from './types.js';
@@ -90,6 +90,7 @@ export class Bbr implements CongestionController {
   /** Time of the last ACK seen (Linux delivered_mstamp, for resets outside an ACK). */
   private lastAckAt = 0;
   readonly lt = new LongTermBw();
+  readonly aggr = new AckAggregation();
 
   constructor(
     initialCwnd: number,
@@ -127,6 +128,9 @@ export class Bbr implements CongestionController {
     if (this.minRttStamp < 0) this.minRttStamp = e.now;
     if (this.pacing === undefined) this.initPacingRate(e);
     this.updateBw(e, rs);
+    if (rs.delivered >= 0 && rs.interval > 0) {
+      this.aggr.update({ now: e.now, roundStart: this.roundStart, bw: this.modelBw, ackedSacked: rs.ackedSacked, cwndBytes: this.cwnd * e.mss, mss: e.mss });
+    }
     this.updateCyclePhase(e, rs);
     this.checkFullBwReached(rs);
     this.checkDrain(e);
@@ -189,9 +193,22 @@ export class Bbr implements CongestionController {
     return Math.min(Math.max(Math.floor(bytes / Math.max(1, this.mss)), minSegs), 127);
   }
 
-  /** bbr_inflight + bbr_quantization_budget: room for the send and receive sides' TSO batches. */
+  /** bbr_inflight: gain × BDP plus the quantization budget. */
   inflightTarget(bw: number, gain: number): number {
-    let cwnd = this.bdp(bw, gain) + 3 * this.tsoSegsGoal();
+    return this.quantizationBudget(this.bdp(bw, gain));
+  }
+
+  /**
+   * bbr_set_cwnd's target: gain × BDP plus the ACK-aggregation allowance
+   * (bbr_ack_aggregation_cwnd), then the quantization budget.
+   */
+  cwndTarget(bw: number, gain: number): number {
+    return this.quantizationBudget(this.bdp(bw, gain) + this.aggr.cwndSegments(bw, this.mss, this.fullBwReached));
+  }
+
+  /** bbr_quantization_budget: room for the send and receive sides' TSO batches. */
+  private quantizationBudget(bdp: number): number {
+    let cwnd = bdp + 3 * this.tsoSegsGoal();
     cwnd += cwnd % 2; // round up to even: delayed ACKs acknowledge pairs
     if (this.mode === 'probe_bw' && this.cycleIdx === 0) cwnd += 2; // the 5/4 phase must reach its target
     return cwnd;
@@ -250,7 +267,10 @@ export class Bbr implements CongestionController {
   }
 
   /**
-   * bbr_update_min_rtt: a lower RTT (or any, once the estimate is 10 s old)
+   * bbr_update_min_rtt: a lower RTT (or any, once the estimate is 10 s old,
+   * unless the ACK may have been delayed: a lone runt's delayed ACK carries
+   * up to 200 ms of the receiver's timer and would bloat RTprop, Linux
+   * "tcp: avoid min RTT bloat by skipping RTT from delayed-ACK in BBR")
    * replaces RTprop; an expired estimate sends the flow to PROBE_RTT, which
    * holds cwnd at 4 segments for 200 ms and a round trip so the queue
    * drains and the path's real RTT shows.
@@ -258,7 +278,7 @@ export class Bbr implements CongestionController {
   private updateMinRtt(e: AckEvent, rs: RateSample): void {
     const expired = e.now > this.minRttStamp + BBR_MIN_RTT_WIN_MS;
     const rtt = e.rtt ?? (this.minRtt === Infinity && e.minRtt !== Infinity ? e.minRtt : undefined);
-    if (rtt !== undefined && (rtt < this.minRtt || expired)) {
+    if (rtt !== undefined && (rtt < this.minRtt || (expired && !rs.isAckDelayed))) {
       this.minRtt = rtt;
       this.minRttStamp = e.now;
     }
@@ -343,7 +363,7 @@ export class Bbr implements CongestionController {
       const [base, decided] = this.recoverOrRestore(e, rs, acked);
       let cwnd = base;
       if (!decided) {
-        const target = this.inflightTarget(bw, gain);
+        const target = this.cwndTarget(bw, gain);
         if (this.fullBwReached) cwnd = Math.min(cwnd + acked, target);
         else if (cwnd < target || this.delivered < INIT_CWND * e.mss) cwnd += acked;
         cwnd = Math.max(cwnd, BBR_CWND_MIN_TARGET);
@@ -379,6 +399,7 @@ export class Bbr implements CongestionController {
   /** bbr_cwnd_event(CA_EVENT_TX_START): restarting from idle, pace at the estimate, not above it. */
   onIdleRestart(now: number): void {
     this.idleRestart = true;
+    this.aggr.restartEpoch(now);
     if (this.mode === 'probe_bw' && this.modelBw > 0) this.pacing = this.modelBw * PACING_MARGIN;
     else if (this.mode === 'probe_rtt') this.checkProbeRttDone(now);
   }

@@ -14,7 +14,7 @@ import { SeededRng } from '../../../src/util/random.js';
 import { MSS, ackEvent } from './ack-clock.js';
 
 function sample(over: Partial<RateSample>): RateSample {
-  return { delivered: MSS, interval: 10, priorDelivered: 0, isAppLimited: false, isRetrans: false, ackedSacked: MSS, losses: 0, ...over };
+  return { delivered: MSS, interval: 10, priorDelivered: 0, isAppLimited: false, isRetrans: false, ackedSacked: MSS, losses: 0, isAckDelayed: false, ...over };
 }
 
 /**
@@ -82,6 +82,27 @@ describe('BBR model', () => {
     drive(cc, st, 1, 10, 10);
     expect(cc.mode).toBe('probe_rtt');
     expect(cc.cwnd).toBe(4);
+  });
+
+  it('a delayed-ACK sample cannot refresh an expired min RTT, but may still lower it (bbr_update_min_rtt, is_ack_delayed)', () => {
+    const cc = new Bbr(10, new SeededRng(1));
+    const st = { now: 0, delivered: 0 };
+    drive(cc, st, 4, 10, 10);
+    expect(cc.minRtt).toBe(10);
+    const ack = (rtt: number, isAckDelayed: boolean): void => {
+      st.now += 1000; // chit-chat: one lone runt a second, ACKed alone
+      st.delivered += 100;
+      const rs = sample({ delivered: 100, interval: rtt, priorDelivered: st.delivered - 100, ackedSacked: 100, isAppLimited: true, isAckDelayed });
+      cc.congControl({ ...ackEvent({ now: st.now, rtt, minRtt: 10, srtt: rtt, delivered: st.delivered, priorInFlight: 0.1, inFlight: 0, caState: 'open' }), rs });
+    };
+    while (st.now < cc.minRttStamp + 10_000) ack(50, true);
+    ack(50, true); // the estimate is now 10 s old: a delayed ACK's 40 ms of timer must not become RTprop
+    expect(cc.minRtt).toBe(10);
+    ack(8, true); // but a lower sample is a lower sample, delayed or not
+    expect(cc.minRtt).toBe(8);
+    while (st.now < cc.minRttStamp + 10_000) ack(50, true);
+    ack(30, false); // an expired estimate takes any undelayed sample
+    expect(cc.minRtt).toBe(30);
   });
 
   it('detects a policer: two 4+-round intervals with ≥ 20 % loss at one rate → that rate at gain 1, for 48 rounds (bbr_lt_bw_sampling)', () => {

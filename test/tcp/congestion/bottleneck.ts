@@ -25,11 +25,22 @@ export interface PathOptions {
   queueBdp: number;
   loss?: number;
   seed?: number;
+  /**
+   * ACK aggregation: the receiver's packets are held and released together
+   * on every multiple of this many ms (a Wi-Fi/DOCSIS uplink granting
+   * transmit slots), so the sender sees ACKs in bursts with silences between.
+   */
+  ackBatchMs?: number;
+  /** The first `count` data packets the sender sends at or after `at` ms are lost before the link. */
+  dropBurst?: { at: number; count: number };
 }
 
 export interface Departure {
   at: number;
   len: number;
+  /** TCP sequence number of the datagram's first byte. */
+  seq: number;
+  dropped: boolean;
 }
 
 export interface Path {
@@ -47,11 +58,17 @@ export function bottleneckPath(o: PathOptions): Path {
   const faults = { delayMs: o.rttMs / 2, rateBytesPerSec: RATE, queueLimitBytes: Math.max(3000, Math.round(o.queueBdp * bdp)), loss: o.loss ?? 0 };
   const [la, lb] = createMemoryLinkPair({ clock, rng: new SeededRng(o.seed ?? 7), faults });
   const departures: Departure[] = [];
+  const burst = o.dropBurst ? { ...o.dropBurst } : undefined;
   const send = la.send.bind(la);
   la.send = (p: Buffer, gsoSize?: number, csumPartial?: boolean): void => {
-    if (p.length > 100) departures.push({ at: clock.now(), len: p.length });
-    send(p, gsoSize, csumPartial);
+    let dropped = false;
+    if (p.length > 100) {
+      dropped = burst !== undefined && clock.now() >= burst.at && burst.count-- > 0;
+      departures.push({ at: clock.now(), len: p.length, seq: p.readUInt32BE((p[0] & 0xf) * 4 + 4), dropped });
+    }
+    if (!dropped) send(p, gsoSize, csumPartial);
   };
+  if (o.ackBatchMs) batchSends(lb, clock, o.ackBatchMs);
   const tcp = { rcvBuf: 16 << 20, sndBuf: 16 << 20, congestionControl: o.cc };
   const a = new Stack({ link: la, addr: '10.0.0.1', clock, rng: new SeededRng(1), tcp });
   const b = new Stack({ link: lb, addr: '10.0.0.2', clock, rng: new SeededRng(2), tcp });
@@ -85,5 +102,21 @@ export function bottleneckPath(o: PathOptions): Path {
       clock.runUntil(Math.min(next, until));
       return clock.now() < until;
     },
+  };
+}
+
+/** Hold what `link` sends and release it all on the next multiple of `everyMs`. */
+function batchSends(link: { send(p: Buffer, gsoSize?: number, csumPartial?: boolean): void }, clock: VirtualClock, everyMs: number): void {
+  const send = link.send.bind(link);
+  let held: Array<[Buffer, number | undefined, boolean | undefined]> = [];
+  link.send = (p: Buffer, gsoSize?: number, csumPartial?: boolean): void => {
+    if (held.length === 0) {
+      clock.setTimer((Math.floor(clock.now() / everyMs) + 1) * everyMs, () => {
+        const out = held;
+        held = [];
+        for (const [q, g, c] of out) send(q, g, c);
+      });
+    }
+    held.push([Buffer.from(p), gsoSize, csumPartial]);
   };
 }
