@@ -108,6 +108,15 @@ export async function realTun(checkpoints: number[], print: (line: string) => vo
   sh(['ip', 'netns', 'add', ns]);
   const clients: Client[] = [];
   let stack: Stack | undefined;
+  // Interrupted (Ctrl-C, a runner's timeout): `finally` would not run, so the
+  // namespace and the client processes go here.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    for (const c of clients) if (c.proc.pid !== undefined && c.proc.exitCode === null) process.kill(c.proc.pid, 'SIGKILL');
+    spawnSync('ip', ['netns', 'del', ns]);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const deadline = setTimeout(() => {
     print(`real TUN part: over ${DEADLINE_MS / 1000} s, abandoned`);
     for (const c of clients) if (c.proc.pid !== undefined && c.proc.exitCode === null) process.kill(c.proc.pid, 'SIGKILL');
@@ -179,6 +188,8 @@ export async function realTun(checkpoints: number[], print: (line: string) => vo
     );
     return out;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     clearTimeout(deadline);
     for (const c of clients) c.proc.stdin?.end();
     await new Promise((r) => setTimeout(r, 300));
