@@ -15,8 +15,7 @@ import { Stack } from '../src/stack.js';
 import { createMemoryLinkPair } from '../src/link/memory.js';
 import { VirtualClock } from '../src/time/virtual-clock.js';
 import { SeededRng } from '../src/util/random.js';
-import type { ConnectionHandler, TcpConnection } from '../src/tcp/api.js';
-import { ipv4 } from '../src/wire/ip-address.js';
+import { bulkTransfer } from './virtual-transfer.js';
 
 interface Config {
   loss: number;
@@ -55,35 +54,7 @@ function run(cfg: Config, seed: number): { segs: number; dropped: number; dup: n
   const a = new Stack({ link: la, addr: '10.0.0.1', clock, rng: new SeededRng(seed + 100), tcp });
   const b = new Stack({ link: lb, addr: '10.0.0.2', clock, rng: new SeededRng(seed + 200), tcp });
   const total = cfg.mib << 20;
-  let received = 0;
-  const listener = b.tcp.listen(9, 8, () => {
-    const c = listener.accept();
-    if (!c) return;
-    const drain = (): void => {
-      for (let d = c.read(); d; d = c.read()) received += d.length;
-    };
-    c.handler = { onConnect() {}, onReadable: drain, onWritable() {}, onError() {}, onClose() {} };
-    drain();
-  });
-  const chunk = Buffer.alloc(64 * 1024, 0x61);
-  let sent = 0;
-  let conn: TcpConnection | undefined = undefined;
-  const pump = (): void => {
-    while (conn && sent < total) {
-      const n = conn.send(chunk.subarray(0, Math.min(chunk.length, total - sent)));
-      if (n === 0) return;
-      sent += n;
-    }
-  };
-  const writer: ConnectionHandler = { onConnect: pump, onReadable() {}, onWritable: pump, onError() {}, onClose() {} };
-  conn = a.tcp.connect(ipv4('10.0.0.2'), 9, writer);
-  const start = clock.now();
-  while (received < total) {
-    const next = clock.nextAt();
-    if (next === undefined || next - start > 3_600_000) throw new Error(`stalled at ${received} bytes (seed ${seed})`);
-    clock.runUntil(next);
-  }
-  const secs = (clock.now() - start) / 1000;
+  const { conn, secs } = bulkTransfer(clock, a, b, total, `seed ${seed}`);
   return { segs: total / conn.info().mss, dropped: la.counters.lost + la.counters.queueDropped, dup: b.tcp.stats.DelayedACKLost ?? 0, mbps: (total * 8) / secs / 1e6, stats: { ...a.tcp.stats } };
 }
 

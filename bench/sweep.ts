@@ -15,10 +15,9 @@ import { Stack } from '../src/stack.js';
 import { createMemoryLinkPair } from '../src/link/memory.js';
 import { VirtualClock } from '../src/time/virtual-clock.js';
 import { SeededRng } from '../src/util/random.js';
-import type { ConnectionHandler, TcpConnection } from '../src/tcp/api.js';
 import type { TraceRecord } from '../src/tcp/trace.js';
 import { renderChart } from '../src/trace/chart.js';
-import { ipv4 } from '../src/wire/ip-address.js';
+import { bulkTransfer } from './virtual-transfer.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -50,36 +49,7 @@ function run(cc: string, loss: number, rttMs: number, queueBdp: number, trace?: 
   const a = new Stack({ link: la, addr: '10.0.0.1', clock, rng: new SeededRng(1), tcp, tcpTrace: trace ? (r) => trace.push(r) : undefined });
   const b = new Stack({ link: lb, addr: '10.0.0.2', clock, rng: new SeededRng(2), tcp });
   const total = MIB << 20;
-  let received = 0;
-  // eslint-disable-next-line prefer-const -- the writer closure above the connect() refers to it
-  let conn: TcpConnection | undefined;
-  const listener = b.tcp.listen(9, 8, () => {
-    const c = listener.accept();
-    if (!c) return;
-    const drain = (): void => {
-      for (let d = c.read(); d; d = c.read()) received += d.length;
-    };
-    c.handler = { onConnect() {}, onReadable: drain, onWritable() {}, onError() {}, onClose() {} };
-    drain();
-  });
-  const chunk = Buffer.alloc(64 * 1024, 0x61);
-  let sent = 0;
-  const pump = (): void => {
-    while (conn && sent < total) {
-      const n = conn.send(chunk.subarray(0, Math.min(chunk.length, total - sent)));
-      if (n === 0) return;
-      sent += n;
-    }
-  };
-  const writer: ConnectionHandler = { onConnect: pump, onReadable() {}, onWritable: pump, onError() {}, onClose() {} };
-  conn = a.tcp.connect(ipv4('10.0.0.2'), 9, writer);
-  const start = clock.now();
-  while (received < total) {
-    const next = clock.nextAt();
-    if (next === undefined || next - start > 3_600_000) throw new Error(`stalled: ${cc} loss ${loss} rtt ${rttMs}`);
-    clock.runUntil(next);
-  }
-  const secs = (clock.now() - start) / 1000;
+  const { conn, secs } = bulkTransfer(clock, a, b, total, `${cc} loss ${loss} rtt ${rttMs}`);
   const segs = total / conn.info().mss;
   return { mbps: (total * 8) / secs / 1e6, retransPct: (100 * (a.tcp.stats.RetransSegs ?? 0)) / segs };
 }
