@@ -8,7 +8,7 @@
  *
  * Everything lives in namespaces this script creates and removes; every
  * transfer is bounded in bytes and time. Run as root:
- *   npm run bench:throughput [-- --quick] [-- --rounds N --mib N]
+ *   npm run bench:throughput [-- --quick] [-- --rounds N --mib N] (-- --help for the rest)
  * Prints one table, writes bench/results/latest.json and latest.svg.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,20 +18,44 @@ import { parseArgs } from 'node:util';
 import { IMPLS, caseKey, summarize, svgChart, table, type Case, type Impl, type Sample } from './throughput-report.js';
 import { cleanupNetns, kernelRun, tunSide, tunstackRun, vethPair } from './throughput-run.js';
 
+const USAGE = `usage: npm run bench:throughput [-- --quick] [--rounds N] [--mib N] [--dir up|down] [--streams N] [--mtu N]
+  --quick       one round of 64 MiB, 1 stream, MTU 1500
+  --rounds N    rounds per case (default 3, --quick 1)
+  --mib N       MiB per transfer (default 256, --quick 64)
+  --dir D       only uploads (up: kernel -> tunstack) or downloads (down)
+  --streams N   only N parallel streams (default 1 and 4, --quick 1)
+  --mtu N       only MTU N (default 1500 and 9000, --quick 1500)`;
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, mib: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    mib: { type: 'string' },
+    dir: { type: 'string' },
+    streams: { type: 'string' },
+    mtu: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
   strict: true,
 });
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (values.dir !== undefined && values.dir !== 'up' && values.dir !== 'down') {
+  console.error(`--dir must be up or down, not ${values.dir}\n${USAGE}`);
+  process.exit(2);
+}
 const QUICK = values.quick === true;
 const ROUNDS = Number(values.rounds ?? (QUICK ? 1 : 3));
 const MIB = Number(values.mib ?? (QUICK ? 64 : 256));
-const STREAMS = QUICK ? [1] : [1, 4];
-const MTUS = QUICK ? [1500] : [1500, 9000];
+const STREAMS = values.streams !== undefined ? [Number(values.streams)] : QUICK ? [1] : [1, 4];
+const MTUS = values.mtu !== undefined ? [Number(values.mtu)] : QUICK ? [1500] : [1500, 9000];
+const DIRS = values.dir !== undefined ? [values.dir as 'up' | 'down'] : (['up', 'down'] as const);
 const BYTES = MIB * 1024 * 1024;
 
 async function main(): Promise<void> {
   const cases: Case[] = [];
-  for (const mtu of MTUS) for (const streams of STREAMS) for (const dir of ['up', 'down'] as const) cases.push({ dir, streams, mtu });
+  for (const mtu of MTUS) for (const streams of STREAMS) for (const dir of DIRS) cases.push({ dir, streams, mtu });
   const results = new Map<string, Sample[]>();
   const add = (impl: Impl, c: Case, s: Sample): void => {
     const k = `${impl} ${caseKey(c)}`;
