@@ -10,6 +10,8 @@ import { peerScript, type PeerArgs } from './throughput-peer.js';
 import type { Case, Sample } from './throughput-report.js';
 
 const TIMEOUT_MS = 60_000;
+/** Linux's default net.ipv4.tcp_rmem maximum. */
+const LINUX_RMEM_MAX = 6 * 1024 * 1024;
 const tag = `tsbench${process.pid}`;
 /** Namespaces created so far; the caller deletes them (cleanupNetns). */
 const made: string[] = [];
@@ -98,7 +100,9 @@ export function tunSide(mtu: number, offload: 'on' | 'off'): TunSide {
   const ns = netns(`${tag}t${mtu}${offload}`);
   const link = TunLink.open({ name: 'tun0', netns: ns, mtu, addr: '10.79.0.1', prefixLen: 24, up: true, offload });
   console.log(`tun mtu ${mtu}: ${link.offloadNote || 'offload off'}`);
-  return { ns, stack: new Stack({ link, addr: '10.79.0.2' }) };
+  // The kernel reference may grow its receive buffer to tcp_rmem[2] (6 MiB by default);
+  // give tunstack the same maximum (its window grows toward it as Linux's does, tcp/rcv-window.ts).
+  return { ns, stack: new Stack({ link, addr: '10.79.0.2', tcp: { rcvBuf: LINUX_RMEM_MAX } }) };
 }
 
 /** Kernel client in the namespace against a tunstack server in this process. */

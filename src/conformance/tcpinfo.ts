@@ -50,6 +50,8 @@ export function tcpInfoFields(i: TcpInfo): Record<string, number> {
     tcpi_snd_mss: i.mss,
     tcpi_advmss: i.advmss ?? 0,
     tcpi_rcv_mss: i.rcvMss ?? 0,
+    tcpi_rcv_ssthresh: i.rcvSsthresh ?? 0,
+    tcpi_rcv_space: i.rcvSpace ?? 0,
     tcpi_snd_wscale: i.sndWscale,
     tcpi_rcv_wscale: i.rcvWscale,
     tcpi_options: (i.timestamps ? 1 : 0) | (i.sackOk ? 2 : 0) | (i.sndWscale || i.rcvWscale ? 4 : 0),

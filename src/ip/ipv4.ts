@@ -122,6 +122,10 @@ export class Ipv4Layer implements IpSender {
     return this.link.caps?.gsoMaxSize ?? 0;
   }
 
+  get rxQueueBytes(): number | undefined {
+    return this.link.caps?.rxQueueBytes;
+  }
+
   get txChecksumOffload(): boolean {
     return this.link.caps?.txChecksumOffload ?? false;
   }

@@ -27,6 +27,8 @@ export interface IpSender {
   readonly mtu: number;
   /** Largest TCP super-packet the link cuts for us (0: none); see LinkCapabilities. */
   readonly gsoMaxSize?: number;
+  /** Bytes the link can queue toward us before dropping (LinkCapabilities.rxQueueBytes). */
+  readonly rxQueueBytes?: number;
   /** A buffer for one outgoing datagram, from the link's TX slab where it has one (Link.allocTx). */
   allocPacket?(len: number): Buffer;
   /** The link completes partial transport checksums (LinkCapabilities.txChecksumOffload). */

@@ -46,6 +46,12 @@ export interface LinkCapabilities {
   readonly txChecksumOffload: boolean;
   /** Largest TCP super-packet `send` accepts with a gsoSize (0: no GSO). */
   readonly gsoMaxSize: number;
+  /**
+   * Bytes the device can queue toward us before it drops (a TUN device's
+   * tx_queue_len × the largest packet it hands us); TCP never offers a
+   * window larger than this (tcp/rcv-window.ts). Absent: no limit known.
+   */
+  readonly rxQueueBytes?: number;
 }
 
 export interface Link {

@@ -35,6 +35,8 @@ import {
   writeVnetHdrForIpv4,
 } from '../wire/virtio-net.js';
 
+/** Linux TUN_READQ_SIZE: a TUN/TAP device's default tx_queue_len, the packets it holds for our reads. */
+const TUN_READQ_PACKETS = 500;
 /** Bytes of the TX slab; a flush normally needs far less (64 KiB packets, a burst per batch). */
 const TX_SLAB = 4 << 20;
 
@@ -119,6 +121,10 @@ export class NativeLink implements Link {
       rxChecksumVerified: this.vnet,
       txChecksumOffload: this.vnet && ipLevel && (off & TUN_F_CSUM) !== 0,
       gsoMaxSize: this.vnet && ipLevel && (off & TUN_F_CSUM) !== 0 && (off & TUN_F_TSO4) !== 0 ? GSO_MAX_SIZE : 0,
+      // The kernel queues at most tx_queue_len packets for our reads (tun_net_xmit
+      // drops beyond; TUN_READQ_SIZE, 500, unless changed with `ip link set ... txqueuelen`),
+      // each up to 64 KiB with TSO offload, else one MTU.
+      rxQueueBytes: TUN_READQ_PACKETS * (this.vnet && (off & TUN_F_TSO4) !== 0 ? GSO_MAX_SIZE : mtu),
     };
     this.offloadNote = !this.vnet
       ? ''

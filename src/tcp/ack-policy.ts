@@ -18,6 +18,7 @@
  */
 import type { Connection } from './connection.js';
 import { seqSub } from './seq.js';
+import { growWindow, measureRcvRtt, offerableWindow } from './rcv-window.js';
 
 /** Linux TCP_MAX_QUICKACKS. */
 const MAX_QUICKACKS = 16;
@@ -82,6 +83,7 @@ export function onDataReceived(c: Connection, len: number): void {
   const now = c.env.clock.now();
   const atoMin = c.env.options.delayedAckMs;
   a.scheduled = true;
+  measureRcvRtt(c);
   // Linux rcv_mss: the largest segment seen, capped by our MSS; a shorter one marks a push.
   if (len >= c.rcvMss) c.rcvMss = Math.min(len, c.advMss);
   else {
@@ -100,6 +102,7 @@ export function onDataReceived(c: Connection, len: number): void {
     else if (gap > rto) incrQuickAck(c); // idle longer than an RTO: the sender restarts its window
   }
   a.lastRecvAt = now;
+  growWindow(c, len);
 }
 
 /** The peer's FIN (tcp_fin): an ACK is owed; in ESTABLISHED Linux turns interactive, hoping to send its FIN with it. */
@@ -123,9 +126,7 @@ export function ackNow(c: Connection): boolean {
 /** Linux: __tcp_select_window(sk) >= tp->rcv_wnd — the window we would offer now is no smaller than the last. */
 function windowWouldNotShrink(c: Connection): boolean {
   const t = c.tcb;
-  const maxWnd = 65535 * 2 ** t.rcvWscale;
-  const free = Math.min(maxWnd, Math.max(0, c.rcvBuf - c.rcv.queued));
-  return free >= seqSub(t.rcvAdv, t.lastAckSent);
+  return offerableWindow(c) >= seqSub(t.rcvAdv, t.lastAckSent);
 }
 
 /**

@@ -226,6 +226,9 @@ export interface TcpInfo {
   /** MSS we advertised (tcpi_advmss) and Linux's estimate of the peer's segment size (tcpi_rcv_mss). */
   advmss?: number;
   rcvMss?: number;
+  /** Linux rcv_ssthresh (tcpi_rcv_ssthresh) and rcvq_space.space (tcpi_rcv_space), bytes (tcp/rcv-window.ts). */
+  rcvSsthresh?: number;
+  rcvSpace?: number;
   /** Initial sequence numbers (ours, the peer's); 0 where unknown. */
   iss?: number;
   irs?: number;

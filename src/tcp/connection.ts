@@ -13,6 +13,7 @@
  * re-arms, and a wake-up that finds nothing due just re-arms (gVisor
  * tcp/timer.go, smoltcp's Timer).
  */
+import { RcvWindow, lockRcvBuf } from './rcv-window.js';
 import type { Timer } from '../time/clock.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import type { ConnectionHandler, SocketParams, TcpConnection, TcpErrorCode, TcpInfo, TcpState } from './api.js';
@@ -109,6 +110,8 @@ export class Connection extends CompactFields implements TcpConnection {
   readonly acks = new AckState();
   /** Estimated size of the peer's full segments (Linux rcv_mss), for delayed ACK. */
   rcvMss = 536;
+  /** How far the receive window may open: rcv_ssthresh and the autotuned buffer (rcv-window.ts). */
+  readonly rwin = new RcvWindow();
   peerOfferedWscale = false;
   /** Segment being processed, trimmed to the window (input.ts scratch, no per-segment object): inSeq, inAck (below), */
   inData: Buffer = NO_DATA;
@@ -373,7 +376,10 @@ export class Connection extends CompactFields implements TcpConnection {
   }
 
   setBuffers(b: SocketParams): void {
-    if (b.rcvBuf !== undefined && b.rcvBuf > 0) this.rcvBuf = b.rcvBuf;
+    if (b.rcvBuf !== undefined && b.rcvBuf > 0) {
+      this.rcvBuf = b.rcvBuf;
+      lockRcvBuf(this);
+    }
     if (b.sndBuf !== undefined && b.sndBuf > 0) this.sndBuf = b.sndBuf;
   }
 

@@ -28,6 +28,8 @@ export interface TcpEnv {
    * segments for us (GSO/TSO); 0 or absent: one segment per packet.
    */
   readonly gsoMaxSize?: number;
+  /** Bytes the link can queue toward us before it drops: the receive window's clamp (rcv-window.ts). */
+  readonly rxQueueBytes?: number;
   /**
    * Emit one segment (the layer builds the packet and hands it to IPv4).
    * With `gsoSize` > 0 the payload may span several segments of that size,

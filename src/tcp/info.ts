@@ -42,6 +42,8 @@ export function connectionInfo(c: Connection): TcpInfo {
     ecnReductions: c.ecn.reductions,
     advmss: c.advMss,
     rcvMss: c.rcvMss,
+    rcvSsthresh: Number.isFinite(c.rwin.ssthresh) ? c.rwin.ssthresh : 0,
+    rcvSpace: c.rwin.space,
     iss: t.iss,
     irs: t.irs,
     bytesAcked: t.bytesAcked,

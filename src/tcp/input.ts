@@ -18,6 +18,7 @@ import {
   transmitSoon,
 } from './output.js';
 import { seqAdd, seqGt, seqInRange, seqLe, seqLt, seqSub } from './seq.js';
+import { initRcvWindow } from './rcv-window.js';
 import { initialWindow } from './initial-window.js';
 import { bump } from './stats.js';
 import { beginAck, endAck } from './recovery.js';
@@ -77,6 +78,7 @@ function synSentArrives(c: Connection, seg: TcpRepr): void {
   t.irs = seg.seq;
   t.rcvNxt = seqAdd(seg.seq, 1);
   t.rcvAdv = seqAdd(t.rcvNxt, initialWindow(c.rcvBuf, c.advMss)); // what our SYN offered (output.ts sendSyn)
+  initRcvWindow(c, seqSub(t.rcvAdv, t.rcvNxt));
   if (ackOk) {
     c.sampleHandshakeRtt(seg);
     t.sndUna = seg.ack;

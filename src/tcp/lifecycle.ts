@@ -10,9 +10,10 @@ import type { TcpErrorCode, TcpState } from './api.js';
 import type { Connection } from './connection.js';
 import type { FourTuple, HandshakeResult } from './env.js';
 import { windowScaleFor } from './listener.js';
+import { initRcvWindow } from './rcv-window.js';
 import { rcvWnd, sendRst, sendSyn, transmit } from './output.js';
 import { sampleTs, setMss, setSendWindow } from './sender.js';
-import { seqAdd } from './seq.js';
+import { seqAdd, seqSub } from './seq.js';
 import { initialWindow, TS_ALIGNED } from './initial-window.js';
 import { bump } from './stats.js';
 
@@ -66,6 +67,7 @@ export function startFromHandshake(c: Connection, r: HandshakeResult, ack: TcpRe
   t.tsOffset = r.tsOffset;
   c.ecn.ok = r.ecnOk === true; // RFC 3168 §6.1.1, agreed in the SYN/SYN-ACK
   setMss(c);
+  initRcvWindow(c, seqSub(t.rcvAdv, t.rcvNxt));
   if (r.synAckRetransmits === 0) c.rtt.sample(env.clock.now() - r.synAckSentAt, t.sndUna, t.sndMax);
   else if (r.tsOk && ack.options.timestamp && ack.options.timestamp.ecr !== 0) sampleTs(c, ack.options.timestamp.ecr);
   // The listener validated ack.ack == ISS+1; the window it carries is scaled.

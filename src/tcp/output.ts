@@ -16,6 +16,7 @@ import { congestionRoom, sendLostRetransmits } from './recovery.js';
 import { dataEcnField, ecnFlags, synEcnFlags } from './ecn.js';
 import { checkAppLimited, noteTransmission } from './cong-control.js';
 import { pacingHold } from './pacing.js';
+import { offerableWindow } from './rcv-window.js';
 import { sendPmtuRetransmits } from './pmtu-retransmit.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -32,10 +33,8 @@ export function tsNow(c: Connection): number {
  */
 export function updateRcvWindow(c: Connection): void {
   const t = c.tcb;
-  const maxWnd = 65535 * 2 ** t.rcvWscale;
-  let free = Math.min(maxWnd, Math.max(0, c.rcvBuf - c.rcv.queued));
-  // tcp_mem pressure (memory.ts): Linux __tcp_select_window clamps rcv_ssthresh to 4 × advmss.
-  if (c.env.memory?.underPressure) free = Math.min(free, 4 * c.env.localMss);
+  // Free buffer, at most rcv_ssthresh (rcv-window.ts, Linux __tcp_select_window).
+  const free = offerableWindow(c);
   const cur = Math.max(0, seqSub(t.rcvAdv, t.rcvNxt));
   const threshold = Math.min(Math.floor(c.rcvBuf / 2), c.env.localMss);
   if (free > 0 && free - cur >= threshold) t.rcvAdv = seqAdd(t.rcvNxt, free);

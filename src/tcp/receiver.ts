@@ -6,6 +6,7 @@
  */
 import type { Connection } from './connection.js';
 import { rcvWnd, sendAck, transmit, updateRcvWindow } from './output.js';
+import { adjustRcvSpace } from './rcv-window.js';
 import { ackAfterRead, setQuickAck as setQuickAckMode } from './ack-policy.js';
 
 /** Take the next chunk of in-order data, announcing the reopened window when it has grown enough. */
@@ -13,6 +14,7 @@ export function readData(c: Connection): Buffer | null {
   const b = c.rcv.read();
   if (b === null || c.isClosed) return b;
   const t = c.tcb;
+  adjustRcvSpace(c);
   const before = rcvWnd(c);
   updateRcvWindow(c);
   const after = rcvWnd(c);

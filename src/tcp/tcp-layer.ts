@@ -204,6 +204,11 @@ export class TcpLayer implements TcpApi, TcpEnv {
     return this.ip.gsoMaxSize ?? 0;
   }
 
+  /** What the link can queue toward us (TcpEnv.rxQueueBytes). */
+  get rxQueueBytes(): number | undefined {
+    return this.ip.rxQueueBytes;
+  }
+
   sendSegment(seg: TcpRepr, localAddr: number, remoteAddr: number, gsoSize = 0, ecnField = 0): void {
     const hl = tcpHeaderLen(seg);
     const len = IPV4_HEADROOM + hl + seg.payload.length;
