@@ -62,7 +62,7 @@ export function lockRcvBuf(c: Connection): void {
 
 /** Linux window_clamp: the largest window this connection may ever offer, bytes. */
 export function windowClamp(c: Connection): number {
-  const scaleMax = 65535 * 2 ** c.tcb.rcvWscale;
+  const scaleMax = 65535 << c.tcb.rcvWscale; // shift ≤ 14 (RFC 7323 §2.3): no overflow
   // Half the link's queue: its packets also carry headers and other flows' data, and a
   // window of exactly the queue overflowed it (bench/throughput.ts, --offload off).
   return Math.min(c.rcvBuf, scaleMax, (c.env.rxQueueBytes ?? Infinity) / 2);
@@ -107,6 +107,7 @@ export function growWindow(c: Connection, len: number): void {
   // tcp_event_data_recv: only segments of at least 128 bytes grow the window.
   if (len < 128 || c.env.memory?.underPressure) return;
   const w = c.rwin;
+  if (w.ssthresh === Infinity) return;
   const room = Math.min(windowClamp(c), bufferFree(c)) - w.ssthresh;
   if (room <= 0) return;
   w.ssthresh += Math.min(room, Math.max(2 * advmss(c), 2 * len));
