@@ -106,6 +106,12 @@ export interface TcpOptions {
   rfc1337: boolean;
   /** Report duplicate segments with D-SACK blocks (RFC 2883; Linux tcp_dsack = 1). */
   dsack: boolean;
+  /**
+   * SACK compression (Linux tcp_comp_sack_nr = 44): after three duplicate
+   * ACKs, up to this many out-of-order ACKs fold into the receive batch's
+   * ACK; 0 ACKs every out-of-order segment (ack-policy.ts sackCompress).
+   */
+  compSackNr: number;
   /** RACK/early retransmit mode (Linux tcp_early_retrans = 3: TLP and RACK); read by loss recovery. */
   earlyRetrans: number;
   /** F-RTO (RFC 5682 §3, SACK-enhanced) after a retransmission timeout (Linux tcp_frto, default on). */
@@ -159,6 +165,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   ephemeralPortMax: 60999,
   rfc1337: true,
   dsack: true,
+  compSackNr: 44,
   earlyRetrans: 3,
   frto: true,
   minRttWlenSec: 300,
