@@ -112,7 +112,7 @@ export interface TcpOptions {
    * ACK; 0 ACKs every out-of-order segment (ack-policy.ts sackCompress).
    */
   compSackNr: number;
-  /** RACK/early retransmit mode (Linux tcp_early_retrans = 3: TLP and RACK); read by loss recovery. */
+  /** Linux tcp_early_retrans: 3 (default) or 4 arm the tail loss probe (loss-probe.ts), any other value turns it off. */
   earlyRetrans: number;
   /** F-RTO (RFC 5682 §3, SACK-enhanced) after a retransmission timeout (Linux tcp_frto, default on). */
   frto: boolean;
