@@ -229,11 +229,15 @@ async function main(): Promise<void> {
         const ours: number[] = [];
         const peer: Record<string, number> = {};
         const peerK: Record<string, number> = {};
+        const serverK: Record<string, number> = {};
         for (let r = 0; r < cfg.rounds; r++) {
           const beforeK = kernelCounters(client);
+          const beforeS = kernelCounters(server);
           kern.push(mbps(await runIn(client, clientScript('10.81.0.2', dir))));
           const afterK = kernelCounters(client);
+          const afterS = kernelCounters(server);
           for (const k of Object.keys(afterK)) peerK[k] = (peerK[k] ?? 0) + afterK[k] - (beforeK[k] ?? 0);
+          for (const k of Object.keys(afterS)) serverK[k] = (serverK[k] ?? 0) + afterS[k] - (beforeS[k] ?? 0);
           tracing = loss === chartLoss && dir === 'down' && r === 0;
           const before = kernelCounters(client);
           ours.push(mbps(await runIn(client, clientScript('10.82.0.2', dir))));
@@ -249,6 +253,8 @@ async function main(): Promise<void> {
         const st = stack.tcp.stats;
         const keys = ['RetransSegs', 'TCPTimeouts', 'TCPLossProbes', 'TCPSackRecovery', 'TCPLostRetransmit', 'TCPFullUndo', 'TCPLossUndo'];
         console.log(row, '|', keys.map((k) => `${k}=${st[k] ?? 0}`).join(' '));
+        // The kernel server's side of the same transfers, for like-with-like counters.
+        console.log('      kernel server               |', keys.map((k) => `${k}=${serverK[k] ?? 0}`).join(' '));
         // The kernel client's side of the tunstack transfers (its sends when uploading).
         const peerKeys = ['RetransSegs', 'TCPTimeouts', 'TCPLossProbes', 'TCPSackRecovery', 'TCPDSACKRecv', 'TCPSpuriousRTOs', 'TCPDSACKOldSent', 'TCPDSACKOfoSent', 'DelayedACKs', 'TCPOFOQueue'];
         console.log('      kernel client with tunstack |', peerKeys.map((k) => `${k}=${peer[k] ?? 0}`).join(' '));
