@@ -65,12 +65,18 @@ export class TupleTable<T> {
 
   /** Remove the entry for `t`; if `only` is given, only when it is that value (a stale unregister must not evict a successor). */
   delete(t: FourTuple, only?: T): boolean {
-    const lk = endpointKey(t.localAddr, t.localPort);
+    return this.remove(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, only);
+  }
+
+  /** delete() by fields, for callers that hold the tuple in numbers (no object per call). */
+  remove(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, only?: T): boolean {
+    const lk = endpointKey(localAddr, localPort);
     const inner = this.innerOf(lk);
     if (!inner) return false;
-    const rk = endpointKey(t.remoteAddr, t.remotePort);
-    if (only !== undefined ? inner.get(rk) !== only : !inner.has(rk)) return false;
-    inner.delete(rk);
+    const rk = endpointKey(remoteAddr, remotePort);
+    if (only !== undefined && inner.get(rk) !== only) return false;
+    // Map#delete says whether it found the key: no separate has() (each is a hash of a heap number).
+    if (!inner.delete(rk)) return false;
     this.count--;
     if (inner.size === 0) {
       this.byLocal.delete(lk);
@@ -80,6 +86,13 @@ export class TupleTable<T> {
       }
     }
     return true;
+  }
+
+  /** Remove the entry for `t` and return its value (undefined if none): one lookup fewer than get() then delete(). */
+  take(t: FourTuple): T | undefined {
+    const v = this.getTuple(t);
+    if (v !== undefined) this.delete(t);
+    return v;
   }
 
   *values(): IterableIterator<T> {

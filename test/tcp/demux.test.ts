@@ -49,3 +49,15 @@ describe('TupleTable', () => {
     expect(table.size).toBe(2);
   });
 });
+
+describe('TupleTable.take', () => {
+  it('returns and removes the value, and leaves other entries', () => {
+    const table = new TupleTable<number>();
+    table.set(t(1, 80, 9, 1000), 0);
+    table.set(t(1, 80, 9, 1001), 1);
+    expect(table.take(t(1, 80, 9, 1000))).toBe(0);
+    expect(table.take(t(1, 80, 9, 1000))).toBeUndefined();
+    expect(table.get(1, 80, 9, 1001)).toBe(1);
+    expect(table.size).toBe(1);
+  });
+});
