@@ -94,10 +94,11 @@ export interface TunSide {
   stack: Stack;
 }
 
-export function tunSide(mtu: number, offload: 'on' | 'off'): TunSide {
+/** `txThread`: writes on the addon's writer thread (TunLinkOptions.txThread); undefined: the link's default. */
+export function tunSide(mtu: number, offload: 'on' | 'off', txThread?: boolean): TunSide {
   const ns = netns(`${tag}t${mtu}${offload}`);
-  const link = TunLink.open({ name: 'tun0', netns: ns, mtu, addr: '10.79.0.1', prefixLen: 24, up: true, offload });
-  console.log(`tun mtu ${mtu}: ${link.offloadNote || 'offload off'}`);
+  const link = TunLink.open({ name: 'tun0', netns: ns, mtu, addr: '10.79.0.1', prefixLen: 24, up: true, offload, txThread });
+  console.log(`tun mtu ${mtu}: ${link.offloadNote || 'offload off'}${link.txThread ? ', writer thread' : ''}`);
   return { ns, stack: new Stack({ link, addr: '10.79.0.2' }) };
 }
 

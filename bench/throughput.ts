@@ -8,7 +8,7 @@
  *
  * Everything lives in namespaces this script creates and removes; every
  * transfer is bounded in bytes and time. Run as root:
- *   npm run bench:throughput [-- --quick] [-- --rounds N --mib N]
+ *   npm run bench:throughput [-- --quick] [-- --rounds N --mib N] [-- --dir up|down] [-- --tx-thread on|off]
  * Prints one table, writes bench/results/latest.json and latest.svg.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,9 +19,25 @@ import { IMPLS, caseKey, summarize, svgChart, table, type Case, type Impl, type 
 import { cleanupNetns, kernelRun, tunSide, tunstackRun, vethPair } from './throughput-run.js';
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, mib: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    mib: { type: 'string' },
+    'tx-thread': { type: 'string' },
+    dir: { type: 'string' },
+  },
   strict: true,
 });
+const TX_THREAD = values['tx-thread'] === undefined ? undefined : values['tx-thread'] === 'on';
+if (values['tx-thread'] !== undefined && !['on', 'off'].includes(values['tx-thread'])) {
+  console.error('--tx-thread takes on or off (writes on the addon writer thread or the JS thread)');
+  process.exit(2);
+}
+if (values.dir !== undefined && values.dir !== 'up' && values.dir !== 'down') {
+  console.error('--dir takes up (kernel -> tunstack) or down (tunstack -> kernel)');
+  process.exit(2);
+}
+const DIRS = values.dir === undefined ? (['up', 'down'] as const) : ([values.dir] as const);
 const QUICK = values.quick === true;
 const ROUNDS = Number(values.rounds ?? (QUICK ? 1 : 3));
 const MIB = Number(values.mib ?? (QUICK ? 64 : 256));
@@ -31,7 +47,7 @@ const BYTES = MIB * 1024 * 1024;
 
 async function main(): Promise<void> {
   const cases: Case[] = [];
-  for (const mtu of MTUS) for (const streams of STREAMS) for (const dir of ['up', 'down'] as const) cases.push({ dir, streams, mtu });
+  for (const mtu of MTUS) for (const streams of STREAMS) for (const dir of DIRS) cases.push({ dir, streams, mtu });
   const results = new Map<string, Sample[]>();
   const add = (impl: Impl, c: Case, s: Sample): void => {
     const k = `${impl} ${caseKey(c)}`;
@@ -40,8 +56,8 @@ async function main(): Promise<void> {
   };
   for (const mtu of MTUS) {
     const veth = vethPair(mtu);
-    const off = tunSide(mtu, 'off');
-    const on = tunSide(mtu, 'on');
+    const off = tunSide(mtu, 'off', TX_THREAD);
+    const on = tunSide(mtu, 'on', TX_THREAD);
     try {
       for (let round = 0; round < ROUNDS; round++) {
         for (const c of cases.filter((x) => x.mtu === mtu)) {

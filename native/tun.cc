@@ -5,7 +5,8 @@
 //   new TunDevice({ name, mode: 'tun'|'tap', netns?, mtu?, addr?, prefixLen?, up? })
 //     .name .fd .mode .readSize
 //     .start(onBatch(arrayBuffer, pairs: Uint32Array [off, len, off, len, ...]))
-//     .writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array) -> [sent, dropped, lastErrno, queued, eagainTotal]
+//     .writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array)
+//        -> [sent, dropped, lastErrno, queued, eagainTotal, doneJob, jobId]
 //     .txStats() -> Float64Array of totals, indexed as TX_STATS in src/link/native.ts
 //   A write that fails with EAGAIN is queued (copied) with every packet after
 //   it and written when the fd polls writable; `queued` counts those. The
@@ -14,6 +15,11 @@
 //   With { vnetHdr: true } (IFF_VNET_HDR) every packet read starts with a
 //   10-byte virtio_net_hdr, and writeBatch takes one header per packet in
 //   `vnetHdrs` (10 bytes each) and writes [header, packet] with writev.
+//   Without it, a header with NEEDS_CSUM still says which checksum the addon
+//   must finish (checksum.h): the no-offload path sums payloads in C.
+//   With { txThread: true } writeBatch only queues: a writer thread
+//   (tx-writer.h) writes, and JS keeps every buffer of job `jobId` untouched
+//   until a later call reports doneJob >= jobId.
 //   .offload is the TUN_F_* flags the kernel accepted (TUNSETOFFLOAD), and
 //   .offloadErrno the errno if it refused the requested ones.
 //     .close() .ref() .unref()
@@ -24,6 +30,7 @@
 
 #include "common.h"
 #include "tx-backlog.h"
+#include "tx-writer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -77,6 +84,8 @@ struct OpenOptions {
   double txQueueMax = 0;
   // TUN_F_* flags to ask for with TUNSETOFFLOAD (vnetHdr only).
   int offloadFlags = kDefaultOffload;
+  // Write from a writer thread (tx-writer.h) instead of the JS thread.
+  bool txThread = false;
 };
 
 struct OpenResult {
@@ -204,6 +213,8 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     mtu_ = o.mtu > 0 ? o.mtu : 1500;
     vnet_ = o.vnetHdr;
     readSize_ = vnet_ ? kVnetReadSize : mtu_ + kLinkHeaderRoom;
+    if (o.txThread)
+      writer_.reset(new tunstack::TxWriter(fd_, vnet_, o.txQueueMax > 0 ? static_cast<size_t>(o.txQueueMax) : kDefaultTxQueueMax));
     Napi::Object self = info.This().As<Napi::Object>();
     self.Set("name", Napi::String::New(env, res.name));
     self.Set("vnetHdr", Napi::Boolean::New(env, vnet_));
@@ -212,6 +223,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     self.Set("fd", Napi::Number::New(env, fd_));
     self.Set("mode", Napi::String::New(env, o.tap ? "tap" : "tun"));
     self.Set("readSize", Napi::Number::New(env, readSize_));
+    self.Set("txThread", Napi::Boolean::New(env, writer_ != nullptr));
   }
 
   ~TunDevice() override { Shutdown(); }
@@ -237,6 +249,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     if (o.txQueueMax < 0) throw Napi::RangeError::New(env, "txQueueMax must be >= 0");
     if (obj.Has("offloadFlags") && obj.Get("offloadFlags").IsNumber())
       o.offloadFlags = obj.Get("offloadFlags").As<Napi::Number>().Int32Value();
+    if (obj.Has("txThread")) o.txThread = obj.Get("txThread").ToBoolean();
     return o;
   }
 
@@ -343,11 +356,12 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     uint32_t len = arr.Length();
     const uint8_t* hdrs = nullptr;
     static const uint8_t kZeroHdr[kVnetHdrLen] = {0};
-    if (vnet_ && info.Length() >= 2 && info[1].IsTypedArray()) {
+    if (info.Length() >= 2 && info[1].IsTypedArray()) {
       Napi::Uint8Array h = info[1].As<Napi::Uint8Array>();
       if (h.ByteLength() < len * kVnetHdrLen) throw Napi::RangeError::New(env, "vnetHdrs shorter than 10 bytes per packet");
       hdrs = h.Data();
     }
+    if (writer_) return Submit(env, arr, len, hdrs);
     uint32_t sent = 0, dropped = 0, lastErrno = 0, queued = 0;
     for (uint32_t i = 0; i < len; i++) {
       Napi::Value v = arr.Get(i);
@@ -356,6 +370,16 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
         continue;
       }
       Napi::Uint8Array b = v.As<Napi::Uint8Array>();
+      if (!vnet_ && hdrs) {
+        // No device offload: finish a partial checksum here (checksum.h).
+        tunstack::TxPacket p{b.Data(), static_cast<uint32_t>(b.ByteLength()), {}};
+        memcpy(p.hdr, hdrs + i * kVnetHdrLen, kVnetHdrLen);
+        if (!tunstack::SoftwareChecksum(p)) {
+          dropped++;
+          lastErrno = EINVAL;
+          continue;
+        }
+      }
       const uint8_t* hdr = vnet_ ? (hdrs ? hdrs + i * kVnetHdrLen : kZeroHdr) : nullptr;
       size_t hdrLen = vnet_ ? kVnetHdrLen : 0;
       // Behind a backlog (an earlier EAGAIN) packets queue to keep their order.
@@ -392,18 +416,52 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
         sent++;
       }
     }
-    Napi::Array out = Napi::Array::New(env, 5);
+    return Result(env, sent, dropped, lastErrno, queued, static_cast<double>(tx_.stats().eagain), 0, 0);
+  }
+
+  static Napi::Value Result(Napi::Env env, double sent, uint32_t dropped, uint32_t lastErrno, uint32_t queued,
+                            double eagain, double doneJob, double jobId) {
+    Napi::Array out = Napi::Array::New(env, 7);
     out.Set(0u, sent);
     out.Set(1u, dropped);
     out.Set(2u, lastErrno);
     out.Set(3u, queued);
-    out.Set(4u, static_cast<double>(tx_.stats().eagain));
+    out.Set(4u, eagain);
+    out.Set(5u, doneJob);
+    out.Set(6u, jobId);
     return out;
+  }
+
+  // txThread: hand the batch to the writer thread (pointers only; JS keeps
+  // the memory until doneJob reaches the returned jobId).
+  Napi::Value Submit(Napi::Env env, Napi::Array arr, uint32_t len, const uint8_t* hdrs) {
+    std::vector<tunstack::TxPacket> pkts;
+    pkts.reserve(len);
+    uint32_t dropped = 0;
+    for (uint32_t i = 0; i < len; i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsTypedArray() || fd_ < 0) {
+        dropped++;
+        continue;
+      }
+      Napi::Uint8Array b = v.As<Napi::Uint8Array>();
+      tunstack::TxPacket p{b.Data(), static_cast<uint32_t>(b.ByteLength()), {}};
+      if (hdrs) memcpy(p.hdr, hdrs + i * kVnetHdrLen, kVnetHdrLen);
+      pkts.push_back(p);
+    }
+    uint32_t full = 0;
+    uint64_t id = fd_ >= 0 ? writer_->Submit(std::move(pkts), &full) : 0;
+    const tunstack::TxWriter::Stats& s = writer_->stats();
+    // `sent` is the writer's running total here (the writes happen later).
+    return Result(env, static_cast<double>(s.sent.load()), dropped, 0, static_cast<uint32_t>(len - dropped - full),
+                  static_cast<double>(s.eagain.load()),
+                  static_cast<double>(writer_->Done()), static_cast<double>(id));
   }
 
   // Totals of the TX backlog since open; the order is TX_STATS in
   // src/link/native.ts. Readable after close (closeDiscarded is set then).
   Napi::Value TxStats(const Napi::CallbackInfo& info) {
+    if (writer_) return WriterStats(info.Env());
     const tunstack::TxBacklog::Stats& s = tx_.stats();
     const double v[] = {static_cast<double>(s.eagain),     static_cast<double>(s.queued),
                         static_cast<double>(s.queueFull),  static_cast<double>(s.lateSent),
@@ -412,6 +470,21 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
                         static_cast<double>(s.closeDiscarded)};
     constexpr size_t n = sizeof v / sizeof v[0];
     Napi::Float64Array out = Napi::Float64Array::New(info.Env(), n);
+    for (size_t i = 0; i < n; i++) out[i] = v[i];
+    return out;
+  }
+
+  // The writer thread's totals in the same slots: every packet passes its
+  // queue, so `queued` and `lateSent` count all of them.
+  Napi::Value WriterStats(Napi::Env env) {
+    tunstack::TxWriter::Stats& s = writer_->stats();
+    const double v[] = {static_cast<double>(s.eagain.load()),    static_cast<double>(s.queued.load()),
+                        static_cast<double>(s.queueFull.load()), static_cast<double>(s.sent.load()),
+                        static_cast<double>(s.errors.load()),    static_cast<double>(s.lastErrno.load()),
+                        static_cast<double>(writer_->pendingPackets()), static_cast<double>(writer_->pendingBytes()),
+                        static_cast<double>(s.discarded.load()), static_cast<double>(writer_->Done())};
+    constexpr size_t n = sizeof v / sizeof v[0];
+    Napi::Float64Array out = Napi::Float64Array::New(env, n);
     for (size_t i = 0; i < n; i++) out[i] = v[i];
     return out;
   }
@@ -440,6 +513,8 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     writableArmed_ = false;
     // A backlog still waiting for EAGAIN to clear dies with the fd: counted.
     tx_.Discard();
+    // The writer thread finishes (or counts) its queue and is joined before the fd closes.
+    if (writer_) writer_->Stop();
     if (fd_ >= 0) {
       close(fd_);
       fd_ = -1;
@@ -454,6 +529,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   int mtu_ = 1500;
   bool vnet_ = false;
   tunstack::TxBacklog tx_;
+  std::unique_ptr<tunstack::TxWriter> writer_;
   bool writableArmed_ = false;
   size_t readSize_ = 0;
   bool refed_ = true;
@@ -468,8 +544,23 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   std::unique_ptr<Napi::AsyncContext> asyncCtx_;
 };
 
+// finishChecksum(packet, csumStart, csumOffset) -> boolean: the C checksum
+// the no-offload send path uses (checksum.h), exported for its golden tests.
+Napi::Value FinishChecksum(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "finishChecksum(packet, csumStart, csumOffset)");
+  Napi::Uint8Array b = info[0].As<Napi::Uint8Array>();
+  int64_t start = info[1].As<Napi::Number>().Int64Value();
+  int64_t offset = info[2].As<Napi::Number>().Int64Value();
+  if (start < 0 || offset < 0) return Napi::Boolean::New(env, false);
+  return Napi::Boolean::New(env, tunstack::FinishPartialChecksum(b.Data(), b.ByteLength(), static_cast<size_t>(start),
+                                                                 static_cast<size_t>(offset)));
+}
+
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("TunDevice", TunDevice::Init(env));
+  exports.Set("finishChecksum", Napi::Function::New(env, FinishChecksum));
   return exports;
 }
 

@@ -23,6 +23,13 @@
  * packets written later count in txPackets and txBacklogWritten. The
  * backlog counters are read from the addon at each flush and on
  * counterGroups (syncTxStats).
+ *
+ * With `txThread` the writes run on the addon's writer thread
+ * (native/tx-writer.h): flush only queues the batch, and the batch and the
+ * TX slab it was carved from are kept until the addon reports the job done
+ * (doneJob), so C never reads memory JS has reused. Without IFF_VNET_HDR the
+ * addon finishes TCP checksums in C (caps.txChecksumOffload: the stack
+ * writes only the pseudo-header sum, JS never reads the payload on send).
  */
 import type { Link, LinkCapabilities, ReceiveHandler } from './link.js';
 import { makeCounters } from '../util/counters.js';
@@ -96,8 +103,15 @@ export class NativeLink implements Link {
   private queueCsum: boolean[] = [];
   private hdrs = new Uint8Array(64 * VNET_HDR_LEN);
   /** TX slab (allocTx): packets queued since the last flush live here; reused after each flush. */
-  private txSlab = Buffer.allocUnsafeSlow(TX_SLAB);
+  private txSlab: Buffer = Buffer.allocUnsafeSlow(TX_SLAB);
   private txPos = 0;
+  /** Opened with txThread: the addon's writer thread writes (flush only queues). */
+  readonly txThread: boolean;
+  /** txThread: full TX slabs waiting for the writer; job -1 until the flush that covers their last packet. */
+  private retiredSlabs: { slab: Buffer; job: number }[] = [];
+  /** txThread: batches handed to the writer thread, kept alive until doneJob reaches their job. */
+  private inflight: { job: number; batch: Buffer[] }[] = [];
+  private doneJob = 0;
   private flushScheduled = false;
   private closed = false;
   /** Written / failed by writeBatch itself; the backlog's share comes from txStats. */
@@ -110,6 +124,7 @@ export class NativeLink implements Link {
     this.name = dev.name;
     this.mode = dev.mode;
     this.vnet = dev.vnetHdr === true;
+    this.txThread = dev.txThread === true;
     const off = dev.offload ?? 0;
     // TAP frames would need csum_start past the Ethernet header: offloads are TUN only for now.
     const ipLevel = dev.mode === 'tun';
@@ -117,7 +132,8 @@ export class NativeLink implements Link {
       mtu,
       headroom: this.vnet ? VNET_HDR_LEN : 0,
       rxChecksumVerified: this.vnet,
-      txChecksumOffload: this.vnet && ipLevel && (off & TUN_F_CSUM) !== 0,
+      // A plain TUN: the addon finishes partial checksums in C (native/checksum.h).
+      txChecksumOffload: ipLevel && (this.vnet ? (off & TUN_F_CSUM) !== 0 : true),
       gsoMaxSize: this.vnet && ipLevel && (off & TUN_F_CSUM) !== 0 && (off & TUN_F_TSO4) !== 0 ? GSO_MAX_SIZE : 0,
     };
     this.offloadNote = !this.vnet
@@ -223,12 +239,27 @@ export class NativeLink implements Link {
   allocTx(len: number): Buffer {
     if (this.txPos + len > this.txSlab.length) {
       if (len > TX_SLAB / 4) return Buffer.allocUnsafe(len);
-      this.txSlab = Buffer.allocUnsafeSlow(TX_SLAB);
+      this.txSlab = this.txThread ? this.nextSlab() : Buffer.allocUnsafeSlow(TX_SLAB);
       this.txPos = 0;
     }
     const b = this.txSlab.subarray(this.txPos, this.txPos + len);
     this.txPos = (this.txPos + len + 7) & ~7;
     return b;
+  }
+
+  /**
+   * txThread: the current slab is full. It waits for the writer (its job is
+   * the next flush's); the oldest waiting slab the writer has finished is
+   * reused, else a new one is allocated.
+   */
+  private nextSlab(): Buffer {
+    this.retiredSlabs.push({ slab: this.txSlab, job: -1 });
+    const head = this.retiredSlabs[0];
+    if (head.job >= 0 && head.job <= this.doneJob) {
+      this.retiredSlabs.shift();
+      return head.slab;
+    }
+    return Buffer.allocUnsafeSlow(TX_SLAB);
   }
 
   send(packet: Buffer, gsoSize = 0, csumPartial = false): void {
@@ -237,7 +268,7 @@ export class NativeLink implements Link {
       return;
     }
     this.queue.push(packet);
-    if (this.vnet) {
+    if (this.vnet || this.caps.txChecksumOffload) {
       this.queueGso.push(gsoSize);
       this.queueCsum.push(csumPartial && this.caps.txChecksumOffload);
     }
@@ -255,14 +286,19 @@ export class NativeLink implements Link {
     this.queue = [];
     const c = this.counters;
     let hdrs: Uint8Array | undefined;
-    if (this.vnet) hdrs = this.vnetHeaders(batch);
-    const [sent, dropped, errno, queued, eagain] = this.dev.writeBatch(batch, hdrs);
-    this.txPos = 0; // every queued packet has been written (or copied by the addon)
+    if (this.vnet || this.caps.txChecksumOffload) hdrs = this.vnetHeaders(batch);
+    const r = this.dev.writeBatch(batch, hdrs);
     c.txBatches++;
+    for (const p of batch) c.txBytes += p.length;
+    if (this.txThread) {
+      this.afterSubmit(batch, r);
+      return;
+    }
+    const [sent, dropped, errno, queued, eagain] = r;
+    this.txPos = 0; // every queued packet has been written (or copied by the addon)
     this.sentDirect += sent;
     this.errorsDirect += dropped;
     if (errno !== 0) this.lastWriteErrno = errno;
-    for (const p of batch) c.txBytes += p.length;
     // The common case (no backlog before or now) stays one native call per flush.
     if (queued > 0 || eagain !== c.txEagain || c.txBacklogPackets > 0) {
       this.syncTxStats();
@@ -270,6 +306,26 @@ export class NativeLink implements Link {
       c.txPackets += sent;
       c.txWriteErrors += dropped;
     }
+  }
+
+  /**
+   * txThread: keep the batch (and the slabs it used) until the writer thread
+   * is done with it; release what it finished. `sent` is its running total.
+   */
+  private afterSubmit(batch: Buffer[], r: [number, number, number, number, number, number, number]): void {
+    const [sentTotal, dropped, , queued, eagain, doneJob, job] = r;
+    const c = this.counters;
+    this.doneJob = doneJob;
+    for (const s of this.retiredSlabs) if (s.job < 0) s.job = job;
+    const fl = this.inflight;
+    let n = 0;
+    while (n < fl.length && fl[n].job <= doneJob) n++;
+    if (n > 0) fl.splice(0, n);
+    if (queued > 0) fl.push({ job, batch });
+    this.errorsDirect += dropped;
+    // Writer-thread errors (lateErrors) reach the counters on counterGroups.
+    if (queued + dropped < batch.length || eagain !== c.txEagain || dropped > 0) this.syncTxStats();
+    else c.txPackets = sentTotal;
   }
 
   /** One virtio_net_hdr per queued packet, in one reused array (Linux virtio_net_hdr_from_skb). */
