@@ -96,7 +96,7 @@ export interface TunSide {
 
 /** `txThread`: writes on the addon's writer thread (TunLinkOptions.txThread); undefined: the link's default. */
 export function tunSide(mtu: number, offload: 'on' | 'off', txThread?: boolean): TunSide {
-  const ns = netns(`${tag}t${mtu}${offload}`);
+  const ns = netns(`${tag}t${mtu}${offload}${txThread === undefined ? '' : txThread ? 'w' : 's'}`);
   const link = TunLink.open({ name: 'tun0', netns: ns, mtu, addr: '10.79.0.1', prefixLen: 24, up: true, offload, txThread });
   console.log(`tun mtu ${mtu}: ${link.offloadNote || 'offload off'}${link.txThread ? ', writer thread' : ''}`);
   return { ns, stack: new Stack({ link, addr: '10.79.0.2' }) };
