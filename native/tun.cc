@@ -363,49 +363,23 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     }
     if (writer_) return Submit(env, arr, len, hdrs);
     uint32_t sent = 0, dropped = 0, lastErrno = 0, queued = 0;
-    for (uint32_t i = 0; i < len; i++) {
-      Napi::Value v = arr.Get(i);
-      if (!v.IsTypedArray() || fd_ < 0) {
-        dropped++;
-        continue;
-      }
-      Napi::Uint8Array b = v.As<Napi::Uint8Array>();
-      if (!vnet_ && hdrs) {
-        // No device offload: finish a partial checksum here (checksum.h).
-        tunstack::TxPacket p{b.Data(), static_cast<uint32_t>(b.ByteLength()), {}};
-        memcpy(p.hdr, hdrs + i * kVnetHdrLen, kVnetHdrLen);
-        if (!tunstack::SoftwareChecksum(p)) {
-          dropped++;
-          lastErrno = EINVAL;
-          continue;
-        }
-      }
-      const uint8_t* hdr = vnet_ ? (hdrs ? hdrs + i * kVnetHdrLen : kZeroHdr) : nullptr;
-      size_t hdrLen = vnet_ ? kVnetHdrLen : 0;
-      // Behind a backlog (an earlier EAGAIN) packets queue to keep their order.
+    // One packet as [a, b] (the vnet header and the packet, or a GSO
+    // segment's header and payload slice): written, or queued behind an
+    // earlier EAGAIN to keep the order (tx-backlog.h copies it), or dropped.
+    auto writeParts = [&](const uint8_t* a, size_t aLen, const uint8_t* b, size_t bLen) {
       if (!tx_.empty()) {
-        if (tx_.Push(hdr, hdrLen, b.Data(), b.ByteLength())) queued++;
-        continue;
+        if (tx_.Push(a, aLen, b, bLen)) queued++;
+        return true;
       }
+      struct iovec iov[2] = {{const_cast<uint8_t*>(a), aLen}, {const_cast<uint8_t*>(b), bLen}};
+      int cnt = aLen > 0 ? 2 : 1;
       ssize_t r;
-      if (vnet_) {
-        // [virtio_net_hdr, packet] in one writev: the packet is not copied to make room.
-        struct iovec iov[2];
-        iov[0].iov_base = const_cast<uint8_t*>(hdrs ? hdrs + i * kVnetHdrLen : kZeroHdr);
-        iov[0].iov_len = kVnetHdrLen;
-        iov[1].iov_base = b.Data();
-        iov[1].iov_len = b.ByteLength();
-        do {
-          r = writev(fd_, iov, 2);
-        } while (r < 0 && errno == EINTR);
-      } else {
-        do {
-          r = write(fd_, b.Data(), b.ByteLength());
-        } while (r < 0 && errno == EINTR);
-      }
+      do {
+        r = writev(fd_, aLen > 0 ? iov : iov + 1, cnt);
+      } while (r < 0 && errno == EINTR);
       if (r < 0 && errno == EAGAIN) {
         tx_.stats().eagain++;
-        if (tx_.Push(hdr, hdrLen, b.Data(), b.ByteLength())) {
+        if (tx_.Push(a, aLen, b, bLen)) {
           queued++;
           ArmWritable(true);
         }
@@ -415,6 +389,40 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
       } else {
         sent++;
       }
+      return true;
+    };
+    for (uint32_t i = 0; i < len; i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsTypedArray() || fd_ < 0) {
+        dropped++;
+        continue;
+      }
+      Napi::Uint8Array b = v.As<Napi::Uint8Array>();
+      if (!vnet_ && hdrs) {
+        // No device offload: cut a super-packet (soft-gso.h) or finish a
+        // partial checksum (checksum.h) here, as Linux does for such a device.
+        tunstack::TxPacket p{b.Data(), static_cast<uint32_t>(b.ByteLength()), {}};
+        memcpy(p.hdr, hdrs + i * kVnetHdrLen, kVnetHdrLen);
+        if (tunstack::IsGso(p)) {
+          int n = tunstack::SoftGsoTcp4(p.data, p.len, tunstack::GsoSize(p), [&](struct iovec* iov, int) {
+            return writeParts(static_cast<uint8_t*>(iov[0].iov_base), iov[0].iov_len, static_cast<uint8_t*>(iov[1].iov_base),
+                              iov[1].iov_len);
+          });
+          if (n < 0) {
+            dropped++;
+            lastErrno = EINVAL;
+          }
+          continue;
+        }
+        if (!tunstack::SoftwareChecksum(p)) {
+          dropped++;
+          lastErrno = EINVAL;
+          continue;
+        }
+      }
+      // With IFF_VNET_HDR: [virtio_net_hdr, packet] in one writev, the packet is not copied to make room.
+      if (vnet_) writeParts(hdrs ? hdrs + i * kVnetHdrLen : kZeroHdr, kVnetHdrLen, b.Data(), b.ByteLength());
+      else writeParts(nullptr, 0, b.Data(), b.ByteLength());
     }
     return Result(env, sent, dropped, lastErrno, queued, static_cast<double>(tx_.stats().eagain), 0, 0);
   }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include "checksum.h"
+#include "soft-gso.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -54,6 +55,11 @@ inline bool SoftwareChecksum(TxPacket& p) {
   size_t offset = p.hdr[8] | (p.hdr[9] << 8);
   return FinishPartialChecksum(p.data, p.len, start, offset);
 }
+
+// A header asking for GSO (gso_type != NONE): without IFF_VNET_HDR the
+// addon cuts it itself (soft-gso.h).
+inline bool IsGso(const TxPacket& p) { return p.hdr[1] != 0; }
+inline size_t GsoSize(const TxPacket& p) { return p.hdr[4] | (p.hdr[5] << 8); }
 
 class TxWriter {
  public:
@@ -162,6 +168,15 @@ class TxWriter {
 
   // Returns false only when the device is closing and the fd is still full.
   bool WriteOne(TxPacket& p) {
+    if (!vnet_ && IsGso(p)) {
+      bool ok = true;
+      int n = SoftGsoTcp4(p.data, p.len, GsoSize(p), [&](struct iovec* iov, int cnt) { return ok = WriteIov(iov, cnt); });
+      if (n < 0) {
+        stats_.errors++;
+        stats_.lastErrno = EINVAL;
+      }
+      return ok;
+    }
     if (!vnet_ && !SoftwareChecksum(p)) {
       stats_.errors++;
       stats_.lastErrno = EINVAL;
@@ -171,6 +186,10 @@ class TxWriter {
     int cnt = 0;
     if (vnet_) iov[cnt++] = {p.hdr, kTxHdrLen};
     iov[cnt++] = {p.data, p.len};
+    return WriteIov(iov, cnt);
+  }
+
+  bool WriteIov(struct iovec* iov, int cnt) {
     for (;;) {
       ssize_t r = writev(fd_, iov, cnt);
       if (r >= 0) {

@@ -27,9 +27,15 @@
  * With `txThread` the writes run on the addon's writer thread
  * (native/tx-writer.h): flush only queues the batch, and the batch and the
  * TX slab it was carved from are kept until the addon reports the job done
- * (doneJob), so C never reads memory JS has reused. Without IFF_VNET_HDR the
- * addon finishes TCP checksums in C (caps.txChecksumOffload: the stack
- * writes only the pseudo-header sum, JS never reads the payload on send).
+ * (doneJob), so C never reads memory JS has reused.
+ *
+ * Without IFF_VNET_HDR (--offload off) the addon does in C what Linux does
+ * for a device without offloads: it finishes TCP checksums
+ * (native/checksum.h; caps.txChecksumOffload: the stack writes only the
+ * pseudo-header sum) and cuts TCP super-packets into MSS segments
+ * (native/soft-gso.h; caps.gsoMaxSize), each written as [header, slice of
+ * the super-packet]: JS works per super-packet and never reads the payload
+ * on send. The kernel still gets plain MTU-sized packets with full checksums.
  */
 import type { Link, LinkCapabilities, ReceiveHandler } from './link.js';
 import { makeCounters } from '../util/counters.js';
@@ -134,7 +140,8 @@ export class NativeLink implements Link {
       rxChecksumVerified: this.vnet,
       // A plain TUN: the addon finishes partial checksums in C (native/checksum.h).
       txChecksumOffload: ipLevel && (this.vnet ? (off & TUN_F_CSUM) !== 0 : true),
-      gsoMaxSize: this.vnet && ipLevel && (off & TUN_F_CSUM) !== 0 && (off & TUN_F_TSO4) !== 0 ? GSO_MAX_SIZE : 0,
+      // A plain TUN: the addon cuts super-packets itself (native/soft-gso.h), as Linux GSO does for a device without TSO.
+      gsoMaxSize: ipLevel && (this.vnet ? (off & TUN_F_CSUM) !== 0 && (off & TUN_F_TSO4) !== 0 : true) ? GSO_MAX_SIZE : 0,
     };
     this.offloadNote = !this.vnet
       ? ''
