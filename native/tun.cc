@@ -566,7 +566,37 @@ Napi::Value FinishChecksum(const Napi::CallbackInfo& info) {
                                                                  static_cast<size_t>(offset)));
 }
 
+// softGsoTcp4(packet, gsoSize) -> Buffer[] | null: the segments the
+// no-offload path writes for a super-packet (soft-gso.h), each copied out for
+// the golden tests; null if the headers are malformed.
+Napi::Value SoftGso(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "softGsoTcp4(packet, gsoSize)");
+  Napi::Uint8Array b = info[0].As<Napi::Uint8Array>();
+  int64_t gso = info[1].As<Napi::Number>().Int64Value();
+  if (gso <= 0 || gso > 65535) return env.Null();
+  std::vector<Napi::Value> segs;
+  int n = tunstack::SoftGsoTcp4(b.Data(), b.ByteLength(), static_cast<size_t>(gso), [&](struct iovec* iov, int cnt) {
+    size_t total = 0;
+    for (int i = 0; i < cnt; i++) total += iov[i].iov_len;
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, total);
+    size_t at = 0;
+    for (int i = 0; i < cnt; i++) {
+      memcpy(out.Data() + at, iov[i].iov_base, iov[i].iov_len);
+      at += iov[i].iov_len;
+    }
+    segs.push_back(out);
+    return true;
+  });
+  if (n < 0) return env.Null();
+  Napi::Array arr = Napi::Array::New(env, segs.size());
+  for (size_t i = 0; i < segs.size(); i++) arr.Set(static_cast<uint32_t>(i), segs[i]);
+  return arr;
+}
+
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  exports.Set("softGsoTcp4", Napi::Function::New(env, SoftGso));
   exports.Set("TunDevice", TunDevice::Init(env));
   exports.Set("finishChecksum", Napi::Function::New(env, FinishChecksum));
   return exports;

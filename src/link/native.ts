@@ -119,6 +119,11 @@ interface NativeAddon {
    * complement at csumStart + csumOffset. False if the offsets do not fit.
    */
   finishChecksum(packet: Uint8Array, csumStart: number, csumOffset: number): boolean;
+  /**
+   * The segments the no-offload path writes for a TCP/IPv4 super-packet
+   * (native/soft-gso.h), copied out; null if its headers are malformed.
+   */
+  softGsoTcp4(packet: Uint8Array, gsoSize: number): Buffer[] | null;
 }
 
 /** An error from the addon: `code` like 'EPERM', `errno` negative as in Node, `syscall`. */
