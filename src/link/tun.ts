@@ -88,6 +88,12 @@ export interface TunLinkOptions extends Omit<NativeOpenOptions, 'mode' | 'vnetHd
   offload?: 'on' | 'off';
   /** Keep the Node process alive while the device is open (default true). */
   ref?: boolean;
+  /**
+   * Write from the addon's writer thread (default true for TunLink): the
+   * write syscalls, in which the kernel runs its whole receive path, leave
+   * the JS thread. false: write on the JS thread at each flush.
+   */
+  txThread?: boolean;
 }
 
 /** Link over an addon device; in 'tap' mode the "packets" are Ethernet frames. */
@@ -380,7 +386,14 @@ export class TunLink extends NativeLink {
     const mtu = opts.mtu ?? 1500;
     const { offload, ...rest } = opts;
     const vnetHdr = (offload ?? 'on') === 'on';
-    const dev = openNativeDevice({ ...rest, mtu, mode: 'tun', vnetHdr, offloadFlags: opts.offloadFlags ?? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 });
+    const dev = openNativeDevice({
+      ...rest,
+      mtu,
+      mode: 'tun',
+      vnetHdr,
+      offloadFlags: opts.offloadFlags ?? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+      txThread: opts.txThread ?? true,
+    });
     const link = new TunLink(dev, mtu);
     if (opts.ref === false) dev.unref();
     return link;
