@@ -6,7 +6,7 @@
 //     .name .fd .mode .readSize
 //     .start(onBatch(arrayBuffer, pairs: Uint32Array [off, len, off, len, ...]))
 //     .writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array)
-//        -> [sent, dropped, lastErrno, queued, eagainTotal, doneJob, jobId]
+//        -> [sent, dropped, lastErrno, queued, eagainTotal, doneJob, jobId, txFull]
 //     .txStats() -> Float64Array of totals, indexed as TX_STATS in src/link/native.ts
 //   A write that fails with EAGAIN is queued (copied) with every packet after
 //   it and written when the fd polls writable; `queued` counts those. The
@@ -46,6 +46,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,9 @@ constexpr size_t kVnetReadSize = 65536 + 64;
 constexpr size_t kVnetSlabSize = 1 << 20;
 constexpr int kDefaultOffload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
 constexpr size_t kDefaultTxQueueMax = 16 << 20;
+// Writer-thread queue bytes past which writeBatch reports it full (txFull);
+// at most half of txQueueMax, so a held batch never meets the tail drop.
+constexpr size_t kTxHighWater = 4 << 20;
 
 using tunstack::SetupError;
 using tunstack::SysError;
@@ -213,8 +217,19 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     mtu_ = o.mtu > 0 ? o.mtu : 1500;
     vnet_ = o.vnetHdr;
     readSize_ = vnet_ ? kVnetReadSize : mtu_ + kLinkHeaderRoom;
-    if (o.txThread)
-      writer_.reset(new tunstack::TxWriter(fd_, vnet_, o.txQueueMax > 0 ? static_cast<size_t>(o.txQueueMax) : kDefaultTxQueueMax));
+    if (o.txThread) {
+      // Backpressure: past kTxHighWater queued bytes JS holds its batches
+      // until the writer wakes it (uv_async, OnTxRoom) with room again.
+      roomAsync_ = new uv_async_t;
+      roomAsync_->data = this;
+      uv_loop_t* loop = nullptr;
+      napi_get_uv_event_loop(env, &loop);
+      uv_async_init(loop, roomAsync_, OnTxRoom);
+      uv_unref(reinterpret_cast<uv_handle_t*>(roomAsync_));
+      uv_async_t* wake = roomAsync_;
+      size_t max = o.txQueueMax > 0 ? static_cast<size_t>(o.txQueueMax) : kDefaultTxQueueMax;
+      writer_.reset(new tunstack::TxWriter(fd_, vnet_, max, std::min(max / 2, kTxHighWater), [wake] { uv_async_send(wake); }));
+    }
     Napi::Object self = info.This().As<Napi::Object>();
     self.Set("name", Napi::String::New(env, res.name));
     self.Set("vnetHdr", Napi::Boolean::New(env, vnet_));
@@ -267,14 +282,23 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     Napi::Env env = info.Env();
     if (fd_ < 0) throw Napi::Error::New(env, "device is closed");
     if (poll_) throw Napi::Error::New(env, "already started");
-    if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "start(onBatch) needs a function");
+    if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "start(onBatch, onTxRoom?) needs a function");
     env_ = env;
     onBatch_ = Napi::Persistent(info[0].As<Napi::Function>());
+    if (info.Length() >= 2 && info[1].IsFunction()) onTxRoom_ = Napi::Persistent(info[1].As<Napi::Function>());
     self_ = Napi::Persistent(info.This().As<Napi::Object>());
     asyncCtx_.reset(new Napi::AsyncContext(env, "tunstack:read"));
     poll_ = tunstack::StartPoll(env, fd_, this, OnEvents);
     if (!refed_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     return env.Undefined();
+  }
+
+  // The writer thread drained a queue writeBatch had reported full: JS may send again.
+  static void OnTxRoom(uv_async_t* h) {
+    TunDevice* self = static_cast<TunDevice*>(h->data);
+    if (self == nullptr || self->onTxRoom_.IsEmpty() || self->fd_ < 0) return;
+    Napi::HandleScope scope(self->env_);
+    tunstack::CallJs(self->env_, *self->asyncCtx_, self->self_.Value(), self->onTxRoom_.Value(), 0, nullptr);
   }
 
   static void OnEvents(uv_poll_t* h, int status, int events) {
@@ -428,8 +452,8 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   }
 
   static Napi::Value Result(Napi::Env env, double sent, uint32_t dropped, uint32_t lastErrno, uint32_t queued,
-                            double eagain, double doneJob, double jobId) {
-    Napi::Array out = Napi::Array::New(env, 7);
+                            double eagain, double doneJob, double jobId, bool txFull = false) {
+    Napi::Array out = Napi::Array::New(env, 8);
     out.Set(0u, sent);
     out.Set(1u, dropped);
     out.Set(2u, lastErrno);
@@ -437,6 +461,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     out.Set(4u, eagain);
     out.Set(5u, doneJob);
     out.Set(6u, jobId);
+    out.Set(7u, txFull ? 1 : 0);
     return out;
   }
 
@@ -445,25 +470,25 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   Napi::Value Submit(Napi::Env env, Napi::Array arr, uint32_t len, const uint8_t* hdrs) {
     std::vector<tunstack::TxPacket> pkts;
     pkts.reserve(len);
+    // The writer takes a prefix of the batch (JS keeps the rest): every entry must be a packet.
+    if (fd_ < 0) return Result(env, static_cast<double>(writer_->stats().sent.load()), len, EBADF, 0, 0, 0, 0);
     uint32_t dropped = 0;
     for (uint32_t i = 0; i < len; i++) {
       Napi::Value v = arr.Get(i);
-      if (!v.IsTypedArray() || fd_ < 0) {
-        dropped++;
-        continue;
-      }
+      if (!v.IsTypedArray()) throw Napi::TypeError::New(env, "writeBatch: every packet must be a Buffer");
       Napi::Uint8Array b = v.As<Napi::Uint8Array>();
       tunstack::TxPacket p{b.Data(), static_cast<uint32_t>(b.ByteLength()), {}};
       if (hdrs) memcpy(p.hdr, hdrs + i * kVnetHdrLen, kVnetHdrLen);
       pkts.push_back(p);
     }
-    uint32_t full = 0;
-    uint64_t id = fd_ >= 0 ? writer_->Submit(std::move(pkts), &full) : 0;
+    uint32_t accepted = 0;
+    bool txFull = false;
+    uint64_t id = writer_->Submit(std::move(pkts), &accepted, &txFull);
     const tunstack::TxWriter::Stats& s = writer_->stats();
     // `sent` is the writer's running total here (the writes happen later).
-    return Result(env, static_cast<double>(s.sent.load()), dropped, 0, static_cast<uint32_t>(len - dropped - full),
+    return Result(env, static_cast<double>(s.sent.load()), dropped, 0, accepted,
                   static_cast<double>(s.eagain.load()),
-                  static_cast<double>(writer_->Done()), static_cast<double>(id));
+                  static_cast<double>(writer_->Done()), static_cast<double>(id), txFull);
   }
 
   // Totals of the TX backlog since open; the order is TX_STATS in
@@ -523,6 +548,12 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     tx_.Discard();
     // The writer thread finishes (or counts) its queue and is joined before the fd closes.
     if (writer_) writer_->Stop();
+    if (roomAsync_) {
+      // The thread is joined: nothing sends on it any more.
+      uv_close(reinterpret_cast<uv_handle_t*>(roomAsync_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+      roomAsync_ = nullptr;
+    }
+    if (!onTxRoom_.IsEmpty()) onTxRoom_.Reset();
     if (fd_ >= 0) {
       close(fd_);
       fd_ = -1;
@@ -538,6 +569,8 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   bool vnet_ = false;
   tunstack::TxBacklog tx_;
   std::unique_ptr<tunstack::TxWriter> writer_;
+  uv_async_t* roomAsync_ = nullptr;
+  Napi::FunctionReference onTxRoom_;
   bool writableArmed_ = false;
   size_t readSize_ = 0;
   bool refed_ = true;

@@ -12,7 +12,8 @@
 // EAGAIN (a TUNSETSNDBUF-limited device, see tx-backlog.h): the thread polls
 // the fd for POLLOUT and retries the same packet, so order is kept and
 // nothing is dropped silently. The queue is bounded in bytes (txQueueMax):
-// past it Submit tail-drops and counts (queueFull), as a full pfifo does.
+// Submit takes what fits and reports full; JS keeps the rest and waits for
+// onRoom (backpressure), so the writer never drops.
 #pragma once
 
 #include "checksum.h"
@@ -30,6 +31,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -67,39 +69,46 @@ class TxWriter {
   struct Stats {
     std::atomic<uint64_t> eagain{0};      // writes refused with EAGAIN (each retry counts)
     std::atomic<uint64_t> queued{0};      // packets that entered the queue
-    std::atomic<uint64_t> queueFull{0};   // packets tail-dropped at the byte bound
+    std::atomic<uint64_t> queueFull{0};   // unused: the caller keeps what does not fit (src/link/tun.ts counts its own drops)
     std::atomic<uint64_t> sent{0};        // packets the kernel accepted
     std::atomic<uint64_t> errors{0};      // packets refused with another errno (or bad offsets)
     std::atomic<int> lastErrno{0};
     std::atomic<uint64_t> discarded{0};   // still queued when the device closed
   };
 
-  TxWriter(int fd, bool vnet, size_t maxBytes) : fd_(fd), vnet_(vnet), maxBytes_(maxBytes) {
+  // `onRoom` runs on the writer thread when a queue that Submit reported
+  // full (past `highWater` bytes) has drained to a quarter of it: the
+  // backpressure signal (tun.cc turns it into a uv_async wake-up of JS).
+  TxWriter(int fd, bool vnet, size_t maxBytes, size_t highWater, std::function<void()> onRoom)
+      : fd_(fd), vnet_(vnet), maxBytes_(maxBytes), highWater_(highWater), onRoom_(std::move(onRoom)) {
     thread_ = std::thread([this] { Run(); });
   }
   ~TxWriter() { Stop(); }
 
   // JS thread: queue a batch; returns its job id (Done() reaches it once
-  // every packet of it was written or counted). Packets past the byte bound
-  // are dropped here and counted; `dropped` says how many of this batch.
-  uint64_t Submit(std::vector<TxPacket>&& pkts, uint32_t* dropped) {
+  // every packet of it was written or counted). Takes packets from the front
+  // while they fit under the byte bound and stops at the first that does
+  // not: `*accepted` says how many, the caller keeps the rest (nothing is
+  // dropped here). `full`: past highWater bytes, or not all taken; the
+  // caller holds further batches until onRoom runs.
+  uint64_t Submit(std::vector<TxPacket>&& pkts, uint32_t* accepted, bool* full) {
     std::lock_guard<std::mutex> lock(mu_);
     Job job;
     job.id = ++lastId_;
     job.packets.reserve(pkts.size());
     for (TxPacket& p : pkts) {
       size_t b = p.len + (vnet_ ? kTxHdrLen : 0);
-      if (bytes_ + b > maxBytes_) {
-        stats_.queueFull++;
-        (*dropped)++;
-        continue;
-      }
+      // An empty queue takes any one packet, so a packet larger than the bound still goes.
+      if (bytes_ + b > maxBytes_ && bytes_ > 0) break;
       bytes_ += b;
       packetsQueued_++;
       job.bytes += b;
       job.packets.push_back(p);
     }
     stats_.queued += job.packets.size();
+    *accepted = static_cast<uint32_t>(job.packets.size());
+    *full = bytes_ > highWater_ || job.packets.size() < pkts.size();
+    if (*full) wantRoom_ = true;
     jobs_.push_back(std::move(job));
     cv_.notify_one();
     return lastId_;
@@ -155,12 +164,18 @@ class TxWriter {
           if (!WriteOne(job.packets[n])) break;  // stopping while the fd stays full
         size_t left = job.packets.size() - n;
         if (left > 0) stats_.discarded += left;
+        bool wake = false;
         {
           std::lock_guard<std::mutex> lock(mu_);
           bytes_ -= job.bytes;
           packetsQueued_ -= job.packets.size();
+          if (wantRoom_ && bytes_ <= highWater_ / 4) {
+            wantRoom_ = false;
+            wake = true;
+          }
         }
         done_.store(job.id, std::memory_order_release);
+        if (wake && onRoom_) onRoom_();
       }
       work.clear();
     }
@@ -217,6 +232,9 @@ class TxWriter {
   int fd_;
   bool vnet_;
   size_t maxBytes_;
+  size_t highWater_;
+  std::function<void()> onRoom_;
+  bool wantRoom_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> jobs_;

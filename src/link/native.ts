@@ -89,7 +89,11 @@ export interface NativeTunDevice {
   readonly offloadErrno?: number;
   /** Opened with txThread: writes happen on the addon's writer thread. */
   readonly txThread?: boolean;
-  start(onBatch: NativeBatchHandler): void;
+  /**
+   * `onTxRoom` (txThread): called on the JS thread when the writer's queue,
+   * which a writeBatch reported full (txFull), has drained.
+   */
+  start(onBatch: NativeBatchHandler, onTxRoom?: () => void): void;
   /**
    * Writes each packet with one write() (with vnetHdr: writev of its
    * 10-byte header from `vnetHdrs` and the packet; without, a header with
@@ -101,9 +105,10 @@ export interface NativeTunDevice {
    * the writer thread: `sent` is the writer's running total, `queued` how
    * many of this batch it took (the rest: tail-dropped at txQueueMax, or
    * `dropped`), and the batch's memory must stay untouched until a later
-   * `doneJob` reaches `jobId`.
+   * `doneJob` reaches `jobId`; `txFull` = 1: the writer's queue is past
+   * its high-water mark (4 MiB), hold further batches until onTxRoom.
    */
-  writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array): [number, number, number, number, number, number, number];
+  writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array): [number, number, number, number, number, number, number, number];
   /** Backlog totals, indexed by TX_STATS; still readable after close(). */
   txStats(): Float64Array;
   close(): void;

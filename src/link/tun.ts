@@ -72,8 +72,12 @@ export const NATIVE_LINK_COUNTERS = [
   'txQueueFull',
   'txBacklogWritten',
   'txBacklogDiscardedOnClose',
-  /** A gauge: packets waiting in the EAGAIN backlog now. */
+  /** A gauge: packets waiting in the EAGAIN backlog (or the writer thread's queue) now. */
   'txBacklogPackets',
+  /** txThread: flushes that left the writer's queue past its high-water mark (batches then wait in JS). */
+  'txHeldFull',
+  /** txThread: wake-ups from the writer with room again after txHeldFull. */
+  'txRoomWakeups',
 ] as const;
 export type NativeLinkCounter = (typeof NATIVE_LINK_COUNTERS)[number];
 
@@ -124,6 +128,18 @@ export class NativeLink implements Link {
   /** txThread: batches handed to the writer thread, kept alive until doneJob reaches their job. */
   private inflight: { job: number; batch: Buffer[] }[] = [];
   private doneJob = 0;
+  /**
+   * txThread backpressure: the writer's queue passed its high-water mark, so
+   * batches wait here until it has room (onTxRoom). Meanwhile the stack's
+   * segments stay in flight unacknowledged, TCP's windows fill, and a
+   * socket's write() returns false: the link's pace reaches the sockets.
+   */
+  private txHeld = false;
+  /** Packets tail-dropped in the link while txHeld (part of txQueueFull). */
+  private heldDropped = 0;
+  /** Bytes waiting in `queue` while txHeld (bounded by txQueueMax). */
+  private heldBytes = 0;
+  private readonly txQueueMax: number;
   private flushScheduled = false;
   private closed = false;
   /** Written / failed by writeBatch itself; the backlog's share comes from txStats. */
@@ -131,8 +147,13 @@ export class NativeLink implements Link {
   private errorsDirect = 0;
   private lateErrorsSeen = 0;
 
-  constructor(private readonly dev: NativeTunDevice, mtu: number) {
+  constructor(
+    private readonly dev: NativeTunDevice,
+    mtu: number,
+    txQueueMax = 16 << 20,
+  ) {
     this.mtu = mtu;
+    this.txQueueMax = txQueueMax;
     this.name = dev.name;
     this.mode = dev.mode;
     this.vnet = dev.vnetHdr === true;
@@ -154,13 +175,16 @@ export class NativeLink implements Link {
       : off !== 0
         ? `offload on: IFF_VNET_HDR with TUNSETOFFLOAD 0x${off.toString(16)} (csum${off & TUN_F_TSO4 ? ', tso4' : ''}${off & TUN_F_TSO6 ? ', tso6' : ''})`
         : `offload off: the kernel refused TUNSETOFFLOAD (errno ${dev.offloadErrno ?? 0}); falling back to full checksums and MTU-sized packets`;
-    dev.start((slab, pairs) => (this.vnet ? this.onVnetBatch(slab, pairs) : this.onBatch(slab, pairs)));
+    dev.start(
+      (slab, pairs) => (this.vnet ? this.onVnetBatch(slab, pairs) : this.onBatch(slab, pairs)),
+      () => this.onTxRoom(),
+    );
   }
 
   static open(opts: NativeOpenOptions & { ref?: boolean }): NativeLink {
     const mtu = opts.mtu ?? 1500;
     const dev = openNativeDevice({ ...opts, mtu });
-    const link = new NativeLink(dev, mtu);
+    const link = new NativeLink(dev, mtu, opts.txQueueMax);
     if (opts.ref === false) dev.unref();
     return link;
   }
@@ -176,7 +200,7 @@ export class NativeLink implements Link {
     const c = this.counters;
     c.txEagain = s[TX_STATS.eagain];
     c.txQueuedOnEagain = s[TX_STATS.queued];
-    c.txQueueFull = s[TX_STATS.queueFull];
+    c.txQueueFull = s[TX_STATS.queueFull] + this.heldDropped;
     c.txBacklogWritten = s[TX_STATS.lateSent];
     c.txBacklogDiscardedOnClose = s[TX_STATS.closeDiscarded];
     c.txBacklogPackets = s[TX_STATS.pendingPackets];
@@ -280,7 +304,14 @@ export class NativeLink implements Link {
       this.counters.txAfterClose++;
       return;
     }
+    if (this.txHeld && this.heldBytes + packet.length > this.txQueueMax) {
+      // Backpressure bound: while the writer is full, at most txQueueMax bytes wait here (tail drop, counted).
+      this.counters.txQueueFull++;
+      this.heldDropped++;
+      return;
+    }
     this.queue.push(packet);
+    if (this.txHeld) this.heldBytes += packet.length;
     if (this.vnet || this.caps.txChecksumOffload) {
       this.queueGso.push(gsoSize);
       this.queueCsum.push(csumPartial && this.caps.txChecksumOffload);
@@ -291,22 +322,35 @@ export class NativeLink implements Link {
     }
   }
 
+  /** The writer thread has room again (native tx-writer.h onRoom): hand it what waited. */
+  private onTxRoom(): void {
+    if (!this.txHeld) return;
+    this.txHeld = false;
+    this.counters.txRoomWakeups++;
+    this.flush();
+  }
+
   /** Write everything queued now (normally done once per event-loop turn). */
   flush(): void {
     this.flushScheduled = false;
     if (this.queue.length === 0 || this.closed) return;
+    if (this.txHeld) return; // backpressure: onTxRoom flushes
     const batch = this.queue;
+    const gso = this.queueGso;
+    const csum = this.queueCsum;
     this.queue = [];
+    this.queueGso = [];
+    this.queueCsum = [];
     const c = this.counters;
     let hdrs: Uint8Array | undefined;
-    if (this.vnet || this.caps.txChecksumOffload) hdrs = this.vnetHeaders(batch);
+    if (this.vnet || this.caps.txChecksumOffload) hdrs = this.vnetHeaders(batch, gso, csum);
     const r = this.dev.writeBatch(batch, hdrs);
     c.txBatches++;
-    for (const p of batch) c.txBytes += p.length;
     if (this.txThread) {
-      this.afterSubmit(batch, r);
+      this.afterSubmit(batch, gso, csum, r);
       return;
     }
+    for (const p of batch) c.txBytes += p.length;
     const [sent, dropped, errno, queued, eagain] = r;
     this.txPos = 0; // every queued packet has been written (or copied by the addon)
     this.sentDirect += sent;
@@ -325,11 +369,28 @@ export class NativeLink implements Link {
    * txThread: keep the batch (and the slabs it used) until the writer thread
    * is done with it; release what it finished. `sent` is its running total.
    */
-  private afterSubmit(batch: Buffer[], r: [number, number, number, number, number, number, number]): void {
-    const [sentTotal, dropped, , queued, eagain, doneJob, job] = r;
+  private afterSubmit(batch: Buffer[], gso: number[], csum: boolean[], r: [number, number, number, number, number, number, number, number]): void {
+    const [sentTotal, dropped, , queued, eagain, doneJob, job, full] = r;
     const c = this.counters;
+    for (let i = 0; i < queued; i++) c.txBytes += batch[i].length;
+    if (full === 1) {
+      if (!this.txHeld) c.txHeldFull++;
+      this.txHeld = true;
+    }
+    if (queued + dropped < batch.length) {
+      // The writer took a prefix: the rest waits, in order, ahead of anything queued since.
+      const rest = batch.slice(queued + dropped);
+      this.queue = rest.concat(this.queue);
+      if (this.vnet || this.caps.txChecksumOffload) {
+        this.queueGso = gso.slice(queued + dropped).concat(this.queueGso);
+        this.queueCsum = csum.slice(queued + dropped).concat(this.queueCsum);
+      }
+    }
+    this.heldBytes = 0;
+    for (const p of this.queue) this.heldBytes += p.length;
     this.doneJob = doneJob;
-    for (const s of this.retiredSlabs) if (s.job < 0) s.job = job;
+    // A retired slab is free once the job holding its last packet is done; while packets of it wait here that job is not known yet.
+    if (this.queue.length === 0) for (const s of this.retiredSlabs) if (s.job < 0) s.job = job;
     const fl = this.inflight;
     let n = 0;
     while (n < fl.length && fl[n].job <= doneJob) n++;
@@ -337,24 +398,20 @@ export class NativeLink implements Link {
     if (queued > 0) fl.push({ job, batch });
     this.errorsDirect += dropped;
     // Writer-thread errors (lateErrors) reach the counters on counterGroups.
-    if (queued + dropped < batch.length || eagain !== c.txEagain || dropped > 0) this.syncTxStats();
+    if (eagain !== c.txEagain || dropped > 0) this.syncTxStats();
     else c.txPackets = sentTotal;
   }
 
   /** One virtio_net_hdr per queued packet, in one reused array (Linux virtio_net_hdr_from_skb). */
-  private vnetHeaders(batch: Buffer[]): Uint8Array {
+  private vnetHeaders(batch: Buffer[], gso: number[], csum: boolean[]): Uint8Array {
     const n = batch.length;
     if (this.hdrs.length < n * VNET_HDR_LEN) this.hdrs = new Uint8Array(2 * n * VNET_HDR_LEN);
-    const gso = this.queueGso;
-    const csum = this.queueCsum;
     for (let i = 0; i < n; i++) {
       const p = batch[i];
       const g = p.length > this.mtu ? gso[i] : 0;
       if (g > 0) this.counters.txGsoPackets++;
       writeVnetHdrForIpv4(this.hdrs, i * VNET_HDR_LEN, p, g, csum[i]);
     }
-    this.queueGso = [];
-    this.queueCsum = [];
     return this.hdrs;
   }
 
@@ -372,6 +429,7 @@ export class NativeLink implements Link {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.txHeld = false; // what waited goes to the writer, which writes what it can before the join
     this.flush();
     this.closed = true;
     this.handler = undefined;
@@ -394,7 +452,7 @@ export class TunLink extends NativeLink {
       offloadFlags: opts.offloadFlags ?? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
       txThread: opts.txThread ?? true,
     });
-    const link = new TunLink(dev, mtu);
+    const link = new TunLink(dev, mtu, opts.txQueueMax);
     if (opts.ref === false) dev.unref();
     return link;
   }

@@ -201,19 +201,45 @@ describe.skipIf(!READY)('TUN writer thread under EAGAIN (linux)', () => {
       }));
   }
 
-  it('bounds the queue by txQueueMax: tail drop, counted, the rest in order', () =>
+  it('bounds the queue by txQueueMax: the writer takes what fits, the rest waits in JS, nothing is dropped', () =>
     withNetns('tsnq', async (ns) => {
       const { link, sink, got } = await heldPath(ns, '3mbit', { offload: 'off', txQueueMax: 5 * SIZE, txThread: true });
       try {
         for (let i = 0; i < COUNT; i++) link.send(numbered(i));
         link.flush();
-        // One batch is queued whole before the thread takes it: the first 5 fit.
-        expect(link.counters.txQueueFull).toBe(COUNT - 5);
-        await waitFor(() => got.length >= 5, 5000);
-        expect(got).toEqual(inOrder(5));
+        // The writer took the first 5 (its bound); 55 wait in the link for room.
+        expect(link.counterGroups.Link.txQueuedOnEagain).toBe(5);
+        expect(link.counters.txHeldFull).toBe(1);
+        await waitFor(() => got.length >= COUNT, 5000);
+        expect(got).toEqual(inOrder(COUNT));
         const c = link.counterGroups.Link;
-        expect(c.txPackets).toBe(5);
-        expect(c.txQueuedOnEagain).toBe(5);
+        expect(c.txPackets).toBe(COUNT);
+        expect(c.txQueueFull).toBe(0);
+        expect(c.txRoomWakeups).toBeGreaterThan(1);
+      } finally {
+        await link.close();
+        await sink.close();
+      }
+    }));
+
+  it('backpressure: past the high-water mark batches wait in JS (bounded) until the writer has room', () =>
+    withNetns('tsnq', async (ns) => {
+      // High water is half of txQueueMax (5 packets): 8 queued at once pass it.
+      const { link, sink, got } = await heldPath(ns, '3mbit', { offload: 'off', txQueueMax: 10 * SIZE, txThread: true });
+      try {
+        for (let i = 0; i < 8; i++) link.send(numbered(i));
+        link.flush();
+        expect(link.counters.txHeldFull).toBe(1);
+        // While held, up to txQueueMax bytes wait in the link (10 packets); past that, tail drop, counted.
+        for (let i = 8; i < 20; i++) link.send(numbered(i));
+        link.flush(); // held: nothing more reaches the writer yet
+        expect(link.counterGroups.Link.txQueuedOnEagain).toBe(8);
+        expect(link.counters.txQueueFull).toBe(2);
+        await waitFor(() => got.length >= 18, 5000);
+        expect(got).toEqual(inOrder(18));
+        const c = link.counterGroups.Link;
+        expect(c.txRoomWakeups).toBeGreaterThanOrEqual(1);
+        expect(c.txPackets).toBe(18);
       } finally {
         await link.close();
         await sink.close();
