@@ -49,6 +49,7 @@ function timed(link: Link, key: 'receive' | 'ack'): Link {
     },
     caps: link.caps,
     send: (p, g, c) => link.send(p, g, c),
+    allocTx: link.allocTx ? (n) => link.allocTx!(n) : undefined,
     onReceive: (h) =>
       link.onReceive((packets, meta) => {
         const t = process.hrtime.bigint();

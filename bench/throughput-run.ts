@@ -96,10 +96,11 @@ export interface TunSide {
   stack: Stack;
 }
 
-export function tunSide(mtu: number, offload: 'on' | 'off'): TunSide {
-  const ns = netns(`${tag}t${mtu}${offload}`);
-  const link = TunLink.open({ name: 'tun0', netns: ns, mtu, addr: '10.79.0.1', prefixLen: 24, up: true, offload });
-  console.log(`tun mtu ${mtu}: ${link.offloadNote || 'offload off'}`);
+/** `txThread`: writes on the addon's writer thread (TunLinkOptions.txThread); undefined: the link's default. */
+export function tunSide(mtu: number, offload: 'on' | 'off', txThread?: boolean): TunSide {
+  const ns = netns(`${tag}t${mtu}${offload}${txThread === undefined ? '' : txThread ? 'w' : 's'}`);
+  const link = TunLink.open({ name: 'tun0', netns: ns, mtu, addr: '10.79.0.1', prefixLen: 24, up: true, offload, txThread });
+  console.log(`tun mtu ${mtu}: ${link.offloadNote || 'offload off'}${link.txThread ? ', writer thread' : ''}`);
   // The kernel reference may grow its receive buffer to tcp_rmem[2] (6 MiB by default);
   // give tunstack the same maximum (its window grows toward it as Linux's does, tcp/rcv-window.ts).
   return { ns, stack: new Stack({ link, addr: '10.79.0.2', tcp: { rcvBuf: LINUX_RMEM_MAX } }) };

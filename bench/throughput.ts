@@ -8,7 +8,7 @@
  *
  * Everything lives in namespaces this script creates and removes; every
  * transfer is bounded in bytes and time. Run as root:
- *   npm run bench:throughput [-- --quick] [-- --rounds N --mib N] (-- --help for the rest)
+ *   npm run bench:throughput [-- --quick] [-- --rounds N --mib N] [-- --tx-thread on|off] (-- --help for the rest)
  * Prints one table, writes bench/results/latest.json and latest.svg.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,8 @@ const USAGE = `usage: npm run bench:throughput [-- --quick] [--rounds N] [--mib 
   --mib N       MiB per transfer (default 256, --quick 64)
   --dir D       only uploads (up: kernel -> tunstack) or downloads (down)
   --streams N   only N parallel streams (default 1 and 4, --quick 1)
-  --mtu N       only MTU N (default 1500 and 9000, --quick 1500)`;
+  --mtu N       only MTU N (default 1500 and 9000, --quick 1500)
+  --tx-thread on|off  TUN writes on the addon's writer thread (default on) or the JS thread`;
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     streams: { type: 'string' },
     mtu: { type: 'string' },
+    'tx-thread': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -43,6 +45,11 @@ if (values.help) {
 }
 if (values.dir !== undefined && values.dir !== 'up' && values.dir !== 'down') {
   console.error(`--dir must be up or down, not ${values.dir}\n${USAGE}`);
+  process.exit(2);
+}
+const TX_THREAD = values['tx-thread'] === undefined ? undefined : values['tx-thread'] === 'on';
+if (values['tx-thread'] !== undefined && !['on', 'off'].includes(values['tx-thread'])) {
+  console.error(`--tx-thread takes on or off (writes on the addon writer thread or the JS thread)\n${USAGE}`);
   process.exit(2);
 }
 const QUICK = values.quick === true;
@@ -64,8 +71,8 @@ async function main(): Promise<void> {
   };
   for (const mtu of MTUS) {
     const veth = vethPair(mtu);
-    const off = tunSide(mtu, 'off');
-    const on = tunSide(mtu, 'on');
+    const off = tunSide(mtu, 'off', TX_THREAD);
+    const on = tunSide(mtu, 'on', TX_THREAD);
     try {
       for (let round = 0; round < ROUNDS; round++) {
         for (const c of cases.filter((x) => x.mtu === mtu)) {

@@ -5,7 +5,8 @@
 //   new TunDevice({ name, mode: 'tun'|'tap', netns?, mtu?, addr?, prefixLen?, up? })
 //     .name .fd .mode .readSize
 //     .start(onBatch(arrayBuffer, pairs: Uint32Array [off, len, off, len, ...]))
-//     .writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array) -> [sent, dropped, lastErrno, queued, eagainTotal]
+//     .writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array)
+//        -> [sent, dropped, lastErrno, queued, eagainTotal, doneJob, jobId, txFull]
 //     .txStats() -> Float64Array of totals, indexed as TX_STATS in src/link/native.ts
 //   A write that fails with EAGAIN is queued (copied) with every packet after
 //   it and written when the fd polls writable; `queued` counts those. The
@@ -14,6 +15,11 @@
 //   With { vnetHdr: true } (IFF_VNET_HDR) every packet read starts with a
 //   10-byte virtio_net_hdr, and writeBatch takes one header per packet in
 //   `vnetHdrs` (10 bytes each) and writes [header, packet] with writev.
+//   Without it, a header with NEEDS_CSUM still says which checksum the addon
+//   must finish (checksum.h): the no-offload path sums payloads in C.
+//   With { txThread: true } writeBatch only queues: a writer thread
+//   (tx-writer.h) writes, and JS keeps every buffer of job `jobId` untouched
+//   until a later call reports doneJob >= jobId.
 //   .offload is the TUN_F_* flags the kernel accepted (TUNSETOFFLOAD), and
 //   .offloadErrno the errno if it refused the requested ones.
 //     .close() .ref() .unref()
@@ -24,6 +30,7 @@
 
 #include "common.h"
 #include "tx-backlog.h"
+#include "tx-writer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +46,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +67,9 @@ constexpr size_t kVnetReadSize = 65536 + 64;
 constexpr size_t kVnetSlabSize = 1 << 20;
 constexpr int kDefaultOffload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
 constexpr size_t kDefaultTxQueueMax = 16 << 20;
+// Writer-thread queue bytes past which writeBatch reports it full (txFull);
+// at most half of txQueueMax, so a held batch never meets the tail drop.
+constexpr size_t kTxHighWater = 4 << 20;
 
 using tunstack::SetupError;
 using tunstack::SysError;
@@ -77,6 +88,8 @@ struct OpenOptions {
   double txQueueMax = 0;
   // TUN_F_* flags to ask for with TUNSETOFFLOAD (vnetHdr only).
   int offloadFlags = kDefaultOffload;
+  // Write from a writer thread (tx-writer.h) instead of the JS thread.
+  bool txThread = false;
 };
 
 struct OpenResult {
@@ -204,6 +217,19 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     mtu_ = o.mtu > 0 ? o.mtu : 1500;
     vnet_ = o.vnetHdr;
     readSize_ = vnet_ ? kVnetReadSize : mtu_ + kLinkHeaderRoom;
+    if (o.txThread) {
+      // Backpressure: past kTxHighWater queued bytes JS holds its batches
+      // until the writer wakes it (uv_async, OnTxRoom) with room again.
+      roomAsync_ = new uv_async_t;
+      roomAsync_->data = this;
+      uv_loop_t* loop = nullptr;
+      napi_get_uv_event_loop(env, &loop);
+      uv_async_init(loop, roomAsync_, OnTxRoom);
+      uv_unref(reinterpret_cast<uv_handle_t*>(roomAsync_));
+      uv_async_t* wake = roomAsync_;
+      size_t max = o.txQueueMax > 0 ? static_cast<size_t>(o.txQueueMax) : kDefaultTxQueueMax;
+      writer_.reset(new tunstack::TxWriter(fd_, vnet_, max, std::min(max / 2, kTxHighWater), [wake] { uv_async_send(wake); }));
+    }
     Napi::Object self = info.This().As<Napi::Object>();
     self.Set("name", Napi::String::New(env, res.name));
     self.Set("vnetHdr", Napi::Boolean::New(env, vnet_));
@@ -212,6 +238,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     self.Set("fd", Napi::Number::New(env, fd_));
     self.Set("mode", Napi::String::New(env, o.tap ? "tap" : "tun"));
     self.Set("readSize", Napi::Number::New(env, readSize_));
+    self.Set("txThread", Napi::Boolean::New(env, writer_ != nullptr));
   }
 
   ~TunDevice() override { Shutdown(); }
@@ -237,6 +264,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     if (o.txQueueMax < 0) throw Napi::RangeError::New(env, "txQueueMax must be >= 0");
     if (obj.Has("offloadFlags") && obj.Get("offloadFlags").IsNumber())
       o.offloadFlags = obj.Get("offloadFlags").As<Napi::Number>().Int32Value();
+    if (obj.Has("txThread")) o.txThread = obj.Get("txThread").ToBoolean();
     return o;
   }
 
@@ -254,14 +282,23 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     Napi::Env env = info.Env();
     if (fd_ < 0) throw Napi::Error::New(env, "device is closed");
     if (poll_) throw Napi::Error::New(env, "already started");
-    if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "start(onBatch) needs a function");
+    if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "start(onBatch, onTxRoom?) needs a function");
     env_ = env;
     onBatch_ = Napi::Persistent(info[0].As<Napi::Function>());
+    if (info.Length() >= 2 && info[1].IsFunction()) onTxRoom_ = Napi::Persistent(info[1].As<Napi::Function>());
     self_ = Napi::Persistent(info.This().As<Napi::Object>());
     asyncCtx_.reset(new Napi::AsyncContext(env, "tunstack:read"));
     poll_ = tunstack::StartPoll(env, fd_, this, OnEvents);
     if (!refed_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     return env.Undefined();
+  }
+
+  // The writer thread drained a queue writeBatch had reported full: JS may send again.
+  static void OnTxRoom(uv_async_t* h) {
+    TunDevice* self = static_cast<TunDevice*>(h->data);
+    if (self == nullptr || self->onTxRoom_.IsEmpty() || self->fd_ < 0) return;
+    Napi::HandleScope scope(self->env_);
+    tunstack::CallJs(self->env_, *self->asyncCtx_, self->self_.Value(), self->onTxRoom_.Value(), 0, nullptr);
   }
 
   static void OnEvents(uv_poll_t* h, int status, int events) {
@@ -343,45 +380,30 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     uint32_t len = arr.Length();
     const uint8_t* hdrs = nullptr;
     static const uint8_t kZeroHdr[kVnetHdrLen] = {0};
-    if (vnet_ && info.Length() >= 2 && info[1].IsTypedArray()) {
+    if (info.Length() >= 2 && info[1].IsTypedArray()) {
       Napi::Uint8Array h = info[1].As<Napi::Uint8Array>();
       if (h.ByteLength() < len * kVnetHdrLen) throw Napi::RangeError::New(env, "vnetHdrs shorter than 10 bytes per packet");
       hdrs = h.Data();
     }
+    if (writer_) return Submit(env, arr, len, hdrs);
     uint32_t sent = 0, dropped = 0, lastErrno = 0, queued = 0;
-    for (uint32_t i = 0; i < len; i++) {
-      Napi::Value v = arr.Get(i);
-      if (!v.IsTypedArray() || fd_ < 0) {
-        dropped++;
-        continue;
-      }
-      Napi::Uint8Array b = v.As<Napi::Uint8Array>();
-      const uint8_t* hdr = vnet_ ? (hdrs ? hdrs + i * kVnetHdrLen : kZeroHdr) : nullptr;
-      size_t hdrLen = vnet_ ? kVnetHdrLen : 0;
-      // Behind a backlog (an earlier EAGAIN) packets queue to keep their order.
+    // One packet as [a, b] (the vnet header and the packet, or a GSO
+    // segment's header and payload slice): written, or queued behind an
+    // earlier EAGAIN to keep the order (tx-backlog.h copies it), or dropped.
+    auto writeParts = [&](const uint8_t* a, size_t aLen, const uint8_t* b, size_t bLen) {
       if (!tx_.empty()) {
-        if (tx_.Push(hdr, hdrLen, b.Data(), b.ByteLength())) queued++;
-        continue;
+        if (tx_.Push(a, aLen, b, bLen)) queued++;
+        return true;
       }
+      struct iovec iov[2] = {{const_cast<uint8_t*>(a), aLen}, {const_cast<uint8_t*>(b), bLen}};
+      int cnt = aLen > 0 ? 2 : 1;
       ssize_t r;
-      if (vnet_) {
-        // [virtio_net_hdr, packet] in one writev: the packet is not copied to make room.
-        struct iovec iov[2];
-        iov[0].iov_base = const_cast<uint8_t*>(hdrs ? hdrs + i * kVnetHdrLen : kZeroHdr);
-        iov[0].iov_len = kVnetHdrLen;
-        iov[1].iov_base = b.Data();
-        iov[1].iov_len = b.ByteLength();
-        do {
-          r = writev(fd_, iov, 2);
-        } while (r < 0 && errno == EINTR);
-      } else {
-        do {
-          r = write(fd_, b.Data(), b.ByteLength());
-        } while (r < 0 && errno == EINTR);
-      }
+      do {
+        r = writev(fd_, aLen > 0 ? iov : iov + 1, cnt);
+      } while (r < 0 && errno == EINTR);
       if (r < 0 && errno == EAGAIN) {
         tx_.stats().eagain++;
-        if (tx_.Push(hdr, hdrLen, b.Data(), b.ByteLength())) {
+        if (tx_.Push(a, aLen, b, bLen)) {
           queued++;
           ArmWritable(true);
         }
@@ -391,19 +413,88 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
       } else {
         sent++;
       }
+      return true;
+    };
+    for (uint32_t i = 0; i < len; i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsTypedArray() || fd_ < 0) {
+        dropped++;
+        continue;
+      }
+      Napi::Uint8Array b = v.As<Napi::Uint8Array>();
+      if (!vnet_ && hdrs) {
+        // No device offload: cut a super-packet (soft-gso.h) or finish a
+        // partial checksum (checksum.h) here, as Linux does for such a device.
+        tunstack::TxPacket p{b.Data(), static_cast<uint32_t>(b.ByteLength()), {}};
+        memcpy(p.hdr, hdrs + i * kVnetHdrLen, kVnetHdrLen);
+        if (tunstack::IsGso(p)) {
+          int n = tunstack::SoftGsoTcp4(p.data, p.len, tunstack::GsoSize(p), [&](struct iovec* iov, int) {
+            return writeParts(static_cast<uint8_t*>(iov[0].iov_base), iov[0].iov_len, static_cast<uint8_t*>(iov[1].iov_base),
+                              iov[1].iov_len);
+          });
+          if (n < 0) {
+            dropped++;
+            lastErrno = EINVAL;
+          }
+          continue;
+        }
+        if (!tunstack::SoftwareChecksum(p)) {
+          dropped++;
+          lastErrno = EINVAL;
+          continue;
+        }
+      }
+      // With IFF_VNET_HDR: [virtio_net_hdr, packet] in one writev, the packet is not copied to make room.
+      if (vnet_) writeParts(hdrs ? hdrs + i * kVnetHdrLen : kZeroHdr, kVnetHdrLen, b.Data(), b.ByteLength());
+      else writeParts(nullptr, 0, b.Data(), b.ByteLength());
     }
-    Napi::Array out = Napi::Array::New(env, 5);
+    return Result(env, sent, dropped, lastErrno, queued, static_cast<double>(tx_.stats().eagain), 0, 0);
+  }
+
+  static Napi::Value Result(Napi::Env env, double sent, uint32_t dropped, uint32_t lastErrno, uint32_t queued,
+                            double eagain, double doneJob, double jobId, bool txFull = false) {
+    Napi::Array out = Napi::Array::New(env, 8);
     out.Set(0u, sent);
     out.Set(1u, dropped);
     out.Set(2u, lastErrno);
     out.Set(3u, queued);
-    out.Set(4u, static_cast<double>(tx_.stats().eagain));
+    out.Set(4u, eagain);
+    out.Set(5u, doneJob);
+    out.Set(6u, jobId);
+    out.Set(7u, txFull ? 1 : 0);
     return out;
+  }
+
+  // txThread: hand the batch to the writer thread (pointers only; JS keeps
+  // the memory until doneJob reaches the returned jobId).
+  Napi::Value Submit(Napi::Env env, Napi::Array arr, uint32_t len, const uint8_t* hdrs) {
+    std::vector<tunstack::TxPacket> pkts;
+    pkts.reserve(len);
+    // The writer takes a prefix of the batch (JS keeps the rest): every entry must be a packet.
+    if (fd_ < 0) return Result(env, static_cast<double>(writer_->stats().sent.load()), len, EBADF, 0, 0, 0, 0);
+    uint32_t dropped = 0;
+    for (uint32_t i = 0; i < len; i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsTypedArray()) throw Napi::TypeError::New(env, "writeBatch: every packet must be a Buffer");
+      Napi::Uint8Array b = v.As<Napi::Uint8Array>();
+      tunstack::TxPacket p{b.Data(), static_cast<uint32_t>(b.ByteLength()), {}};
+      if (hdrs) memcpy(p.hdr, hdrs + i * kVnetHdrLen, kVnetHdrLen);
+      pkts.push_back(p);
+    }
+    uint32_t accepted = 0;
+    bool txFull = false;
+    uint64_t id = writer_->Submit(std::move(pkts), &accepted, &txFull);
+    const tunstack::TxWriter::Stats& s = writer_->stats();
+    // `sent` is the writer's running total here (the writes happen later).
+    return Result(env, static_cast<double>(s.sent.load()), dropped, 0, accepted,
+                  static_cast<double>(s.eagain.load()),
+                  static_cast<double>(writer_->Done()), static_cast<double>(id), txFull);
   }
 
   // Totals of the TX backlog since open; the order is TX_STATS in
   // src/link/native.ts. Readable after close (closeDiscarded is set then).
   Napi::Value TxStats(const Napi::CallbackInfo& info) {
+    if (writer_) return WriterStats(info.Env());
     const tunstack::TxBacklog::Stats& s = tx_.stats();
     const double v[] = {static_cast<double>(s.eagain),     static_cast<double>(s.queued),
                         static_cast<double>(s.queueFull),  static_cast<double>(s.lateSent),
@@ -412,6 +503,21 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
                         static_cast<double>(s.closeDiscarded)};
     constexpr size_t n = sizeof v / sizeof v[0];
     Napi::Float64Array out = Napi::Float64Array::New(info.Env(), n);
+    for (size_t i = 0; i < n; i++) out[i] = v[i];
+    return out;
+  }
+
+  // The writer thread's totals in the same slots: every packet passes its
+  // queue, so `queued` and `lateSent` count all of them.
+  Napi::Value WriterStats(Napi::Env env) {
+    tunstack::TxWriter::Stats& s = writer_->stats();
+    const double v[] = {static_cast<double>(s.eagain.load()),    static_cast<double>(s.queued.load()),
+                        static_cast<double>(s.queueFull.load()), static_cast<double>(s.sent.load()),
+                        static_cast<double>(s.errors.load()),    static_cast<double>(s.lastErrno.load()),
+                        static_cast<double>(writer_->pendingPackets()), static_cast<double>(writer_->pendingBytes()),
+                        static_cast<double>(s.discarded.load()), static_cast<double>(writer_->Done())};
+    constexpr size_t n = sizeof v / sizeof v[0];
+    Napi::Float64Array out = Napi::Float64Array::New(env, n);
     for (size_t i = 0; i < n; i++) out[i] = v[i];
     return out;
   }
@@ -440,6 +546,14 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
     writableArmed_ = false;
     // A backlog still waiting for EAGAIN to clear dies with the fd: counted.
     tx_.Discard();
+    // The writer thread finishes (or counts) its queue and is joined before the fd closes.
+    if (writer_) writer_->Stop();
+    if (roomAsync_) {
+      // The thread is joined: nothing sends on it any more.
+      uv_close(reinterpret_cast<uv_handle_t*>(roomAsync_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+      roomAsync_ = nullptr;
+    }
+    if (!onTxRoom_.IsEmpty()) onTxRoom_.Reset();
     if (fd_ >= 0) {
       close(fd_);
       fd_ = -1;
@@ -454,6 +568,9 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   int mtu_ = 1500;
   bool vnet_ = false;
   tunstack::TxBacklog tx_;
+  std::unique_ptr<tunstack::TxWriter> writer_;
+  uv_async_t* roomAsync_ = nullptr;
+  Napi::FunctionReference onTxRoom_;
   bool writableArmed_ = false;
   size_t readSize_ = 0;
   bool refed_ = true;
@@ -468,8 +585,53 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   std::unique_ptr<Napi::AsyncContext> asyncCtx_;
 };
 
+// finishChecksum(packet, csumStart, csumOffset) -> boolean: the C checksum
+// the no-offload send path uses (checksum.h), exported for its golden tests.
+Napi::Value FinishChecksum(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "finishChecksum(packet, csumStart, csumOffset)");
+  Napi::Uint8Array b = info[0].As<Napi::Uint8Array>();
+  int64_t start = info[1].As<Napi::Number>().Int64Value();
+  int64_t offset = info[2].As<Napi::Number>().Int64Value();
+  if (start < 0 || offset < 0) return Napi::Boolean::New(env, false);
+  return Napi::Boolean::New(env, tunstack::FinishPartialChecksum(b.Data(), b.ByteLength(), static_cast<size_t>(start),
+                                                                 static_cast<size_t>(offset)));
+}
+
+// softGsoTcp4(packet, gsoSize) -> Buffer[] | null: the segments the
+// no-offload path writes for a super-packet (soft-gso.h), each copied out for
+// the golden tests; null if the headers are malformed.
+Napi::Value SoftGso(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "softGsoTcp4(packet, gsoSize)");
+  Napi::Uint8Array b = info[0].As<Napi::Uint8Array>();
+  int64_t gso = info[1].As<Napi::Number>().Int64Value();
+  if (gso <= 0 || gso > 65535) return env.Null();
+  std::vector<Napi::Value> segs;
+  int n = tunstack::SoftGsoTcp4(b.Data(), b.ByteLength(), static_cast<size_t>(gso), [&](struct iovec* iov, int cnt) {
+    size_t total = 0;
+    for (int i = 0; i < cnt; i++) total += iov[i].iov_len;
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, total);
+    size_t at = 0;
+    for (int i = 0; i < cnt; i++) {
+      memcpy(out.Data() + at, iov[i].iov_base, iov[i].iov_len);
+      at += iov[i].iov_len;
+    }
+    segs.push_back(out);
+    return true;
+  });
+  if (n < 0) return env.Null();
+  Napi::Array arr = Napi::Array::New(env, segs.size());
+  for (size_t i = 0; i < segs.size(); i++) arr.Set(static_cast<uint32_t>(i), segs[i]);
+  return arr;
+}
+
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  exports.Set("softGsoTcp4", Napi::Function::New(env, SoftGso));
   exports.Set("TunDevice", TunDevice::Init(env));
+  exports.Set("finishChecksum", Napi::Function::New(env, FinishChecksum));
   return exports;
 }
 

@@ -26,13 +26,21 @@ export interface NativeOpenOptions {
   offloadFlags?: number;
   /** TUNSETSNDBUF: bytes the device may hold for us in flight (kernel default: unlimited). */
   sndBuf?: number;
-  /** Bytes the addon's EAGAIN backlog may hold before it tail-drops (default 16 MiB). */
+  /** Bytes the addon's EAGAIN backlog (or, with txThread, the writer's queue) may hold before it tail-drops (default 16 MiB). */
   txQueueMax?: number;
+  /**
+   * Write from a writer thread in the addon (native/tx-writer.h) instead of
+   * the JS thread: writeBatch only queues, and the caller keeps each batch's
+   * memory untouched until the returned doneJob reaches its jobId.
+   */
+  txThread?: boolean;
 }
 
 /**
  * Indexes into NativeTunDevice.txStats(): totals of the EAGAIN backlog
- * (native/tx-backlog.h) since open, plus its current size.
+ * (native/tx-backlog.h) since open, plus its current size. With txThread the
+ * same slots count the writer thread's queue (native/tx-writer.h), which
+ * every packet passes: `queued` and `lateSent` then count all of them.
  */
 export const TX_STATS = {
   /** write() calls refused with EAGAIN (the first refusal and each retry). */
@@ -50,6 +58,8 @@ export const TX_STATS = {
   pendingBytes: 7,
   /** Backlog packets still waiting when the device closed. */
   closeDiscarded: 8,
+  /** txThread only: id of the last batch the writer thread finished. */
+  doneJob: 9,
 } as const;
 
 /** linux/if_tun.h TUNSETOFFLOAD flags. */
@@ -77,15 +87,28 @@ export interface NativeTunDevice {
   readonly offload?: number;
   /** errno of a refused TUNSETOFFLOAD, 0 if accepted. */
   readonly offloadErrno?: number;
-  start(onBatch: NativeBatchHandler): void;
+  /** Opened with txThread: writes happen on the addon's writer thread. */
+  readonly txThread?: boolean;
+  /**
+   * `onTxRoom` (txThread): called on the JS thread when the writer's queue,
+   * which a writeBatch reported full (txFull), has drained.
+   */
+  start(onBatch: NativeBatchHandler, onTxRoom?: () => void): void;
   /**
    * Writes each packet with one write() (with vnetHdr: writev of its
-   * 10-byte header from `vnetHdrs` and the packet); returns [sent, dropped,
-   * lastErrno, queued, eagainTotal]: a write refused with EAGAIN is queued
-   * in the addon with every packet after it and written, in order, when the
-   * fd polls writable (`queued` of this batch; `eagainTotal` so far).
+   * 10-byte header from `vnetHdrs` and the packet; without, a header with
+   * NEEDS_CSUM makes the addon finish that checksum in C); returns [sent,
+   * dropped, lastErrno, queued, eagainTotal, doneJob, jobId]: a write
+   * refused with EAGAIN is queued in the addon with every packet after it
+   * and written, in order, when the fd polls writable (`queued` of this
+   * batch; `eagainTotal` so far). With txThread the batch is only queued for
+   * the writer thread: `sent` is the writer's running total, `queued` how
+   * many of this batch it took (the rest: tail-dropped at txQueueMax, or
+   * `dropped`), and the batch's memory must stay untouched until a later
+   * `doneJob` reaches `jobId`; `txFull` = 1: the writer's queue is past
+   * its high-water mark (4 MiB), hold further batches until onTxRoom.
    */
-  writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array): [number, number, number, number, number];
+  writeBatch(buffers: Buffer[], vnetHdrs?: Uint8Array): [number, number, number, number, number, number, number, number];
   /** Backlog totals, indexed by TX_STATS; still readable after close(). */
   txStats(): Float64Array;
   close(): void;
@@ -95,6 +118,17 @@ export interface NativeTunDevice {
 
 interface NativeAddon {
   TunDevice: new (opts: NativeOpenOptions) => NativeTunDevice;
+  /**
+   * Finish a partial transport checksum in place, as the no-offload send
+   * path does (native/checksum.h): sum from csumStart to the end, store the
+   * complement at csumStart + csumOffset. False if the offsets do not fit.
+   */
+  finishChecksum(packet: Uint8Array, csumStart: number, csumOffset: number): boolean;
+  /**
+   * The segments the no-offload path writes for a TCP/IPv4 super-packet
+   * (native/soft-gso.h), copied out; null if its headers are malformed.
+   */
+  softGsoTcp4(packet: Uint8Array, gsoSize: number): Buffer[] | null;
 }
 
 /** An error from the addon: `code` like 'EPERM', `errno` negative as in Node, `syscall`. */

@@ -23,6 +23,19 @@
  * packets written later count in txPackets and txBacklogWritten. The
  * backlog counters are read from the addon at each flush and on
  * counterGroups (syncTxStats).
+ *
+ * With `txThread` the writes run on the addon's writer thread
+ * (native/tx-writer.h): flush only queues the batch, and the batch and the
+ * TX slab it was carved from are kept until the addon reports the job done
+ * (doneJob), so C never reads memory JS has reused.
+ *
+ * Without IFF_VNET_HDR (--offload off) the addon does in C what Linux does
+ * for a device without offloads: it finishes TCP checksums
+ * (native/checksum.h; caps.txChecksumOffload: the stack writes only the
+ * pseudo-header sum) and cuts TCP super-packets into MSS segments
+ * (native/soft-gso.h; caps.gsoMaxSize), each written as [header, slice of
+ * the super-packet]: JS works per super-packet and never reads the payload
+ * on send. The kernel still gets plain MTU-sized packets with full checksums.
  */
 import type { Link, LinkCapabilities, ReceiveHandler } from './link.js';
 import { makeCounters } from '../util/counters.js';
@@ -61,8 +74,12 @@ export const NATIVE_LINK_COUNTERS = [
   'txQueueFull',
   'txBacklogWritten',
   'txBacklogDiscardedOnClose',
-  /** A gauge: packets waiting in the EAGAIN backlog now. */
+  /** A gauge: packets waiting in the EAGAIN backlog (or the writer thread's queue) now. */
   'txBacklogPackets',
+  /** txThread: flushes that left the writer's queue past its high-water mark (batches then wait in JS). */
+  'txHeldFull',
+  /** txThread: wake-ups from the writer with room again after txHeldFull. */
+  'txRoomWakeups',
 ] as const;
 export type NativeLinkCounter = (typeof NATIVE_LINK_COUNTERS)[number];
 
@@ -77,6 +94,12 @@ export interface TunLinkOptions extends Omit<NativeOpenOptions, 'mode' | 'vnetHd
   offload?: 'on' | 'off';
   /** Keep the Node process alive while the device is open (default true). */
   ref?: boolean;
+  /**
+   * Write from the addon's writer thread (default true for TunLink): the
+   * write syscalls, in which the kernel runs its whole receive path, leave
+   * the JS thread. false: write on the JS thread at each flush.
+   */
+  txThread?: boolean;
 }
 
 /** Link over an addon device; in 'tap' mode the "packets" are Ethernet frames. */
@@ -98,8 +121,27 @@ export class NativeLink implements Link {
   private queueCsum: boolean[] = [];
   private hdrs = new Uint8Array(64 * VNET_HDR_LEN);
   /** TX slab (allocTx): packets queued since the last flush live here; reused after each flush. */
-  private txSlab = Buffer.allocUnsafeSlow(TX_SLAB);
+  private txSlab: Buffer = Buffer.allocUnsafeSlow(TX_SLAB);
   private txPos = 0;
+  /** Opened with txThread: the addon's writer thread writes (flush only queues). */
+  readonly txThread: boolean;
+  /** txThread: full TX slabs waiting for the writer; job -1 until the flush that covers their last packet. */
+  private retiredSlabs: { slab: Buffer; job: number }[] = [];
+  /** txThread: batches handed to the writer thread, kept alive until doneJob reaches their job. */
+  private inflight: { job: number; batch: Buffer[] }[] = [];
+  private doneJob = 0;
+  /**
+   * txThread backpressure: the writer's queue passed its high-water mark, so
+   * batches wait here until it has room (onTxRoom). Meanwhile the stack's
+   * segments stay in flight unacknowledged, TCP's windows fill, and a
+   * socket's write() returns false: the link's pace reaches the sockets.
+   */
+  private txHeld = false;
+  /** Packets tail-dropped in the link while txHeld (part of txQueueFull). */
+  private heldDropped = 0;
+  /** Bytes waiting in `queue` while txHeld (bounded by txQueueMax). */
+  private heldBytes = 0;
+  private readonly txQueueMax: number;
   private flushScheduled = false;
   private closed = false;
   /** Written / failed by writeBatch itself; the backlog's share comes from txStats. */
@@ -107,11 +149,17 @@ export class NativeLink implements Link {
   private errorsDirect = 0;
   private lateErrorsSeen = 0;
 
-  constructor(private readonly dev: NativeTunDevice, mtu: number) {
+  constructor(
+    private readonly dev: NativeTunDevice,
+    mtu: number,
+    txQueueMax = 16 << 20,
+  ) {
     this.mtu = mtu;
+    this.txQueueMax = txQueueMax;
     this.name = dev.name;
     this.mode = dev.mode;
     this.vnet = dev.vnetHdr === true;
+    this.txThread = dev.txThread === true;
     const off = dev.offload ?? 0;
     // TAP frames would need csum_start past the Ethernet header: offloads are TUN only for now.
     const ipLevel = dev.mode === 'tun';
@@ -119,8 +167,10 @@ export class NativeLink implements Link {
       mtu,
       headroom: this.vnet ? VNET_HDR_LEN : 0,
       rxChecksumVerified: this.vnet,
-      txChecksumOffload: this.vnet && ipLevel && (off & TUN_F_CSUM) !== 0,
-      gsoMaxSize: this.vnet && ipLevel && (off & TUN_F_CSUM) !== 0 && (off & TUN_F_TSO4) !== 0 ? GSO_MAX_SIZE : 0,
+      // A plain TUN: the addon finishes partial checksums in C (native/checksum.h).
+      txChecksumOffload: ipLevel && (this.vnet ? (off & TUN_F_CSUM) !== 0 : true),
+      // A plain TUN: the addon cuts super-packets itself (native/soft-gso.h), as Linux GSO does for a device without TSO.
+      gsoMaxSize: ipLevel && (this.vnet ? (off & TUN_F_CSUM) !== 0 && (off & TUN_F_TSO4) !== 0 : true) ? GSO_MAX_SIZE : 0,
       // The kernel queues at most tx_queue_len packets for our reads (tun_net_xmit
       // drops beyond; TUN_READQ_SIZE, 500, unless changed with `ip link set ... txqueuelen`),
       // each up to 64 KiB with TSO offload, else one MTU.
@@ -131,13 +181,16 @@ export class NativeLink implements Link {
       : off !== 0
         ? `offload on: IFF_VNET_HDR with TUNSETOFFLOAD 0x${off.toString(16)} (csum${off & TUN_F_TSO4 ? ', tso4' : ''}${off & TUN_F_TSO6 ? ', tso6' : ''})`
         : `offload off: the kernel refused TUNSETOFFLOAD (errno ${dev.offloadErrno ?? 0}); falling back to full checksums and MTU-sized packets`;
-    dev.start((slab, pairs) => (this.vnet ? this.onVnetBatch(slab, pairs) : this.onBatch(slab, pairs)));
+    dev.start(
+      (slab, pairs) => (this.vnet ? this.onVnetBatch(slab, pairs) : this.onBatch(slab, pairs)),
+      () => this.onTxRoom(),
+    );
   }
 
   static open(opts: NativeOpenOptions & { ref?: boolean }): NativeLink {
     const mtu = opts.mtu ?? 1500;
     const dev = openNativeDevice({ ...opts, mtu });
-    const link = new NativeLink(dev, mtu);
+    const link = new NativeLink(dev, mtu, opts.txQueueMax);
     if (opts.ref === false) dev.unref();
     return link;
   }
@@ -153,7 +206,7 @@ export class NativeLink implements Link {
     const c = this.counters;
     c.txEagain = s[TX_STATS.eagain];
     c.txQueuedOnEagain = s[TX_STATS.queued];
-    c.txQueueFull = s[TX_STATS.queueFull];
+    c.txQueueFull = s[TX_STATS.queueFull] + this.heldDropped;
     c.txBacklogWritten = s[TX_STATS.lateSent];
     c.txBacklogDiscardedOnClose = s[TX_STATS.closeDiscarded];
     c.txBacklogPackets = s[TX_STATS.pendingPackets];
@@ -229,7 +282,7 @@ export class NativeLink implements Link {
   allocTx(len: number): Buffer {
     if (this.txPos + len > this.txSlab.length) {
       if (len > TX_SLAB / 4) return Buffer.allocUnsafe(len);
-      this.txSlab = Buffer.allocUnsafeSlow(TX_SLAB);
+      this.txSlab = this.txThread ? this.nextSlab() : Buffer.allocUnsafeSlow(TX_SLAB);
       this.txPos = 0;
     }
     const b = this.txSlab.subarray(this.txPos, this.txPos + len);
@@ -237,13 +290,35 @@ export class NativeLink implements Link {
     return b;
   }
 
+  /**
+   * txThread: the current slab is full. It waits for the writer (its job is
+   * the next flush's); the oldest waiting slab the writer has finished is
+   * reused, else a new one is allocated.
+   */
+  private nextSlab(): Buffer {
+    this.retiredSlabs.push({ slab: this.txSlab, job: -1 });
+    const head = this.retiredSlabs[0];
+    if (head.job >= 0 && head.job <= this.doneJob) {
+      this.retiredSlabs.shift();
+      return head.slab;
+    }
+    return Buffer.allocUnsafeSlow(TX_SLAB);
+  }
+
   send(packet: Buffer, gsoSize = 0, csumPartial = false): void {
     if (this.closed) {
       this.counters.txAfterClose++;
       return;
     }
+    if (this.txHeld && this.heldBytes + packet.length > this.txQueueMax) {
+      // Backpressure bound: while the writer is full, at most txQueueMax bytes wait here (tail drop, counted).
+      this.counters.txQueueFull++;
+      this.heldDropped++;
+      return;
+    }
     this.queue.push(packet);
-    if (this.vnet) {
+    if (this.txHeld) this.heldBytes += packet.length;
+    if (this.vnet || this.caps.txChecksumOffload) {
       this.queueGso.push(gsoSize);
       this.queueCsum.push(csumPartial && this.caps.txChecksumOffload);
     }
@@ -253,22 +328,40 @@ export class NativeLink implements Link {
     }
   }
 
+  /** The writer thread has room again (native tx-writer.h onRoom): hand it what waited. */
+  private onTxRoom(): void {
+    if (!this.txHeld) return;
+    this.txHeld = false;
+    this.counters.txRoomWakeups++;
+    this.flush();
+  }
+
   /** Write everything queued now (normally done once per event-loop turn). */
   flush(): void {
     this.flushScheduled = false;
     if (this.queue.length === 0 || this.closed) return;
+    if (this.txHeld) return; // backpressure: onTxRoom flushes
     const batch = this.queue;
+    const gso = this.queueGso;
+    const csum = this.queueCsum;
     this.queue = [];
+    this.queueGso = [];
+    this.queueCsum = [];
     const c = this.counters;
     let hdrs: Uint8Array | undefined;
-    if (this.vnet) hdrs = this.vnetHeaders(batch);
-    const [sent, dropped, errno, queued, eagain] = this.dev.writeBatch(batch, hdrs);
-    this.txPos = 0; // every queued packet has been written (or copied by the addon)
+    if (this.vnet || this.caps.txChecksumOffload) hdrs = this.vnetHeaders(batch, gso, csum);
+    const r = this.dev.writeBatch(batch, hdrs);
     c.txBatches++;
+    if (this.txThread) {
+      this.afterSubmit(batch, gso, csum, r);
+      return;
+    }
+    for (const p of batch) c.txBytes += p.length;
+    const [sent, dropped, errno, queued, eagain] = r;
+    this.txPos = 0; // every queued packet has been written (or copied by the addon)
     this.sentDirect += sent;
     this.errorsDirect += dropped;
     if (errno !== 0) this.lastWriteErrno = errno;
-    for (const p of batch) c.txBytes += p.length;
     // The common case (no backlog before or now) stays one native call per flush.
     if (queued > 0 || eagain !== c.txEagain || c.txBacklogPackets > 0) {
       this.syncTxStats();
@@ -278,20 +371,53 @@ export class NativeLink implements Link {
     }
   }
 
+  /**
+   * txThread: keep the batch (and the slabs it used) until the writer thread
+   * is done with it; release what it finished. `sent` is its running total.
+   */
+  private afterSubmit(batch: Buffer[], gso: number[], csum: boolean[], r: [number, number, number, number, number, number, number, number]): void {
+    const [sentTotal, dropped, , queued, eagain, doneJob, job, full] = r;
+    const c = this.counters;
+    for (let i = 0; i < queued; i++) c.txBytes += batch[i].length;
+    if (full === 1) {
+      if (!this.txHeld) c.txHeldFull++;
+      this.txHeld = true;
+    }
+    if (queued + dropped < batch.length) {
+      // The writer took a prefix: the rest waits, in order, ahead of anything queued since.
+      const rest = batch.slice(queued + dropped);
+      this.queue = rest.concat(this.queue);
+      if (this.vnet || this.caps.txChecksumOffload) {
+        this.queueGso = gso.slice(queued + dropped).concat(this.queueGso);
+        this.queueCsum = csum.slice(queued + dropped).concat(this.queueCsum);
+      }
+    }
+    this.heldBytes = 0;
+    for (const p of this.queue) this.heldBytes += p.length;
+    this.doneJob = doneJob;
+    // A retired slab is free once the job holding its last packet is done; while packets of it wait here that job is not known yet.
+    if (this.queue.length === 0) for (const s of this.retiredSlabs) if (s.job < 0) s.job = job;
+    const fl = this.inflight;
+    let n = 0;
+    while (n < fl.length && fl[n].job <= doneJob) n++;
+    if (n > 0) fl.splice(0, n);
+    if (queued > 0) fl.push({ job, batch });
+    this.errorsDirect += dropped;
+    // Writer-thread errors (lateErrors) reach the counters on counterGroups.
+    if (eagain !== c.txEagain || dropped > 0) this.syncTxStats();
+    else c.txPackets = sentTotal;
+  }
+
   /** One virtio_net_hdr per queued packet, in one reused array (Linux virtio_net_hdr_from_skb). */
-  private vnetHeaders(batch: Buffer[]): Uint8Array {
+  private vnetHeaders(batch: Buffer[], gso: number[], csum: boolean[]): Uint8Array {
     const n = batch.length;
     if (this.hdrs.length < n * VNET_HDR_LEN) this.hdrs = new Uint8Array(2 * n * VNET_HDR_LEN);
-    const gso = this.queueGso;
-    const csum = this.queueCsum;
     for (let i = 0; i < n; i++) {
       const p = batch[i];
       const g = p.length > this.mtu ? gso[i] : 0;
       if (g > 0) this.counters.txGsoPackets++;
       writeVnetHdrForIpv4(this.hdrs, i * VNET_HDR_LEN, p, g, csum[i]);
     }
-    this.queueGso = [];
-    this.queueCsum = [];
     return this.hdrs;
   }
 
@@ -309,6 +435,7 @@ export class NativeLink implements Link {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.txHeld = false; // what waited goes to the writer, which writes what it can before the join
     this.flush();
     this.closed = true;
     this.handler = undefined;
@@ -323,8 +450,15 @@ export class TunLink extends NativeLink {
     const mtu = opts.mtu ?? 1500;
     const { offload, ...rest } = opts;
     const vnetHdr = (offload ?? 'on') === 'on';
-    const dev = openNativeDevice({ ...rest, mtu, mode: 'tun', vnetHdr, offloadFlags: opts.offloadFlags ?? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 });
-    const link = new TunLink(dev, mtu);
+    const dev = openNativeDevice({
+      ...rest,
+      mtu,
+      mode: 'tun',
+      vnetHdr,
+      offloadFlags: opts.offloadFlags ?? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+      txThread: opts.txThread ?? true,
+    });
+    const link = new TunLink(dev, mtu, opts.txQueueMax);
     if (opts.ref === false) dev.unref();
     return link;
   }

@@ -58,9 +58,12 @@ function waitFor(cond: () => boolean, ms: number): Promise<void> {
  * and releases it at `rate`. Returns the writer, the sink and the sequence
  * numbers the sink has read so far.
  */
-async function heldPath(ns: Netns, rate: string, opts: { offload: 'on' | 'off'; txQueueMax?: number }) {
+async function heldPath(ns: Netns, rate: string, opts: { offload: 'on' | 'off'; txQueueMax?: number; txThread?: boolean }) {
   const sink = TunLink.open({ name: 'tsq1', netns: ns.name, up: true, offload: 'off' });
-  const link = TunLink.open({ name: 'tsq0', netns: ns.name, up: true, offload: opts.offload, sndBuf: 8192, txQueueMax: opts.txQueueMax });
+  // Writes on the JS thread unless asked: these tests read the backlog's counters right after flush.
+  const link = TunLink.open({
+    name: 'tsq0', netns: ns.name, up: true, offload: opts.offload, sndBuf: 8192, txQueueMax: opts.txQueueMax, txThread: opts.txThread ?? false,
+  });
   const got: number[] = [];
   sink.onReceive((packets) => {
     for (const p of packets) if (p.length === SIZE && p[9] === 17) got.push(p.readUInt32BE(28));
@@ -129,7 +132,7 @@ describe.skipIf(!READY)('TUN write backlog on EAGAIN (linux)', () => {
   // pressure) takes the same branch but cannot be provoked on demand.
   it('drops and counts a write refused with another errno (EIO: device down), queues nothing', () =>
     withNetns('tsnq', async (ns) => {
-      const link = TunLink.open({ name: 'tsq0', netns: ns.name, up: false, offload: 'off' });
+      const link = TunLink.open({ name: 'tsq0', netns: ns.name, up: false, offload: 'off', txThread: false });
       try {
         link.send(numbered(0));
         link.flush();
@@ -158,6 +161,101 @@ describe.skipIf(!READY)('TUN write backlog on EAGAIN (linux)', () => {
         expect(c.txBacklogPackets).toBe(0);
         expect(c.txBacklogDiscardedOnClose).toBeGreaterThan(0);
         expect(c.txBacklogDiscardedOnClose).toBeLessThanOrEqual(pending);
+        expect(c.txPackets + c.txBacklogDiscardedOnClose).toBe(COUNT);
+      } finally {
+        await link.close();
+        await sink.close();
+      }
+    }));
+});
+
+/**
+ * The same held path with the writer thread (txThread, native/tx-writer.h):
+ * flush only queues; the thread polls the fd for POLLOUT on EAGAIN and
+ * retries the same packet, so everything arrives in order and nothing is
+ * lost; the queue is bounded by txQueueMax (tail drop, counted) and what it
+ * still holds at close is counted.
+ */
+describe.skipIf(!READY)('TUN writer thread under EAGAIN (linux)', () => {
+  for (const offload of ['off', 'on'] as const) {
+    it(`offload ${offload}: waits for room and writes everything, in order`, () =>
+      withNetns('tsnq', async (ns) => {
+        const { link, sink, got } = await heldPath(ns, '3mbit', { offload, txThread: true });
+        try {
+          expect(link.txThread).toBe(true);
+          for (let i = 0; i < COUNT; i++) link.send(numbered(i));
+          link.flush();
+          await waitFor(() => got.length >= COUNT, 5000);
+          expect(got).toEqual(inOrder(COUNT));
+          const c = link.counterGroups.Link;
+          expect(c.txPackets).toBe(COUNT);
+          expect(c.txEagain).toBeGreaterThan(0);
+          expect(c.txQueuedOnEagain).toBe(COUNT); // every packet passes the writer's queue
+          expect(c.txBacklogPackets).toBe(0);
+          expect(c.txWriteErrors).toBe(0);
+          expect(c.txQueueFull).toBe(0);
+        } finally {
+          await link.close();
+          await sink.close();
+        }
+      }));
+  }
+
+  it('bounds the queue by txQueueMax: the writer takes what fits, the rest waits in JS, nothing is dropped', () =>
+    withNetns('tsnq', async (ns) => {
+      const { link, sink, got } = await heldPath(ns, '3mbit', { offload: 'off', txQueueMax: 5 * SIZE, txThread: true });
+      try {
+        for (let i = 0; i < COUNT; i++) link.send(numbered(i));
+        link.flush();
+        // The writer took the first 5 (its bound); 55 wait in the link for room.
+        expect(link.counterGroups.Link.txQueuedOnEagain).toBe(5);
+        expect(link.counters.txHeldFull).toBe(1);
+        await waitFor(() => got.length >= COUNT, 5000);
+        expect(got).toEqual(inOrder(COUNT));
+        const c = link.counterGroups.Link;
+        expect(c.txPackets).toBe(COUNT);
+        expect(c.txQueueFull).toBe(0);
+        expect(c.txRoomWakeups).toBeGreaterThan(1);
+      } finally {
+        await link.close();
+        await sink.close();
+      }
+    }));
+
+  it('backpressure: past the high-water mark batches wait in JS (bounded) until the writer has room', () =>
+    withNetns('tsnq', async (ns) => {
+      // High water is half of txQueueMax (5 packets): 8 queued at once pass it.
+      const { link, sink, got } = await heldPath(ns, '3mbit', { offload: 'off', txQueueMax: 10 * SIZE, txThread: true });
+      try {
+        for (let i = 0; i < 8; i++) link.send(numbered(i));
+        link.flush();
+        expect(link.counters.txHeldFull).toBe(1);
+        // While held, up to txQueueMax bytes wait in the link (10 packets); past that, tail drop, counted.
+        for (let i = 8; i < 20; i++) link.send(numbered(i));
+        link.flush(); // held: nothing more reaches the writer yet
+        expect(link.counterGroups.Link.txQueuedOnEagain).toBe(8);
+        expect(link.counters.txQueueFull).toBe(2);
+        await waitFor(() => got.length >= 18, 5000);
+        expect(got).toEqual(inOrder(18));
+        const c = link.counterGroups.Link;
+        expect(c.txRoomWakeups).toBeGreaterThanOrEqual(1);
+        expect(c.txPackets).toBe(18);
+      } finally {
+        await link.close();
+        await sink.close();
+      }
+    }));
+
+  it('counts what is still queued at close, and close returns with the thread joined', () =>
+    withNetns('tsnq', async (ns) => {
+      const { link, sink } = await heldPath(ns, '64kbit', { offload: 'off', txThread: true });
+      try {
+        for (let i = 0; i < COUNT; i++) link.send(numbered(i));
+        link.flush();
+        await link.close();
+        const c = link.counters;
+        expect(c.txBacklogPackets).toBe(0);
+        expect(c.txBacklogDiscardedOnClose).toBeGreaterThan(0);
         expect(c.txPackets + c.txBacklogDiscardedOnClose).toBe(COUNT);
       } finally {
         await link.close();

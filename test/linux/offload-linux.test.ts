@@ -58,7 +58,8 @@ for (const offload of ['on', 'off'] as const) {
         expect(link.offloadNote).toMatch(/^offload on: IFF_VNET_HDR/);
         expect(link.caps).toMatchObject({ txChecksumOffload: true, gsoMaxSize: 65535, rxChecksumVerified: true });
       } else {
-        expect(link.caps).toMatchObject({ txChecksumOffload: false, gsoMaxSize: 0, rxChecksumVerified: false });
+        // A plain TUN: the addon finishes TCP checksums and cuts super-packets in C (native/checksum.h, soft-gso.h).
+        expect(link.caps).toMatchObject({ txChecksumOffload: true, gsoMaxSize: 65535, rxChecksumVerified: false });
       }
     });
 
@@ -73,8 +74,8 @@ for (const offload of ['on', 'off'] as const) {
       server.close();
       expect(r.stdout.split(' ')[0]).toBe(sha(data));
       const gso = link.counters.txGsoPackets - before;
-      if (offload === 'on') expect(gso, 'super-packets sent').toBeGreaterThan(100);
-      else expect(gso).toBe(0);
+      // Offload off: the addon cuts them (soft-gso.h); the kernel sees MTU-sized packets either way.
+      expect(gso, 'super-packets sent').toBeGreaterThan(100);
     }, 40_000);
 
     it('upload: a kernel client sends 64 MiB, the stack checks its sha256', async () => {
