@@ -22,6 +22,7 @@ import { bump } from './stats.js';
 import { initialWindow, TS_ALIGNED } from './initial-window.js';
 import { synRequestsEcn } from './ecn.js';
 import { COOKIE_PERIOD_MS, decodeCookieTs, encodeCookieTs, type SynCookies } from './syn-cookies.js';
+import { newTcpReprScratch, type TcpReprScratch } from '../wire/tcp.js';
 
 const EMPTY = Buffer.alloc(0);
 /** RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option. */
@@ -120,6 +121,16 @@ export class Listener implements TcpListener {
   private closed = false;
   /** When this listener last answered a SYN with a cookie (Linux last_overflow). */
   private lastCookieAt = -Infinity;
+  /**
+   * The SYN path of a flood allocates nothing of its own: the 4-tuple of a
+   * SYN (read, never kept: request entries copy its fields), and the Repr of
+   * the SYN-ACK (sendSegment has written the packet when it returns).
+   */
+  private readonly synTuple: FourTuple = { localAddr: 0, localPort: 0, remoteAddr: 0, remotePort: 0 };
+  private readonly tx: TcpReprScratch = newTcpReprScratch();
+  /** windowScaleFor(rcvBuf) for the rcvBuf it was computed for. */
+  private wscaleFor = -1;
+  private wscale = 0;
 
   constructor(
     private readonly host: ListenerHost,
@@ -136,6 +147,16 @@ export class Listener implements TcpListener {
 
   private get rcvBuf(): number {
     return this.buffers.rcvBuf ?? this.host.options.rcvBuf;
+  }
+
+  /** Our window scale for the current rcvBuf (memoised: computed once, not per SYN of a flood). */
+  private rcvWscale(): number {
+    const b = this.rcvBuf;
+    if (b !== this.wscaleFor) {
+      this.wscale = windowScaleFor(b);
+      this.wscaleFor = b;
+    }
+    return this.wscale;
   }
 
   /**
@@ -212,13 +233,18 @@ export class Listener implements TcpListener {
       bump(this.host.stats, 'dropListenRst');
       return;
     }
-    const t: FourTuple = { localAddr, localPort: seg.dstPort, remoteAddr, remotePort: seg.srcPort };
     if (seg.flags & TCP_ACK) {
+      const t: FourTuple = { localAddr, localPort: seg.dstPort, remoteAddr, remotePort: seg.srcPort };
       if (!(seg.flags & TCP_SYN) && this.cookiesRecent() && this.cookieAck(t, seg)) return;
       this.sendReset(t, seg);
       return;
     }
     if (seg.flags & TCP_SYN) {
+      const t = this.synTuple;
+      t.localAddr = localAddr;
+      t.localPort = seg.dstPort;
+      t.remoteAddr = remoteAddr;
+      t.remotePort = seg.srcPort;
       this.syn(t, seg);
       return;
     }
@@ -276,7 +302,7 @@ export class Listener implements TcpListener {
       peerMss: so.mss ?? DEFAULT_PEER_MSS,
       wsOk,
       sndWscale: wsOk ? (so.wscale ?? 0) : 0,
-      rcvWscale: wsOk ? windowScaleFor(this.rcvBuf) : 0,
+      rcvWscale: wsOk ? this.rcvWscale() : 0,
       sackOk: o.sack && so.sackPermitted === true,
       tsOk,
       tsRecent: so.timestamp?.val ?? 0,
@@ -291,31 +317,45 @@ export class Listener implements TcpListener {
 
   /** Our SYN-ACK options, only those the SYN offered (RFC 7323 §2.2/§3.2, RFC 2018 §2). */
   private sendSynAck(r: RequestEntry): void {
-    const options: TcpOptionsRepr = { mss: Math.min(this.host.localMss, this.buffers.maxSeg ?? Infinity) };
+    const options = this.synAckOptions();
     if (r.sackOk) options.sackPermitted = true;
-    if (r.tsOk) options.timestamp = { val: this.tsNow(r.tsOffset), ecr: r.tsRecent };
+    if (r.tsOk) options.timestamp = this.synAckTimestamp(this.tsNow(r.tsOffset), r.tsRecent);
     if (r.wsOk) options.wscale = r.rcvWscale;
     this.sendSynAckRepr(r, r.iss, r.irs, options, r.ecnOk);
   }
 
+  /** The scratch options of the next SYN-ACK, holding only our MSS. */
+  private synAckOptions(): TcpOptionsRepr {
+    const o = this.tx.options;
+    o.mss = Math.min(this.host.localMss, this.buffers.maxSeg ?? Infinity);
+    o.sackPermitted = undefined;
+    o.timestamp = undefined;
+    o.wscale = undefined;
+    o.sack = undefined;
+    return o;
+  }
+
+  private synAckTimestamp(val: number, ecr: number): { val: number; ecr: number } {
+    const ts = this.tx.timestamp;
+    ts.val = val;
+    ts.ecr = ecr;
+    return ts;
+  }
+
   /** `ecn`: answer an ECN-setup SYN with ECE (RFC 3168 §6.1.1); a cookie keeps it in the TSval bits (Linux TS_OPT_ECN). */
   private sendSynAckRepr(t: FourTuple, iss: number, irs: number, options: TcpOptionsRepr, ecn = false): void {
-    this.host.sendSegment(
-      {
-        srcPort: t.localPort,
-        dstPort: t.remotePort,
-        seq: iss,
-        ack: seqAdd(irs, 1),
-        flags: TCP_SYN | TCP_ACK | (ecn ? TCP_ECE : 0),
-        // RFC 7323 §2.2: the window in a SYN segment is never scaled (Linux tcp_select_initial_window).
-        window: initialWindow(this.rcvBuf, (options.mss ?? 536) - (options.timestamp ? TS_ALIGNED : 0)),
-        urgent: 0,
-        options,
-        payload: EMPTY,
-      },
-      t.localAddr,
-      t.remoteAddr,
-    );
+    const seg = this.tx.repr;
+    seg.srcPort = t.localPort;
+    seg.dstPort = t.remotePort;
+    seg.seq = iss;
+    seg.ack = seqAdd(irs, 1);
+    seg.flags = TCP_SYN | TCP_ACK | (ecn ? TCP_ECE : 0);
+    // RFC 7323 §2.2: the window in a SYN segment is never scaled (Linux tcp_select_initial_window).
+    seg.window = initialWindow(this.rcvBuf, (options.mss ?? 536) - (options.timestamp ? TS_ALIGNED : 0));
+    seg.urgent = 0;
+    seg.options = options;
+    seg.payload = EMPTY;
+    this.host.sendSegment(seg, t.localAddr, t.remoteAddr);
   }
 
   private tsNow(offset: number): number {
@@ -434,7 +474,7 @@ export class Listener implements TcpListener {
     const o = this.host.options;
     const so = seg.options;
     const iss = this.host.cookies.make(t, seg.seq, so.mss ?? DEFAULT_PEER_MSS, this.host.clock.now());
-    const options: TcpOptionsRepr = { mss: Math.min(this.host.localMss, this.buffers.maxSeg ?? Infinity) };
+    const options = this.synAckOptions();
     // Without timestamps there is nowhere to keep wscale, SACK and ECN: offer none (Linux).
     let ecnOk = false;
     if (o.timestamps && so.timestamp) {
@@ -443,9 +483,9 @@ export class Listener implements TcpListener {
       // Linux cookie_init_timestamp: TS_OPT_ECN, so the cookie ACK can restore it (cookie_ecn_ok).
       ecnOk = synRequestsEcn(o.ecn, seg);
       const val = encodeCookieTs(this.tsNow(this.host.tsOffset(t)), { wscale, sackOk, ecnOk });
-      options.timestamp = { val, ecr: so.timestamp.val };
+      options.timestamp = this.synAckTimestamp(val, so.timestamp.val);
       if (sackOk) options.sackPermitted = true;
-      if (wscale !== undefined) options.wscale = windowScaleFor(this.rcvBuf);
+      if (wscale !== undefined) options.wscale = this.rcvWscale();
     }
     this.sendSynAckRepr(t, iss, seg.seq, options, ecnOk);
     this.lastCookieAt = this.host.clock.now();
@@ -498,7 +538,7 @@ export class Listener implements TcpListener {
       irs,
       peerMss,
       sndWscale: wsOk ? (opts.wscale ?? 0) : 0,
-      rcvWscale: wsOk ? windowScaleFor(this.rcvBuf) : 0,
+      rcvWscale: wsOk ? this.rcvWscale() : 0,
       sackOk: o.sack && opts.sackOk,
       // Linux cookie_ecn_ok: the bit we set in the SYN-ACK's TSval, while tcp_ecn still allows ECN.
       ecnOk: opts.ecnOk === true && o.ecn !== 0,

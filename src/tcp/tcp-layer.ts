@@ -8,7 +8,7 @@ import type { Clock } from '../time/clock.js';
 import { randInt, type Rng } from '../util/random.js';
 import type { IpSender, TransportInput } from '../ip/types.js';
 import { IPV4_HEADROOM, IPPROTO_TCP } from '../ip/types.js';
-import { TCP_RST, detachTcpRepr, emitTcpSegment, newTcpReprScratch, parseTcpSegment, tcpHeaderLen, type TcpRepr } from '../wire/tcp.js';
+import { TCP_ACK, TCP_RST, TCP_SYN, detachTcpRepr, emitTcpSegment, newTcpReprScratch, parseTcpSegment, tcpHeaderLen, type TcpRepr } from '../wire/tcp.js';
 import {
   DEFAULT_TCP_OPTIONS,
   type ConnectionHandler,
@@ -160,7 +160,9 @@ export class TcpLayer implements TcpApi, TcpEnv {
       seg.payload = NO_PAYLOAD; // do not pin the received batch
       return;
     }
-    this.inputUnconnected(src, dst, detachTcpRepr(seg));
+    // A SYN without ACK is only read on its way to a listener (request entry or
+    // cookie SYN-ACK), never kept: the scratch Repr will do, no copy per SYN of a flood.
+    this.inputUnconnected(src, dst, (seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN ? seg : detachTcpRepr(seg));
     seg.payload = NO_PAYLOAD;
   };
 
