@@ -10,12 +10,17 @@
  * A FAILed script is run again up to --retries times (default 1): real time
  * on a shared machine can be late by more than the tolerance. A script that
  * passes on a retry says so on its PASS line, with the first failure.
+ * One tunstack agent process serves the whole run (a fresh stack per script
+ * inside it); if it dies, the next script starts a new one and says so.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RealClock } from '../../time/real-clock.js';
 import { DEFAULT_PROFILE, getProfile, profileNames } from '../profile.js';
-import { WIRE_DEFAULTS, runWireScript } from './runner.js';
+import { WIRE_DEFAULTS, runWireScript, type WireOptions } from './runner.js';
+import { agentSocketPath, startTunstack, type TunstackProcess } from './tunstack-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const SUITE = join(ROOT, 'test/conformance/scripts');
@@ -65,32 +70,50 @@ async function main(argv: string[]): Promise<number> {
   const files: string[] = [];
   for (const p of paths.length ? paths : [SUITE]) collect(resolve(p), files);
 
+  const clock = new RealClock();
+  const dir = mkdtempSync(join(tmpdir(), 'tscw-agent-'));
+  const agentOpts = { netns, tun, localAddr: getProfile(profileName)!.localAddr, socketPath: agentSocketPath(dir), logLevel, clock };
+  let proc: TunstackProcess | undefined;
   let passed = 0;
   let failed = 0;
   let skipped = 0;
-  for (const f of files) {
-    const name = relative(paths.length ? process.cwd() : SUITE, f);
-    const src = readFileSync(f, 'utf8');
-    const opts = { netns, tun, toleranceMs, maxDurationMs, logLevel };
-    let out = await runWireScript(src, { ...opts, profile: getProfile(profileName)! });
-    let firstFailure = '';
-    let attempts = 1;
-    for (; out.status === 'FAIL' && attempts <= retries; attempts++) {
-      firstFailure ||= out.message.split('\n')[0];
-      out = await runWireScript(src, { ...opts, profile: getProfile(profileName)! });
+  try {
+    proc = await startTunstack(agentOpts);
+    const opts: Omit<WireOptions, 'profile'> = { netns, tun, toleranceMs, maxDurationMs, socketPath: agentOpts.socketPath };
+    const runOnce = async (src: string): ReturnType<typeof runWireScript> => {
+      if (proc!.exited()) {
+        process.stdout.write(`# the agent process died (${proc!.why()}); starting a new one\n`);
+        proc = await startTunstack(agentOpts);
+      }
+      return runWireScript(src, { ...opts, profile: getProfile(profileName)! });
+    };
+    for (const f of files) {
+      const name = relative(paths.length ? process.cwd() : SUITE, f);
+      const src = readFileSync(f, 'utf8');
+      let out = await runOnce(src);
+      let firstFailure = '';
+      let attempts = 1;
+      for (; out.status === 'FAIL' && attempts <= retries; attempts++) {
+        firstFailure ||= out.message.split('\n')[0];
+        out = await runOnce(src);
+      }
+      if (out.status === 'PASS') {
+        passed++;
+        const note = firstFailure ? ` (passed on attempt ${attempts}; attempt 1 FAILed: ${firstFailure})` : '';
+        process.stdout.write(`PASS ${name}${note}\n`);
+      } else if (out.status === 'SKIP') {
+        skipped++;
+        process.stdout.write(`SKIP ${name}: ${out.reason}\n`);
+      } else {
+        failed++;
+        const note = attempts > 1 ? `\n    (failed all ${attempts} attempts; this is the last)` : '';
+        process.stdout.write(`FAIL ${name}: ${out.message}${note}\n`);
+      }
     }
-    if (out.status === 'PASS') {
-      passed++;
-      const note = firstFailure ? ` (passed on attempt ${attempts}; attempt 1 FAILed: ${firstFailure})` : '';
-      process.stdout.write(`PASS ${name}${note}\n`);
-    } else if (out.status === 'SKIP') {
-      skipped++;
-      process.stdout.write(`SKIP ${name}: ${out.reason}\n`);
-    } else {
-      failed++;
-      const note = attempts > 1 ? `\n    (failed all ${attempts} attempts; this is the last)` : '';
-      process.stdout.write(`FAIL ${name}: ${out.message}${note}\n`);
-    }
+  } finally {
+    await proc?.stop();
+    clock.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
   process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   return failed > 0 ? 1 : 0;

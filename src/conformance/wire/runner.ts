@@ -1,11 +1,9 @@
 /**
  * One script in wire mode: parse and prepare it exactly as in-process, decide
- * the wire-only SKIPs, start a fresh tunstack with the script's profile, open
- * the peer's packet socket and the agent channel, run, tear everything down.
+ * the wire-only SKIPs, have the run's agent process build a fresh stack with
+ * the script's profile, open the peer's packet socket, run, and discard the
+ * stack again (the agent process and its TUN serve the next script).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { RealClock } from '../../time/real-clock.js';
 import { ScriptSyntaxError } from '../lexer.js';
 import { ScriptFailure } from '../interpreter.js';
@@ -18,7 +16,6 @@ import { resolveTime } from '../trace.js';
 import { AgentClient } from './agent-client.js';
 import { WireInterpreter } from './interpreter.js';
 import { PacketSocket } from './packet-socket.js';
-import { agentSocketPath, startTunstack, type TunstackProcess } from './tunstack-process.js';
 
 export interface WireOptions {
   profile: Profile;
@@ -28,7 +25,8 @@ export interface WireOptions {
   toleranceMs: number;
   /** Scripts whose scripted time runs longer than this (ms) SKIP: long timers are covered in-process. */
   maxDurationMs: number;
-  logLevel?: string;
+  /** The run's agent process (tunstack-process.ts) listens here. */
+  socketPath: string;
 }
 
 /** Quiet time between warm-up and the script's time 0. */
@@ -49,9 +47,10 @@ export function scriptDuration(script: Script): number {
 }
 
 /**
- * Run socket() + close() through the agent before time 0: the first call of a
- * fresh process pays for JIT compilation and the new unix connection, which
- * would otherwise show up as the first scripted call returning late.
+ * Run socket() + close() through the agent before time 0: the first call on
+ * a fresh stack and a new unix connection (and, for the run's first script,
+ * JIT compilation) would otherwise show up as the first scripted call
+ * returning late.
  */
 async function warmUp(agent: AgentClient, clock: RealClock): Promise<void> {
   const sym = (name: string): Expr => ({ t: 'sym', name });
@@ -86,15 +85,13 @@ export async function runWireScript(src: string, o: WireOptions): Promise<Outcom
     return { status: 'SKIP', reason: `wire mode: the script runs ${(dur / 1000).toFixed(1)} s of real time (limit ${o.maxDurationMs / 1000} s, --max-duration); it runs in-process` };
   }
   const cmp = { ...setup.compare, toleranceMs: Math.max(setup.compare.toleranceMs, o.toleranceMs) };
-  const dir = mkdtempSync(join(tmpdir(), 'tscw-agent-'));
   const clock = new RealClock();
-  let proc: TunstackProcess | undefined;
   let peer: PacketSocket | undefined;
   let agent: AgentClient | undefined;
   try {
-    proc = await startTunstack({ netns: o.netns, tun: o.tun, profile: setup.profile, socketPath: agentSocketPath(dir), logLevel: o.logLevel, clock });
+    agent = await AgentClient.connect(o.socketPath, () => clock.now());
+    await agent.start(setup.profile);
     peer = PacketSocket.open(o.tun, o.netns);
-    agent = await AgentClient.connect(agentSocketPath(dir), () => clock.now());
     await warmUp(agent, clock);
     const p = peer;
     const interp = new WireInterpreter(script, setup.profile, cmp, { send: (d) => p.send(d) }, agent, clock);
@@ -109,10 +106,10 @@ export async function runWireScript(src: string, o: WireOptions): Promise<Outcom
     if (e instanceof ScriptFailure) return { status: 'FAIL', message: e.message };
     return { status: 'FAIL', message: `wire harness error: ${e instanceof Error ? e.message : String(e)}` };
   } finally {
+    // The stack goes before the peer's socket: nothing it still sends can reach the next script.
+    await agent?.end().catch(() => undefined);
     agent?.close();
     peer?.close();
-    await proc?.stop();
     clock.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
