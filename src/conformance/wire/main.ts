@@ -19,7 +19,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RealClock } from '../../time/real-clock.js';
 import { DEFAULT_PROFILE, getProfile, profileNames } from '../profile.js';
-import { WIRE_DEFAULTS, runWireScript, type WireOptions } from './runner.js';
+import { WIRE_DEFAULTS, defaultTolerance, runWireScript, type WireOptions } from './runner.js';
 import { agentSocketPath, startTunstack, type TunstackProcess } from './tunstack-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -42,7 +42,7 @@ function usage(msg: string): never {
 async function main(argv: string[]): Promise<number> {
   let netns: string | undefined;
   let tun = WIRE_DEFAULTS.tun;
-  let toleranceMs = WIRE_DEFAULTS.toleranceMs;
+  let { ms: toleranceMs, why: toleranceWhy } = defaultTolerance();
   let maxDurationMs = WIRE_DEFAULTS.maxDurationMs;
   let profileName = DEFAULT_PROFILE;
   let logLevel = 'warn';
@@ -57,7 +57,10 @@ async function main(argv: string[]): Promise<number> {
     const a = argv[i];
     if (a === '--netns') netns = argv[++i] ?? usage('--netns needs a name');
     else if (a === '--tun') tun = argv[++i] ?? usage('--tun needs a name');
-    else if (a === '--tolerance-ms') toleranceMs = num(argv[++i], a);
+    else if (a === '--tolerance-ms') {
+      toleranceMs = num(argv[++i], a);
+      toleranceWhy = '--tolerance-ms';
+    }
     else if (a === '--max-duration') maxDurationMs = num(argv[++i], a) * 1000;
     else if (a === '--retries') retries = Math.floor(num(argv[++i], a));
     else if (a === '--profile') profileName = argv[++i] ?? usage('--profile needs a name');
@@ -70,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
   const files: string[] = [];
   for (const p of paths.length ? paths : [SUITE]) collect(resolve(p), files);
 
+  process.stdout.write(`# wire: timing tolerance at least ${toleranceMs} ms (${toleranceWhy}), ${files.length} scripts\n`);
   const clock = new RealClock();
   const dir = mkdtempSync(join(tmpdir(), 'tscw-agent-'));
   const agentOpts = { netns, tun, localAddr: getProfile(profileName)!.localAddr, socketPath: agentSocketPath(dir), logLevel, clock };

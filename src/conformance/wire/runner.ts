@@ -34,6 +34,20 @@ const SETTLE_MS = 100;
 
 export const WIRE_DEFAULTS = { tun: 'tscw0', toleranceMs: 50, maxDurationMs: 15_000 };
 
+/**
+ * The timing tolerance floor inside `npm run vm` (TUNSTACK_VM=1) when
+ * --tolerance-ms is not given: JavaScript runs ~20x slower under TCG, and on
+ * a loaded 2-core host a timer or a packet was late by up to VM_TOLERANCE_MS
+ * (measured: see test/conformance/README.md "Wire mode in the VM").
+ */
+export const VM_TOLERANCE_MS = 1000;
+
+/** The tolerance floor a run uses without --tolerance-ms, and why (printed at the start of the run). */
+export function defaultTolerance(env: NodeJS.ProcessEnv = process.env): { ms: number; why: string } {
+  if (env.TUNSTACK_VM === '1') return { ms: VM_TOLERANCE_MS, why: 'inside npm run vm (TUNSTACK_VM=1): a TCG guest is slow' };
+  return { ms: WIRE_DEFAULTS.toleranceMs, why: 'default' };
+}
+
 /** Scripted length of a run: the latest time any event is scheduled or expected to return. */
 export function scriptDuration(script: Script): number {
   let last = 0;
