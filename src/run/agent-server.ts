@@ -10,12 +10,13 @@
  * start-up alone cost tens of seconds per script.
  * Not loaded at all unless the hidden flag is given.
  */
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { Stack } from '../stack.js';
+import type { Clock } from '../time/clock.js';
 import { RealClock } from '../time/real-clock.js';
-import { CryptoRng } from '../util/random.js';
+import { CryptoRng, type Rng } from '../util/random.js';
 import { parseCidr, parseIpv4 } from '../wire/ip-address.js';
 import type { Link } from '../link/link.js';
 import { checkProfile, decodeAgentConfig, type AgentReply, type AgentRequest } from '../conformance/wire/protocol.js';
@@ -49,17 +50,33 @@ interface Live {
   session: AgentSession;
 }
 
-class AgentServer {
+/** Serves scripts on one device, one stack at a time (the newest `start` wins). */
+export class AgentServer {
   private live: Live | undefined;
   private readonly conns = new Set<Socket>();
+  private server: Server | undefined;
+  private path: string | undefined;
 
   constructor(
     private readonly device: Link,
-    private readonly clock: RealClock,
+    private readonly clock: Clock,
     private readonly log: Logger,
+    /** Each stack's randomness (ISNs, ports); tests pass a seeded one. */
+    private readonly newRng: () => Rng = () => new CryptoRng(),
   ) {}
 
-  serve(conn: Socket): void {
+  async listen(path: string): Promise<void> {
+    rmSync(path, { force: true });
+    const server = createServer((conn) => this.serve(conn));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+    this.server = server;
+    this.path = path;
+  }
+
+  private serve(conn: Socket): void {
     let buf = '';
     // One request at a time per connection: a `start` finishes before the calls after it.
     let chain = Promise.resolve();
@@ -82,7 +99,12 @@ class AgentServer {
 
   async close(): Promise<void> {
     await this.endSession();
+    // server.close() waits for open connections: end ours so teardown never hangs on the runner.
     for (const c of this.conns) c.destroy();
+    const s = this.server;
+    this.server = undefined;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (this.path) rmSync(this.path, { force: true });
   }
 
   private async request(conn: Socket, line: string): Promise<void> {
@@ -101,7 +123,7 @@ class AgentServer {
       if (typeof profile === 'string') return send({ id: req.id, kind: 'error', message: `start: ${profile}` });
       const hooks = new AgentHooks(profile.remoteAddr >>> 0);
       const clock = hooks.clock(this.clock);
-      const stack = new Stack({ link: hooks.link(this.device, profile.mtu), addr: profile.localAddr, clock, rng: new CryptoRng(), logger: this.log, tcp: profile.tcp });
+      const stack = new Stack({ link: hooks.link(this.device, profile.mtu), addr: profile.localAddr, clock, rng: this.newRng(), logger: this.log, tcp: profile.tcp });
       this.live = { conn, hooks, stack, session: new AgentSession(stack.tcp, clock, hooks, profile, send) };
       return send({ id: req.id, kind: 'started' });
     }
@@ -133,7 +155,6 @@ export async function serveAgent(o: AgentServerOptions): Promise<number> {
   const clock = new RealClock();
   let device: Link | undefined;
   let agent: AgentServer | undefined;
-  const server = createServer((conn) => agent?.serve(conn));
   try {
     device = await openDeviceLink({
       mode: 'tun',
@@ -148,11 +169,7 @@ export async function serveAgent(o: AgentServerOptions): Promise<number> {
       rng: new CryptoRng(),
     });
     agent = new AgentServer(device, clock, log);
-    rmSync(config.socketPath, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.socketPath, () => resolve());
-    });
+    await agent.listen(config.socketPath);
     process.stdout.write(`tunstack: conformance agent on ${o.device}${o.netns ? ` in netns ${o.netns}` : ''}, socket ${config.socketPath}: ready\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
@@ -161,8 +178,6 @@ export async function serveAgent(o: AgentServerOptions): Promise<number> {
     return 0;
   } finally {
     await agent?.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    rmSync(config.socketPath, { force: true });
     await device?.close();
     clock.stop();
     if (createdNetns) deleteNetns(o.netns!);
