@@ -71,8 +71,8 @@ export class AgentClient {
   }
 
   /** Have the agent build this script's stack (`started`), or discard it (`ended`); anything else is the reason it did not. */
-  async start(profile: Profile): Promise<void> {
-    await this.control({ id: this.nextId++, op: 'start', profile }, 'started');
+  async start(profile: Profile, timeScale = 1): Promise<void> {
+    await this.control({ id: this.nextId++, op: 'start', profile, timeScale }, 'started');
   }
 
   async end(): Promise<void> {

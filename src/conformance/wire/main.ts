@@ -2,7 +2,7 @@
  * Wire mode's CLI (run by scripts/conformance.sh --wire, as root, inside a
  * namespace that script created):
  *
- *   node dist/src/conformance/wire/main.js --netns NS [--tun NAME] [--tolerance-ms N]
+ *   node dist/src/conformance/wire/main.js --netns NS [--tun NAME] [--tolerance-ms N] [--time-scale K]
  *       [--max-duration S] [--retries N] [--profile default|linux] [--log-level LEVEL] [FILES or DIRS...]
  *
  * Same output as the in-process runner: one PASS/FAIL/SKIP line per script,
@@ -19,7 +19,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RealClock } from '../../time/real-clock.js';
 import { DEFAULT_PROFILE, getProfile, profileNames } from '../profile.js';
-import { WIRE_DEFAULTS, defaultTolerance, runWireScript, type WireOptions } from './runner.js';
+import { WIRE_DEFAULTS, defaultTiming, runWireScript, type WireOptions } from './runner.js';
 import { agentSocketPath, startTunstack, type TunstackProcess } from './tunstack-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -34,7 +34,7 @@ function collect(path: string, out: string[]): void {
 
 function usage(msg: string): never {
   process.stderr.write(
-    `${msg}\nusage: conformance-wire --netns NS [--tun NAME] [--tolerance-ms N] [--max-duration S] [--retries N] [--profile ${profileNames().join('|')}] [--log-level L] [FILES or DIRS...]\n`,
+    `${msg}\nusage: conformance-wire --netns NS [--tun NAME] [--tolerance-ms N] [--time-scale K] [--max-duration S] [--retries N] [--profile ${profileNames().join('|')}] [--log-level L] [FILES or DIRS...]\n`,
   );
   process.exit(2);
 }
@@ -42,7 +42,10 @@ function usage(msg: string): never {
 async function main(argv: string[]): Promise<number> {
   let netns: string | undefined;
   let tun = WIRE_DEFAULTS.tun;
-  let { ms: toleranceMs, why: toleranceWhy } = defaultTolerance();
+  const timing = defaultTiming();
+  let toleranceMs = timing.toleranceMs;
+  let timeScale = timing.timeScale;
+  const given: string[] = [];
   let maxDurationMs = WIRE_DEFAULTS.maxDurationMs;
   let profileName = DEFAULT_PROFILE;
   let logLevel = 'warn';
@@ -59,7 +62,11 @@ async function main(argv: string[]): Promise<number> {
     else if (a === '--tun') tun = argv[++i] ?? usage('--tun needs a name');
     else if (a === '--tolerance-ms') {
       toleranceMs = num(argv[++i], a);
-      toleranceWhy = '--tolerance-ms';
+      given.push(a);
+    } else if (a === '--time-scale') {
+      timeScale = num(argv[++i], a);
+      if (timeScale < 1 || timeScale > 100) usage('--time-scale takes a factor from 1 to 100');
+      given.push(a);
     }
     else if (a === '--max-duration') maxDurationMs = num(argv[++i], a) * 1000;
     else if (a === '--retries') retries = Math.floor(num(argv[++i], a));
@@ -73,7 +80,8 @@ async function main(argv: string[]): Promise<number> {
   const files: string[] = [];
   for (const p of paths.length ? paths : [SUITE]) collect(resolve(p), files);
 
-  process.stdout.write(`# wire: timing tolerance at least ${toleranceMs} ms (${toleranceWhy}), ${files.length} scripts\n`);
+  const why = [...given, ...(given.length < 2 ? [timing.why] : [])].join(', ');
+  process.stdout.write(`# wire: ${files.length} scripts, timing tolerance at least ${toleranceMs} ms of script time, time scale ${timeScale} (${why})\n`);
   const clock = new RealClock();
   const dir = mkdtempSync(join(tmpdir(), 'tscw-agent-'));
   const agentOpts = { netns, tun, localAddr: getProfile(profileName)!.localAddr, socketPath: agentSocketPath(dir), logLevel, clock };
@@ -83,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
   let skipped = 0;
   try {
     proc = await startTunstack(agentOpts);
-    const opts: Omit<WireOptions, 'profile'> = { netns, tun, toleranceMs, maxDurationMs, socketPath: agentOpts.socketPath };
+    const opts: Omit<WireOptions, 'profile'> = { netns, tun, toleranceMs, maxDurationMs, socketPath: agentOpts.socketPath, timeScale };
     const runOnce = async (src: string): ReturnType<typeof runWireScript> => {
       if (proc!.exited()) {
         process.stdout.write(`# the agent process died (${proc!.why()}); starting a new one\n`);

@@ -23,7 +23,8 @@ import type { SyscallSpec } from '../script.js';
  * the stack in script order although the two travel on different channels.
  */
 export type AgentRequest =
-  | { id: number; op: 'start'; profile: Profile }
+  /** `timeScale`: the stack's clock runs this many times slower than real time (scaled-clock.ts); absent = 1. */
+  | { id: number; op: 'start'; profile: Profile; timeScale?: number }
   | { id: number; op: 'end' }
   | { id: number; op: 'call'; call: SyscallSpec; afterRx: number }
   | { id: number; op: 'info'; fd: number; afterRx: number };

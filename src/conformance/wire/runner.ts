@@ -4,7 +4,9 @@
  * the script's profile, open the peer's packet socket, run, and discard the
  * stack again (the agent process and its TUN serve the next script).
  */
+import type { Clock } from '../../time/clock.js';
 import { RealClock } from '../../time/real-clock.js';
+import { scaleClock } from './scaled-clock.js';
 import { ScriptSyntaxError } from '../lexer.js';
 import { ScriptFailure } from '../interpreter.js';
 import { ScriptUnsupported, parseScript } from '../parser.js';
@@ -27,6 +29,8 @@ export interface WireOptions {
   maxDurationMs: number;
   /** The run's agent process (tunstack-process.ts) listens here. */
   socketPath: string;
+  /** Time dilation (scaled-clock.ts): script time runs this many times slower than real time, on both sides. Default 1. */
+  timeScale?: number;
 }
 
 /** Quiet time between warm-up and the script's time 0. */
@@ -35,17 +39,25 @@ const SETTLE_MS = 100;
 export const WIRE_DEFAULTS = { tun: 'tscw0', toleranceMs: 50, maxDurationMs: 15_000 };
 
 /**
- * The timing tolerance floor inside `npm run vm` (TUNSTACK_VM=1) when
- * --tolerance-ms is not given: JavaScript runs ~20x slower under TCG, and on
- * a loaded 2-core host a timer or a packet was late by up to VM_TOLERANCE_MS
- * (measured: see test/conformance/README.md "Wire mode in the VM").
+ * Inside `npm run vm` (TUNSTACK_VM=1), unless --tolerance-ms / --time-scale
+ * are given: JavaScript runs ~20x slower under TCG, so script time is dilated
+ * VM_TIME_SCALE times (scaled-clock.ts) and the tolerance floor is
+ * VM_TOLERANCE_MS of script time. Chosen from full runs in the VM on the
+ * loaded 2-core machine (test/conformance/README.md "Wire mode in the VM").
  */
-export const VM_TOLERANCE_MS = 1000;
+export const VM_TIME_SCALE = 3;
+export const VM_TOLERANCE_MS = 250;
 
-/** The tolerance floor a run uses without --tolerance-ms, and why (printed at the start of the run). */
-export function defaultTolerance(env: NodeJS.ProcessEnv = process.env): { ms: number; why: string } {
-  if (env.TUNSTACK_VM === '1') return { ms: VM_TOLERANCE_MS, why: 'inside npm run vm (TUNSTACK_VM=1): a TCG guest is slow' };
-  return { ms: WIRE_DEFAULTS.toleranceMs, why: 'default' };
+export interface WireTiming {
+  toleranceMs: number;
+  timeScale: number;
+  why: string;
+}
+
+/** The timing a run uses without flags, and why (printed at the start of the run). */
+export function defaultTiming(env: NodeJS.ProcessEnv = process.env): WireTiming {
+  if (env.TUNSTACK_VM === '1') return { toleranceMs: VM_TOLERANCE_MS, timeScale: VM_TIME_SCALE, why: 'inside npm run vm (TUNSTACK_VM=1): a TCG guest is slow' };
+  return { toleranceMs: WIRE_DEFAULTS.toleranceMs, timeScale: 1, why: 'defaults' };
 }
 
 /** Scripted length of a run: the latest time any event is scheduled or expected to return. */
@@ -66,7 +78,7 @@ export function scriptDuration(script: Script): number {
  * JIT compilation) would otherwise show up as the first scripted call
  * returning late.
  */
-async function warmUp(agent: AgentClient, clock: RealClock): Promise<void> {
+async function warmUp(agent: AgentClient, clock: Clock): Promise<void> {
   const sym = (name: string): Expr => ({ t: 'sym', name });
   const r = await agent.call({ name: 'socket', args: [sym('AF_INET'), sym('SOCK_STREAM'), sym('IPPROTO_TCP')], ret: { t: 'ellipsis' } }).final;
   if (r.kind !== 'result' || r.ret < 0) throw new Error(`agent warm-up socket() failed: ${JSON.stringify(r)}`);
@@ -99,12 +111,14 @@ export async function runWireScript(src: string, o: WireOptions): Promise<Outcom
     return { status: 'SKIP', reason: `wire mode: the script runs ${(dur / 1000).toFixed(1)} s of real time (limit ${o.maxDurationMs / 1000} s, --max-duration); it runs in-process` };
   }
   const cmp = { ...setup.compare, toleranceMs: Math.max(setup.compare.toleranceMs, o.toleranceMs) };
-  const clock = new RealClock();
+  const real = new RealClock();
+  const scale = o.timeScale ?? 1;
+  const clock = scaleClock(real, scale);
   let peer: PacketSocket | undefined;
   let agent: AgentClient | undefined;
   try {
     agent = await AgentClient.connect(o.socketPath, () => clock.now());
-    await agent.start(setup.profile);
+    await agent.start(setup.profile, scale);
     peer = PacketSocket.open(o.tun, o.netns);
     await warmUp(agent, clock);
     const p = peer;
@@ -124,6 +138,6 @@ export async function runWireScript(src: string, o: WireOptions): Promise<Outcom
     await agent?.end().catch(() => undefined);
     agent?.close();
     peer?.close();
-    clock.stop();
+    real.stop();
   }
 }
