@@ -22,6 +22,7 @@ import { AgentClient } from '../../src/conformance/wire/agent-client.js';
 import { WireInterpreter } from '../../src/conformance/wire/interpreter.js';
 import type { Link, ReceiveHandler } from '../../src/link/link.js';
 import { AgentServer } from '../../src/run/agent-server.js';
+import { scaleClock } from '../../src/conformance/wire/scaled-clock.js';
 import { RealClock } from '../../src/time/real-clock.js';
 import { SeededRng } from '../../src/util/random.js';
 import { pino } from 'pino';
@@ -54,18 +55,19 @@ async function loopAgent(clock: RealClock, path: string): Promise<{ server: Agen
   const server = new AgentServer(device, clock, pino({ level: 'silent' }), () => new SeededRng(1));
   await server.listen(path);
   /** Run a script in real time through the agent; undefined = PASS, else the failure message. */
-  const run = async (src: string, inboundDelayMs = 0): Promise<string | undefined> => {
+  const run = async (src: string, inboundDelayMs = 0, timeScale = 1): Promise<string | undefined> => {
+    const scriptClock = scaleClock(clock, timeScale);
     const script = parseScript(src);
     const setup = prepare(script, getProfile('default')!);
     // 100 ms: wide enough for a loaded 2-core machine's event-loop stalls, still
     // far below the 250 ms error the late-read case must catch.
     const cmp = { ...setup.compare, toleranceMs: 100 };
-    const client = await AgentClient.connect(path, () => clock.now());
+    const client = await AgentClient.connect(path, () => scriptClock.now());
     try {
-      await client.start(setup.profile);
+      await client.start(setup.profile, timeScale);
       const deliver = (d: Buffer) => () => toStack?.([d]);
       const peer = { send: (d: Buffer) => void (inboundDelayMs ? setTimeout(deliver(d), inboundDelayMs) : setImmediate(deliver(d))) };
-      interp = new WireInterpreter(script, setup.profile, cmp, peer, client, clock);
+      interp = new WireInterpreter(script, setup.profile, cmp, peer, client, scriptClock);
       await interp.run();
       return undefined;
     } catch (e) {
@@ -80,12 +82,12 @@ async function loopAgent(clock: RealClock, path: string): Promise<{ server: Agen
   return { server, run };
 }
 
-async function runLoop(src: string, inboundDelayMs = 0): Promise<string | undefined> {
+async function runLoop(src: string, inboundDelayMs = 0, timeScale = 1): Promise<string | undefined> {
   const clock = new RealClock();
   const dir = mkdtempSync(join(tmpdir(), 'tscw-loop-'));
   const { server, run } = await loopAgent(clock, join(dir, 'agent.sock'));
   try {
-    return await run(src, inboundDelayMs);
+    return await run(src, inboundDelayMs, timeScale);
   } finally {
     await server.close();
     clock.stop();
@@ -121,6 +123,14 @@ describe('wire interpreter + agent over an in-process loopback (seed 1)', () => 
 +.05 < P. 1:11(10) ack 1 win 65535
 `);
     expect(late).toMatch(/read\(\) returned at the wrong time/);
+  });
+
+  it('keeps script time under --time-scale 3: a blocking read on time passes, one 250 ms late fails', async () => {
+    const read = (at: string, gap: string) => `${HANDSHAKE}+0...${at} read(4, ..., 100) = 10
++${gap} < P. 1:11(10) ack 1 win 65535
+`;
+    expect(await runLoop(read('0.1', '.1'), 0, 3)).toBeUndefined();
+    expect(await runLoop(read('0.3', '.05'), 0, 3)).toMatch(/read\(\) returned at the wrong time/);
   });
 
   it('delivers a zero window before a write scripted at the same time (agent rx barrier)', async () => {

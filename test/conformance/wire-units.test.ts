@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseScript } from '../../src/conformance/parser.js';
 import { getProfile } from '../../src/conformance/profile.js';
 import { checkProfile, decodeAgentConfig, encodeAgentConfig } from '../../src/conformance/wire/protocol.js';
-import { defaultTolerance, scriptDuration, VM_TOLERANCE_MS, WIRE_DEFAULTS } from '../../src/conformance/wire/runner.js';
+import { defaultTiming, scriptDuration, VM_TIME_SCALE, VM_TOLERANCE_MS, WIRE_DEFAULTS } from '../../src/conformance/wire/runner.js';
 import { hostCidr, readyTimeoutMs } from '../../src/conformance/wire/tunstack-process.js';
 import { ipv4 } from '../../src/wire/ip-address.js';
 
@@ -62,10 +62,10 @@ describe('wire mode start-up limit', () => {
     expect(readyTimeoutMs({ TUNSTACK_WIRE_READY_MS: '5' })).toBe(20_000);
   });
 
-  it('is 180 s inside npm run vm, where the tolerance floor is the VM one (both overridable)', () => {
+  it('is 180 s inside npm run vm, where tolerance and time scale are the VM ones', () => {
     expect(readyTimeoutMs({ TUNSTACK_VM: '1' })).toBe(180_000);
     expect(readyTimeoutMs({ TUNSTACK_VM: '1', TUNSTACK_WIRE_READY_MS: '60000' })).toBe(60_000);
-    expect(defaultTolerance({}).ms).toBe(WIRE_DEFAULTS.toleranceMs);
-    expect(defaultTolerance({ TUNSTACK_VM: '1' })).toEqual({ ms: VM_TOLERANCE_MS, why: expect.stringMatching(/TUNSTACK_VM=1/) });
+    expect(defaultTiming({})).toMatchObject({ toleranceMs: WIRE_DEFAULTS.toleranceMs, timeScale: 1 });
+    expect(defaultTiming({ TUNSTACK_VM: '1' })).toEqual({ toleranceMs: VM_TOLERANCE_MS, timeScale: VM_TIME_SCALE, why: expect.stringMatching(/TUNSTACK_VM=1/) });
   });
 });
