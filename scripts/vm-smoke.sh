@@ -5,7 +5,7 @@
 # scripts run in wire mode against the real binary over a TUN.
 #
 # The wire scripts run with the runner's own VM timing (it sees TUNSTACK_VM=1
-# and prints it first): script time dilated 3x (--time-scale) and a 250 ms
+# and prints it first): script time dilated 3x (--time-scale) and a 400 ms
 # tolerance floor in script time, as the full run in the VM uses (README
 # "Linux VMs and WAN paths"). One agent process serves all of them; it gets
 # 180 s to print `ready` (node starts 20-50x slower in a TCG guest on a loaded

@@ -46,7 +46,7 @@ export const WIRE_DEFAULTS = { tun: 'tscw0', toleranceMs: 50, maxDurationMs: 15_
  * loaded 2-core machine (test/conformance/README.md "Wire mode in the VM").
  */
 export const VM_TIME_SCALE = 3;
-export const VM_TOLERANCE_MS = 250;
+export const VM_TOLERANCE_MS = 400;
 
 export interface WireTiming {
   toleranceMs: number;
