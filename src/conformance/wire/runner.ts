@@ -78,7 +78,7 @@ export function scriptDuration(script: Script): number {
  * JIT compilation) would otherwise show up as the first scripted call
  * returning late.
  */
-async function warmUp(agent: AgentClient, clock: Clock): Promise<void> {
+export async function warmUp(agent: AgentClient, clock: Clock): Promise<void> {
   const sym = (name: string): Expr => ({ t: 'sym', name });
   const r = await agent.call({ name: 'socket', args: [sym('AF_INET'), sym('SOCK_STREAM'), sym('IPPROTO_TCP')], ret: { t: 'ellipsis' } }).final;
   if (r.kind !== 'result' || r.ret < 0) throw new Error(`agent warm-up socket() failed: ${JSON.stringify(r)}`);
