@@ -8,14 +8,15 @@
 #       --target linux|both also runs each script with the real packetdrill
 #       against the running kernel in a fresh `unshare -n` namespace (root).
 #
-#   scripts/conformance.sh --wire [--no-build] [--tolerance-ms N] [--max-duration S] [--retries N]
+#   scripts/conformance.sh --wire [--no-build] [--tolerance-ms N] [--time-scale K] [--max-duration S] [--retries N]
 #                          [--profile NAME] [--log-level L] [FILES or DIRS...]
 #       Wire mode: the same scripts against the real `tunstack` binary over a
 #       TUN in a network namespace `tscw-<pid>` this script creates and always
-#       removes (trap on EXIT/INT/TERM). For each script the runner starts a
-#       fresh `tunstack up --conformance-agent ...` in the namespace, plays
-#       the remote peer through a packet socket on the TUN's kernel side and
-#       makes the script's system calls through the agent inside tunstack.
+#       removes (trap on EXIT/INT/TERM). The runner starts one
+#       `tunstack up --conformance-agent ...` in the namespace, which builds a
+#       fresh stack for each script; it plays the remote peer through a packet
+#       socket on the TUN's kernel side and makes the script's system calls
+#       through the agent inside tunstack.
 #       Needs root (namespaces, TUN, AF_PACKET) and /dev/net/tun.
 #       See "Wire mode" in test/conformance/README.md.
 set -euo pipefail

@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'up':
-      return wantsHelp(rest) ? help(UP_USAGE) : up(parseUp(rest));
+      return wantsHelp(rest) ? help(UP_USAGE) : upOrAgent(parseUp(rest));
     case 'chart':
       return wantsHelp(rest) ? help(CHART_USAGE) : chartCommand(rest);
     case 'stat':
@@ -58,6 +58,13 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new CliError(`unknown command '${command}' (try 'tunstack help')`);
   }
+}
+
+/** `up`, or with the hidden --conformance-agent the wire-mode agent process (loaded only then). */
+async function upOrAgent(o: UpOptions): Promise<number> {
+  if (o.conformanceAgent === undefined) return up(o);
+  const { serveAgent } = await import('./run/agent-server.js');
+  return serveAgent({ netns: o.netns, device: o.device, hostCidr: o.hostCidr, addr: o.addr, logLevel: o.logLevel, config: o.conformanceAgent });
 }
 
 function statCommand(args: string[]): Promise<number> {

@@ -1,27 +1,33 @@
 /**
- * The conformance agent (hidden: `tunstack up --conformance-agent JSON`, used
- * by wire mode, see test/conformance/README.md). It serves the conformance
- * BSD socket layer (src/conformance/bsd.ts) over this process's own TCP on a
- * unix socket, so a script's system calls run inside the real binary while
- * its packets cross the real TUN. Blocking calls are re-polled whenever the
- * stack has done work: after each received batch and each fired timer (the
- * link and clock are wrapped for that), and after each request.
- * Not loaded at all unless the hidden flag is given.
+ * One script's side of the conformance agent (wire mode, see
+ * test/conformance/README.md): the BSD socket layer (src/conformance/bsd.ts)
+ * over one fresh Stack, serving the script's system calls as they arrive on
+ * the runner's connection. The process around it (src/run/agent-server.ts)
+ * keeps the TUN open for the whole run and builds a Stack per script with
+ * these hooks. Blocking calls are re-polled whenever the stack has done work:
+ * after each received batch and each fired timer (the link and clock are
+ * wrapped for that), and after each request.
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import { rmSync } from 'node:fs';
 import type { Link } from '../link/link.js';
 import type { Clock, Timer } from '../time/clock.js';
 import type { TcpApi } from '../tcp/api.js';
 import { BsdLayer, WOULD_BLOCK, type BsdSocket, type SysOutcome } from '../conformance/bsd.js';
 import { ScriptUnsupported } from '../conformance/parser.js';
+import type { Profile } from '../conformance/profile.js';
 import { startSyscall, type SyscallOp } from '../conformance/syscalls.js';
-import { decodeAgentConfig, type AgentConfig, type AgentReply, type AgentRequest } from '../conformance/wire/protocol.js';
+import type { AgentReply, AgentRequest } from '../conformance/wire/protocol.js';
 
-/** Wrap the link and clock the stack will use so the agent hears about every piece of stack work. */
+/**
+ * The link and clock one script's stack runs on. They tell the agent about
+ * every piece of stack work, and `end()` cuts the stack off: nothing more is
+ * sent, received or fired, so a discarded stack cannot touch the next
+ * script's packets while the shared device stays open.
+ */
 export class AgentHooks {
   private kickFn: () => void = () => {};
-  /** Datagrams from the script's peer delivered to the stack so far (the readiness ping is not one). */
+  private ended = false;
+  private readonly timers = new Set<Timer>();
+  /** Datagrams from the script's peer delivered to the stack so far. */
   rx = 0;
 
   constructor(private readonly peerAddr: number) {}
@@ -30,153 +36,134 @@ export class AgentHooks {
     this.kickFn = fn;
   }
 
-  link(inner: Link): Link {
+  /**
+   * `mtu`: what the stack sends up to (the script's profile). The device may
+   * carry more: packetdrill writes injected packets straight into its TUN,
+   * where no MTU applies, so a script may send a segment larger than the
+   * MSS it advertised; the agent's device is opened wide for that.
+   */
+  link(inner: Link, mtu: number = inner.mtu): Link {
     return {
-      get mtu() {
-        return inner.mtu;
-      },
+      mtu,
       // No caps: the script sees MTU-sized segments with full checksums.
-      send: (p) => inner.send(p),
-      flush: () => inner.flush?.(),
+      send: (p) => {
+        if (!this.ended) inner.send(p);
+      },
+      flush: () => {
+        if (!this.ended) inner.flush?.();
+      },
+      // The device keeps one receiver: the newest stack's replaces the last one's.
       onReceive: (h) =>
         inner.onReceive((packets, meta) => {
+          if (this.ended) return;
           for (const p of packets) if (p.length >= 20 && p.readUInt32BE(12) === this.peerAddr) this.rx++;
           h(packets, meta);
           this.kickFn();
         }),
-      close: () => inner.close(),
+      // The device outlives this stack (the agent serves every script of a run on it).
+      close: async () => this.end(),
     };
   }
 
   clock(inner: Clock): Clock {
     return {
       now: () => inner.now(),
-      setTimer: (at, fn): Timer =>
-        inner.setTimer(at, () => {
+      timerSlackMs: inner.timerSlackMs,
+      setTimer: (at, fn): Timer => {
+        if (this.ended) return { cancel: () => {} };
+        const t = inner.setTimer(at, () => {
+          this.timers.delete(t);
+          if (this.ended) return;
           fn();
           this.kickFn();
-        }),
+        });
+        this.timers.add(t);
+        return t;
+      },
     };
+  }
+
+  /** Cut the stack off: cancel its timers, drop what it sends or would receive. */
+  end(): void {
+    this.ended = true;
+    for (const t of this.timers) t.cancel();
+    this.timers.clear();
+    this.kickFn = () => {};
   }
 }
 
 /** How long a request waits for the datagrams the runner injected before it (then it runs anyway). */
 const RX_BARRIER_MS = 1_000;
 
+type CallRequest = Extract<AgentRequest, { op: 'call' | 'info' }>;
+
 interface Held {
-  conn: Socket;
-  req: AgentRequest;
+  req: CallRequest;
   until: number;
 }
 
 interface Blocked {
   id: number;
   op: SyscallOp;
-  conn: Socket;
 }
 
-export class ConformanceAgent {
+/** One script's system calls against one stack; answers go to `reply` (the runner's connection). */
+export class AgentSession {
   private readonly bsd: BsdLayer;
-  private server: Server | undefined;
   private blocked: Blocked[] = [];
   private held: Held[] = [];
-  private readonly conns = new Set<Socket>();
 
   constructor(
     tcp: TcpApi,
     private readonly clock: Clock,
     private readonly hooks: AgentHooks,
-    private readonly config: AgentConfig,
+    private readonly profile: Profile,
+    private readonly reply: (r: AgentReply) => void,
   ) {
-    this.bsd = new BsdLayer(tcp, config.profile.localAddr);
+    this.bsd = new BsdLayer(tcp, profile.localAddr);
     hooks.onWork(() => this.poll());
   }
 
-  async listen(): Promise<void> {
-    rmSync(this.config.socketPath, { force: true });
-    const server = createServer((conn) => this.serve(conn));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.socketPath, () => resolve());
-    });
-    this.server = server;
-  }
-
-  async close(): Promise<void> {
-    const s = this.server;
-    this.server = undefined;
-    // server.close() waits for open connections: end ours so teardown never hangs on the runner.
-    for (const c of this.conns) c.destroy();
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-    rmSync(this.config.socketPath, { force: true });
-  }
-
-  private serve(conn: Socket): void {
-    let buf = '';
-    this.conns.add(conn);
-    conn.on('close', () => this.conns.delete(conn));
-    conn.setEncoding('utf8');
-    conn.on('error', () => {});
-    conn.on('data', (chunk: string) => {
-      buf += chunk;
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.trim()) this.request(conn, line);
-      }
-    });
-  }
-
-  private send(conn: Socket, r: AgentReply): void {
-    conn.write(`${JSON.stringify(r)}\n`);
-  }
-
-  private request(conn: Socket, line: string): void {
-    let req: AgentRequest;
-    try {
-      req = JSON.parse(line) as AgentRequest;
-    } catch {
-      return this.send(conn, { id: -1, kind: 'error', message: `bad request: ${line.slice(0, 80)}` });
-    }
+  request(req: CallRequest): void {
     if (this.held.length > 0 || this.hooks.rx < req.afterRx) {
       const until = this.clock.now() + RX_BARRIER_MS;
-      this.held.push({ conn, req, until });
+      this.held.push({ req, until });
       this.clock.setTimer(until, () => this.poll());
       return;
     }
-    this.execute(conn, req);
+    this.execute(req);
   }
 
-  private execute(conn: Socket, req: AgentRequest): void {
+  private execute(req: CallRequest): void {
     if (req.op === 'info') {
       const c = this.bsd.get(req.fd)?.conn;
-      return this.send(conn, { id: req.id, kind: 'info', info: c ? c.info() : null });
+      return this.reply({ id: req.id, kind: 'info', info: c ? c.info() : null });
     }
     let op: SyscallOp;
     let r: SysOutcome;
     try {
       op = startSyscall(req.call, {
         bsd: this.bsd,
-        profile: this.config.profile,
+        profile: this.profile,
         now: () => this.clock.now(),
-        noteSocket: (kind, s) => this.note(conn, kind, s),
+        noteSocket: (kind, s) => this.note(kind, s),
       });
       r = op.poll(false);
     } catch (e) {
-      if (e instanceof ScriptUnsupported) return this.send(conn, { id: req.id, kind: 'unsupported', reason: e.reason });
-      return this.send(conn, { id: req.id, kind: 'error', message: e instanceof Error ? e.message : String(e) });
+      if (e instanceof ScriptUnsupported) return this.reply({ id: req.id, kind: 'unsupported', reason: e.reason });
+      return this.reply({ id: req.id, kind: 'error', message: e instanceof Error ? e.message : String(e) });
     }
-    if (r !== WOULD_BLOCK) return this.send(conn, { id: req.id, kind: 'result', ...r });
-    this.send(conn, { id: req.id, kind: 'blocked' });
-    this.blocked.push({ id: req.id, op, conn });
+    if (r !== WOULD_BLOCK) return this.reply({ id: req.id, kind: 'result', ...r });
+    this.reply({ id: req.id, kind: 'blocked' });
+    this.blocked.push({ id: req.id, op });
     // poll(2) with a timeout returns 0 at that time even if the stack stays idle.
     if (op.timeoutAt !== undefined) this.clock.setTimer(op.timeoutAt, () => this.poll());
   }
 
-  private note(conn: Socket, kind: 'listen' | 'accept' | 'connect', s: BsdSocket): void {
+  private note(kind: 'listen' | 'accept' | 'connect', s: BsdSocket): void {
     const c = s.conn;
-    const localPort = kind === 'listen' ? (s.listener?.localPort ?? this.config.profile.port) : (c?.localPort ?? 0);
-    this.send(conn, { kind: 'note', note: kind, fd: s.fd, localPort, remotePort: c?.remotePort ?? 0 });
+    const localPort = kind === 'listen' ? (s.listener?.localPort ?? this.profile.port) : (c?.localPort ?? 0);
+    this.reply({ kind: 'note', note: kind, fd: s.fd, localPort, remotePort: c?.remotePort ?? 0 });
   }
 
   /** Run held requests whose datagrams have arrived (in order), then re-poll blocked calls; answer those that completed. */
@@ -185,7 +172,7 @@ export class ConformanceAgent {
       const h = this.held[0];
       if (this.hooks.rx < h.req.afterRx && this.clock.now() < h.until) break;
       this.held.shift();
-      this.execute(h.conn, h.req);
+      this.execute(h.req);
     }
     if (this.blocked.length === 0) return;
     const still: Blocked[] = [];
@@ -194,32 +181,12 @@ export class ConformanceAgent {
       try {
         r = b.op.poll(true);
       } catch (e) {
-        this.send(b.conn, { id: b.id, kind: 'error', message: e instanceof Error ? e.message : String(e) });
+        this.reply({ id: b.id, kind: 'error', message: e instanceof Error ? e.message : String(e) });
         continue;
       }
       if (r === WOULD_BLOCK) still.push(b);
-      else this.send(b.conn, { id: b.id, kind: 'result', ...r });
+      else this.reply({ id: b.id, kind: 'result', ...r });
     }
     this.blocked = still;
   }
-}
-
-/** `up` with the hidden flag: parse the config, give back the hooks to build the stack with, and a starter for the agent. */
-export function prepareAgent(json: string): {
-  config: AgentConfig;
-  hooks: AgentHooks;
-  start(tcp: TcpApi, clock: Clock): Promise<ConformanceAgent>;
-} | string {
-  const config = decodeAgentConfig(json);
-  if (typeof config === 'string') return `--conformance-agent: ${config}`;
-  const hooks = new AgentHooks(config.profile.remoteAddr >>> 0);
-  return {
-    config,
-    hooks,
-    async start(tcp, clock) {
-      const a = new ConformanceAgent(tcp, clock, hooks, config);
-      await a.listen();
-      return a;
-    },
-  };
 }

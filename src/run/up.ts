@@ -54,7 +54,7 @@ export interface UpOptions {
   /** Write each TCP connection's event trace (src/explain/trace-format.ts) to this directory. */
   trace?: string;
   logLevel: string;
-  /** Hidden (wire-mode conformance): JSON AgentConfig; serves the conformance socket layer, see src/run/agent.ts. */
+  /** Hidden (wire-mode conformance): JSON AgentConfig; the CLI runs src/run/agent-server.ts instead of up(). */
   conformanceAgent?: string;
   /** Congestion controller for every connection (TcpOptions.congestionControl). */
   congestionControl?: string;
@@ -136,20 +136,11 @@ export async function up(opts: UpOptions): Promise<number> {
     cleanups.push(() => link.close());
     const faulty = withEnvFaults(link, clock, rng);
 
-    // Only with the hidden flag: the agent module is not even loaded otherwise.
-    const agent = opts.conformanceAgent === undefined ? undefined : (await import('./agent.js')).prepareAgent(opts.conformanceAgent);
-    if (typeof agent === 'string') throw new CliError(agent);
     // --trace: the recorder sees the stack's clock and link (src/explain/trace-writer.ts).
     const trace = opts.trace === undefined ? undefined : liveTrace(opts.trace, clock, faulty, addr, host.addr);
-    const stack = agent
-      ? new Stack({ link: agent.hooks.link(faulty), addr, clock: agent.hooks.clock(clock), rng, logger: log, tcp: agent.config.profile.tcp })
-      : new Stack({ link: trace?.link ?? faulty, addr, clock: trace?.clock ?? clock, rng, logger: log, tcp: tcpOptions(opts), tcpTrace: openTrace(opts.cwndTrace, cleanups) });
+    const stack = new Stack({ link: trace?.link ?? faulty, addr, clock: trace?.clock ?? clock, rng, logger: log, tcp: tcpOptions(opts), tcpTrace: openTrace(opts.cwndTrace, cleanups) });
     trace?.attach(stack);
     cleanups.push(() => stack.close());
-    if (agent) {
-      const a = await agent.start(stack.tcp, clock);
-      cleanups.push(() => a.close());
-    }
     // The live dashboard at http://ADDR/_tunstack/ rides on the http service (--dashboard off: not served).
     // It shows the services' counters (Dns) too, once they run.
     let serviceCounters = (): Record<string, Record<string, number>> => ({});

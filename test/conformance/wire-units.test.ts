@@ -8,26 +8,28 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseScript } from '../../src/conformance/parser.js';
 import { getProfile } from '../../src/conformance/profile.js';
-import { decodeAgentConfig, encodeAgentConfig } from '../../src/conformance/wire/protocol.js';
-import { scriptDuration } from '../../src/conformance/wire/runner.js';
+import { checkProfile, decodeAgentConfig, encodeAgentConfig } from '../../src/conformance/wire/protocol.js';
+import { defaultTiming, scriptDuration, VM_TIME_SCALE, VM_TOLERANCE_MS, WIRE_DEFAULTS } from '../../src/conformance/wire/runner.js';
 import { hostCidr, readyTimeoutMs } from '../../src/conformance/wire/tunstack-process.js';
 import { ipv4 } from '../../src/wire/ip-address.js';
 
 const SCRIPTS = join(import.meta.dirname, 'scripts');
 
-describe('wire agent config', () => {
-  it('round-trips the linux profile (TcpOptions survive JSON unchanged)', () => {
+describe('wire agent config and start request', () => {
+  it('carries the socket path; a profile survives the JSON of a start request unchanged', () => {
+    expect(decodeAgentConfig(encodeAgentConfig({ socketPath: '/tmp/x.sock' }))).toEqual({ socketPath: '/tmp/x.sock' });
     const profile = getProfile('default')!;
     profile.tcp.timestamps = false; // as a `sysctl net.ipv4.tcp_timestamps=0` line would
-    const back = decodeAgentConfig(encodeAgentConfig({ socketPath: '/tmp/x.sock', profile }));
-    expect(back).toEqual({ socketPath: '/tmp/x.sock', profile });
+    expect(checkProfile(JSON.parse(JSON.stringify(profile)))).toEqual(profile);
   });
 
-  it('rejects malformed or incomplete configs with a reason', () => {
+  it('rejects malformed or incomplete configs and profiles with a reason', () => {
     expect(decodeAgentConfig('{')).toMatch(/^not JSON/);
     expect(decodeAgentConfig('null')).toBe('not an object');
     expect(decodeAgentConfig('{"profile":{}}')).toBe('socketPath missing');
-    expect(decodeAgentConfig('{"socketPath":"/s","profile":{"tcp":{}}}')).toBe('profile missing or incomplete');
+    expect(checkProfile(undefined)).toBe('profile missing');
+    expect(checkProfile({ tcp: {} })).toBe('profile.localAddr missing or not a number');
+    expect(checkProfile({ ...getProfile('default')!, mtu: 40 })).toBe('profile.mtu 40 outside 68..65535');
   });
 });
 
@@ -58,5 +60,12 @@ describe('wire mode start-up limit', () => {
     expect(readyTimeoutMs({ TUNSTACK_WIRE_READY_MS: '120000' })).toBe(120_000);
     expect(readyTimeoutMs({ TUNSTACK_WIRE_READY_MS: 'soon' })).toBe(20_000);
     expect(readyTimeoutMs({ TUNSTACK_WIRE_READY_MS: '5' })).toBe(20_000);
+  });
+
+  it('is 180 s inside npm run vm, where tolerance and time scale are the VM ones', () => {
+    expect(readyTimeoutMs({ TUNSTACK_VM: '1' })).toBe(180_000);
+    expect(readyTimeoutMs({ TUNSTACK_VM: '1', TUNSTACK_WIRE_READY_MS: '60000' })).toBe(60_000);
+    expect(defaultTiming({})).toMatchObject({ toleranceMs: WIRE_DEFAULTS.toleranceMs, timeScale: 1 });
+    expect(defaultTiming({ TUNSTACK_VM: '1' })).toEqual({ toleranceMs: VM_TOLERANCE_MS, timeScale: VM_TIME_SCALE, why: expect.stringMatching(/TUNSTACK_VM=1/) });
   });
 });

@@ -6,6 +6,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import type { TcpInfo } from '../../tcp/api.js';
+import type { Profile } from '../profile.js';
 import type { SyscallSpec } from '../script.js';
 import type { AgentReply, AgentRequest } from './protocol.js';
 
@@ -67,6 +68,22 @@ export class AgentClient {
     this.write({ id, op: 'info', fd, afterRx });
     const r = await p;
     return r.kind === 'info' && r.info ? r.info : undefined;
+  }
+
+  /** Have the agent build this script's stack (`started`), or discard it (`ended`); anything else is the reason it did not. */
+  async start(profile: Profile, timeScale = 1): Promise<void> {
+    await this.control({ id: this.nextId++, op: 'start', profile, timeScale }, 'started');
+  }
+
+  async end(): Promise<void> {
+    await this.control({ id: this.nextId++, op: 'end' }, 'ended');
+  }
+
+  private async control(req: Extract<AgentRequest, { op: 'start' | 'end' }>, want: 'started' | 'ended'): Promise<void> {
+    const p = new Promise<Stamped<AgentReply>>((first) => this.waiters.set(req.id, { first, firstDone: false }));
+    this.write(req);
+    const r = await p;
+    if (r.kind !== want) throw new Error(`agent ${req.op} failed: ${r.kind === 'error' ? r.message : JSON.stringify(r)}`);
   }
 
   close(): void {

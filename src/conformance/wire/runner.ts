@@ -1,12 +1,12 @@
 /**
  * One script in wire mode: parse and prepare it exactly as in-process, decide
- * the wire-only SKIPs, start a fresh tunstack with the script's profile, open
- * the peer's packet socket and the agent channel, run, tear everything down.
+ * the wire-only SKIPs, have the run's agent process build a fresh stack with
+ * the script's profile, open the peer's packet socket, run, and discard the
+ * stack again (the agent process and its TUN serve the next script).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Clock } from '../../time/clock.js';
 import { RealClock } from '../../time/real-clock.js';
+import { scaleClock } from './scaled-clock.js';
 import { ScriptSyntaxError } from '../lexer.js';
 import { ScriptFailure } from '../interpreter.js';
 import { ScriptUnsupported, parseScript } from '../parser.js';
@@ -18,7 +18,6 @@ import { resolveTime } from '../trace.js';
 import { AgentClient } from './agent-client.js';
 import { WireInterpreter } from './interpreter.js';
 import { PacketSocket } from './packet-socket.js';
-import { agentSocketPath, startTunstack, type TunstackProcess } from './tunstack-process.js';
 
 export interface WireOptions {
   profile: Profile;
@@ -28,13 +27,38 @@ export interface WireOptions {
   toleranceMs: number;
   /** Scripts whose scripted time runs longer than this (ms) SKIP: long timers are covered in-process. */
   maxDurationMs: number;
-  logLevel?: string;
+  /** The run's agent process (tunstack-process.ts) listens here. */
+  socketPath: string;
+  /** Time dilation (scaled-clock.ts): script time runs this many times slower than real time, on both sides. Default 1. */
+  timeScale?: number;
 }
 
 /** Quiet time between warm-up and the script's time 0. */
 const SETTLE_MS = 100;
 
 export const WIRE_DEFAULTS = { tun: 'tscw0', toleranceMs: 50, maxDurationMs: 15_000 };
+
+/**
+ * Inside `npm run vm` (TUNSTACK_VM=1), unless --tolerance-ms / --time-scale
+ * are given: JavaScript runs ~20x slower under TCG, so script time is dilated
+ * VM_TIME_SCALE times (scaled-clock.ts) and the tolerance floor is
+ * VM_TOLERANCE_MS of script time. Chosen from full runs in the VM on the
+ * loaded 2-core machine (test/conformance/README.md "Wire mode in the VM").
+ */
+export const VM_TIME_SCALE = 3;
+export const VM_TOLERANCE_MS = 400;
+
+export interface WireTiming {
+  toleranceMs: number;
+  timeScale: number;
+  why: string;
+}
+
+/** The timing a run uses without flags, and why (printed at the start of the run). */
+export function defaultTiming(env: NodeJS.ProcessEnv = process.env): WireTiming {
+  if (env.TUNSTACK_VM === '1') return { toleranceMs: VM_TOLERANCE_MS, timeScale: VM_TIME_SCALE, why: 'inside npm run vm (TUNSTACK_VM=1): a TCG guest is slow' };
+  return { toleranceMs: WIRE_DEFAULTS.toleranceMs, timeScale: 1, why: 'defaults' };
+}
 
 /** Scripted length of a run: the latest time any event is scheduled or expected to return. */
 export function scriptDuration(script: Script): number {
@@ -49,11 +73,12 @@ export function scriptDuration(script: Script): number {
 }
 
 /**
- * Run socket() + close() through the agent before time 0: the first call of a
- * fresh process pays for JIT compilation and the new unix connection, which
- * would otherwise show up as the first scripted call returning late.
+ * Run socket() + close() through the agent before time 0: the first call on
+ * a fresh stack and a new unix connection (and, for the run's first script,
+ * JIT compilation) would otherwise show up as the first scripted call
+ * returning late.
  */
-async function warmUp(agent: AgentClient, clock: RealClock): Promise<void> {
+export async function warmUp(agent: AgentClient, clock: Clock): Promise<void> {
   const sym = (name: string): Expr => ({ t: 'sym', name });
   const r = await agent.call({ name: 'socket', args: [sym('AF_INET'), sym('SOCK_STREAM'), sym('IPPROTO_TCP')], ret: { t: 'ellipsis' } }).final;
   if (r.kind !== 'result' || r.ret < 0) throw new Error(`agent warm-up socket() failed: ${JSON.stringify(r)}`);
@@ -86,15 +111,15 @@ export async function runWireScript(src: string, o: WireOptions): Promise<Outcom
     return { status: 'SKIP', reason: `wire mode: the script runs ${(dur / 1000).toFixed(1)} s of real time (limit ${o.maxDurationMs / 1000} s, --max-duration); it runs in-process` };
   }
   const cmp = { ...setup.compare, toleranceMs: Math.max(setup.compare.toleranceMs, o.toleranceMs) };
-  const dir = mkdtempSync(join(tmpdir(), 'tscw-agent-'));
-  const clock = new RealClock();
-  let proc: TunstackProcess | undefined;
+  const real = new RealClock();
+  const scale = o.timeScale ?? 1;
+  const clock = scaleClock(real, scale);
   let peer: PacketSocket | undefined;
   let agent: AgentClient | undefined;
   try {
-    proc = await startTunstack({ netns: o.netns, tun: o.tun, profile: setup.profile, socketPath: agentSocketPath(dir), logLevel: o.logLevel, clock });
+    agent = await AgentClient.connect(o.socketPath, () => clock.now());
+    await agent.start(setup.profile, scale);
     peer = PacketSocket.open(o.tun, o.netns);
-    agent = await AgentClient.connect(agentSocketPath(dir), () => clock.now());
     await warmUp(agent, clock);
     const p = peer;
     const interp = new WireInterpreter(script, setup.profile, cmp, { send: (d) => p.send(d) }, agent, clock);
@@ -109,10 +134,10 @@ export async function runWireScript(src: string, o: WireOptions): Promise<Outcom
     if (e instanceof ScriptFailure) return { status: 'FAIL', message: e.message };
     return { status: 'FAIL', message: `wire harness error: ${e instanceof Error ? e.message : String(e)}` };
   } finally {
+    // The stack goes before the peer's socket: nothing it still sends can reach the next script.
+    await agent?.end().catch(() => undefined);
     agent?.close();
     peer?.close();
-    await proc?.stop();
-    clock.stop();
-    rmSync(dir, { recursive: true, force: true });
+    real.stop();
   }
 }

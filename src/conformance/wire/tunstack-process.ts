@@ -1,33 +1,38 @@
 /**
- * Start and stop the real `tunstack up` binary for one wire-mode script: in
- * the given namespace, on a TUN named `tun`, with the script's profile handed
- * to the hidden conformance agent. A fresh process per script gives every
- * script a fresh stack (no TIME_WAIT or port state leaking between scripts)
- * and lets sysctl lines take effect, at the price of ~0.5 s start-up.
+ * Start and stop the real `tunstack` binary as the conformance agent of a
+ * wire-mode run: in the given namespace, on a TUN named `tun`, serving on a
+ * unix socket. One process serves the whole run; each script gets a fresh
+ * stack with its own profile inside it (`start`, src/run/agent-server.ts),
+ * so no TIME_WAIT or port state leaks between scripts and sysctl lines take
+ * effect, without paying node's start-up per script (tens of seconds each
+ * in a TCG guest).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../time/clock.js';
 import { formatIpv4 } from '../../wire/ip-address.js';
-import type { Profile } from '../profile.js';
 import { encodeAgentConfig } from './protocol.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../cli.js');
 /**
- * How long a fresh `tunstack up` has to print `ready`: 20 s, or
- * TUNSTACK_WIRE_READY_MS (a TCG guest on a loaded host needs far longer to
- * start node; scripts/vm-smoke.sh raises it rather than retrying a start).
+ * How long the agent process has to print `ready`: TUNSTACK_WIRE_READY_MS,
+ * else 20 s, or 180 s inside `npm run vm` (TUNSTACK_VM=1): node starts
+ * 20-50x slower in a TCG guest on a loaded host, and it starts once per run.
  */
 export function readyTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env.TUNSTACK_WIRE_READY_MS);
-  return Number.isFinite(v) && v >= 1000 ? v : 20_000;
+  if (Number.isFinite(v) && v >= 1000) return v;
+  return env.TUNSTACK_VM === '1' ? 180_000 : 20_000;
 }
 const READY_TIMEOUT_MS = readyTimeoutMs();
 const STOP_TIMEOUT_MS = 5_000;
 
 export interface TunstackProcess {
   readonly pid: number;
+  /** Whether the process has exited (then `why` says how, with its stderr's last lines). */
+  exited(): boolean;
+  why(): string;
   /** SIGTERM, and SIGKILL if it has not exited within 5 s. */
   stop(): Promise<void>;
 }
@@ -38,11 +43,16 @@ export function hostCidr(localAddr: number): string {
   return `${formatIpv4(host)}/24`;
 }
 
-export async function startTunstack(o: { netns: string; tun: string; profile: Profile; socketPath: string; logLevel?: string; clock: Clock }): Promise<TunstackProcess> {
+/**
+ * `localAddr` only places the kernel's side of the TUN (hostCidr): the kernel
+ * never talks to the stacks (the runner's packet socket injects below it), so
+ * a script with another --local_ip runs on the same device.
+ */
+export async function startTunstack(o: { netns: string; tun: string; localAddr: number; socketPath: string; logLevel?: string; clock: Clock }): Promise<TunstackProcess> {
   const args = [
-    CLI, 'up', '--netns', o.netns, '--tun', o.tun, '--addr', formatIpv4(o.profile.localAddr), '--host-addr', hostCidr(o.profile.localAddr),
-    '--mtu', String(o.profile.mtu), '--services', 'none', '--log-level', o.logLevel ?? 'warn',
-    '--conformance-agent', encodeAgentConfig({ socketPath: o.socketPath, profile: o.profile }),
+    CLI, 'up', '--netns', o.netns, '--tun', o.tun, '--addr', formatIpv4(o.localAddr), '--host-addr', hostCidr(o.localAddr),
+    '--services', 'none', '--log-level', o.logLevel ?? 'warn',
+    '--conformance-agent', encodeAgentConfig({ socketPath: o.socketPath }),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -69,7 +79,13 @@ export async function startTunstack(o: { netns: string; tun: string; profile: Pr
       rej(e);
     });
   });
-  return { pid: child.pid ?? -1, stop: () => stop(child, o.clock) };
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  return {
+    pid: child.pid ?? -1,
+    exited,
+    why: () => (exited() ? `tunstack exited (${child.exitCode ?? child.signalCode}); stderr: ${err.trim() || '(empty)'}` : 'running'),
+    stop: () => stop(child, o.clock),
+  };
 }
 
 function stop(child: ChildProcess, clock: Clock): Promise<void> {
