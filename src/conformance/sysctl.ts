@@ -4,7 +4,9 @@
  * sysctl does (values as Linux writes them, times in seconds); packetdrill's
  * defaults.sh applies the `linux` profile's sysctls; `ethtool -K tun0 tso off
  * gso off ...` (what a script writes so Linux hands packetdrill MSS-sized
- * segments) is a no-op here, tunstack's link never offloads segmentation.
+ * segments) changes nothing here, tunstack's link never offloads
+ * segmentation — but for `gso off`, which stops the PSH tunstack puts where
+ * Linux's GSO packets would end (TcpOptions.gsoPacketPush).
  * A sysctl with no tunstack equivalent is recorded as ignored (reported once
  * per run), never a failure; any other command makes the script a SKIP.
  */
@@ -56,7 +58,11 @@ export function applyCommand(cmd: string, p: Profile, linux: Profile): string[] 
       for (const [k, v] of linux.linuxSysctls) set(k, v);
       continue;
     }
-    if (ETHTOOL_OFFLOADS_OFF.test(part)) continue;
+    if (ETHTOOL_OFFLOADS_OFF.test(part)) {
+      // Linux with GSO off sends every skb as one segment: no GSO packet, so no PSH forced on one.
+      if (/\sgso\s+off/.test(part)) p.tcp.gsoPacketPush = false;
+      continue;
+    }
     const m = /^sysctl\s+(?:-[qw]+\s+)*(.+)$/.exec(part);
     if (!m) throw new ScriptUnsupported(`shell command not supported: ${part}`);
     for (const [k, v] of sysctlAssignments(m[1])) set(k, v);
