@@ -479,6 +479,6 @@ export function retransmitHead(c: Connection): void {
   // SND.MAX) forever: challenge ACKs back and forth, no progress (found by
   // test/sim/stress-lifecycle.test.ts, "seed 18"). Linux resends the skb.
   sendDataAt(c, t.sndUna, Math.min(t.mss, seqSub(t.sndMax, t.sndUna)), t.finSeq >= 0);
-  c.recovery.noteRetransmit(t.sndMax);
+  c.recovery.noteRetransmit(t.sndMax, c.env.clock.now());
   c.armRetransmit(true);
 }

@@ -84,15 +84,15 @@ export class LossRecovery {
   }
 
   /** retransmitHead() (output.ts) reports the segment it resent at SND.UNA. */
-  noteRetransmit(sndMax: number): void {
+  noteRetransmit(sndMax: number, at: number): void {
     const t = this.tcb;
     const len = Math.min(t.mss, seqSub(sndMax, t.sndUna));
-    this.noteRetransmitted(t.sndUna, t.sndUna + Math.max(len, 1), sndMax, len);
+    this.noteRetransmitted(t.sndUna, t.sndUna + Math.max(len, 1), sndMax, len, at);
   }
 
-  noteRetransmitted(start: number, end: number, sndMax: number, bytes: number): void {
+  noteRetransmitted(start: number, end: number, sndMax: number, bytes: number, at = 0): void {
     if (this.caState === 'recovery') {
-      this.rtx.add(start >>> 0, end >>> 0, sndMax);
+      this.rtx.add(start >>> 0, end >>> 0, sndMax, at);
       this.rtxBytes += bytes;
     }
   }
@@ -185,7 +185,7 @@ function ackStateMachine(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck:
   if (c.ecn.ok) ecnOnAck(c, seg); // RFC 3168 §6.1.2
   let lostAgain = 0;
   if (newlySacked > 0 && r.caState === 'recovery') {
-    lostAgain = r.rtx.dropLost(t.sndUna, c.sack.highestEnd ?? t.sndUna, c.sack);
+    lostAgain = r.rtx.dropLost(t.sndUna, c.sack.highestEnd ?? t.sndUna, c.sack, now, c.rtt.minRtt);
     if (lostAgain > 0) c.env.stats.TCPLostRetransmit = (c.env.stats.TCPLostRetransmit ?? 0) + lostAgain;
   }
   const ecr = t.tsOk ? seg.options.timestamp?.ecr : undefined;
