@@ -4,9 +4,7 @@
  * sysctl does (values as Linux writes them, times in seconds); packetdrill's
  * defaults.sh applies the `linux` profile's sysctls; `ethtool -K tun0 tso off
  * gso off ...` (what a script writes so Linux hands packetdrill MSS-sized
- * segments) changes nothing here, tunstack's link never offloads
- * segmentation — but for `gso off`, which stops the PSH tunstack puts where
- * Linux's GSO packets would end (TcpOptions.gsoPacketPush).
+ * segments) is a no-op here, tunstack's link never offloads segmentation.
  * A sysctl with no tunstack equivalent is recorded as ignored (reported once
  * per run), never a failure; any other command makes the script a SKIP.
  */
@@ -58,11 +56,7 @@ export function applyCommand(cmd: string, p: Profile, linux: Profile): string[] 
       for (const [k, v] of linux.linuxSysctls) set(k, v);
       continue;
     }
-    if (ETHTOOL_OFFLOADS_OFF.test(part)) {
-      // Linux with GSO off sends every skb as one segment: no GSO packet, so no PSH forced on one.
-      if (/\sgso\s+off/.test(part)) p.tcp.gsoPacketPush = false;
-      continue;
-    }
+    if (ETHTOOL_OFFLOADS_OFF.test(part)) continue;
     const m = /^sysctl\s+(?:-[qw]+\s+)*(.+)$/.exec(part);
     if (!m) throw new ScriptUnsupported(`shell command not supported: ${part}`);
     for (const [k, v] of sysctlAssignments(m[1])) set(k, v);

@@ -25,13 +25,6 @@ export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EPIPE'
 export interface TcpOptions {
   /** Our MSS is mtu - 40 unless set. */
   mss?: number;
-  /**
-   * Without link GSO, PSH on the last segment of each run Linux would have
-   * sent as one GSO packet (Linux __tcp_transmit_skb sets PSH when
-   * tcp_skb_pcount > 1); false: as Linux on a device with GSO off
-   * (`ethtool -K DEV gso off`), PSH only where a write ended. Default true.
-   */
-  gsoPacketPush?: boolean;
   /** Initial congestion window in segments (RFC 6928; Linux: 10). */
   initialCwndSegments: number;
   /** Congestion controller for new connections (Linux tcp_congestion_control): 'cubic' (default), 'newreno' or 'bbr'. */

@@ -426,7 +426,7 @@ export function transmit(c: Connection): void {
       if (fresh && len === unsent && len > 0 && len < t.mss && seqGt(c.sndSml, t.sndUna) && !c.noDelay && !t.finQueued) break;
       if (unsent <= 0) len = 0;
       let packetEnd = false;
-      if (fresh && burstMax === t.mss && c.env.options.gsoPacketPush !== false) {
+      if (fresh && burstMax === t.mss) {
         if (pktSegs >= pktQuota) {
           pktQuota = linuxPacketSegments(c, usable);
           pktSegs = 0;
