@@ -1,16 +1,23 @@
 /**
  * New HTTP connections per second, `Connection: close` (figures, not a test):
  * Apache `ab` (HTTP/1.0, one request per connection) from a kernel-side
- * namespace against tunstack's HTTP service over a TUN, and against
- * node:http on kernel TCP over a veth pair, alternating rounds in the same
- * run so both see the same machine. Root; the namespaces are created here
- * and removed afterwards, also on failure.
+ * namespace against the same HTTP application served over tunstack's TCP
+ * on a TUN and over kernel TCP (node:http on a net.Server) on a veth pair,
+ * alternating rounds in the same run so both see the same machine. Root;
+ * the namespaces are created here and removed afterwards, also on failure.
+ *
+ * `--app service` (default): tunstack's HTTP service (src/apps/http.ts) on
+ * both sides; `--app hello`: a bare node:http handler answering `hello\n` on
+ * both sides (bench/conn-rate-server.ts is the kernel side).
  *
  * Run alone with `npm run bench:conn-rate -- [--requests N] [--concurrency C]
- * [--rounds R] [--only tunstack|kernel]`; `npm run bench:scale` runs it too.
+ * [--rounds R] [--only tunstack|kernel] [--app service|hello]`;
+ * `npm run bench:scale` runs it too.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Stack } from '../src/stack.js';
 import { TunLink } from '../src/link/tun.js';
@@ -21,6 +28,8 @@ export interface ConnRateOptions {
   concurrency: number;
   rounds: number;
   only?: 'tunstack' | 'kernel';
+  /** The application on both sides: tunstack's HTTP service, or a bare `hello` handler. */
+  app: 'service' | 'hello';
 }
 
 export interface ConnRateResult {
@@ -65,7 +74,15 @@ function abIn(ns: string, url: string, o: ConnRateOptions): Promise<number> {
   });
 }
 
-const HTTP_SERVER = `require('http').createServer((q, r) => r.end('hello\\n')).listen(80, process.argv[1], () => console.log('up'))`;
+const KERNEL_SERVER = join(dirname(fileURLToPath(import.meta.url)), 'conn-rate-server.js');
+
+/** The `hello` application on tunstack: node:http fed our sockets, with the HTTP service's socket options. */
+function startHello(stack: Stack): { close(): Promise<void> } {
+  const server = http.createServer((_req, res) => res.end('hello\n'));
+  const tcpServer = stack.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => server.emit('connection', socket));
+  tcpServer.listen(80);
+  return { close: () => new Promise<void>((resolve) => tcpServer.close(() => resolve())) };
+}
 
 export async function connRate(o: ConnRateOptions): Promise<ConnRateResult> {
   if (process.getuid?.() !== 0) throw new Error('the connection-rate bench needs root (namespaces, TUN, veth)');
@@ -80,13 +97,13 @@ export async function connRate(o: ConnRateOptions): Promise<ConnRateResult> {
   const result: ConnRateResult = { tunstack: [], kernel: [], tunstackCpuUs: [], kernelCpuUs: [] };
   let kernelServer: ReturnType<typeof spawn> | undefined;
   let stack: Stack | undefined;
-  let services: Awaited<ReturnType<typeof startServices>> | undefined;
+  let services: { close(): Promise<void> } | undefined;
   try {
     // tunstack: its HTTP service (node:http over our sockets) on a TUN; ab in the TUN's namespace.
     const t = netns(`${tag}t`);
     const link = TunLink.open({ name: 'tun0', netns: t, mtu: 1500, addr: '10.79.6.1', prefixLen: 24, up: true });
     stack = new Stack({ link, addr: '10.79.6.2' });
-    services = await startServices(stack, ['http']);
+    services = o.app === 'hello' ? startHello(stack) : await startServices(stack, ['http']);
     // kernel: node:http in namespace b, ab in namespace a, over veth.
     const a = netns(`${tag}a`);
     const b = netns(`${tag}b`);
@@ -95,7 +112,7 @@ export async function connRate(o: ConnRateOptions): Promise<ConnRateResult> {
     sh(['ip', '-n', b, 'addr', 'add', '10.79.7.2/24', 'dev', 'veth1']);
     sh(['ip', '-n', a, 'link', 'set', 'veth0', 'up']);
     sh(['ip', '-n', b, 'link', 'set', 'veth1', 'up']);
-    kernelServer = spawn('ip', ['netns', 'exec', b, process.execPath, '-e', HTTP_SERVER, '10.79.7.2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    kernelServer = spawn('ip', ['netns', 'exec', b, process.execPath, KERNEL_SERVER, o.app, '10.79.7.2'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((r) => kernelServer!.stdout!.once('data', r));
     // One uncounted warm-up round each: JIT compilation and heap growth are not per-connection costs.
     const warm = { ...o, requests: Math.min(o.requests, 2000) };
@@ -133,9 +150,10 @@ export function median(xs: number[]): number {
 
 export function formatConnRate(o: ConnRateOptions, r: ConnRateResult): string {
   const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
-  const lines = [`New HTTP connections per second (ab -n ${o.requests} -c ${o.concurrency}, Connection: close, ${o.rounds} alternating round(s) after a warm-up):`];
-  if (r.tunstack.length) lines.push(`  tunstack HTTP service over TUN: ${fmt(r.tunstack)} /s (median ${median(r.tunstack).toFixed(0)}), CPU of the stack's process ${fmt(r.tunstackCpuUs)} µs per connection`);
-  if (r.kernel.length) lines.push(`  node:http on kernel TCP (veth): ${fmt(r.kernel)} /s (median ${median(r.kernel).toFixed(0)}), CPU of the server's process ${fmt(r.kernelCpuUs)} µs per connection`);
+  const app = o.app === 'hello' ? 'node:http hello' : 'HTTP service';
+  const lines = [`New HTTP connections per second (ab -n ${o.requests} -c ${o.concurrency}, Connection: close, ${o.rounds} alternating round(s) after a warm-up, --app ${o.app}):`];
+  if (r.tunstack.length) lines.push(`  ${app} on tunstack TCP over TUN: ${fmt(r.tunstack)} /s (median ${median(r.tunstack).toFixed(0)}), CPU of the stack's process ${fmt(r.tunstackCpuUs)} µs per connection`);
+  if (r.kernel.length) lines.push(`  ${app} on kernel TCP (veth): ${fmt(r.kernel)} /s (median ${median(r.kernel).toFixed(0)}), CPU of the server's process ${fmt(r.kernelCpuUs)} µs per connection`);
   if (r.tunstack.length && r.kernel.length) {
     // The machine is shared: the least disturbed round of each is reported beside the medians.
     const best = Math.max(...r.tunstack) / Math.max(...r.kernel);
@@ -156,7 +174,13 @@ export function connRateOptionsFromArgv(): ConnRateOptions {
     console.error(`--only takes tunstack or kernel, not ${only}`);
     process.exit(2);
   }
-  return { requests: arg('--requests', 5000), concurrency: arg('--concurrency', 32), rounds: arg('--rounds', 2), only };
+  const a = process.argv.indexOf('--app');
+  const app = a >= 0 ? process.argv[a + 1] : 'service';
+  if (app !== 'service' && app !== 'hello') {
+    console.error(`--app takes service or hello, not ${app}`);
+    process.exit(2);
+  }
+  return { requests: arg('--requests', 5000), concurrency: arg('--concurrency', 32), rounds: arg('--rounds', 2), only, app };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -2,8 +2,8 @@
  * Goodput under random loss: tunstack against the Linux kernel's TCP, same
  * client, same loss. A router namespace joins the client to both servers —
  * a veth to a namespace with kernel servers, and the TUN of an in-process
- * tunstack — and one `iptables -m statistic --mode random` rule in its
- * FORWARD chain drops the same share of packets each way on both paths.
+ * tunstack — and `iptables -m statistic --mode random` rules drop the same
+ * share of MTU-sized packets each way on both paths (setLoss).
  * Offloads are off on every veth so both paths lose per MTU-sized packet. Both sides run CUBIC (the kernel's in these namespaces through
  * net.ipv4.tcp_congestion_control; its default here is bbr). Download: the
  * server sends N MiB and closes; upload: the client sends N MiB to a
@@ -11,7 +11,9 @@
  * namespaces this script creates and removes; transfers are bounded.
  *
  * Run as root: `npm run bench:loss` (`-- --quick` for 8 MiB at 1% and 2%;
- * `-- --mib N --rounds R --loss 1,2 --cc newreno --chart FILE.svg`). Also
+ * `-- --mib N --rounds R --loss 1,2 --cc newreno --chart FILE.svg --pcap
+ * PREFIX`, the last capturing TCP headers where each server's packets enter
+ * and leave the router, for tshark: PREFIX-kernel.pcap, PREFIX-tunstack.pcap). Also
  * writes the cwnd chart of one tunstack download (default
  * bench-loss-cwnd.svg).
  */
@@ -30,6 +32,8 @@ interface Config {
   chart: string;
   /** Also write the charted run's trace records as JSON lines here (for `tunstack chart`). */
   trace?: string;
+  /** Capture headers on the servers' side of the router (PREFIX-kernel.pcap on vk, PREFIX-tunstack.pcap on tun0). */
+  pcap?: string;
 }
 
 function parseArgs(argv: string[]): Config {
@@ -43,9 +47,10 @@ function parseArgs(argv: string[]): Config {
     else if (argv[i] === '--cc') cfg.cc = v;
     else if (argv[i] === '--chart') cfg.chart = v;
     else if (argv[i] === '--trace') cfg.trace = v;
+    else if (argv[i] === '--pcap') cfg.pcap = v;
   }
   if (!(cfg.mib > 0) || !(cfg.rounds >= 1) || cfg.losses.some((l) => !(l >= 0 && l < 100))) {
-    console.error('usage: bench/loss.js [--quick] [--mib N] [--rounds R] [--loss 0.5,1,2,5] [--cc cubic|newreno|bbr] [--chart FILE.svg] [--trace FILE.jsonl]');
+    console.error('usage: bench/loss.js [--quick] [--mib N] [--rounds R] [--loss 0.5,1,2,5] [--cc cubic|newreno|bbr] [--chart FILE.svg] [--trace FILE.jsonl] [--pcap PREFIX]');
     process.exit(2);
   }
   return cfg;
@@ -122,11 +127,24 @@ function kernelCounters(ns: string): Record<string, number> {
   return out;
 }
 
-function setLoss(ns: string, percent: number): void {
-  sh(['ip', 'netns', 'exec', ns, 'iptables', '-F', 'FORWARD']);
+/**
+ * The same loss on both paths, per MTU-sized packet. Toward the servers the
+ * rule sits in the router's FORWARD chain (the client's packets arrive
+ * MTU-sized: offloads off on its veth). Toward the client it sits in the
+ * client's raw PREROUTING, after the router has segmented: tunstack hands
+ * its TUN GSO packets of up to 45 segments (virtio_net_hdr), and FORWARD
+ * sees each as one packet, so a FORWARD rule there dropped whole bursts of
+ * tunstack's (one draw per 64 KiB) while the kernel server, offloads off,
+ * lost single segments. Neither rule is local to a sender (an OUTPUT drop
+ * is reported to the kernel's own TCP, which retries at once).
+ */
+function setLoss(router: string, client: string, percent: number): void {
+  sh(['ip', 'netns', 'exec', router, 'iptables', '-F', 'FORWARD']);
+  sh(['ip', 'netns', 'exec', client, 'iptables', '-t', 'raw', '-F', 'PREROUTING']);
   if (percent === 0) return;
-  // One rule, both directions, both paths: every forwarded packet is dropped with this probability.
-  sh(['ip', 'netns', 'exec', ns, 'iptables', '-A', 'FORWARD', '-m', 'statistic', '--mode', 'random', '--probability', String(percent / 100), '-j', 'DROP']);
+  const rule = ['-m', 'statistic', '--mode', 'random', '--probability', String(percent / 100), '-j', 'DROP'];
+  sh(['ip', 'netns', 'exec', router, 'iptables', '-A', 'FORWARD', '-i', 'vc', ...rule]);
+  sh(['ip', 'netns', 'exec', client, 'iptables', '-t', 'raw', '-A', 'PREROUTING', '-i', 'veth0', ...rule]);
 }
 
 /** tunstack's servers on the same ports as the kernel's. */
@@ -164,8 +182,7 @@ function stats(xs: number[]): { med: number; min: number; max: number } {
 /**
  * client ns (10.80.0.2) — veth — router ns — veth — kernel ns (10.81.0.2)
  *                                     └─ tun0 — tunstack (10.82.0.2)
- * The loss rule sits in the router's FORWARD chain: never local to a sender
- * (an OUTPUT drop is reported to the kernel's own TCP, which retries at once).
+ * The loss rules: setLoss.
  */
 async function main(): Promise<void> {
   const client = netns(`${tag}c`);
@@ -193,19 +210,34 @@ async function main(): Promise<void> {
   let tracing = false;
   const tcpTrace = (r: TraceRecord): void => void (tracing && trace.push(r));
   const stack = new Stack({ link, addr: '10.82.0.2', tcp: { congestionControl: cfg.cc }, tcpTrace });
+  if (cfg.pcap) {
+    for (const [dev, name] of [['vk', 'kernel'], ['tun0', 'tunstack']]) {
+      const d = spawn('ip', ['netns', 'exec', router, 'tcpdump', '-i', dev, '-s', '120', '-U', '-w', `${cfg.pcap}-${name}.pcap`, 'tcp'], { stdio: 'ignore' });
+      children.push(d);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   const chartLoss = cfg.losses[Math.min(1, cfg.losses.length - 1)];
   startStackServers(stack);
   const mbps = (s: number): number => (cfg.mib * 8 * 1048576) / s / 1e6;
   const rows: string[] = [];
   try {
     for (const loss of cfg.losses) {
-      setLoss(router, loss);
+      setLoss(router, client, loss);
       for (const dir of ['down', 'up'] as const) {
         const kern: number[] = [];
         const ours: number[] = [];
         const peer: Record<string, number> = {};
+        const peerK: Record<string, number> = {};
+        const serverK: Record<string, number> = {};
         for (let r = 0; r < cfg.rounds; r++) {
+          const beforeK = kernelCounters(client);
+          const beforeS = kernelCounters(server);
           kern.push(mbps(await runIn(client, clientScript('10.81.0.2', dir))));
+          const afterK = kernelCounters(client);
+          const afterS = kernelCounters(server);
+          for (const k of Object.keys(afterK)) peerK[k] = (peerK[k] ?? 0) + afterK[k] - (beforeK[k] ?? 0);
+          for (const k of Object.keys(afterS)) serverK[k] = (serverK[k] ?? 0) + afterS[k] - (beforeS[k] ?? 0);
           tracing = loss === chartLoss && dir === 'down' && r === 0;
           const before = kernelCounters(client);
           ours.push(mbps(await runIn(client, clientScript('10.82.0.2', dir))));
@@ -221,9 +253,12 @@ async function main(): Promise<void> {
         const st = stack.tcp.stats;
         const keys = ['RetransSegs', 'TCPTimeouts', 'TCPLossProbes', 'TCPSackRecovery', 'TCPLostRetransmit', 'TCPFullUndo', 'TCPLossUndo'];
         console.log(row, '|', keys.map((k) => `${k}=${st[k] ?? 0}`).join(' '));
+        // The kernel server's side of the same transfers, for like-with-like counters.
+        console.log('      kernel server               |', keys.map((k) => `${k}=${serverK[k] ?? 0}`).join(' '));
         // The kernel client's side of the tunstack transfers (its sends when uploading).
         const peerKeys = ['RetransSegs', 'TCPTimeouts', 'TCPLossProbes', 'TCPSackRecovery', 'TCPDSACKRecv', 'TCPSpuriousRTOs', 'TCPDSACKOldSent', 'TCPDSACKOfoSent', 'DelayedACKs', 'TCPOFOQueue'];
         console.log('      kernel client with tunstack |', peerKeys.map((k) => `${k}=${peer[k] ?? 0}`).join(' '));
+        console.log('      kernel client with kernel   |', peerKeys.map((k) => `${k}=${peerK[k] ?? 0}`).join(' '));
         for (const key of keys) st[key] = 0;
         rows.push(row);
       }

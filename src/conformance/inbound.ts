@@ -12,7 +12,7 @@ import {
 } from './packet.js';
 import { ScriptUnsupported } from './parser.js';
 import type { Profile } from './profile.js';
-import type { IcmpPacketSpec, OptionSpec, PacketSpec, TcpPacketSpec } from './script.js';
+import { ECN_FIELD, type IcmpPacketSpec, type OptionSpec, type PacketSpec, type TcpPacketSpec } from './script.js';
 
 const ACK = 0x10;
 
@@ -68,6 +68,7 @@ export function buildInboundTcp(spec: TcpPacketSpec, flow: Flow, profile: Profil
     urgent: spec.urg,
     options: (spec.options ?? []).map((o) => rawOption(o, offset, ackSet, flow)),
     payload: Buffer.alloc(spec.len),
+    ecn: spec.ecn === undefined ? 0 : ECN_FIELD[spec.ecn][0],
   });
 }
 

@@ -15,7 +15,10 @@ import { FdMap } from './fds.js';
 import { buildInboundAll, checkNonTcp } from './inbound.js';
 import { decodeDatagram } from './packet.js';
 import type { Profile } from './profile.js';
-import type { PacketSpec, Script, ScriptEvent, SyscallSpec } from './script.js';
+import { ECN_FIELD, type PacketSpec, type Script, type ScriptEvent, type SyscallSpec } from './script.js';
+
+/** The IP ECN field's values as packetdrill writes them. */
+const ECN_NAMES = ['[noecn]', '[ect1]', '[ect0]', '[ce]'];
 import { checkResult, startSyscall, type SyscallOp } from './syscalls.js';
 import { evalTcpInfoBlock } from './tcpinfo.js';
 import { resolveTime, type ResolvedTime } from './trace.js';
@@ -334,6 +337,9 @@ export class FlowTable {
     if (!d.tcp) return `expected a TCP segment, got ${d.error ?? `IP protocol ${d.protocol}`}`;
     const seg = d.tcp;
     const flow = this.outboundFlow(seg.srcPort, seg.dstPort);
+    if (spec.ecn !== undefined && !ECN_FIELD[spec.ecn].includes(d.ecn)) {
+      return `IP ECN field: expected [${spec.ecn}] vs actual ${ECN_NAMES[d.ecn]}\n    actual: ${formatSegment(seg, flow.map)} at ${fmtS(p.time)}`;
+    }
     const r = compareSegment(spec, seg, flow.map, this.cmp, progress, p.time);
     if (r.error) return `${r.error}\n    actual: ${formatSegment(seg, flow.map)} at ${fmtS(p.time)}`;
     return r;

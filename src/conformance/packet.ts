@@ -43,6 +43,8 @@ export interface DecodedDatagram {
   dst: number;
   protocol: number;
   ttl: number;
+  /** The IP ECN field (RFC 3168 §5), the low two bits of the TOS byte. */
+  ecn: number;
   /** Transport bytes (after the IP header, bounded by total length). */
   payload: Buffer;
   tcp?: DecodedTcp;
@@ -63,6 +65,7 @@ export function decodeDatagram(buf: Buffer): DecodedDatagram | string {
     dst: buf.readUInt32BE(16),
     protocol: buf[9],
     ttl: buf[8],
+    ecn: buf[1] & 3,
     payload: buf.subarray(ihl, total),
   };
   if (d.protocol === PROTO_TCP) {
@@ -133,9 +136,9 @@ export function encodeOptions(opts: RawOption[]): Buffer {
   return padded;
 }
 
-function ipv4Header(buf: Buffer, src: number, dst: number, protocol: number, ttl: number, id: number): void {
+function ipv4Header(buf: Buffer, src: number, dst: number, protocol: number, ttl: number, id: number, ecn = 0): void {
   buf[0] = 0x45;
-  buf[1] = 0;
+  buf[1] = ecn & 3;
   buf.writeUInt16BE(buf.length, 2);
   buf.writeUInt16BE(id & 0xffff, 4);
   buf.writeUInt16BE(0x4000, 6); // DF, as Linux sets on TCP (RFC 1191 PMTUD)
@@ -159,6 +162,8 @@ export interface TcpBuild {
   urgent?: number;
   options: RawOption[];
   payload: Buffer;
+  /** The IP ECN field (RFC 3168 §5); 0 Not-ECT. */
+  ecn?: number;
 }
 
 /** Build a complete IPv4+TCP datagram with correct checksums. */
@@ -166,7 +171,7 @@ export function buildTcpDatagram(t: TcpBuild, id = 0): Buffer {
   const opts = encodeOptions(t.options);
   const tcpLen = 20 + opts.length + t.payload.length;
   const buf = Buffer.alloc(20 + tcpLen);
-  ipv4Header(buf, t.src, t.dst, PROTO_TCP, 64, id);
+  ipv4Header(buf, t.src, t.dst, PROTO_TCP, 64, id, t.ecn);
   const s = buf.subarray(20);
   s.writeUInt16BE(t.srcPort, 0);
   s.writeUInt16BE(t.dstPort, 2);

@@ -5,7 +5,9 @@
  * `name(args) = ret [ERRNO (text)]`, a `%{ code }%` block or a `` `command` ``.
  */
 import { ScriptSyntaxError, TokenStream, tokenize } from './lexer.js';
+import { ECN_FIELD } from './script.js';
 import type {
+  EcnMark,
   EventBody,
   Expr,
   IcmpPacketSpec,
@@ -219,8 +221,8 @@ function parseTime(ts: TokenStream, optional: boolean): TimeSpec {
 function parsePacket(ts: TokenStream, dir: string): PacketSpec {
   const d = dir as '<' | '>';
   const t = ts.peek();
-  if (t?.text === '[') throw new ScriptUnsupported('ECN/TOS packet markers ([ect0], [ce], ...) are not supported');
-  if (t?.text === '(') throw new ScriptUnsupported('IP header field annotations (tos, ttl, flowlabel) are not supported');
+  const ecn = parseEcnMark(ts);
+  if (ts.peek()?.text === '(') throw new ScriptUnsupported('IP header field annotations (tos, ttl, flowlabel) are not supported');
   if (t?.text === 'udp') {
     ts.next();
     ts.expect('(');
@@ -233,7 +235,21 @@ function parsePacket(ts: TokenStream, dir: string): PacketSpec {
     ts.next();
     return parseIcmp(ts, d);
   }
-  return parseTcp(ts, d);
+  if (ecn === undefined) return parseTcp(ts, d);
+  if (d === '<' && ecn === 'ect01') throw ts.error('[ect01] (either ECT codepoint) only matches outbound packets');
+  return { ...parseTcp(ts, d), ecn };
+}
+
+/** packetdrill's ip_ecn after the direction: `[noecn]`, `[ect0]`, `[ect1]`, `[ect01]`, `[ce]`. */
+function parseEcnMark(ts: TokenStream): EcnMark | undefined {
+  if (ts.peek()?.text !== '[') return undefined;
+  ts.next();
+  const word = ts.next().text;
+  if (!(word in ECN_FIELD)) throw ts.error(`unknown ECN marker '[${word}]' (noecn, ect0, ect1, ect01, ce)`);
+  ts.expect(']');
+  const t = ts.peek()?.text;
+  if (t === 'udp' || t === 'icmp') throw new ScriptUnsupported(`ECN markers on ${t} packets are not supported`);
+  return word as EcnMark;
 }
 
 function parseTcp(ts: TokenStream, dir: '<' | '>'): TcpPacketSpec {

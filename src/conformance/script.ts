@@ -40,7 +40,14 @@ export interface TcpPacketSpec {
   urg?: number;
   /** undefined: no options written (so none expected); 'any': `<...>` (not checked). */
   options?: OptionSpec[] | 'any';
+  /** packetdrill's `[noecn]`, `[ect0]`, `[ect1]`, `[ect01]` (either ECT), `[ce]` after the direction: the IP ECN field (RFC 3168 §5); unset, not checked. */
+  ecn?: EcnMark;
 }
+
+export type EcnMark = 'noecn' | 'ect0' | 'ect1' | 'ect01' | 'ce';
+
+/** The IP ECN field values a mark allows (RFC 3168 §5: Not-ECT 00, ECT(1) 01, ECT(0) 10, CE 11). */
+export const ECN_FIELD: Record<EcnMark, readonly number[]> = { noecn: [0], ect1: [1], ect0: [2], ect01: [1, 2], ce: [3] };
 
 export interface UdpPacketSpec {
   proto: 'udp';

@@ -42,8 +42,36 @@ export function emitTimeout(s: TcpSocket): void {
   s.emit('timeout');
 }
 
-export function uncorkTurn(s: TcpSocket, conn: TcpConnection): void {
-  s.uncorkTurn(conn);
+export function emitClose(s: TcpSocket, hadError: boolean): void {
+  s.reportClosed(hadError);
+}
+
+/**
+ * Sockets corked in this event-loop turn (socket.ts corkForTurn), uncorked in
+ * order by one setImmediate for all of them: an Immediate per socket per
+ * turn was a measurable share of a short connection (bench/conn-lifecycle.ts).
+ */
+let corkedNow: Array<TcpSocket | TcpConnection> = [];
+
+export function uncorkLater(s: TcpSocket, conn: TcpConnection): void {
+  if (corkedNow.length === 0) setImmediate(uncorkAll);
+  corkedNow.push(s, conn);
+}
+
+function uncorkAll(): void {
+  const list = corkedNow;
+  corkedNow = [];
+  for (let i = 0; i < list.length; i += 2) {
+    const s = list[i] as TcpSocket;
+    try {
+      s.uncorkTurn(list[i + 1] as TcpConnection);
+    } catch (e) {
+      // As separate Immediates would: one socket's failure must not leave the others corked.
+      corkedNow = list.slice(i + 2).concat(corkedNow);
+      if (corkedNow.length > 0) setImmediate(uncorkAll);
+      throw e;
+    }
+  }
 }
 
 export function serviceSocket(s: TcpSocket): void {

@@ -23,7 +23,7 @@ import type { ConnectionHandler, TcpApi, TcpConnection, TcpErrorCode, TcpState }
 import { formatIpv4, parseIpv4 } from '../wire/ip-address.js';
 import { errorCodeOf, socketError, syscallFor } from './errors.js';
 import { IdleTimer } from './idle-timer.js';
-import { EV_CLOSE, EV_CONNECT, EV_READABLE, EV_WRITABLE, SocketEvents, emitTimeout, serviceSocket, uncorkTurn } from './socket-events.js';
+import { EV_CLOSE, EV_CONNECT, EV_READABLE, EV_WRITABLE, SocketEvents, emitClose, emitTimeout, serviceSocket, uncorkLater } from './socket-events.js';
 
 export interface TcpSocketOptions {
   /** The stack's clock, for `setTimeout` (never the global timers). */
@@ -381,7 +381,7 @@ export class TcpSocket extends Duplex {
     if (this.corked) return;
     this.corked = true;
     conn.cork();
-    setImmediate(uncorkTurn, this, conn);
+    uncorkLater(this, conn);
   }
 
   /** @internal The end of corkForTurn's event-loop turn. */
@@ -437,11 +437,13 @@ export class TcpSocket extends Duplex {
     }
     callback(err);
     // After any 'error' (queued by callback above), as Node's handle-close callback.
-    const hadError = err !== null && err !== undefined;
-    process.nextTick(() => {
-      this.owner?.socketClosed(this);
-      this.emit('close', hadError);
-    });
+    process.nextTick(emitClose, this, err !== null && err !== undefined);
+  }
+
+  /** @internal The end of _destroy: the owner's bookkeeping, then 'close'. */
+  reportClosed(hadError: boolean): void {
+    this.owner?.socketClosed(this);
+    this.emit('close', hadError);
   }
 
   /** Send RST and destroy (net.Socket#resetAndDestroy, Node 16.17+). */
@@ -455,7 +457,8 @@ export class TcpSocket extends Duplex {
   destroySoon(): void {
     if (this.writable) this.end();
     if (this.writableFinished) this.destroy();
-    else this.once('finish', () => this.destroy());
+    // As net.Socket: the method itself, no closure per socket ('finish' passes no error).
+    else this.once('finish', this.destroy);
   }
 
   // ---- options ----------------------------------------------------------

@@ -35,13 +35,16 @@ const spare: Buffer[] = [];
  */
 const POOLED_START = 64 * 1024;
 
+/** The block of an arena that has not needed one yet: shared, so a short connection allocates nothing here. */
+const NO_BLOCK = Buffer.alloc(0);
+
 export class WriteArena {
-  private block: Buffer = Buffer.alloc(0);
+  private block: Buffer = NO_BLOCK;
   private used = 0;
   /** Stream offset just past the last byte copied into a block. */
   private copied = 0;
-  /** Full blocks still holding unacknowledged bytes, oldest first, with the stream offset past their last byte. */
-  private readonly retired: Array<{ block: Buffer; end: number }> = [];
+  /** Full blocks still holding unacknowledged bytes, oldest first, with the stream offset past their last byte (created with the second block). */
+  private retired: Array<{ block: Buffer; end: number }> | null = null;
   /** Blocks taken from the spares instead of allocated (for tests and bench). */
   reused = 0;
 
@@ -89,7 +92,7 @@ export class WriteArena {
    */
   release(acked: number): void {
     const r = this.retired;
-    while (r.length > 0 && r[0].end <= acked) {
+    while (r !== null && r.length > 0 && r[0].end <= acked) {
       const { block } = r.shift()!;
       if (spare.length < SPARE_BLOCKS) spare.push(block);
     }
@@ -97,8 +100,9 @@ export class WriteArena {
 
   private nextBlock(): void {
     if (this.block.length > 0) {
-      this.retired.push({ block: this.block, end: this.copied });
-      if (this.retired.length > MAX_RETIRED) this.retired.shift();
+      const r = (this.retired ??= []);
+      r.push({ block: this.block, end: this.copied });
+      if (r.length > MAX_RETIRED) r.shift();
     }
     const reuse = spare.pop();
     if (reuse) this.reused++;

@@ -54,6 +54,12 @@ export class AckState {
   /** A short segment arrived (ICSK_ACK_PUSHED / PUSHED2): a read that empties the queue ACKs. */
   pushed = false;
   pushed2 = false;
+  /** tcp_sack_compress: RCV.NXT the duplicate ACKs below were counted at (tp->compressed_ack_rcv_nxt). */
+  compressedRcvNxt = -1;
+  /** Immediate duplicate ACKs sent at compressedRcvNxt (tp->dup_ack_counter). */
+  dupAckCounter = 0;
+  /** Out-of-order ACKs folded into the next one (tp->compressed_ack). */
+  compressed = 0;
 }
 
 function inQuickAck(c: Connection): boolean {
@@ -154,9 +160,46 @@ function scheduleDelayedAck(c: Connection): boolean {
   return true;
 }
 
+/** Linux TCP_FASTRETRANS_THRESH: duplicate ACKs never compressed, so the sender's fast retransmit is not delayed. */
+const FASTRETRANS_THRESH = 3;
+
+/**
+ * SACK compression (Linux __tcp_ack_snd_check with tcp_comp_sack_nr, since
+ * 4.21): out-of-order data must be ACKed at once (RFC 5681 §4.2), but after
+ * three duplicate ACKs at the same RCV.NXT the sender has what it needs to
+ * detect the loss, and Linux folds up to tcp_comp_sack_nr (44) further SACK
+ * updates into one ACK sent by an hrtimer within min(1 ms, RTT/20). Here the
+ * end of the receive batch plays that timer (TcpEnv.deferAck): the folded ACK
+ * leaves after the segments that arrived together, never later. A receiver
+ * that ACKs every out-of-order segment spends a write per segment while a
+ * hole is open — at 1% loss most of a large flight (bench:loss, up).
+ * Returns true if this out-of-order segment's ACK may wait for the batch end.
+ */
+export function sackCompress(c: Connection): boolean {
+  const a = c.acks;
+  const nr = c.env.options.compSackNr;
+  if (nr <= 0 || !c.tcb.sackOk) return false;
+  if (a.compressedRcvNxt !== c.tcb.rcvNxt) {
+    a.compressedRcvNxt = c.tcb.rcvNxt;
+    a.dupAckCounter = 0;
+  }
+  if (a.dupAckCounter < FASTRETRANS_THRESH) {
+    a.dupAckCounter++;
+    return false;
+  }
+  if (a.compressed >= nr) return false;
+  a.compressed++;
+  return true;
+}
+
 /** tcp_event_ack_sent → tcp_dec_quickack_mode: an ACK left (on any segment). */
 export function onAckSent(c: Connection): void {
   const a = c.acks;
+  if (a.compressed > 0) {
+    // Linux TCPAckCompressed: ACKs saved by SACK compression.
+    c.env.stats.TCPAckCompressed = (c.env.stats.TCPAckCompressed ?? 0) + a.compressed;
+    a.compressed = 0;
+  }
   if (a.quick > 0 && a.scheduled) {
     a.quick--;
     if (a.quick === 0) a.ato = c.env.options.delayedAckMs;

@@ -106,7 +106,13 @@ export interface TcpOptions {
   rfc1337: boolean;
   /** Report duplicate segments with D-SACK blocks (RFC 2883; Linux tcp_dsack = 1). */
   dsack: boolean;
-  /** RACK/early retransmit mode (Linux tcp_early_retrans = 3: TLP and RACK); read by loss recovery. */
+  /**
+   * SACK compression (Linux tcp_comp_sack_nr = 44): after three duplicate
+   * ACKs, up to this many out-of-order ACKs fold into the receive batch's
+   * ACK; 0 ACKs every out-of-order segment (ack-policy.ts sackCompress).
+   */
+  compSackNr: number;
+  /** Linux tcp_early_retrans: 3 (default) or 4 arm the tail loss probe (loss-probe.ts), any other value turns it off. */
   earlyRetrans: number;
   /** F-RTO (RFC 5682 §3, SACK-enhanced) after a retransmission timeout (Linux tcp_frto, default on). */
   frto: boolean;
@@ -159,6 +165,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   ephemeralPortMax: 60999,
   rfc1337: true,
   dsack: true,
+  compSackNr: 44,
   earlyRetrans: 3,
   frto: true,
   minRttWlenSec: 300,

@@ -23,7 +23,7 @@ import { bump } from './stats.js';
 import { beginAck, endAck } from './recovery.js';
 import { ecnOnSynAck } from './ecn.js';
 import { pawsRejects, replaceTsRecent } from './paws.js';
-import { ackSndCheck, enterQuickAck, onDataReceived, onFinReceived } from './ack-policy.js';
+import { ackSndCheck, enterQuickAck, onDataReceived, onFinReceived, sackCompress } from './ack-policy.js';
 import { matchSackBlocks } from './sack-match.js';
 
 export function segmentArrives(c: Connection, seg: TcpRepr): void {
@@ -318,8 +318,11 @@ function processText(c: Connection): void {
     // Out of order: keep it and send an immediate duplicate ACK (RFC 5681 §4.2).
     bump(c.env.stats, 'TCPOFOQueue');
     c.rcv.insertOutOfOrder(c.inSeq, data);
+    // After three duplicate ACKs, SACK compression may fold it into the batch-end ACK.
+    const compress = sackCompress(c);
+    if (!c.ackPending) c.ackDeferrable = compress;
+    else if (!compress) c.ackDeferrable = false;
     c.ackPending = true;
-    c.ackDeferrable = false;
   }
 }
 

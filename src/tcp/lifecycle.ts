@@ -200,7 +200,9 @@ export function finishConnection(c: Connection, err: TcpErrorCode | undefined, t
       sndNxt: t.sndMax,
       rcvNxt: t.rcvNxt,
       window: Math.min(65535, Math.floor(rcvWnd(c) / 2 ** t.rcvWscale)),
-      ...(t.tsOk ? { tsRecent: t.tsRecent, tsOffset: t.tsOffset } : {}),
+      // Fields left undefined rather than spread in: one object per closing connection, not three.
+      tsRecent: t.tsOk ? t.tsRecent : undefined,
+      tsOffset: t.tsOk ? t.tsOffset : undefined,
     });
   } else {
     c.env.unregister(c.key);

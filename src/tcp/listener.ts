@@ -298,7 +298,7 @@ export class Listener implements TcpListener {
     this.sendSynAckRepr(r, r.iss, r.irs, options, r.ecnOk);
   }
 
-  /** `ecn`: answer an ECN-setup SYN with ECE (RFC 3168 §6.1.1). SYN cookies do not keep it (Linux encodes it in TSval; we do not). */
+  /** `ecn`: answer an ECN-setup SYN with ECE (RFC 3168 §6.1.1); a cookie keeps it in the TSval bits (Linux TS_OPT_ECN). */
   private sendSynAckRepr(t: FourTuple, iss: number, irs: number, options: TcpOptionsRepr, ecn = false): void {
     this.host.sendSegment(
       {
@@ -435,16 +435,19 @@ export class Listener implements TcpListener {
     const so = seg.options;
     const iss = this.host.cookies.make(t, seg.seq, so.mss ?? DEFAULT_PEER_MSS, this.host.clock.now());
     const options: TcpOptionsRepr = { mss: Math.min(this.host.localMss, this.buffers.maxSeg ?? Infinity) };
-    // Without timestamps there is nowhere to keep wscale and SACK: offer neither (Linux).
+    // Without timestamps there is nowhere to keep wscale, SACK and ECN: offer none (Linux).
+    let ecnOk = false;
     if (o.timestamps && so.timestamp) {
       const wscale = o.windowScaling ? so.wscale : undefined;
       const sackOk = o.sack && so.sackPermitted === true;
-      const val = encodeCookieTs(this.tsNow(this.host.tsOffset(t)), { wscale, sackOk });
+      // Linux cookie_init_timestamp: TS_OPT_ECN, so the cookie ACK can restore it (cookie_ecn_ok).
+      ecnOk = synRequestsEcn(o.ecn, seg);
+      const val = encodeCookieTs(this.tsNow(this.host.tsOffset(t)), { wscale, sackOk, ecnOk });
       options.timestamp = { val, ecr: so.timestamp.val };
       if (sackOk) options.sackPermitted = true;
       if (wscale !== undefined) options.wscale = windowScaleFor(this.rcvBuf);
     }
-    this.sendSynAckRepr(t, iss, seg.seq, options);
+    this.sendSynAckRepr(t, iss, seg.seq, options, ecnOk);
     this.lastCookieAt = this.host.clock.now();
     bump(this.host.stats, 'SyncookiesSent');
   }
@@ -497,6 +500,8 @@ export class Listener implements TcpListener {
       sndWscale: wsOk ? (opts.wscale ?? 0) : 0,
       rcvWscale: wsOk ? windowScaleFor(this.rcvBuf) : 0,
       sackOk: o.sack && opts.sackOk,
+      // Linux cookie_ecn_ok: the bit we set in the SYN-ACK's TSval, while tcp_ecn still allows ECN.
+      ecnOk: opts.ecnOk === true && o.ecn !== 0,
       tsOk: ts !== undefined,
       tsRecent: ts?.val ?? 0,
       tsOffset,

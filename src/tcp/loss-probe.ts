@@ -24,10 +24,14 @@ const MIN_EXTRA_MS = 2;
  * (nor Loss, e.g. after a path MTU drop); like Linux (tcp_schedule_loss_probe:
  * TCP_CA_Open only) we also wait while
  * SACK blocks or duplicate ACKs are already telling what is missing, and
- * send one probe per episode (until SND.UNA advances).
+ * send one probe per episode (until SND.UNA advances). tcp_early_retrans
+ * other than 3 or 4 turns the probe off, as in Linux.
  */
 export function probeTimeout(c: Connection): number {
   const t = c.tcb;
+  // Linux tcp_schedule_loss_probe: TLP only when tcp_early_retrans is 3 (the default) or 4.
+  const er = c.env.options.earlyRetrans;
+  if (er !== 3 && er !== 4) return Infinity;
   if (!t.sackOk || c.probeOut || c.recovery.caState === 'recovery' || c.recovery.caState === 'loss' || c.recovery.dupAcks > 0 || !c.sack.isEmpty) return Infinity;
   if (t.retransmits > 0 || !c.rtt.hasSample || !c.isSynchronized() || t.state === 'SYN_RECEIVED') return Infinity;
   const lone = seqSub(t.sndMax, t.sndUna) <= t.mss;

@@ -56,5 +56,7 @@ export function flushDeferredAck(c: Connection): void {
   c.outputDeferred = false;
   c.ackDeferred = false;
   c.ackDeferrable = false;
+  // The batch end plays Linux's compressed-ACK timer, which sends one of the folded ACKs (tcp_compressed_ack_kick).
+  if (c.acks.compressed > 0) c.acks.compressed--;
   if (!c.isClosed && owed) transmit(c);
 }

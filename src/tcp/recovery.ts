@@ -428,7 +428,22 @@ export function congestionRoom(c: Connection, flight: number, retransmitting: bo
   // RFC 5682 §3.1 step 3: new data is out; the next ACK decides whether retransmission goes on.
   if (r.frto === 'sent' && retransmitting) return 0;
   const limited = r.caState === 'loss' ? 0 : Math.min(r.dupAcks, 2) * t.mss;
-  return c.cwndBytes + limited - (flight - (retransmitting ? c.sack.sackedBelow(t.sndNxt) : 0));
+  return c.cwndBytes + limited - (flight - (retransmitting ? c.sack.sackedBelow(t.sndNxt) : 0)) - sentPastRecover(c, retransmitting);
+}
+
+/**
+ * Going back N after a timeout, the flight is what was resent — plus, as in
+ * Linux's tcp_packets_in_flight, what went out past the timeout's high_seq
+ * (F-RTO's new data, RFC 5682 §3.1 step 2.b), which the timeout did not mark
+ * lost: still in flight until SACKed. Without it the real-loss case (step
+ * 3.a) resent one segment more than Linux (test/conformance/scripts/
+ * congestion/frto-real-loss.pkt).
+ */
+function sentPastRecover(c: Connection, retransmitting: boolean): number {
+  const t = c.tcb;
+  const r = c.recovery;
+  if (!retransmitting || r.caState !== 'loss' || !seqGt(t.sndMax, r.recover) || seqLt(r.recover, t.sndNxt)) return 0;
+  return seqSub(t.sndMax, r.recover) - c.sack.sackedWithin(r.recover, t.sndMax);
 }
 
 /**

@@ -34,11 +34,15 @@ export const TS_OPT_BITS = 6;
 const TS_OPT_MASK = (1 << TS_OPT_BITS) - 1;
 const TS_WSCALE_NONE = 0xf;
 const TS_SACK_BIT = 0x10;
+/** Linux TS_OPT_ECN: the SYN asked for ECN and we agreed (cookie_ecn_ok). */
+const TS_ECN_BIT = 0x20;
 
 export interface CookieTsOptions {
   /** The peer's window scale shift, undefined if it did not send the option. */
   wscale: number | undefined;
   sackOk: boolean;
+  /** ECN agreed in the SYN/SYN-ACK (RFC 3168 §6.1.1); absent means no. */
+  ecnOk?: boolean;
 }
 
 /** Index of the largest MSS_TABLE entry not above `mss` (0 when mss < 1300). */
@@ -90,11 +94,12 @@ export class SynCookies {
 export function encodeCookieTs(tsNow: number, opts: CookieTsOptions): number {
   let bits = opts.wscale === undefined ? TS_WSCALE_NONE : Math.min(opts.wscale, 14);
   if (opts.sackOk) bits |= TS_SACK_BIT;
+  if (opts.ecnOk) bits |= TS_ECN_BIT;
   return ((tsNow & ~TS_OPT_MASK) | bits) >>> 0;
 }
 
 /** Recover the options from the TSecr of the cookie ACK (Linux cookie_timestamp_decode). */
 export function decodeCookieTs(tsEcr: number): CookieTsOptions {
   const w = tsEcr & 0xf;
-  return { wscale: w === TS_WSCALE_NONE ? undefined : w, sackOk: (tsEcr & TS_SACK_BIT) !== 0 };
+  return { wscale: w === TS_WSCALE_NONE ? undefined : w, sackOk: (tsEcr & TS_SACK_BIT) !== 0, ecnOk: (tsEcr & TS_ECN_BIT) !== 0 };
 }

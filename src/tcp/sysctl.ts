@@ -125,7 +125,8 @@ export const SYSCTLS: Readonly<Record<string, SysctlEntry>> = {
     },
   },
   tcp_max_orphans: num('maxOrphans', 'closed-but-finishing connections at most; beyond, close() resets'),
-  tcp_early_retrans: num('earlyRetrans', 'early retransmit / RACK-TLP mode (Linux 3: TLP on)'),
+  tcp_comp_sack_nr: num('compSackNr', 'out-of-order ACKs folded into one after three duplicates (Linux 44; 0 off)'),
+  tcp_early_retrans: num('earlyRetrans', 'tail loss probe: 3 or 4 on (Linux default 3), other values off'),
   tcp_min_rtt_wlen: num('minRttWlenSec', 'min-RTT filter window, s'),
   tcp_mtu_probing: num('mtuProbing', 'packetization-layer PMTU probing (RFC 4821): 0 off'),
   tcp_congestion_control: {

@@ -218,15 +218,13 @@ export class TcpLayer implements TcpApi, TcpEnv {
   }
 
   unregister(key: FourTuple): void {
-    const c = this.conns.getTuple(key);
+    const c = this.conns.take(key);
     if (c) this.orphans.delete(c);
-    this.conns.delete(key);
   }
 
   enterTimeWait(tw: TimeWaitRecord): void {
-    const c = this.conns.getTuple(tw);
+    const c = this.conns.take(tw);
     if (c) this.orphans.delete(c);
-    this.conns.delete(tw);
     // Linux tcp_time_wait: with tcp_max_tw_buckets records, the socket just closes.
     if (this.timeWait.size >= this.options.maxTwBuckets && !this.timeWait.has(tw)) {
       bump(this.stats, 'TCPTimeWaitOverflow');

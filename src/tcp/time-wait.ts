@@ -269,7 +269,7 @@ export class TimeWaitTable {
       if ((this.slab[o + FLAGS] & LIVE) === 0 || this.deadlines[row] > now) continue;
       const s = this.slab;
       const ports = s[o + PORTS];
-      this.index.delete({ localAddr: s[o + LADDR], localPort: ports >>> 16, remoteAddr: s[o + RADDR], remotePort: ports & 0xffff });
+      this.index.remove(s[o + LADDR], ports >>> 16, s[o + RADDR], ports & 0xffff);
       this.freeRow(row);
     }
     if (this.fifoHead > 1024 && this.fifoHead * 2 > q.length) {

@@ -106,8 +106,20 @@ describe('packetdrill script parser', () => {
     expect(() => parseScript('0 close(3)\n')).toThrow(/no '= result'/);
   });
 
-  it('reports unsupported features (Fast Open, ECN markers) as unsupported, not as errors', () => {
+  it('reports unsupported features (Fast Open, IP field annotations) as unsupported, not as errors', () => {
     expect(() => parseScript('0 < S 0:0(0) win 100 <mss 1460,FO abcd>\n')).toThrow(ScriptUnsupported);
-    expect(() => parseScript('0 < [ect0] S 0:0(0) win 100\n')).toThrow(ScriptUnsupported);
+    expect(() => parseScript('0 < (tos 0x2) S 0:0(0) win 100\n')).toThrow(ScriptUnsupported);
+    expect(() => parseScript('0 > [ce] udp (10)\n')).toThrow(ScriptUnsupported);
+  });
+
+  it("parses packetdrill's ECN markers after the direction (RFC 3168 §5 codepoints)", () => {
+    const ecnOf = (line: string) => ((parseScript(line).events[0].body as { packet: TcpPacketSpec }).packet as TcpPacketSpec).ecn;
+    expect(ecnOf('0 < [ect0] S 0:0(0) win 100\n')).toBe('ect0');
+    expect(ecnOf('0 > [ce] . 1:1001(1000) ack 1\n')).toBe('ce');
+    expect(ecnOf('0 > [ect01] . 1:1001(1000) ack 1\n')).toBe('ect01');
+    expect(ecnOf('0 > [noecn] . 1:1(0) ack 1\n')).toBe('noecn');
+    expect(ecnOf('0 > . 1:1(0) ack 1\n')).toBeUndefined();
+    expect(() => parseScript('0 > [ect2] . 1:1(0) ack 1\n')).toThrow(/unknown ECN marker/);
+    expect(() => parseScript('0 < [ect01] . 1:1(0) ack 1\n')).toThrow(/only matches outbound/);
   });
 });

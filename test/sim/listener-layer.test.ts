@@ -6,7 +6,7 @@
  * The requirement → test matrix is at the top of state-diagram.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { TCP_ACK, TCP_RST, TCP_SYN } from '../../src/wire/tcp.js';
+import { TCP_ACK, TCP_ECE, TCP_RST, TCP_SYN } from '../../src/wire/tcp.js';
 import { SeededRng, randBytes } from '../../src/util/random.js';
 import { makeTcpPair, type PairOptions } from './tcp-pair.js';
 import { WireTap, dial, seg, serve, statesOf, tappedPair } from './wire-tap.js';
@@ -161,6 +161,21 @@ describe('SYN cookies when the SYN queue is full (RFC 4987 §3.6, Linux tcp_sync
     p.clock.runUntil(5_000);
     expect(Buffer.concat(srv.accepted[0].chunks).equals(up), `seed ${seed}`).toBe(true);
     expect(Buffer.concat(c.h.chunks).equals(down), `seed ${seed}`).toBe(true);
+  });
+
+  it('an ECN-setup SYN answered with a cookie keeps ECN: ECE on the SYN-ACK, TS_OPT_ECN in its TSval (Linux cookie_ecn_ok)', async () => {
+    for (const [serverEcn, agreed] of [[2, true], [0, false]] as const) {
+      const seed = 27;
+      const { p, tap, srv } = await fullQueue(seed, { options: { ecn: 1 }, optionsB: { ecn: serverEcn } });
+      const c = dial(p);
+      p.clock.runUntil(10);
+      expect(p.b.stats.SyncookiesRecv).toBe(1);
+      const synAck = tap.log.find((t) => t.dir === 'ba' && t.seg.dstPort === c.conn.localPort)!.seg;
+      expect(synAck.flags, `tcp_ecn=${serverEcn}`).toBe(TCP_SYN | TCP_ACK | (agreed ? TCP_ECE : 0));
+      expect(synAck.options.timestamp!.val & 0x20, 'TSval bit 5: ECN').toBe(agreed ? 0x20 : 0);
+      expect(srv.accepted[0].conn!.info().ecn).toBe(agreed);
+      expect(c.conn.info().ecn).toBe(agreed);
+    }
   });
 
   it('cookie without timestamps: neither wscale nor SACK is offered, as Linux', async () => {

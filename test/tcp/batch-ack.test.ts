@@ -87,4 +87,51 @@ describe('ACKs per received batch (Stack: ip.onBatchEnd → tcp.batchEnd)', () =
     expect(server.got).toBe(0);
     expect(fromB.length).toBe(3); // one duplicate ACK per out-of-order segment
   });
+
+  it('after three duplicate ACKs, out-of-order segments of a batch fold into its last ACK (Linux SACK compression, tcp_comp_sack_nr)', () => {
+    for (const [nr, acks] of [
+      [44, 4], // three immediate duplicate ACKs, then one at the batch end
+      [0, 9], // off: one per out-of-order segment
+    ] as const) {
+      const { clock, conn, server, fromB, la } = setup(5);
+      server.conn!.env.options.compSackNr = nr;
+      const mss = conn.info().mss;
+      let n = 0;
+      const send = la.send.bind(la);
+      la.send = (p: Buffer) => {
+        if (n++ === 0) return; // the first of ten is lost: nine arrive out of order in one batch
+        send(p);
+      };
+      conn.send(Buffer.alloc(10 * mss, 1));
+      clock.runUntil(clock.now() + 5);
+      expect(server.got).toBe(0);
+      expect(fromB.length, `tcp_comp_sack_nr=${nr}`).toBe(acks);
+      // The last ACK SACKs all nine (the sender's scoreboard misses nothing).
+      const tcp = fromB[fromB.length - 1].subarray(IPV4_HEADER_LEN);
+      const sack = sackBlocks(tcp);
+      expect(sack[0]).toEqual([(conn.info().sndUna + mss) >>> 0, (conn.info().sndUna + 10 * mss) >>> 0]);
+      if (nr > 0) expect(server.conn!.env.stats.TCPAckCompressed).toBe(5);
+    }
+  });
 });
+
+/** The SACK blocks of a TCP header (option kind 5). */
+function sackBlocks(tcp: Buffer): [number, number][] {
+  const end = (tcp[12] >> 4) * 4;
+  for (let i = 20; i < end; ) {
+    const kind = tcp[i];
+    if (kind === 0) break;
+    if (kind === 1) {
+      i++;
+      continue;
+    }
+    const len = tcp[i + 1];
+    if (kind === 5) {
+      const out: [number, number][] = [];
+      for (let j = i + 2; j + 8 <= i + len; j += 8) out.push([tcp.readUInt32BE(j), tcp.readUInt32BE(j + 4)]);
+      return out;
+    }
+    i += len;
+  }
+  return [];
+}

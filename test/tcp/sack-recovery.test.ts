@@ -161,6 +161,18 @@ describe('tail loss probe (RFC 8985 §7)', () => {
     expect(env.stats.TCPTimeouts).toBe(1);
   });
 
+  it('tcp_early_retrans other than 3 or 4 turns the probe off: the RTO repairs the tail (Linux tcp_schedule_loss_probe)', () => {
+    for (const [er, probes] of [[0, 0], [2, 0], [3, 1], [4, 1]] as const) {
+      const env = new FakeEnv({ timestamps: false, windowScaling: false, sndBuf: 1 << 20, earlyRetrans: er });
+      const { c } = established(env, 65535, { mss: MSS, sackPermitted: true });
+      c.send(bytes(4 * MSS));
+      env.clock.runUntil(150);
+      expect(env.stats.TCPLossProbes ?? 0, `tcp_early_retrans=${er}`).toBe(probes);
+      env.clock.runUntil(1000);
+      expect(env.stats.TCPTimeouts ?? 0).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it('without new data to send, the probe is the last segment again (§7.3)', () => {
     const env = new FakeEnv({ timestamps: false, windowScaling: false, sndBuf: 1 << 20 });
     const { c } = established(env, 65535, { mss: MSS, sackPermitted: true });

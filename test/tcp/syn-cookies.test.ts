@@ -80,10 +80,12 @@ describe('SYN cookies (RFC 4987 §3.6, Linux syncookies.c layout)', () => {
   it('carries wscale and SACK-permitted in the low TSval bits (Linux cookie_init_timestamp)', () => {
     const ts = encodeCookieTs(0xabcdef12, { wscale: 7, sackOk: true });
     expect(ts & ~0x3f).toBe(0xabcdef12 & ~0x3f);
-    expect(decodeCookieTs(ts)).toEqual({ wscale: 7, sackOk: true });
+    expect(decodeCookieTs(ts)).toEqual({ wscale: 7, sackOk: true, ecnOk: false });
+    expect(decodeCookieTs(encodeCookieTs(0xabcdef12, { wscale: 7, sackOk: true, ecnOk: true })).ecnOk).toBe(true);
     expect(decodeCookieTs(encodeCookieTs(5000, { wscale: undefined, sackOk: false }))).toEqual({
       wscale: undefined,
       sackOk: false,
+      ecnOk: false,
     });
     expect(decodeCookieTs(encodeCookieTs(5000, { wscale: 0, sackOk: false })).wscale).toBe(0);
   });
