@@ -43,6 +43,8 @@ export interface SockOpts {
   maxSeg?: number;
   /** SO_LINGER (socket(7)): what close() does with a connection that still has data or a FIN in flight. */
   linger?: { on: boolean; seconds: number };
+  /** TCP_INQ: recvmsg() reports the bytes left to read in a TCP_CM_INQ control message. */
+  inq?: boolean;
 }
 
 /** What TCP gets from SO_RCVBUF/SO_SNDBUF/TCP_MAXSEG: Linux keeps half the doubled size for data (tcp_win_from_space, 50%). */

@@ -441,7 +441,12 @@ function parseStruct(ts: TokenStream): Expr {
       ts.next();
       ts.next();
       fields.push({ name: a.text, value: parseExpr(ts) });
-    } else fields.push({ value: parseExpr(ts) });
+    } else {
+      const e = parseExpr(ts);
+      // packetdrill's msghdr fields carry a length: `msg_iov(1)=[...]`, `msg_name(...)=...`.
+      if (e.t === 'call' && ts.accept('=')) fields.push({ name: e.fn, value: parseExpr(ts) });
+      else fields.push({ value: e });
+    }
     if (ts.accept('}')) return { t: 'struct', fields };
     ts.expect(',');
   }

@@ -1,11 +1,13 @@
 /**
  * The socket calls that look at or drain a connection's queues as Linux
  * answers them: ioctl(SIOCINQ/FIONREAD, SIOCOUTQ, SIOCOUTQNSD) (tcp_ioctl),
- * recv(MSG_PEEK) (tcp_recvmsg without advancing copied_seq) and close() with
+ * recv(MSG_PEEK) (tcp_recvmsg without advancing copied_seq), recvmsg() with
+ * TCP_INQ (tcp_inq_hint) and close() with
  * SO_LINGER set (tcp_close: linger 0 resets, linger N waits for the FIN's ACK).
  */
 import { type BsdLayer, type BsdSocket, type SysOutcome, type SysResult, WOULD_BLOCK, err, ok } from './bsd.js';
 import { ScriptUnsupported } from './parser.js';
+import type { Expr } from './script.js';
 
 /** Linux ioctl numbers (asm-generic/ioctls.h); SIOCINQ is FIONREAD, SIOCOUTQ is TIOCOUTQ (packetdrill knows only the first by name). */
 export const IOCTLS = { SIOCINQ: 0x541b, FIONREAD: 0x541b, SIOCOUTQ: 0x5411, TIOCOUTQ: 0x5411 } as const;
@@ -92,4 +94,47 @@ export function lingerClose(bsd: BsdLayer, fd: number, now: () => number): { pol
     },
   };
   return op;
+}
+
+/**
+ * recvmsg(): a read; with TCP_INQ set, `out` carries the TCP_CM_INQ value
+ * Linux puts in the control message (tcp_recvmsg → tcp_inq_hint): the bytes
+ * still readable, or 1 once the peer's FIN is in and nothing is left.
+ */
+export function recvmsg(bsd: BsdLayer, fd: number, len: number): SysOutcome {
+  const r = bsd.read(fd, len);
+  const s = bsd.get(fd);
+  if (r === WOULD_BLOCK || r.ret < 0 || !s?.opts.inq || !s.conn) return r;
+  let inq = s.pendingBytes() + s.conn.recvQueue;
+  if (inq === 0 && s.conn.readEnded) inq = 1;
+  return { ...r, out: [inq] };
+}
+
+/** Field `name` of a struct expression. */
+function fieldOf(e: Expr, name: string): Expr | undefined {
+  return e.t === 'struct' ? e.fields.find((f) => f.name === name)?.value : undefined;
+}
+
+function intOf(e: Expr | undefined): number | undefined {
+  if (e?.t === 'int') return e.v;
+  if (e?.t === 'neg' && e.e.t === 'int') return -e.e.v;
+  return undefined;
+}
+
+/** Compare recvmsg()'s msghdr with the script's: msg_flags (we set none) and a TCP_CM_INQ control message. */
+export function checkRecvmsg(msg: Expr | undefined, r: SysResult): string | undefined {
+  if (!msg || r.ret < 0) return undefined;
+  const flags = intOf(fieldOf(msg, 'msg_flags'));
+  if (flags !== undefined && flags !== 0) return `recvmsg() msg_flags 0x0, expected 0x${flags.toString(16)}`;
+  const control = fieldOf(msg, 'msg_control');
+  if (!control || control.t !== 'array') return undefined;
+  for (const cmsg of control.items) {
+    const type = fieldOf(cmsg, 'cmsg_type');
+    if (type?.t !== 'sym' || type.name !== 'TCP_CM_INQ') throw new ScriptUnsupported('recvmsg() control messages other than TCP_CM_INQ are not supported');
+    const want = intOf(fieldOf(cmsg, 'cmsg_data'));
+    const got = r.out?.[0];
+    if (got === undefined) return 'recvmsg() returned no TCP_CM_INQ control message (TCP_INQ not set)';
+    if (want !== undefined && want !== got) return `recvmsg() TCP_CM_INQ ${got}, expected ${want}`;
+  }
+  return undefined;
 }

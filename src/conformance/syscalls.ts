@@ -6,7 +6,7 @@
 import { BsdLayer, ERRNO, WOULD_BLOCK, err, ok, socketParams, type BsdSocket, type SysOutcome, type SysResult } from './bsd.js';
 import { isCongestionControl } from '../tcp/congestion/index.js';
 import { ScriptUnsupported } from './parser.js';
-import { IOCTLS, ioctl, lingerClose, lingerValue, peek } from './socket-queues.js';
+import { IOCTLS, checkRecvmsg, ioctl, lingerClose, lingerValue, peek, recvmsg } from './socket-queues.js';
 import type { Profile } from './profile.js';
 import type { Expr, SyscallSpec } from './script.js';
 import { parseIpv4 } from '../wire/ip-address.js';
@@ -17,7 +17,7 @@ export const SYMBOLS: Record<string, number> = {
   SO_REUSEADDR: 2, SO_ERROR: 4, SO_SNDBUF: 7, SO_RCVBUF: 8, SO_KEEPALIVE: 9, SO_LINGER: 13, SO_REUSEPORT: 15,
   TCP_NODELAY: 1, TCP_MAXSEG: 2, TCP_CORK: 3, TCP_KEEPIDLE: 4, TCP_KEEPINTVL: 5, TCP_KEEPCNT: 6, TCP_SYNCNT: 7,
   TCP_LINGER2: 8, TCP_DEFER_ACCEPT: 9, TCP_INFO: 11, TCP_QUICKACK: 12, TCP_CONGESTION: 13, TCP_USER_TIMEOUT: 18,
-  TCP_FASTOPEN: 23, TCP_NOTSENT_LOWAT: 25, TCP_FASTOPEN_CONNECT: 30, SO_ZEROCOPY: 60,
+  TCP_FASTOPEN: 23, TCP_NOTSENT_LOWAT: 25, TCP_FASTOPEN_CONNECT: 30, TCP_INQ: 36, TCP_CM_INQ: 36, SO_ZEROCOPY: 60,
   F_GETFL: 3, F_SETFL: 4, O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_NONBLOCK: 0o4000,
   SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2,
   POLLIN: 0x1, POLLPRI: 0x2, POLLOUT: 0x4, POLLERR: 0x8, POLLHUP: 0x10, POLLNVAL: 0x20, POLLRDNORM: 0x40,
@@ -31,7 +31,7 @@ export const SYMBOLS: Record<string, number> = {
 /** System calls the runner implements; anything else in a script is a SKIP. */
 export const SUPPORTED_SYSCALLS = new Set([
   'socket', 'bind', 'listen', 'accept', 'accept4', 'connect', 'read', 'recv', 'recvfrom', 'readv', 'write', 'send',
-  'sendto', 'writev', 'shutdown', 'close', 'setsockopt', 'getsockopt', 'fcntl', 'poll', 'ioctl',
+  'sendto', 'writev', 'shutdown', 'close', 'setsockopt', 'getsockopt', 'fcntl', 'poll', 'ioctl', 'recvmsg',
 ]);
 
 export function evalInt(e: Expr): number {
@@ -160,6 +160,8 @@ export function startSyscall(call: SyscallSpec, host: SyscallHost): SyscallOp {
     case 'recvfrom':
     case 'readv':
       return readOp(call, bsd);
+    case 'recvmsg':
+      return recvmsgOp(call, bsd);
     case 'write':
     case 'send':
     case 'sendto':
@@ -193,6 +195,18 @@ function readOp(call: SyscallSpec, bsd: BsdLayer): SyscallOp {
   const fd = evalInt(a[0]);
   if (flags & SYMBOLS.MSG_PEEK) return { poll: () => withNonblock(bsd, fd, flags, () => peek(bsd, fd, len)) };
   return { poll: () => withNonblock(bsd, fd, flags, () => bsd.read(fd, len)) };
+}
+
+/** recvmsg(fd, {msg_iov(N)=[...], msg_control=[...]}, flags): a read of the iovecs' length; with TCP_INQ the bytes left (tcp_recvmsg → tcp_inq_hint). */
+function recvmsgOp(call: SyscallSpec, bsd: BsdLayer): SyscallOp {
+  const msg = call.args[1];
+  const iov = msg ? field(msg, 'msg_iov') : undefined;
+  if (!iov) throw new ScriptUnsupported('recvmsg() needs a struct msghdr with msg_iov');
+  const flags = flagsArg(call, 2);
+  if (flags & ~SYMBOLS.MSG_DONTWAIT) throw new ScriptUnsupported(`recvmsg flags 0x${flags.toString(16)} are not supported`);
+  const fd = evalInt(call.args[0]);
+  const len = iovLen(iov);
+  return { poll: () => withNonblock(bsd, fd, flags, () => recvmsg(bsd, fd, len)) };
 }
 
 function writeOp(call: SyscallSpec, bsd: BsdLayer): SyscallOp {
@@ -270,6 +284,8 @@ function setsockopt(bsd: BsdLayer, fd: number, level: number, name: number, valE
     c.setKeepAliveProbes(undefined, v);
   } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_QUICKACK && c) {
     c.setQuickAck(v !== 0);
+  } else if (level === SYMBOLS.SOL_TCP && name === SYMBOLS.TCP_INQ) {
+    s.opts.inq = v !== 0; // Linux: recvmsg() then reports the bytes left to read (TCP_CM_INQ)
   } else throw new ScriptUnsupported(`setsockopt(${optName(level, name)}) is not supported by the stack's socket API`);
   return ok();
 }
@@ -366,6 +382,10 @@ export function checkResult(call: SyscallSpec, r: SysResult): string | undefined
   if (call.name === 'ioctl' && r.out && !unchecked(call.args[2])) {
     const want = evalInt(call.args[2]);
     if (want !== r.out[0]) return `ioctl() value ${r.out[0]}, expected ${want}`;
+  }
+  if (call.name === 'recvmsg') {
+    const bad = checkRecvmsg(call.args[1], r);
+    if (bad) return bad;
   }
   if (call.name === 'poll' && r.out && call.args[0]?.t === 'array') {
     const items = call.args[0].items;

@@ -25,6 +25,7 @@ import { beginAck, endAck } from './recovery.js';
 import { ecnOnSynAck } from './ecn.js';
 import { pawsRejects, replaceTsRecent } from './paws.js';
 import { ackSndCheck, enterQuickAck, onDataReceived, onFinReceived, sackCompress } from './ack-policy.js';
+import { matchSackBlocks } from './sack-match.js';
 
 export function segmentArrives(c: Connection, seg: TcpRepr): void {
   c.noteReceived();
@@ -255,7 +256,8 @@ function checkAck(c: Connection, seg: TcpRepr): boolean {
   const scaledWnd = seg.window * 2 ** t.sndWscale;
   const prior = beginAck(c);
   const sackBlocks = t.sackOk ? seg.options.sack : undefined;
-  const newlySacked = sackBlocks ? c.sack.update(sackBlocks, t.sndUna, t.sndMax) : 0;
+  // Only whole segments as sent count as SACKed (sack-match.ts, Linux tcp_match_skb_to_sack).
+  const newlySacked = sackBlocks ? c.sack.update(matchSackBlocks(sackBlocks, c.recovery.rack, t.mss), t.sndUna, t.sndMax) : 0;
   const newAck = seqGt(seg.ack, t.sndUna);
   // RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT: judged against the window before this segment.
   // With SACK blocks, RFC 6675 §2 DupAck instead: it must bring new SACK

@@ -8,6 +8,7 @@ import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpOptionsRepr, type 
 import { TS_OPTION_SPACE, tcpOptionsLen } from '../wire/tcp-options.js';
 import type { Connection } from './connection.js';
 import type { TxScratch } from './env.js';
+import { endsAtMark, nextMark } from './push-marks.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.js';
 import { initialWindow, TS_ALIGNED } from './initial-window.js';
 import { bump } from './stats.js';
@@ -250,20 +251,43 @@ export function effectiveMss(mssOption: number, tsOk: boolean): number {
 }
 
 /**
- * PSH (RFC 9293 §3.9.1 SEND "PUSH flag") where Linux puts it: on the segment
- * that empties what was written (tcp_push marks the tail of each write), on
- * every GSO super-packet (`multi`: Linux __tcp_transmit_skb forces PSH when
- * tcp_skb_pcount > 1, to flush the receiver's GRO) — without GSO, on the last
- * segment of a multi-segment burst the congestion or peer window cuts short,
- * which Linux would have sent as one super-packet — and when more than half
- * the peer's largest window has gone out since the last PSH (tcp_mark_push
- * after forced_push). A lone segment cut short by the window (limited
- * transmit, one PRR segment) carries no PSH, as on Linux.
+ * PSH (RFC 9293 §3.9.1 SEND "PUSH flag") where Linux puts it: on a segment
+ * that ends an skb tcp_mark_push marked when the application wrote (the tail
+ * of each write, a forced push every half window: push-marks.ts), and on
+ * every GSO packet of more than one segment (`multi`: Linux
+ * __tcp_transmit_skb forces PSH when tcp_skb_pcount > 1, to flush the
+ * receiver's GRO) — without GSO, on the last segment of each run Linux would
+ * have sent as one such packet (linuxPacketSegments). A lone segment
+ * (limited transmit, one PRR segment, half a window of two) carries none.
  */
-function wantsPush(c: Connection, end: number, len: number, unsent: number, multi: boolean): 'mark' | 'gso' | false {
+function wantsPush(c: Connection, dataEnd: number, len: number, multi: boolean): boolean {
   if (len === 0) return false;
-  if (len === unsent || seqSub(end, c.pushedSeq) > c.tcb.maxSndWnd / 2) return 'mark';
-  return multi ? 'gso' : false;
+  return endsAtMark(c, dataEnd) || multi;
+}
+
+/**
+ * Without GSO, how many segments Linux would put in the next packet of a
+ * burst (tcp_write_xmit): tcp_cwnd_test's quota — half the window, at least
+ * one, and no more than it has room for (so "at least 2 GSO packets in
+ * flight") — capped by tcp_tso_autosize.
+ */
+function linuxPacketSegments(c: Connection, usable: number): number {
+  const mss = c.tcb.mss;
+  const half = Math.max(1, Math.floor(c.cwndBytes / mss / 2));
+  return Math.max(1, Math.min(half, Math.floor(usable / mss), tsoAutosize(c, mss)));
+}
+
+/**
+ * Linux tcp_xmit_size_goal: the skb size a write fills, in whole segments —
+ * tcp_tso_autosize's packet, at most half the peer's largest window
+ * (tcp_bound_to_half_wnd) and the GSO limit (64 KiB without one).
+ */
+export function writeSizeGoal(c: Connection): number {
+  const t = c.tcb;
+  const mss = Math.max(1, t.mss);
+  const gsoMax = (c.env.gsoMaxSize ?? 0) > 0 ? c.env.gsoMaxSize! : 65536;
+  const halfWnd = t.maxSndWnd > 0 ? Math.floor(t.maxSndWnd / 2 / mss) : Infinity;
+  return Math.max(1, Math.min(tsoAutosize(c, mss), halfWnd, Math.floor(gsoMax / mss))) * mss;
 }
 
 /**
@@ -323,16 +347,9 @@ export function sendDataAt(c: Connection, seq: number, maxLen: number, allowFin:
   let flags = TCP_ACK;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
   const retransmission = seqLt(seq, t.sndMax);
-  const push = retransmission ? retransmitPush(c, seq, end) : wantsPush(c, end, len, unsent, multiBurstEnd || len > room);
-  if (push) {
-    flags |= TCP_PSH;
-    if (seqGt(end, c.pushedSeq)) c.pushedSeq = end;
-    if (push === 'mark') {
-      // Pruned here too, so a connection that never retransmits keeps only the ends in flight.
-      dropAckedPushEnds(c);
-      c.pushEnds.push(end);
-    }
-  }
+  const push = retransmission ? retransmitPush(c, seq, end) : wantsPush(c, seqAdd(seq, len), len, multiBurstEnd || len > room);
+  if (push) flags |= TCP_PSH;
+  if (!retransmission) dropAckedPushEnds(c); // only marks still in flight or unsent are kept
   if (fin) flags |= TCP_FIN;
   const payload = len > 0 ? c.snd.slice(off, len) : EMPTY;
   if (retransmission) {
@@ -363,7 +380,9 @@ export function transmit(c: Connection): void {
   if (isSynchronizedForData(c)) {
     if (!pacingHold(c)) sendPmtuRetransmits(c); // segments a path MTU drop made too big (pmtu-retransmit.ts)
     sendLostRetransmits(c); // RFC 6675 NextSeg rule 1 before new data, each paced (recovery.ts)
-    let freshSent = 0; // new-data segments of this burst so far (the PSH rule in wantsPush)
+    // Without GSO: the segments of the packet Linux would be sending now (the PSH rule in wantsPush).
+    let pktQuota = 0;
+    let pktSegs = 0;
     for (;;) {
       const flight = seqSub(t.sndNxt, t.sndUna);
       const unsent = c.snd.length - flight + synInFlight(c);
@@ -385,6 +404,10 @@ export function transmit(c: Connection): void {
       // retransmits skbs of its retransmit queue, collapsing only sent ones,
       // tcp_retrans_try_collapse); new data follows in segments of its own.
       if (retransmitting) len = Math.min(len, c.sack.gapFrom(t.sndNxt), seqSub(t.sndMax, t.sndNxt));
+      // Linux never sends across an skb end; a short skb that is not the queue's last goes out at once (tcp_nagle_test: TCP_NAGLE_PUSH).
+      const skbEnd = retransmitting ? undefined : nextMark(c, t.sndNxt);
+      const cutAtSkbEnd = skbEnd !== undefined && seqSub(skbEnd, t.sndNxt) < len;
+      if (cutAtSkbEnd) len = seqSub(skbEnd, t.sndNxt);
       // A super-packet stops at a whole number of MSS unless it ends the
       // queued data, so GSO never puts a runt mid-stream (Linux tcp_mss_split_point).
       if (len > t.mss && len < unsent) len -= len % t.mss;
@@ -394,15 +417,24 @@ export function transmit(c: Connection): void {
       }
       // Retransmissions after an RTO (go-back-N) are not held back by SWS avoidance or Nagle.
       const fresh = seqGe(t.sndNxt, t.sndMax);
-      if (fresh && len < unsent && len < t.mss && flight > 0 && len < t.maxSndWnd / 2) break; // sender SWS avoidance
+      if (fresh && !cutAtSkbEnd && len < unsent && len < t.mss && flight > 0 && len < t.maxSndWnd / 2) break; // sender SWS avoidance
       // TCP_CORK (Linux): only full-sized segments while corked; a FIN waits too.
       if (fresh && c.corked && len < t.mss) break;
       // Nagle (RFC 9293 §3.7.4) in Minshall's variant, as Linux (tcp_minshall_check):
       // hold a runt only while an earlier runt is unacknowledged.
       if (fresh && len === unsent && len > 0 && len < t.mss && seqGt(c.sndSml, t.sndUna) && !c.noDelay && !t.finQueued) break;
       if (unsent <= 0) len = 0;
-      const used = sendDataAt(c, t.sndNxt, len, true, fresh && len < unsent && len >= usable && freshSent > 0);
-      if (fresh) freshSent++;
+      let packetEnd = false;
+      if (fresh && burstMax === t.mss) {
+        if (pktSegs >= pktQuota) {
+          pktQuota = linuxPacketSegments(c, usable);
+          pktSegs = 0;
+        }
+        pktSegs++;
+        packetEnd = pktSegs > 1 && (pktSegs >= pktQuota || len >= usable) && len < unsent;
+        if (endsAtMark(c, seqAdd(t.sndNxt, len))) pktSegs = pktQuota; // the skb ends: so does the packet
+      }
+      const used = sendDataAt(c, t.sndNxt, len, true, packetEnd);
       t.sndNxt = seqAdd(t.sndNxt, used);
       if (len < t.mss) c.sndSml = t.sndNxt;
       if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
@@ -446,6 +478,6 @@ export function retransmitHead(c: Connection): void {
   // SND.MAX) forever: challenge ACKs back and forth, no progress (found by
   // test/sim/stress-lifecycle.test.ts, "seed 18"). Linux resends the skb.
   sendDataAt(c, t.sndUna, Math.min(t.mss, seqSub(t.sndMax, t.sndUna)), t.finSeq >= 0);
-  c.recovery.noteRetransmit(t.sndMax);
+  c.recovery.noteRetransmit(t.sndMax, c.env.clock.now());
   c.armRetransmit(true);
 }

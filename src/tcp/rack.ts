@@ -21,6 +21,13 @@ export class Rack {
   private ends: number[] = NO_RECORDS;
   private ats: number[] = NO_RECORDS;
   private head = 0;
+  /**
+   * Records below this index were outstanding at the last RTO: their send
+   * times no longer count (everything goes out again), but their boundaries
+   * still say which segments a SACK block covers whole (sack-match.ts), as
+   * Linux's retransmit queue keeps its skbs across tcp_timeout_mark_lost.
+   */
+  private live = 0;
   /** RACK.xmit_ts, RACK.end_seq, RACK.rtt of the most recently sent segment delivered (§6.2 step 2). */
   get xmitTs(): number {
     return this.xmit ?? -Infinity;
@@ -76,7 +83,7 @@ export class Rack {
   sentAt(seq: number): number | undefined {
     if (this.rtxHigh !== undefined && seqLt(seq, this.rtxHigh)) return undefined;
     const i = this.find(seq);
-    return i < 0 ? undefined : this.ats[i];
+    return i < this.live ? undefined : this.ats[i];
   }
 
   /** A segment of new data [start, end) left at `at`. */
@@ -102,13 +109,21 @@ export class Rack {
       this.ends = NO_RECORDS;
       this.ats = NO_RECORDS;
       this.head = 0;
+      this.live = 0;
     } else if (this.head > 256 && this.head * 2 > this.ends.length) {
       this.starts = this.starts.slice(this.head);
       this.ends = this.ends.slice(this.head);
       this.ats = this.ats.slice(this.head);
+      this.live = Math.max(0, this.live - this.head);
       this.head = 0;
     }
     if (this.boundary !== undefined && seqLe(this.boundary, una)) this.boundary = undefined;
+  }
+
+  /** The original transmission [start, end) holding byte `seq` (one skb as Linux sent it), or undefined. */
+  segmentAt(seq: number): [number, number] | undefined {
+    const i = this.find(seq);
+    return i < 0 ? undefined : [this.starts[i], this.ends[i]];
   }
 
   /** Index of the record holding byte `seq`, or -1. */
@@ -127,7 +142,7 @@ export class Rack {
   /** §6.2 step 2: byte `seq` (not retransmitted) was just delivered at `now`. Call before advance(). */
   delivered(seq: number, now: number): void {
     const i = this.find(seq);
-    if (i < 0) return;
+    if (i < this.live) return;
     const at = this.ats[i];
     if (at > this.xmitTs || (at === this.xmitTs && seqGt(this.ends[i], this.endSeq))) {
       this.xmitTs = at;
@@ -147,14 +162,14 @@ export class Rack {
     // First record whose window has not passed (send times are non-decreasing). The
     // deadline itself is compared, not now − rtt, so a timer due now always finds it due.
     const wait = this.rtt + reoWnd;
-    let lo = this.head;
+    let lo = Math.max(this.head, this.live);
     let hi = this.ends.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (this.ats[mid] + wait <= now) lo = mid + 1;
       else hi = mid;
     }
-    if (lo > this.head) {
+    if (lo > Math.max(this.head, this.live)) {
       const end = this.ends[lo - 1];
       const b = seqLt(this.endSeq, end) ? this.endSeq : end;
       if (this.boundary === undefined || seqGt(b, this.boundary)) this.boundary = b;
@@ -190,12 +205,9 @@ export class Rack {
     for (let i = this.head; i < this.ends.length; i++) yield [this.starts[i], this.ends[i]];
   }
 
-  /** After a timeout everything outstanding is resent in order: start over (§6.3, Linux tcp_timeout_mark_lost). */
+  /** After a timeout everything outstanding is resent in order: its send times no longer count (§6.3, Linux tcp_timeout_mark_lost); its boundaries stay. */
   reset(): void {
-    this.starts = NO_RECORDS;
-    this.ends = NO_RECORDS;
-    this.ats = NO_RECORDS;
-    this.head = 0;
+    this.live = this.ends.length; // boundaries kept, send times void
     this.xmitTs = -Infinity;
     this.boundary = undefined;
     this.deadline = Infinity;

@@ -37,6 +37,8 @@ export interface AckSnapshot {
   origSacked: number;
   flight: number;
   samples: number;
+  /** RFC 6675 IsLost boundary before the ACK: lost marks above it are new (PRR's SafeACK). */
+  lostEnd: number;
 }
 
 export class LossRecovery {
@@ -82,15 +84,15 @@ export class LossRecovery {
   }
 
   /** retransmitHead() (output.ts) reports the segment it resent at SND.UNA. */
-  noteRetransmit(sndMax: number): void {
+  noteRetransmit(sndMax: number, at: number): void {
     const t = this.tcb;
     const len = Math.min(t.mss, seqSub(sndMax, t.sndUna));
-    this.noteRetransmitted(t.sndUna, t.sndUna + Math.max(len, 1), sndMax, len);
+    this.noteRetransmitted(t.sndUna, t.sndUna + Math.max(len, 1), sndMax, len, at);
   }
 
-  noteRetransmitted(start: number, end: number, sndMax: number, bytes: number): void {
+  noteRetransmitted(start: number, end: number, sndMax: number, bytes: number, at = 0): void {
     if (this.caState === 'recovery') {
-      this.rtx.add(start >>> 0, end >>> 0, sndMax);
+      this.rtx.add(start >>> 0, end >>> 0, sndMax, at);
       this.rtxBytes += bytes;
     }
   }
@@ -119,7 +121,7 @@ export function beginAck(c: Connection): AckSnapshot {
   const t = c.tcb;
   const high = c.sack.highestEnd;
   const sackedBelowHigh = high === undefined ? 0 : c.sack.sackedWithin(t.sndUna, high);
-  return { una: t.sndUna, sacked: c.sack.sackedBytes, highSacked: high, sackedBelowHigh, origSacked: origSacked(c), flight: seqSub(t.sndMax, t.sndUna), samples: c.rtt.samples };
+  return { una: t.sndUna, sacked: c.sack.sackedBytes, highSacked: high, sackedBelowHigh, origSacked: origSacked(c), flight: seqSub(t.sndMax, t.sndUna), samples: c.rtt.samples, lostEnd: t.sackOk ? lostBoundary(c) : t.sndUna };
 }
 
 /** Window for the controller, segments → bytes, as the sender uses it. */
@@ -181,19 +183,22 @@ function ackStateMachine(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck:
   };
   if (delivered > 0) c.cc.onAckSample?.(ev);
   if (c.ecn.ok) ecnOnAck(c, seg); // RFC 3168 §6.1.2
+  let lostAgain = 0;
   if (newlySacked > 0 && r.caState === 'recovery') {
-    const lost = r.rtx.dropLost(t.sndUna, c.sack.highestEnd ?? t.sndUna, c.sack);
-    if (lost > 0) c.env.stats.TCPLostRetransmit = (c.env.stats.TCPLostRetransmit ?? 0) + lost;
+    lostAgain = r.rtx.dropLost(t.sndUna, c.sack.highestEnd ?? t.sndUna, c.sack, now, c.rtt.minRtt);
+    if (lostAgain > 0) c.env.stats.TCPLostRetransmit = (c.env.stats.TCPLostRetransmit ?? 0) + lostAgain;
   }
   const ecr = t.tsOk ? seg.options.timestamp?.ecr : undefined;
   if (t.sackOk && seg.options.sack) dsackUndo(c, seg.ack, seg.options.sack);
   if (t.sackOk) rackOnAck(c, snap, newlySacked, now);
+  // draft-ietf-tcpm-prr-rfc6937bis SafeACK (Linux tcp_cwnd_reduction: FLAG_SND_UNA_ADVANCED && !newly_lost).
+  const safeAck = newAck && lostAgain === 0 && !newlyLost(c, snap);
   switch (r.caState) {
     case 'recovery':
       if (newAck && seqGe(t.sndUna, r.recover)) exitRecovery(c, ecr); // growth resumes with the next ACK
       else {
         if (newAck && !t.sackOk) retransmitHead(c); // RFC 6582 §3.2 step 3: partial ACK
-        reduceCwnd(c, delivered);
+        reduceCwnd(c, delivered, safeAck);
         c.trace?.sample(c);
       }
       return ev;
@@ -212,7 +217,7 @@ function ackStateMachine(c: Connection, snap: AckSnapshot, seg: TcpRepr, dupAck:
     default:
       break;
   }
-  if (startRecoveryIfLost(c, delivered)) return ev;
+  if (startRecoveryIfLost(c, delivered, safeAck)) return ev;
   if (r.caState !== 'loss') r.caState = r.dupAcks > 0 || !c.sack.isEmpty ? 'disorder' : 'open';
   if (newAck) c.cc.congAvoid(ev);
   c.trace?.sample(c);
@@ -245,7 +250,7 @@ function origSacked(c: Connection): number {
  * RFC 6675 §5: DupThresh duplicate ACKs, or IsLost(SND.UNA) from the SACK
  * scoreboard or RACK's time-based marks, start recovery. Returns whether it did.
  */
-function startRecoveryIfLost(c: Connection, delivered: number): boolean {
+function startRecoveryIfLost(c: Connection, delivered: number, safeAck: boolean): boolean {
   const t = c.tcb;
   const r = c.recovery;
   const headLost = t.sackOk && seqGt(lostBoundary(c), t.sndUna);
@@ -253,10 +258,17 @@ function startRecoveryIfLost(c: Connection, delivered: number): boolean {
   // With SACK, duplicate ACKs count only until reordering was seen (RACK decides after: lostBoundary).
   const dupThresh = r.dupAcks >= DUPACK_THRESHOLD && !(t.sackOk && r.rack.reorderSeen);
   if (!dupThresh && !headLost) return false;
-  enterRecovery(c);
-  reduceCwnd(c, delivered);
+  enterRecovery(c, delivered, safeAck);
   c.trace?.sample(c, 'recovery');
   return true;
+}
+
+/** Unacknowledged, unSACKed bytes this ACK marked lost (Linux rs->losses > 0): between the boundary before it and now. */
+function newlyLost(c: Connection, snap: AckSnapshot): boolean {
+  if (!c.tcb.sackOk) return false;
+  const from = seqMax(snap.lostEnd, c.tcb.sndUna);
+  const to = lostBoundary(c);
+  return seqLt(from, to) && c.sack.sackedWithin(from, to) < seqSub(to, from);
 }
 
 /**
@@ -321,7 +333,8 @@ function armReorderTimer(c: Connection): void {
 export function onReorderTimeout(c: Connection, now: number): boolean {
   c.reoAt = Infinity;
   c.recovery.rack.detect(now, reoWnd(c));
-  if (c.recovery.inRecovery || startRecoveryIfLost(c, 0)) transmit(c);
+  // Linux tcp_rack_reo_timeout: tcp_enter_recovery, then tcp_cwnd_reduction(sk, 1, 0) — one segment delivered.
+  if (c.recovery.inRecovery || startRecoveryIfLost(c, c.tcb.mss, false)) transmit(c);
   c.reoAt = reorderDeadline(c);
   if (c.rtoAt <= now) return false;
   c.rtxKind = 'rtx';
@@ -331,7 +344,7 @@ export function onReorderTimeout(c: Connection, now: number): boolean {
 }
 
 /** RFC 6675 §5 step (4) / RFC 5681 §3.2 steps 2–3: fast retransmit and the start of recovery. */
-function enterRecovery(c: Connection): void {
+function enterRecovery(c: Connection, delivered: number, safeAck: boolean): void {
   const t = c.tcb;
   const r = c.recovery;
   bump(c.env.stats, t.sackOk ? 'TCPSackRecovery' : 'TCPRenoRecovery');
@@ -339,18 +352,23 @@ function enterRecovery(c: Connection): void {
   r.priorSsthresh = c.cc.ssthresh;
   c.cc.ssthresh = c.cc.onCongestion(c.env.clock.now());
   r.startEpisode('recovery', t.sndMax, seqSub(t.sndMax, t.sndUna), c.retransSegs);
+  // Linux sizes cwnd (tcp_cong_control → tcp_cwnd_reduction) before tcp_xmit_recovery
+  // sends the fast retransmit, so the retransmission is part of this ACK's sndcnt.
+  reduceCwnd(c, delivered, safeAck);
   retransmitHead(c);
   if (c.lastRtxTsVal !== undefined) r.retransStamp = c.lastRtxTsVal;
 }
 
 /** PRR (RFC 6937 §3): cwnd = pipe + sndcnt for this ACK (Linux tcp_cwnd_reduction). */
-function reduceCwnd(c: Connection, delivered: number): void {
+function reduceCwnd(c: Connection, delivered: number, safeAck: boolean): void {
   if (c.cc.congControl) return; // Linux tcp_cong_control: cong_control replaces PRR
   const t = c.tcb;
   const r = c.recovery;
   r.prr.out = r.prrOut(t.sndMax);
+  // Linux tcp_cwnd_reduction: an ACK that delivered nothing leaves cwnd alone (but the episode's first sizes it).
+  if (delivered <= 0 && r.prr.out > 0) return;
   const p = pipe(c);
-  const sndcnt = r.prr.onAck(Math.max(0, delivered), p, c.cc.ssthresh * t.mss, t.mss);
+  const sndcnt = r.prr.onAck(Math.max(0, delivered), p, c.cc.ssthresh * t.mss, t.mss, safeAck);
   setCwndBytes(c, p + sndcnt);
 }
 

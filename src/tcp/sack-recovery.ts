@@ -22,6 +22,8 @@ interface Retransmission {
   end: number;
   /** SND.MAX when it was sent: anything SACKed beyond this was sent after it. */
   sentAtMax: number;
+  /** When it was sent (ms): a retransmission sent later and now SACKed proves it lost (RACK). */
+  at: number;
 }
 
 const NO_ENTRIES: Retransmission[] = Object.freeze([]) as unknown as Retransmission[];
@@ -31,9 +33,9 @@ export class RetransmitLog {
   /** NO_ENTRIES until the first retransmission: no array per idle connection. */
   private entries: Retransmission[] = NO_ENTRIES;
 
-  add(start: number, end: number, sentAtMax: number): void {
+  add(start: number, end: number, sentAtMax: number, at = 0): void {
     if (this.entries === NO_ENTRIES) this.entries = [];
-    this.entries.push({ start, end, sentAtMax });
+    this.entries.push({ start, end, sentAtMax, at });
   }
 
   /** If `seq` lies in a retransmitted range still counted in flight, that range's end. */
@@ -52,15 +54,34 @@ export class RetransmitLog {
     return n;
   }
 
-  /** Forget retransmissions whose data sent later was SACKed while they were not; returns how many. */
-  dropLost(sndUna: number, highestSacked: number, sack: SackScoreboard): number {
-    const before = this.entries.length;
-    this.entries = this.entries.filter((r) => {
-      if (seqLe(r.end, sndUna)) return false; // acknowledged: done with it
-      if (!seqGt(highestSacked, r.sentAtMax)) return true;
-      return sack.sackedWithin(seqMax(r.start, sndUna), r.end) === seqSub(r.end, seqMax(r.start, sndUna));
+  /**
+   * Forget retransmissions deemed lost again; returns how many. One is lost
+   * when data sent after it is SACKed while it is not: new data above the
+   * SND.MAX it went out under, or a later retransmission (RFC 8985 §6.2 over
+   * retransmitted segments, as Linux tcp_rack_detect_loss walks its
+   * tsorted queue) — that one counts only if it was SACKed at least min RTT
+   * after it left, so the SACK cannot be for the original (Linux
+   * tcp_rack_advance's TCPCB_RETRANS check). Acknowledged ones are dropped
+   * too but not counted.
+   */
+  dropLost(sndUna: number, highestSacked: number, sack: SackScoreboard, now = 0, minRtt = Infinity): number {
+    let lost = 0;
+    const fullySacked = (r: Retransmission): boolean => {
+      const s = seqMax(r.start, sndUna);
+      return sack.sackedWithin(s, r.end) === seqSub(r.end, s);
+    };
+    let lastDelivered = -1;
+    this.entries.forEach((r, i) => {
+      if (seqGt(r.end, sndUna) && now - r.at >= minRtt && fullySacked(r)) lastDelivered = i;
     });
-    return before - this.entries.length;
+    this.entries = this.entries.filter((r, i) => {
+      if (seqLe(r.end, sndUna)) return false; // acknowledged: done with it
+      if (fullySacked(r)) return true;
+      if (i >= lastDelivered && !seqGt(highestSacked, r.sentAtMax)) return true;
+      lost++;
+      return false;
+    });
+    return lost;
   }
 
   clear(): void {
@@ -114,7 +135,7 @@ export function retransmitAt(c: Connection, seq: number, len: number): void {
   bump(c.env.stats, 'TCPFastRetrans');
   t.totalRetrans++;
   const used = sendDataAt(c, seq, len, t.finSeq >= 0);
-  c.recovery.noteRetransmitted(seq, seqAdd(seq, Math.max(used, 1)), t.sndMax, used);
+  c.recovery.noteRetransmitted(seq, seqAdd(seq, Math.max(used, 1)), t.sndMax, used, c.env.clock.now());
   if (seq === t.sndUna) c.armRetransmit(true);
 }
 

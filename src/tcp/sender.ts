@@ -7,8 +7,9 @@
 import type { TcpRepr } from '../wire/tcp.js';
 import type { Connection } from './connection.js';
 import { createController } from './congestion/index.js';
-import { effectiveMss, transmit, transmitSoon } from './output.js';
-import { seqLt, seqSub } from './seq.js';
+import { dataEnd, effectiveMss, transmit, transmitSoon, writeSizeGoal } from './output.js';
+import { markWrite } from './push-marks.js';
+import { seqAdd, seqLt, seqSub } from './seq.js';
 import { bump } from './stats.js';
 import { enterPmtuLoss, markLargeSegmentsLost } from './pmtu-retransmit.js';
 
@@ -20,6 +21,8 @@ export function sendData(c: Connection, data: Buffer): number {
   if (n < data.length) c.wantWritable = true;
   if (n === 0) return 0;
   c.snd.push(n < data.length ? data.subarray(0, n) : data);
+  // PSH marks as Linux sets them at write time (push-marks.ts); before the handshake the SYN takes one sequence number.
+  markWrite(c, seqAdd(dataEnd(c), t.sndUna === t.iss ? 1 : 0), n, writeSizeGoal(c));
   transmitSoon(c);
   return n;
 }

@@ -84,3 +84,22 @@ describe('TCP_USER_TIMEOUT while probing a zero window (Linux tcp_probe_timer)',
     expect(failure(run(src.replace('+0...0.4 read', '+0...1.2 read')))).toMatch(/read\(\)/);
   });
 });
+
+describe('recvmsg with TCP_INQ (Linux tcp_inq_hint)', () => {
+  const msg = (len: number, inq: number): string =>
+    `recvmsg(4, {msg_name(...)=...,\n  msg_iov(1)=[{..., ${len}}],\n  msg_flags=0,\n  msg_control=[{cmsg_level=SOL_TCP,\n    cmsg_type=TCP_CM_INQ,\n    cmsg_data=${inq}}]}, 0) = ${len}`;
+  const src =
+    `${HANDSHAKE}+0 setsockopt(4, SOL_TCP, TCP_INQ, [1], 4) = 0\n+0 < P. 1:3001(3000) ack 1 win 65535\n+0 > . 1:1(0) ack 3001\n` +
+    `+0 ${msg(1000, 2000)}\n+0 ${msg(2000, 0)}\n+0 < F. 3001:3001(0) ack 1 win 65535\n+.04 > . 1:1(0) ack 3002\n+0 ${msg(0, 1)}\n`;
+
+  it('reports the bytes left to read, and 1 once only the FIN is left; each is checked', () => {
+    expect(run(src)).toEqual({ status: 'PASS' });
+    expect(failure(run(src.replace('cmsg_data=2000', 'cmsg_data=1999')))).toMatch(/TCP_CM_INQ 2000, expected 1999/);
+    expect(failure(run(src.replace('cmsg_data=1}', 'cmsg_data=0}')))).toMatch(/TCP_CM_INQ 1, expected 0/);
+    expect(failure(run(src.replace('msg_flags=0', 'msg_flags=8')))).toMatch(/msg_flags 0x0, expected 0x8/);
+  });
+
+  it('without TCP_INQ there is no control message to match', () => {
+    expect(failure(run(src.replace('+0 setsockopt(4, SOL_TCP, TCP_INQ, [1], 4) = 0\n', '')))).toMatch(/no TCP_CM_INQ control message/);
+  });
+});

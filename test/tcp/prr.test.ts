@@ -17,7 +17,8 @@ function example(ssthresh: number): { sent: number[]; pipeAtEnd: number } {
   const sent: number[] = [];
   for (let ack = 1; ack <= 19; ack++) {
     pipe -= MSS; // the segment this ACK reports has been delivered
-    const sndcnt = prr.onAck(MSS, pipe, ssthresh * MSS, MSS);
+    const sndcnt = prr.onAck(MSS, pipe, ssthresh * MSS, MSS, false);
+    if (ack === 1) expect(sndcnt).toBeGreaterThanOrEqual(MSS); // the fast retransmit is always allowed
     const n = Math.floor(sndcnt / MSS);
     prr.out += n * MSS;
     pipe += n * MSS;
@@ -49,12 +50,30 @@ describe('Proportional Rate Reduction (RFC 6937)', () => {
     expect(pipeAtEnd).toBe(14 * MSS);
   });
 
-  it('below ssthresh, PRR-SSRB grows the flight by at most one segment more than delivered per ACK (§3)', () => {
+  it('below ssthresh, PRR-SSRB grows the flight by at most one segment more than delivered on a safe ACK (§3)', () => {
     const prr = new Prr();
     prr.start(20 * MSS);
-    // Heavy loss: pipe far below ssthresh; an ACK delivering 2 segments allows 3.
-    expect(prr.onAck(2 * MSS, 4 * MSS, 10 * MSS, MSS)).toBe(3 * MSS);
+    prr.out = MSS; // the fast retransmit is out
+    // Heavy loss: pipe far below ssthresh; a safe ACK (SND.UNA advanced, nothing newly lost) delivering 2 segments allows 3.
+    expect(prr.onAck(2 * MSS, 4 * MSS, 10 * MSS, MSS, true)).toBe(3 * MSS);
     // Never more than ssthresh − pipe.
-    expect(prr.onAck(5 * MSS, 9 * MSS, 10 * MSS, MSS)).toBe(1 * MSS);
+    expect(prr.onAck(5 * MSS, 9 * MSS, 10 * MSS, MSS, true)).toBe(1 * MSS);
+  });
+
+  it('below ssthresh on an ACK that is not safe, PRR-CRB sends no more than delivered (rfc6937bis, Linux tcp_cwnd_reduction)', () => {
+    const prr = new Prr();
+    prr.start(10 * MSS);
+    prr.out = 4 * MSS;
+    // prr_delivered 3 (this ACK 2) − prr_out 4 < DeliveredData: sndcnt = 2 segments, not 3.
+    prr.delivered = MSS;
+    expect(prr.onAck(2 * MSS, 0, 7 * MSS, MSS, false)).toBe(2 * MSS);
+  });
+
+  it("the episode's first ACK allows the fast retransmit even when it delivered nothing (Linux tcp_cwnd_reduction)", () => {
+    const prr = new Prr();
+    prr.start(10 * MSS);
+    expect(prr.onAck(0, 12 * MSS, 7 * MSS, MSS, false)).toBe(MSS);
+    prr.out = MSS;
+    expect(prr.onAck(0, 12 * MSS, 7 * MSS, MSS, false)).toBe(0);
   });
 });
