@@ -2,7 +2,7 @@
  * The Connection against real Linux TCP, without the layer: a TUN device in a
  * namespace this test creates (prefix tscn, always removed), the IPv4 layer,
  * and a minimal env that demultiplexes one four-tuple. Kernel peers are socat
- * processes in the namespace. Checks that our wire format, option layout,
+ * and python3 processes in the namespace. Checks that our wire format, option layout,
  * checksums and state machine interoperate with Linux's.
  */
 import { describe, expect, it } from 'vitest';
@@ -22,8 +22,23 @@ import { Connection } from '../../src/tcp/connection.js';
 import type { FourTuple, TcpEnv, TimeWaitRecord } from '../../src/tcp/env.js';
 import { Sink } from '../sim/wire-tap.js';
 
-const READY = linuxReady('socat');
+const READY = linuxReady('socat', 'python3');
 const KERNEL = '10.203.0.1';
+const ECHO_SERVER = `
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 7007))
+s.listen(1)
+c, _ = s.accept()
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    c.sendall(b)
+c.shutdown(socket.SHUT_WR)
+c.recv(1)
+`;
 const OURS = '10.203.0.2';
 
 class OneConnEnv implements TcpEnv {
@@ -86,9 +101,15 @@ describe.skipIf(!READY)('Connection against Linux TCP over a TUN (linux)', () =>
       const ip = new Ipv4Layer({ link, addr: ipv4(OURS), clock: new RealClock() });
       const env = new OneConnEnv(ip);
       try {
-        const server = ns.spawn('socat', ['TCP-LISTEN:7007,reuseaddr', 'PIPE']);
+        // A kernel echo server that reads and writes the one socket in turn. socat's PIPE
+        // echo can deadlock: it blocks writing into its own full pipe, its only reader.
+        const server = ns.spawn('python3', ['-c', ECHO_SERVER]);
         void server;
-        await new Promise((r) => setTimeout(r, 300));
+        for (let t = 0; t < 100; t++) {
+          const l = await ns.exec('ss', ['-ltnH', 'sport = :7007']);
+          if (l.stdout.trim() !== '') break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
         const h = new Sink();
         const tuple = { localAddr: ipv4(OURS), localPort: 45000, remoteAddr: ipv4(KERNEL), remotePort: 7007 };
         const c = Connection.connect(env, tuple, env.allocateIss(tuple), h);
