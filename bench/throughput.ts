@@ -25,7 +25,7 @@ const USAGE = `usage: npm run bench:throughput [-- --quick] [--rounds N] [--mib 
   --dir D       only uploads (up: kernel -> tunstack) or downloads (down)
   --streams N   only N parallel streams (default 1 and 4, --quick 1)
   --mtu N       only MTU N (default 1500 and 9000, --quick 1500)
-  --tx-thread on|off  TUN writes on the addon's writer thread (default on) or the JS thread`;
+  --tx-thread on|off  TUN writes on the addon's writer thread or the JS thread (default off)`;
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
