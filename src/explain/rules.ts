@@ -254,7 +254,7 @@ const receiverAcks: Rule = (f) => {
   const inOrderBytes = data.reduce((n, s) => n + (s.seg.tcp?.len ?? 0), 0);
   if (withSack.length > 0) {
     const sack = withSack.some((s) => s.seg.tcp?.options.sack?.length);
-    hits.push({ side, cite: 'gen-acks', also: sack ? ['sack-receiver'] : [], text: `out-of-order data: ACK each at once, repeating RCV.NXT (duplicate ACKs)${sack ? '; SACK blocks tell the sender what did arrive' : ''}` });
+    hits.push({ side, cite: 'gen-acks', also: sack ? ['sack-receiver'] : [], text: `out-of-order data: ACK at once, repeating RCV.NXT (duplicate ACKs; after the third, Linux folds further ones into one per received batch, tcp_comp_sack_nr)${sack ? '; SACK blocks tell the sender what did arrive' : ''}` });
   }
   if (advanced > inOrderBytes && acks.length > 0) {
     hits.push({ side, cite: 'gen-acks', text: 'the segment fills a hole: ACK at once, covering the data queued out of order' });
